@@ -1,0 +1,269 @@
+//! The [`Catalog`] handle: durable commands plus an in-memory snapshot.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::command::{ApplyOutcome, CatalogCommand};
+use crate::error::CatalogError;
+use crate::store;
+use crate::types::{CatalogSnapshot, DatabaseDef, FieldConflict, FieldType, RetentionPolicySpec};
+
+/// The durable catalog. Cheap to clone; all clones share one state.
+///
+/// Reads go to an immutable [`CatalogSnapshot`]. Every change is a
+/// [`CatalogCommand`], applied under a mutex, committed in one durable redb
+/// write transaction, and only then published as the new snapshot.
+#[derive(Clone)]
+pub struct Catalog {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: redb::Database,
+    /// Serializes changes so they form one consistent sequence.
+    write_lock: Mutex<()>,
+    /// Current state; replaced wholesale after each commit.
+    current: RwLock<Arc<CatalogSnapshot>>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let snap = self.snapshot();
+        f.debug_struct("Catalog")
+            .field("databases", &snap.databases.len())
+            .field("version", &snap.version())
+            .finish()
+    }
+}
+
+impl Catalog {
+    /// Opens the catalog stored in the redb file at `path`, creating the file
+    /// (and its parent directories) if missing.
+    pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        let (db, snapshot) = store::open(path)?;
+        Ok(Catalog {
+            inner: Arc::new(Inner {
+                db,
+                write_lock: Mutex::new(()),
+                current: RwLock::new(Arc::new(snapshot)),
+            }),
+        })
+    }
+
+    /// The current immutable state.
+    pub fn snapshot(&self) -> Arc<CatalogSnapshot> {
+        self.inner.current.read().clone()
+    }
+
+    /// Database named `name`.
+    pub fn database(&self, name: &str) -> Option<Arc<DatabaseDef>> {
+        self.inner.current.read().databases.get(name).cloned()
+    }
+
+    /// All databases, sorted by name.
+    pub fn databases(&self) -> Vec<Arc<DatabaseDef>> {
+        self.inner
+            .current
+            .read()
+            .databases
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Applies one command durably: validates it against the current state,
+    /// commits the resulting rows in a single redb write transaction, then
+    /// publishes the new snapshot. A command that changes nothing opens no
+    /// write transaction.
+    pub fn apply(&self, cmd: &CatalogCommand) -> Result<ApplyOutcome, CatalogError> {
+        self.execute(cmd).map(|(_, _, outcome)| outcome)
+    }
+
+    /// Like [`Catalog::apply`], also returning the states before and after.
+    fn execute(
+        &self,
+        cmd: &CatalogCommand,
+    ) -> Result<(Arc<CatalogSnapshot>, Arc<CatalogSnapshot>, ApplyOutcome), CatalogError> {
+        let _guard = self.inner.write_lock.lock();
+        let before = self.snapshot();
+        let transition = before.transition(cmd)?;
+        if transition.writes.is_empty() {
+            let outcome = ApplyOutcome {
+                changed: false,
+                conflicts: transition.conflicts,
+            };
+            return Ok((before.clone(), before, outcome));
+        }
+        store::persist(&self.inner.db, &transition.next, &transition.writes)?;
+        let after = Arc::new(transition.next);
+        *self.inner.current.write() = after.clone();
+        let outcome = ApplyOutcome {
+            changed: true,
+            conflicts: transition.conflicts,
+        };
+        Ok((before, after, outcome))
+    }
+
+    /// CREATE DATABASE: idempotent when it exists with a compatible (or no) RP spec; when the
+    /// spec conflicts with the existing RP of that name → CatalogError::RetentionPolicyConflict
+    /// ("retention policy conflicts with an existing policy").
+    ///
+    /// Without a spec a new database gets RP "autogen" (infinite duration,
+    /// shard group duration 7 days, replication 1) as default. With a spec
+    /// the policy (empty name → "autogen") is created as the default. As in
+    /// InfluxDB, naming an existing policy that is not the default, or any
+    /// policy that does not exist on an existing database that has policies,
+    /// is a conflict too.
+    pub fn create_database(
+        &self,
+        name: &str,
+        rp: Option<RetentionPolicySpec>,
+    ) -> Result<Arc<DatabaseDef>, CatalogError> {
+        let cmd = CatalogCommand::CreateDatabase {
+            name: name.to_string(),
+            retention_policy: rp,
+        };
+        let (_, after, _) = self.execute(&cmd)?;
+        after
+            .databases
+            .get(name)
+            .cloned()
+            .ok_or_else(|| CatalogError::DatabaseNotFound(name.to_string()))
+    }
+
+    /// DROP DATABASE: returns the dropped definition, or `Ok(None)` if absent.
+    pub fn drop_database(&self, name: &str) -> Result<Option<Arc<DatabaseDef>>, CatalogError> {
+        let cmd = CatalogCommand::DropDatabase {
+            name: name.to_string(),
+        };
+        let (before, _, outcome) = self.execute(&cmd)?;
+        Ok(if outcome.changed {
+            before.databases.get(name).cloned()
+        } else {
+            None
+        })
+    }
+
+    /// CREATE RETENTION POLICY on database `db`, optionally as its default.
+    ///
+    /// Idempotent for an identical existing policy; a different existing
+    /// policy of that name → `RetentionPolicyExists`; an identical one that
+    /// is not the default while `make_default` is set → `RetentionPolicyConflict`.
+    pub fn create_retention_policy(
+        &self,
+        db: &str,
+        spec: RetentionPolicySpec,
+        make_default: bool,
+    ) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::CreateRetentionPolicy {
+            database: db.to_string(),
+            spec,
+            make_default,
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// ALTER RETENTION POLICY: `duration` is `None` = keep, `Some(None)` =
+    /// infinite, `Some(Some(ns))` = finite; a shard group duration of 0
+    /// means the default for the (new) duration.
+    pub fn alter_retention_policy(
+        &self,
+        db: &str,
+        name: &str,
+        duration: Option<Option<i64>>,
+        shard_group_duration: Option<i64>,
+        replication: Option<u32>,
+        make_default: bool,
+    ) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::AlterRetentionPolicy {
+            database: db.to_string(),
+            name: name.to_string(),
+            duration_ns: duration,
+            shard_group_duration_ns: shard_group_duration,
+            replication,
+            make_default,
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// DROP RETENTION POLICY. As in InfluxDB this is a no-op when the
+    /// database or policy does not exist, and dropping the default policy is
+    /// allowed (the database's `default_rp` name is kept but then resolves to
+    /// nothing; see [`DatabaseDef::default_rp`]).
+    pub fn drop_retention_policy(&self, db: &str, name: &str) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::DropRetentionPolicy {
+            database: db.to_string(),
+            name: name.to_string(),
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// Adds tag keys and typed fields to a measurement's schema (creating the measurement), in
+    /// ONE durable transaction. For each requested field that already exists with a different
+    /// type, nothing is added for that field and it is reported in the returned Vec as a
+    /// FieldConflict; all non-conflicting additions are committed. A no-op (everything already
+    /// present) must not open a write transaction.
+    ///
+    /// The no-op case is decided on the current snapshot without taking the
+    /// write mutex, so steady-state writes never contend here.
+    pub fn add_columns(
+        &self,
+        db_id: u64,
+        measurement: &str,
+        tags: &[&str],
+        fields: &[(&str, FieldType)],
+    ) -> Result<Vec<FieldConflict>, CatalogError> {
+        if let Some(conflicts) = self.add_columns_noop(db_id, measurement, tags, fields) {
+            return Ok(conflicts);
+        }
+        let cmd = CatalogCommand::AddColumns {
+            database_id: db_id,
+            measurement: measurement.to_string(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            fields: fields.iter().map(|(f, t)| (f.to_string(), *t)).collect(),
+        };
+        self.execute(&cmd).map(|(_, _, outcome)| outcome.conflicts)
+    }
+
+    /// If the request adds nothing to the current snapshot, its conflicts.
+    fn add_columns_noop(
+        &self,
+        db_id: u64,
+        measurement: &str,
+        tags: &[&str],
+        fields: &[(&str, FieldType)],
+    ) -> Option<Vec<FieldConflict>> {
+        let snap = self.snapshot();
+        let schema = snap.database_by_id(db_id)?.measurements.get(measurement)?;
+        if !tags.iter().all(|t| schema.tags.contains(*t))
+            || !fields.iter().all(|(f, _)| schema.fields.contains_key(*f))
+        {
+            return None;
+        }
+        // Everything is present, so each field either matches or conflicts.
+        let conflicts = fields
+            .iter()
+            .filter_map(|&(field, requested)| {
+                let existing = schema.fields[field];
+                (existing != requested).then(|| FieldConflict {
+                    field: field.to_string(),
+                    requested,
+                    existing,
+                })
+            })
+            .collect();
+        Some(conflicts)
+    }
+
+    /// DROP MEASUREMENT from the database with id `db_id`: `Ok(true)` if it
+    /// existed, `Ok(false)` if not; `DatabaseIdNotFound` for an unknown id.
+    pub fn drop_measurement(&self, db_id: u64, measurement: &str) -> Result<bool, CatalogError> {
+        let cmd = CatalogCommand::DropMeasurement {
+            database_id: db_id,
+            measurement: measurement.to_string(),
+        };
+        self.execute(&cmd).map(|(_, _, outcome)| outcome.changed)
+    }
+}

@@ -1,0 +1,77 @@
+//! The catalog's error type.
+
+/// Everything that can go wrong while reading or changing the catalog.
+///
+/// Messages follow InfluxDB 1.x wording wherever InfluxDB has an equivalent
+/// error, so they can be passed straight through to HTTP clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// A database name was empty.
+    #[error("database name required")]
+    DatabaseNameRequired,
+    /// No database has the given name.
+    #[error("database not found: {0}")]
+    DatabaseNotFound(String),
+    /// No database has the given id (it was dropped, or never existed).
+    #[error("database not found: id {0}")]
+    DatabaseIdNotFound(u64),
+    /// A retention policy name was empty.
+    #[error("retention policy name required")]
+    RetentionPolicyNameRequired,
+    /// The database has no retention policy of the given name.
+    #[error("retention policy not found: {0}")]
+    RetentionPolicyNotFound(String),
+    /// CREATE RETENTION POLICY named an existing policy with different settings.
+    #[error("retention policy already exists")]
+    RetentionPolicyExists,
+    /// The request is incompatible with an existing policy of the same name
+    /// (or would silently change which policy is the default).
+    #[error("retention policy conflicts with an existing policy")]
+    RetentionPolicyConflict,
+    /// A finite retention duration shorter than one hour was requested.
+    #[error("retention policy duration must be at least 1h0m0s")]
+    RetentionPolicyDurationTooLow,
+    /// The shard group duration would exceed the (finite) retention duration.
+    #[error("retention policy duration must be greater than the shard duration")]
+    IncompatibleDurations,
+    /// A replication factor of zero was requested.
+    #[error("replication factor must be greater than 0")]
+    ReplicationFactorTooLow,
+    /// A measurement name was empty.
+    #[error("measurement name required")]
+    MeasurementNameRequired,
+    /// A tag key was empty.
+    #[error("tag key required")]
+    TagKeyRequired,
+    /// A field key was empty.
+    #[error("field key required")]
+    FieldKeyRequired,
+    /// The redb file could not be opened, read or written.
+    #[error("catalog storage error: {0}")]
+    Storage(String),
+    /// The redb file holds data this version cannot interpret.
+    #[error("catalog is corrupt: {0}")]
+    Corrupt(String),
+}
+
+macro_rules! storage_error_from {
+    ($($t:ty),* $(,)?) => {
+        $(
+            impl From<$t> for CatalogError {
+                fn from(e: $t) -> Self {
+                    CatalogError::Storage(e.to_string())
+                }
+            }
+        )*
+    };
+}
+
+storage_error_from!(
+    redb::Error,
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError,
+    std::io::Error,
+);

@@ -1,0 +1,46 @@
+//! Durable metadata catalog of Almanac.
+//!
+//! The catalog records, per database, its retention policies and the schema
+//! of every measurement (tag keys and typed field columns). It is stored in a
+//! [redb](https://docs.rs/redb) file and mirrored in memory as an immutable
+//! [`CatalogSnapshot`] behind an `Arc`, so the write path can read it
+//! without contending with writers.
+//!
+//! * Every database has a unique numeric id that is never reused: a database
+//!   dropped and re-created under the same name is a different database.
+//! * Every change is a serde-serializable [`CatalogCommand`] applied by one
+//!   deterministic function ([`Catalog::apply`]), so a command log can later
+//!   be replicated. Changes are serialized by a mutex, committed in a single
+//!   durable redb write transaction, and only then published as the new
+//!   snapshot.
+//! * Semantics and error messages follow InfluxDB 1.x's meta store.
+//!
+//! ```no_run
+//! use almanac_catalog::{Catalog, FieldType};
+//! # fn main() -> Result<(), almanac_catalog::CatalogError> {
+//! let catalog = Catalog::open(std::path::Path::new("/var/lib/almanac/catalog.redb"))?;
+//! let db = catalog.create_database("telegraf", None)?;
+//! let conflicts = catalog.add_columns(db.id, "cpu", &["host"], &[("usage", FieldType::Float)])?;
+//! assert!(conflicts.is_empty());
+//! # Ok(())
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+mod catalog;
+mod command;
+mod error;
+mod store;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use catalog::Catalog;
+pub use command::{ApplyOutcome, CatalogCommand};
+pub use error::CatalogError;
+pub use types::{
+    default_shard_group_duration, CatalogSnapshot, DatabaseDef, FieldConflict, FieldType,
+    MeasurementSchema, RetentionPolicy, RetentionPolicySpec, DAY_NS, DEFAULT_REPLICATION,
+    DEFAULT_RETENTION_POLICY_NAME, HOUR_NS, MIN_RETENTION_POLICY_DURATION_NS, WEEK_NS,
+};
