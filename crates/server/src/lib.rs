@@ -1,0 +1,173 @@
+//! HTTP server of Almanac: the InfluxDB 1.x write and query endpoints, the
+//! 2.x write endpoint, InfluxDB 3's SQL endpoint, health and metrics.
+//!
+//! [`Server::start`] opens the catalog and storage engine in a data
+//! directory, starts background maintenance and serves the [`router`] until
+//! the shutdown future resolves; then it stops accepting, lets in-flight
+//! requests finish and persists the write buffer.
+
+#![warn(missing_docs)]
+
+pub mod body;
+pub mod error;
+pub mod meta;
+pub mod metrics;
+pub mod sql;
+pub mod v1;
+pub mod write;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use almanac_catalog::Catalog;
+use almanac_query::QueryEngine;
+use almanac_storage::{Storage, StorageConfig};
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+/// The InfluxDB version Almanac reports to clients (the 1.x API it implements).
+pub const INFLUXDB_VERSION: &str = "1.8.10";
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub http_bind: SocketAddr,
+    /// Largest accepted request body (after decompression), bytes.
+    pub max_body_size: usize,
+    /// Storage engine settings (including the data directory).
+    pub storage: StorageConfig,
+}
+
+impl ServerConfig {
+    /// Defaults: data in `./almanac-data`, listening on 127.0.0.1:8086.
+    pub fn new(data_dir: impl Into<PathBuf>, http_bind: SocketAddr) -> Self {
+        ServerConfig {
+            http_bind,
+            max_body_size: 25_000_000,
+            storage: StorageConfig::new(data_dir),
+        }
+    }
+}
+
+/// Shared state of all handlers.
+#[derive(Clone)]
+pub struct AppState {
+    /// Server settings.
+    pub config: Arc<ServerConfig>,
+    /// The storage engine (which holds the catalog).
+    pub storage: Arc<Storage>,
+    /// SQL engine over storage.
+    pub query: QueryEngine,
+    /// HTTP-level counters.
+    pub metrics: Arc<metrics::HttpMetrics>,
+}
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let raw_limit = state.config.max_body_size;
+    Router::new()
+        .route("/ping", get(v1::ping).head(v1::ping))
+        .route("/health", get(v1::health))
+        .route("/metrics", get(metrics::metrics))
+        .route("/write", post(write::write_v1))
+        .route("/api/v2/write", post(write::write_v2))
+        .route("/query", get(v1::query).post(v1::query))
+        .route(
+            "/api/v3/query_sql",
+            get(sql::query_sql).post(sql::query_sql),
+        )
+        .layer(DefaultBodyLimit::max(raw_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Errors starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The catalog could not be opened.
+    #[error("catalog: {0}")]
+    Catalog(#[from] almanac_catalog::CatalogError),
+    /// The storage engine could not be opened.
+    #[error("storage: {0}")]
+    Storage(#[from] almanac_storage::StorageError),
+    /// The listening socket could not be bound or served.
+    #[error("http {addr}: {source}")]
+    Http {
+        /// The address.
+        addr: SocketAddr,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
+/// A running server.
+pub struct Server {
+    state: AppState,
+    listener: tokio::net::TcpListener,
+}
+
+impl Server {
+    /// Opens the data directory and binds the listening socket.
+    pub async fn start(config: ServerConfig) -> Result<Server, ServerError> {
+        let dir = config.storage.data_dir.clone();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| ServerError::Storage(almanac_storage::StorageError::io(&dir, e)))?;
+        let catalog = Catalog::open(&dir.join("catalog.redb"))?;
+        let storage_config = config.storage.clone();
+        let storage = tokio::task::spawn_blocking(move || Storage::open(storage_config, catalog))
+            .await
+            .expect("storage open does not panic")?;
+        let listener = tokio::net::TcpListener::bind(config.http_bind)
+            .await
+            .map_err(|source| ServerError::Http {
+                addr: config.http_bind,
+                source,
+            })?;
+        let state = AppState {
+            query: QueryEngine::new(storage.clone()),
+            storage,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::HttpMetrics::default()),
+        };
+        Ok(Server { state, listener })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    /// The shared state (for tests and embedding).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains and persists.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let addr = self.local_addr();
+        let background = self.state.storage.start_background();
+        tracing::info!(%addr, data_dir = %self.state.config.storage.data_dir.display(), "almanac listening");
+        let app = router(self.state.clone());
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|source| ServerError::Http { addr, source });
+        tracing::info!("shutting down: persisting the write buffer");
+        background.abort();
+        let storage = self.state.storage.clone();
+        tokio::task::spawn_blocking(move || storage.shutdown())
+            .await
+            .expect("shutdown does not panic")?;
+        served
+    }
+}

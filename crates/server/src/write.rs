@@ -1,0 +1,123 @@
+//! `POST /write` (v1) and `POST /api/v2/write` (v2).
+
+use std::collections::HashMap;
+
+use almanac_lineproto::Precision;
+use almanac_storage::StorageError;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+
+use crate::body::decode_body;
+use crate::error::{Api, ApiError};
+use crate::AppState;
+
+/// `POST /write?db=&rp=&precision=&consistency=`.
+pub async fn write_v1(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let db = params
+        .get("db")
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| ApiError::bad_request("database is required"))?;
+    if let Some(c) = params.get("consistency") {
+        if !matches!(c.as_str(), "" | "any" | "one" | "quorum" | "all") {
+            return Err(ApiError::bad_request(format!("invalid consistency: {c}")));
+        }
+    }
+    let precision = precision_param(params.get("precision"))?;
+    let rp = params
+        .get("rp")
+        .map(|s| s.as_str())
+        .filter(|s| !s.is_empty());
+    write(&state, db, rp, precision, &headers, body, Api::V1).await
+}
+
+/// `POST /api/v2/write?org=&bucket=&precision=`; the bucket is `db/rp` or `db`.
+pub async fn write_v2(
+    State(state): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let bucket = params
+        .get("bucket")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::bad_request("bucket is required").shaped(Api::V2))?;
+    let precision = precision_param(params.get("precision")).map_err(|e| e.shaped(Api::V2))?;
+    let (db, rp) = match bucket.split_once('/') {
+        Some((db, rp)) => (db, Some(rp).filter(|r| !r.is_empty())),
+        None => (bucket.as_str(), None),
+    };
+    if state.storage.catalog().database(db).is_none() {
+        return Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            message: format!("bucket \"{bucket}\" not found"),
+            api: Api::V2,
+        });
+    }
+    write(&state, db, rp, precision, &headers, body, Api::V2).await
+}
+
+fn precision_param(value: Option<&String>) -> Result<Precision, ApiError> {
+    match value {
+        None => Ok(Precision::Nanosecond),
+        Some(p) => Precision::parse(p)
+            .ok_or_else(|| ApiError::bad_request(format!("invalid precision: {p}"))),
+    }
+}
+
+async fn write(
+    state: &AppState,
+    db: &str,
+    rp: Option<&str>,
+    precision: Precision,
+    headers: &HeaderMap,
+    body: Bytes,
+    api: Api,
+) -> Result<Response, ApiError> {
+    let body = decode_body(headers, body, state.config.max_body_size).map_err(|e| e.shaped(api))?;
+    let outcome = state
+        .storage
+        .write(db, rp, &body, precision)
+        .await
+        .map_err(|e| storage_error(e).shaped(api))?;
+    let dropped = outcome.dropped();
+    match outcome.reason() {
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+        Some(reason)
+            if outcome.accepted == 0
+                && outcome.conflicts.is_empty()
+                && outcome.beyond_retention == 0 =>
+        {
+            // Nothing parsed: InfluxDB answers with the parse error alone.
+            Err(ApiError::bad_request(reason).shaped(api))
+        }
+        Some(reason) => Err(ApiError::bad_request(format!(
+            "partial write: {reason} dropped={dropped}"
+        ))
+        .shaped(api)),
+    }
+}
+
+/// Maps storage errors to HTTP errors.
+pub fn storage_error(e: StorageError) -> ApiError {
+    match e {
+        StorageError::DatabaseNotFound(db) => ApiError::v1(
+            StatusCode::NOT_FOUND,
+            format!("database not found: \"{db}\""),
+        ),
+        StorageError::RetentionPolicyNotFound(rp) => ApiError::v1(
+            StatusCode::NOT_FOUND,
+            format!("retention policy not found: {rp}"),
+        ),
+        StorageError::ShuttingDown => {
+            ApiError::v1(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
+        }
+        other => ApiError::internal(other.to_string()),
+    }
+}

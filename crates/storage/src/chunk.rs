@@ -1,0 +1,451 @@
+//! Columnar, append-only rows of one measurement in one time partition.
+//!
+//! A [`Chunk`] is both the unit a write request is grouped into and the unit
+//! the write buffer holds: applying a request appends its chunks to the
+//! buffer's chunks. Rows stay in arrival order; duplicates are resolved when a
+//! chunk is turned into a sorted Arrow batch (see [`crate::dedup`]).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use almanac_catalog::FieldType;
+use almanac_lineproto::FieldValue;
+use arrow::array::{
+    ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, RecordBatch,
+    StringArray, TimestampNanosecondArray, UInt64Array,
+};
+use arrow::buffer::{NullBuffer, ScalarBuffer};
+use arrow::datatypes::{Field, Schema, SchemaRef};
+
+use crate::schema::{field_arrow_type, field_column_name, tag_arrow_type, TIME_COLUMN};
+
+/// Values of one field column, padded with nulls to the chunk's row count.
+#[derive(Debug, Clone)]
+enum Values {
+    Float(Vec<f64>),
+    Integer(Vec<i64>),
+    UInteger(Vec<u64>),
+    Boolean(Vec<bool>),
+    String { offsets: Vec<usize>, bytes: Vec<u8> },
+}
+
+impl Values {
+    fn new(field_type: FieldType) -> Self {
+        match field_type {
+            FieldType::Float => Values::Float(Vec::new()),
+            FieldType::Integer => Values::Integer(Vec::new()),
+            FieldType::UInteger => Values::UInteger(Vec::new()),
+            FieldType::Boolean => Values::Boolean(Vec::new()),
+            FieldType::String => Values::String {
+                offsets: vec![0],
+                bytes: Vec::new(),
+            },
+        }
+    }
+
+    fn push_default(&mut self) {
+        match self {
+            Values::Float(v) => v.push(0.0),
+            Values::Integer(v) => v.push(0),
+            Values::UInteger(v) => v.push(0),
+            Values::Boolean(v) => v.push(false),
+            Values::String { offsets, bytes } => offsets.push(bytes.len()),
+        }
+    }
+
+    /// Appends `value`; returns false (and appends nothing) when the type differs.
+    fn push(&mut self, value: &FieldValue<'_>) -> bool {
+        match (self, value) {
+            (Values::Float(v), FieldValue::Float(x)) => v.push(*x),
+            (Values::Integer(v), FieldValue::Integer(x)) => v.push(*x),
+            (Values::UInteger(v), FieldValue::UInteger(x)) => v.push(*x),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => v.push(*x),
+            (Values::String { offsets, bytes }, FieldValue::String(s)) => {
+                bytes.extend_from_slice(s.as_bytes());
+                offsets.push(bytes.len());
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn extend(&mut self, other: &Values) {
+        match (self, other) {
+            (Values::Float(a), Values::Float(b)) => a.extend_from_slice(b),
+            (Values::Integer(a), Values::Integer(b)) => a.extend_from_slice(b),
+            (Values::UInteger(a), Values::UInteger(b)) => a.extend_from_slice(b),
+            (Values::Boolean(a), Values::Boolean(b)) => a.extend_from_slice(b),
+            (
+                Values::String { offsets, bytes },
+                Values::String {
+                    offsets: o2,
+                    bytes: b2,
+                },
+            ) => {
+                let base = bytes.len();
+                bytes.extend_from_slice(b2);
+                offsets.extend(o2[1..].iter().map(|o| o + base));
+            }
+            _ => unreachable!("column types are fixed by the catalog"),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Values::Float(v) => v.len() * 8,
+            Values::Integer(v) => v.len() * 8,
+            Values::UInteger(v) => v.len() * 8,
+            Values::Boolean(v) => v.len(),
+            Values::String { offsets, bytes } => offsets.len() * 8 + bytes.len(),
+        }
+    }
+
+    fn to_array(&self, valid: &[bool]) -> ArrayRef {
+        let nulls = if valid.iter().all(|v| *v) {
+            None
+        } else {
+            Some(NullBuffer::from(valid.to_vec()))
+        };
+        match self {
+            Values::Float(v) => Arc::new(Float64Array::new(ScalarBuffer::from(v.clone()), nulls)),
+            Values::Integer(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v.clone()), nulls)),
+            Values::UInteger(v) => Arc::new(UInt64Array::new(ScalarBuffer::from(v.clone()), nulls)),
+            Values::Boolean(v) => Arc::new(BooleanArray::new(v.clone().into(), nulls)),
+            Values::String { offsets, bytes } => {
+                let strings: StringArray = (0..offsets.len() - 1)
+                    .map(|i| {
+                        if valid[i] {
+                            // Bytes came from `&str` values, so every slice is UTF-8.
+                            Some(
+                                std::str::from_utf8(&bytes[offsets[i]..offsets[i + 1]])
+                                    .unwrap_or(""),
+                            )
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                Arc::new(strings)
+            }
+        }
+    }
+}
+
+/// One typed field column with its validity.
+#[derive(Debug, Clone)]
+struct Column {
+    field_type: FieldType,
+    values: Values,
+    valid: Vec<bool>,
+}
+
+impl Column {
+    fn with_nulls(field_type: FieldType, rows: usize) -> Self {
+        let mut column = Column {
+            field_type,
+            values: Values::new(field_type),
+            valid: Vec::with_capacity(rows),
+        };
+        column.pad_to(rows);
+        column
+    }
+
+    fn pad_to(&mut self, rows: usize) {
+        while self.valid.len() < rows {
+            self.values.push_default();
+            self.valid.push(false);
+        }
+    }
+}
+
+/// A tag set interned within a chunk.
+type TagSet = Arc<[(Arc<str>, Arc<str>)]>;
+
+/// Rows of one measurement within one partition, in arrival order.
+#[derive(Debug, Clone, Default)]
+pub struct Chunk {
+    series_index: HashMap<Arc<str>, u32>,
+    series: Vec<TagSet>,
+    series_ids: Vec<u32>,
+    times: Vec<i64>,
+    fields: BTreeMap<Arc<str>, Column>,
+    tag_keys: BTreeMap<Arc<str>, ()>,
+    /// Smallest WAL sequence number of any row (u64::MAX when empty).
+    pub min_seq: u64,
+    /// Largest WAL sequence number of any row.
+    pub max_seq: u64,
+    heap_bytes: usize,
+}
+
+impl Chunk {
+    /// An empty chunk.
+    pub fn new() -> Self {
+        Chunk {
+            min_seq: u64::MAX,
+            ..Default::default()
+        }
+    }
+
+    /// Number of rows (duplicates included).
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True when the chunk holds no rows.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Approximate memory held by the chunk, in bytes.
+    pub fn memory_bytes(&self) -> usize {
+        self.heap_bytes
+            + self.times.len() * 12
+            + self
+                .fields
+                .values()
+                .map(|c| c.values.heap_bytes() + c.valid.len())
+                .sum::<usize>()
+    }
+
+    /// Smallest and largest timestamp, if any rows.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let min = self.times.iter().min()?;
+        let max = self.times.iter().max()?;
+        Some((*min, *max))
+    }
+
+    fn intern_series(&mut self, key: &str, tags: impl FnOnce() -> TagSet) -> u32 {
+        if let Some(id) = self.series_index.get(key) {
+            return *id;
+        }
+        let tags = tags();
+        for (k, _) in tags.iter() {
+            if !self.tag_keys.contains_key(k) {
+                self.tag_keys.insert(k.clone(), ());
+            }
+        }
+        let id = self.series.len() as u32;
+        self.heap_bytes += key.len() * 2
+            + tags
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + 32)
+                .sum::<usize>()
+            + 64;
+        self.series.push(tags);
+        self.series_index.insert(Arc::from(key), id);
+        id
+    }
+
+    /// Appends one row. `fields` must already be validated against the
+    /// catalog; a field whose type differs from the chunk's column is skipped
+    /// and reported by returning false.
+    pub fn push_row(
+        &mut self,
+        series_key: &str,
+        tags: &[(&str, &str)],
+        fields: &[(&str, &FieldValue<'_>)],
+        time: i64,
+        seq: u64,
+    ) -> bool {
+        let series_id = self.intern_series(series_key, || {
+            tags.iter()
+                .map(|(k, v)| (Arc::<str>::from(*k), Arc::<str>::from(*v)))
+                .collect::<Vec<_>>()
+                .into()
+        });
+        let row = self.times.len();
+        let mut ok = true;
+        for (name, value) in fields {
+            let field_type = value_type(value);
+            let column = match self.fields.get_mut(*name) {
+                Some(c) => c,
+                None => {
+                    self.fields
+                        .insert(Arc::from(*name), Column::with_nulls(field_type, row));
+                    self.fields.get_mut(*name).expect("just inserted")
+                }
+            };
+            if column.valid.len() > row {
+                // Duplicate key within a line; the parser already keeps the last.
+                continue;
+            }
+            if column.values.push(value) {
+                column.valid.push(true);
+            } else {
+                ok = false;
+            }
+        }
+        self.series_ids.push(series_id);
+        self.times.push(time);
+        let rows = row + 1;
+        for column in self.fields.values_mut() {
+            column.pad_to(rows);
+        }
+        self.min_seq = self.min_seq.min(seq);
+        self.max_seq = self.max_seq.max(seq);
+        ok
+    }
+
+    /// Appends all rows of `other` after the rows of `self`.
+    pub fn append(&mut self, other: &Chunk) {
+        let base = self.times.len();
+        let mut remap = Vec::with_capacity(other.series.len());
+        for (key, id) in sorted_series(other) {
+            let tags = other.series[id as usize].clone();
+            remap.push((id, self.intern_series(&key, || tags)));
+        }
+        remap.sort_unstable();
+        self.series_ids
+            .extend(other.series_ids.iter().map(|id| remap[*id as usize].1));
+        self.times.extend_from_slice(&other.times);
+        for (name, src) in &other.fields {
+            let dst = match self.fields.get_mut(name) {
+                Some(c) => c,
+                None => {
+                    self.fields
+                        .insert(name.clone(), Column::with_nulls(src.field_type, base));
+                    self.fields.get_mut(name).expect("just inserted")
+                }
+            };
+            if dst.field_type == src.field_type {
+                dst.values.extend(&src.values);
+                dst.valid.extend_from_slice(&src.valid);
+            }
+        }
+        let rows = self.times.len();
+        for column in self.fields.values_mut() {
+            column.pad_to(rows);
+        }
+        if !other.is_empty() {
+            self.min_seq = self.min_seq.min(other.min_seq);
+            self.max_seq = self.max_seq.max(other.max_seq);
+        }
+    }
+
+    /// Tag keys seen in this chunk, sorted.
+    pub fn tag_keys(&self) -> impl Iterator<Item = &str> {
+        self.tag_keys.keys().map(|k| k.as_ref())
+    }
+
+    /// Field names and types in this chunk, sorted by name.
+    pub fn field_types(&self) -> impl Iterator<Item = (&str, FieldType)> {
+        self.fields.iter().map(|(k, c)| (k.as_ref(), c.field_type))
+    }
+
+    /// The rows as one Arrow batch in arrival order (not deduplicated).
+    /// Columns: tags (sorted by key, dictionary strings), fields (sorted by
+    /// name), then `time`.
+    pub fn to_record_batch(&self) -> RecordBatch {
+        let mut fields = Vec::new();
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        for key in self.tag_keys.keys() {
+            // Per series: the dictionary index of this tag's value (or null).
+            let mut values: Vec<&str> = Vec::new();
+            let mut value_ids: HashMap<&str, i32> = HashMap::new();
+            let per_series: Vec<Option<i32>> = self
+                .series
+                .iter()
+                .map(|tags| {
+                    tags.iter().find(|(k, _)| k == key).map(|(_, v)| {
+                        *value_ids.entry(v.as_ref()).or_insert_with(|| {
+                            values.push(v.as_ref());
+                            values.len() as i32 - 1
+                        })
+                    })
+                })
+                .collect();
+            let keys: Int32Array = self
+                .series_ids
+                .iter()
+                .map(|id| per_series[*id as usize])
+                .collect();
+            let dict = DictionaryArray::try_new(keys, Arc::new(StringArray::from(values)))
+                .expect("keys index into values");
+            fields.push(Field::new(key.as_ref(), tag_arrow_type(), true));
+            columns.push(Arc::new(dict));
+        }
+        for (name, column) in &self.fields {
+            let column_name = field_column_name(name, self.tag_keys.contains_key(name));
+            fields.push(Field::new(
+                column_name,
+                field_arrow_type(column.field_type),
+                true,
+            ));
+            columns.push(column.values.to_array(&column.valid));
+        }
+        fields.push(Field::new(
+            TIME_COLUMN,
+            arrow::datatypes::DataType::Timestamp(arrow::datatypes::TimeUnit::Nanosecond, None),
+            false,
+        ));
+        columns.push(Arc::new(TimestampNanosecondArray::new(
+            ScalarBuffer::from(self.times.clone()),
+            None,
+        )));
+        let schema: SchemaRef = Arc::new(Schema::new(fields));
+        RecordBatch::try_new(schema, columns).expect("columns match schema")
+    }
+}
+
+fn sorted_series(chunk: &Chunk) -> impl Iterator<Item = (Arc<str>, u32)> + '_ {
+    chunk.series_index.iter().map(|(k, v)| (k.clone(), *v))
+}
+
+/// The catalog type of a line-protocol value.
+pub fn value_type(value: &FieldValue<'_>) -> FieldType {
+    match value {
+        FieldValue::Float(_) => FieldType::Float,
+        FieldValue::Integer(_) => FieldType::Integer,
+        FieldValue::UInteger(_) => FieldType::UInteger,
+        FieldValue::String(_) => FieldType::String,
+        FieldValue::Boolean(_) => FieldType::Boolean,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::util::pretty::pretty_format_batches;
+
+    #[test]
+    fn rows_and_append_keep_columns_aligned() {
+        let mut a = Chunk::new();
+        a.push_row(
+            "m,h=a",
+            &[("h", "a")],
+            &[("x", &FieldValue::Float(1.0))],
+            10,
+            1,
+        );
+        let mut b = Chunk::new();
+        b.push_row(
+            "m,h=b",
+            &[("h", "b")],
+            &[("y", &FieldValue::Integer(2))],
+            20,
+            2,
+        );
+        b.push_row(
+            "m,h=a",
+            &[("h", "a")],
+            &[("s", &FieldValue::String("hi".into()))],
+            30,
+            3,
+        );
+        a.append(&b);
+        assert_eq!(a.len(), 3);
+        assert_eq!((a.min_seq, a.max_seq), (1, 3));
+        let text = pretty_format_batches(&[a.to_record_batch()])
+            .unwrap()
+            .to_string();
+        let expected = "\
++---+----+-----+---+-------------------------------+
+| h | s  | x   | y | time                          |
++---+----+-----+---+-------------------------------+
+| a |    | 1.0 |   | 1970-01-01T00:00:00.000000010 |
+| b |    |     | 2 | 1970-01-01T00:00:00.000000020 |
+| a | hi |     |   | 1970-01-01T00:00:00.000000030 |
++---+----+-----+---+-------------------------------+";
+        assert_eq!(text, expected);
+    }
+}

@@ -1,0 +1,90 @@
+//! Parquet files: writing sorted, deduplicated batches and reading them back.
+
+use std::fs::{self, File};
+use std::path::Path;
+
+use arrow::array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::error::StorageError;
+use crate::schema::TIME_COLUMN;
+
+/// Rows per Parquet row group.
+const ROW_GROUP_ROWS: usize = 1 << 20;
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_column_dictionary_enabled(ColumnPath::from(TIME_COLUMN), false)
+        .set_column_encoding(ColumnPath::from(TIME_COLUMN), Encoding::DELTA_BINARY_PACKED)
+        .build()
+}
+
+/// Writes `batch` to `path` (through a temporary file, fsynced) and returns
+/// the file's size in bytes.
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<u64, StorageError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| StorageError::io(parent, e))?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
+    writer.write(batch)?;
+    let file = writer.into_inner()?;
+    file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
+    let bytes = file
+        .metadata()
+        .map_err(|e| StorageError::io(&tmp, e))?
+        .len();
+    drop(file);
+    fs::rename(&tmp, path).map_err(|e| StorageError::io(path, e))?;
+    if let Some(parent) = path.parent() {
+        File::open(parent)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StorageError::io(parent, e))?;
+    }
+    Ok(bytes)
+}
+
+/// Reads the columns named in `columns` (all when `None`) of a Parquet file;
+/// names the file does not have are skipped.
+pub fn read_parquet(
+    path: &Path,
+    columns: Option<&[String]>,
+) -> Result<Vec<RecordBatch>, StorageError> {
+    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| StorageError::Manifest {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?
+        .with_batch_size(64 * 1024);
+    let builder = match columns {
+        Some(names) => {
+            let schema = builder.schema().clone();
+            let indices: Vec<usize> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| names.iter().any(|n| n == f.name()))
+                .map(|(i, _)| i)
+                .collect();
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
+    let reader = builder.build()?;
+    reader
+        .map(|b| b.map_err(StorageError::from))
+        .collect::<Result<Vec<_>, _>>()
+}

@@ -1,0 +1,393 @@
+//! The write path: parsing a body, validating it against the catalog,
+//! grouping rows into per-partition chunks, and the WAL record formats.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use almanac_catalog::{Catalog, DatabaseDef, FieldType, RetentionPolicy};
+use almanac_lineproto::{parse_lines, Line, ParseError, Precision};
+
+use crate::chunk::{value_type, Chunk};
+use crate::delete::DeletePredicate;
+use crate::error::StorageError;
+use crate::PartitionKey;
+
+/// Result of a write request.
+#[derive(Debug, Default)]
+pub struct WriteOutcome {
+    /// Lines stored.
+    pub accepted: usize,
+    /// Lines that did not parse.
+    pub parse_errors: Vec<ParseError>,
+    /// Field type conflicts, in InfluxDB's wording, one per rejected line.
+    pub conflicts: Vec<String>,
+    /// Lines older than the retention policy keeps.
+    pub beyond_retention: usize,
+}
+
+impl WriteOutcome {
+    /// Lines rejected for any reason.
+    pub fn dropped(&self) -> usize {
+        self.parse_errors.len() + self.conflicts.len() + self.beyond_retention
+    }
+
+    /// The reason text InfluxDB 1.x gives for the rejected lines (without
+    /// the `partial write:` prefix and `dropped=` suffix).
+    pub fn reason(&self) -> Option<String> {
+        let mut parts: Vec<String> = Vec::new();
+        if !self.parse_errors.is_empty() {
+            parts.push(
+                self.parse_errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        if let Some(first) = self.conflicts.first() {
+            parts.push(first.clone());
+        }
+        if self.beyond_retention > 0 {
+            parts.push("points beyond retention policy".to_string());
+        }
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    }
+}
+
+/// Rows of one request, grouped per partition, ready to apply.
+pub type Grouped = Vec<(PartitionKey, Chunk)>;
+
+/// Tag keys and fields that a request adds to one measurement's schema.
+#[derive(Default)]
+struct NewColumns {
+    tags: BTreeSet<String>,
+    fields: BTreeMap<String, FieldType>,
+}
+
+/// Checks a line's fields against the measurement schema and what earlier
+/// lines of the request add; returns the conflict message if any.
+fn check_fields(
+    db: &DatabaseDef,
+    line: &Line<'_>,
+    pending: &HashMap<String, NewColumns>,
+) -> Option<String> {
+    let schema = db.measurement(&line.measurement);
+    let added = pending.get(line.measurement.as_ref());
+    for (name, value) in &line.fields {
+        let requested = value_type(value);
+        let existing = schema
+            .and_then(|s| s.field_type(name))
+            .or_else(|| added.and_then(|a| a.fields.get(name.as_ref()).copied()));
+        if let Some(existing) = existing {
+            if existing != requested {
+                return Some(format!(
+                    "field type conflict: input field \"{name}\" on measurement \"{}\" is type {}, already exists as type {}",
+                    line.measurement,
+                    requested.name(),
+                    existing.name()
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// Parses `body`, validates every line, makes new columns durable in the
+/// catalog, and groups the accepted rows per partition. Returns the groups,
+/// the accepted lines' text (for the WAL) and the outcome so far.
+pub fn prepare_write(
+    catalog: &Catalog,
+    db: &DatabaseDef,
+    rp: &RetentionPolicy,
+    body: &[u8],
+    precision: Precision,
+    now_ns: i64,
+    skip: &dyn Fn(&PartitionKey) -> bool,
+) -> Result<(Grouped, Vec<u8>, WriteOutcome), StorageError> {
+    let mut outcome = WriteOutcome::default();
+    let mut lines: Vec<(Line<'_>, i64)> = Vec::new();
+    let oldest = rp.duration_ns.map(|d| now_ns.saturating_sub(d));
+    for parsed in parse_lines(body) {
+        let line = match parsed {
+            Ok(line) => line,
+            Err(e) => {
+                outcome.parse_errors.push(e);
+                continue;
+            }
+        };
+        let time = match line.timestamp_ns(precision, now_ns) {
+            Ok(t) => t,
+            Err(e) => {
+                outcome.parse_errors.push(e);
+                continue;
+            }
+        };
+        if oldest.is_some_and(|o| time < o) {
+            outcome.beyond_retention += 1;
+            continue;
+        }
+        lines.push((line, time));
+    }
+
+    // Validate types and collect the columns this request adds.
+    let mut db_view = std::borrow::Cow::Borrowed(db);
+    let mut accepted = vec![true; lines.len()];
+    for _attempt in 0..3 {
+        let mut pending: HashMap<String, NewColumns> = HashMap::new();
+        let mut conflicts = Vec::new();
+        for (i, (line, _)) in lines.iter().enumerate() {
+            if let Some(conflict) = check_fields(&db_view, line, &pending) {
+                accepted[i] = false;
+                conflicts.push(conflict);
+                continue;
+            }
+            accepted[i] = true;
+            let schema = db_view.measurement(&line.measurement);
+            let new_tags: Vec<&str> = line
+                .tags
+                .iter()
+                .map(|(k, _)| k.as_ref())
+                .filter(|k| !schema.is_some_and(|s| s.has_tag(k)))
+                .collect();
+            let new_fields: Vec<(&str, FieldType)> = line
+                .fields
+                .iter()
+                .map(|(k, v)| (k.as_ref(), value_type(v)))
+                .filter(|(k, _)| schema.and_then(|s| s.field_type(k)).is_none())
+                .collect();
+            if new_tags.is_empty() && new_fields.is_empty() && schema.is_some() {
+                continue;
+            }
+            let entry = pending.entry(line.measurement.to_string()).or_default();
+            entry.tags.extend(new_tags.iter().map(|t| t.to_string()));
+            for (k, t) in new_fields {
+                entry.fields.entry(k.to_string()).or_insert(t);
+            }
+        }
+        if pending.is_empty() {
+            outcome.conflicts = conflicts;
+            break;
+        }
+        let mut raced = false;
+        for (measurement, cols) in &pending {
+            let tags: Vec<&str> = cols.tags.iter().map(|s| s.as_str()).collect();
+            let fields: Vec<(&str, FieldType)> =
+                cols.fields.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+            let lost = catalog.add_columns(db.id, measurement, &tags, &fields)?;
+            raced |= !lost.is_empty();
+        }
+        // Re-validate against what the catalog now holds: a concurrent
+        // request may have fixed a field's type first.
+        match catalog.snapshot().database_by_id(db.id) {
+            Some(fresh) => db_view = std::borrow::Cow::Owned((**fresh).clone()),
+            None => return Err(StorageError::DatabaseNotFound(db.name.clone())),
+        }
+        if !raced {
+            outcome.conflicts = conflicts;
+            break;
+        }
+    }
+
+    let mut groups: HashMap<(String, i64), Chunk> = HashMap::new();
+    let mut wal_text = Vec::with_capacity(body.len());
+    for ((line, time), ok) in lines.iter().zip(&accepted) {
+        if !ok {
+            continue;
+        }
+        let start = rp.partition_start(*time);
+        let key = PartitionKey {
+            db_id: db.id,
+            rp: rp.name.clone(),
+            measurement: line.measurement.to_string(),
+            start,
+            end: start.saturating_add(rp.shard_group_duration_ns),
+        };
+        outcome.accepted += 1;
+        if !wal_text.is_empty() {
+            wal_text.push(b'\n');
+        }
+        wal_text.extend_from_slice(line.raw);
+        if skip(&key) {
+            continue;
+        }
+        let tags: Vec<(&str, &str)> = line
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect();
+        let fields: Vec<(&str, &almanac_lineproto::FieldValue<'_>)> =
+            line.fields.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        let chunk = groups
+            .entry((key.measurement.clone(), start))
+            .or_insert_with(Chunk::new);
+        chunk.push_row(&line.series_key(), &tags, &fields, *time, 0);
+    }
+    let grouped = groups
+        .into_iter()
+        .map(|((measurement, start), chunk)| {
+            (
+                PartitionKey {
+                    db_id: db.id,
+                    rp: rp.name.clone(),
+                    measurement,
+                    start,
+                    end: start.saturating_add(rp.shard_group_duration_ns),
+                },
+                chunk,
+            )
+        })
+        .collect();
+    Ok((grouped, wal_text, outcome))
+}
+
+const KIND_WRITE: u8 = 1;
+const KIND_DELETE: u8 = 2;
+
+/// A decoded WAL record.
+#[derive(Debug, PartialEq)]
+pub enum WalRecord {
+    /// Accepted lines of one write request.
+    Write {
+        /// Database id.
+        db_id: u64,
+        /// Retention policy name.
+        rp: String,
+        /// Precision of the timestamps in `lines`.
+        precision_nanos: i64,
+        /// Server time used for lines without a timestamp.
+        default_time: i64,
+        /// The accepted lines, newline separated.
+        lines: Vec<u8>,
+    },
+    /// A delete; `drop_schema` also removes the measurement from the catalog.
+    Delete {
+        /// What is deleted.
+        predicate: DeletePredicate,
+        /// Whether the measurement's schema is dropped too.
+        drop_schema: bool,
+    },
+}
+
+impl WalRecord {
+    /// Encodes the record as a WAL payload.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            WalRecord::Write {
+                db_id,
+                rp,
+                precision_nanos,
+                default_time,
+                lines,
+            } => {
+                let mut out = Vec::with_capacity(lines.len() + rp.len() + 32);
+                out.push(KIND_WRITE);
+                out.extend_from_slice(&db_id.to_le_bytes());
+                out.extend_from_slice(&(rp.len() as u32).to_le_bytes());
+                out.extend_from_slice(rp.as_bytes());
+                out.extend_from_slice(&precision_nanos.to_le_bytes());
+                out.extend_from_slice(&default_time.to_le_bytes());
+                out.extend_from_slice(lines);
+                out
+            }
+            WalRecord::Delete {
+                predicate,
+                drop_schema,
+            } => {
+                let mut out = vec![KIND_DELETE, *drop_schema as u8];
+                out.extend_from_slice(
+                    &serde_json::to_vec(predicate).expect("predicates serialize"),
+                );
+                out
+            }
+        }
+    }
+
+    /// Decodes a WAL payload.
+    pub fn decode(seq: u64, payload: &[u8]) -> Result<WalRecord, StorageError> {
+        let corrupt = |message: &str| StorageError::CorruptRecord {
+            seq,
+            message: message.to_string(),
+        };
+        let (&kind, rest) = payload.split_first().ok_or_else(|| corrupt("empty"))?;
+        match kind {
+            KIND_WRITE => {
+                let take = |from: &[u8], n: usize| -> Result<(Vec<u8>, Vec<u8>), StorageError> {
+                    if from.len() < n {
+                        return Err(corrupt("truncated write record"));
+                    }
+                    Ok((from[..n].to_vec(), from[n..].to_vec()))
+                };
+                let (id, rest) = take(rest, 8)?;
+                let (rp_len, rest) = take(&rest, 4)?;
+                let rp_len = u32::from_le_bytes(rp_len.try_into().expect("4 bytes")) as usize;
+                let (rp, rest) = take(&rest, rp_len)?;
+                let (precision, rest) = take(&rest, 8)?;
+                let (default_time, lines) = take(&rest, 8)?;
+                Ok(WalRecord::Write {
+                    db_id: u64::from_le_bytes(id.try_into().expect("8 bytes")),
+                    rp: String::from_utf8(rp).map_err(|_| corrupt("retention policy not UTF-8"))?,
+                    precision_nanos: i64::from_le_bytes(precision.try_into().expect("8 bytes")),
+                    default_time: i64::from_le_bytes(default_time.try_into().expect("8 bytes")),
+                    lines,
+                })
+            }
+            KIND_DELETE => {
+                let (&drop_schema, json) = rest
+                    .split_first()
+                    .ok_or_else(|| corrupt("truncated delete record"))?;
+                let predicate =
+                    serde_json::from_slice(json).map_err(|e| corrupt(&e.to_string()))?;
+                Ok(WalRecord::Delete {
+                    predicate,
+                    drop_schema: drop_schema != 0,
+                })
+            }
+            _ => Err(corrupt("unknown record kind")),
+        }
+    }
+}
+
+/// The precision whose unit is `nanos` nanoseconds.
+pub fn precision_from_nanos(nanos: i64) -> Precision {
+    [
+        Precision::Nanosecond,
+        Precision::Microsecond,
+        Precision::Millisecond,
+        Precision::Second,
+        Precision::Minute,
+        Precision::Hour,
+    ]
+    .into_iter()
+    .find(|p| p.nanos() == nanos)
+    .unwrap_or(Precision::Nanosecond)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip() {
+        let w = WalRecord::Write {
+            db_id: 7,
+            rp: "autogen".into(),
+            precision_nanos: 1_000_000_000,
+            default_time: 42,
+            lines: b"cpu value=1 1\ncpu value=2 2".to_vec(),
+        };
+        assert_eq!(WalRecord::decode(1, &w.encode()).unwrap(), w);
+        let d = WalRecord::Delete {
+            predicate: DeletePredicate {
+                db_id: 1,
+                rp: None,
+                measurement: Some("cpu".into()),
+                min_time: i64::MIN,
+                max_time: i64::MAX,
+                tags: vec![],
+            },
+            drop_schema: true,
+        };
+        assert_eq!(WalRecord::decode(2, &d.encode()).unwrap(), d);
+        assert!(WalRecord::decode(3, &[1, 2, 3]).is_err());
+        assert!(WalRecord::decode(3, &[]).is_err());
+    }
+}

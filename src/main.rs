@@ -1,0 +1,78 @@
+//! `almanac`: one binary for the whole platform. This file only parses
+//! arguments and wires the crates together.
+
+mod config;
+mod query_cmd;
+
+use clap::{Parser, Subcommand};
+
+/// Almanac: collect, store, query, visualize and alert on time series.
+#[derive(Parser)]
+#[command(name = "almanac", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: storage and the HTTP APIs (InfluxDB v1, v2 write, v3 SQL).
+    Server(config::ServerArgs),
+    /// Run one SQL query against a running server and print the result.
+    Query(query_cmd::QueryArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Server(args) => {
+            let settings = config::Settings::resolve(args)?;
+            init_logging(&settings.log_level);
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(run_server(settings))
+        }
+        Command::Query(args) => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(query_cmd::run(args))
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ALMANAC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run_server(settings: config::Settings) -> anyhow::Result<()> {
+    let server = almanac_server::Server::start(settings.server).await?;
+    server.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("signal received, shutting down");
+}
