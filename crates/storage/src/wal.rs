@@ -38,7 +38,7 @@ struct Request {
 
 enum Command {
     Append(Request),
-    Rotate(oneshot::Sender<()>),
+    Rotate(std::sync::mpsc::Sender<()>),
     Shutdown,
 }
 
@@ -260,32 +260,12 @@ impl Wal {
         rx.await.map_err(|_| StorageError::ShuttingDown)?
     }
 
-    /// Blocking variant of [`Wal::append`] for non-async callers.
-    pub fn append_blocking(&self, payload: Vec<u8>, apply: Apply) -> Result<u64, StorageError> {
-        let (done, rx) = oneshot::channel();
-        self.tx
-            .send(Command::Append(Request {
-                payload,
-                apply,
-                done,
-            }))
-            .map_err(|_| StorageError::ShuttingDown)?;
-        rx.blocking_recv().map_err(|_| StorageError::ShuttingDown)?
-    }
-
-    /// Closes the open segment and starts a new one.
-    pub async fn rotate(&self) {
-        let (done, rx) = oneshot::channel();
-        if self.tx.send(Command::Rotate(done)).is_ok() {
-            let _ = rx.await;
-        }
-    }
-
-    /// Blocking variant of [`Wal::rotate`].
+    /// Closes the open segment (if it holds records) and starts a new one.
+    /// Blocks until done; safe to call from any thread.
     pub fn rotate_blocking(&self) {
-        let (done, rx) = oneshot::channel();
+        let (done, rx) = std::sync::mpsc::channel();
         if self.tx.send(Command::Rotate(done)).is_ok() {
-            let _ = rx.blocking_recv();
+            let _ = rx.recv();
         }
     }
 

@@ -1,0 +1,257 @@
+//! End-to-end tests of the storage engine: write, persist, merge, replay,
+//! compact, delete, expire.
+
+use std::sync::Arc;
+
+use almanac_catalog::{Catalog, RetentionPolicySpec};
+use almanac_lineproto::Precision;
+use almanac_storage::schema::measurement_schema;
+use almanac_storage::{DeletePredicate, Storage, StorageConfig, TagMatch};
+use arrow::util::pretty::pretty_format_batches;
+
+fn open(dir: &std::path::Path) -> Arc<Storage> {
+    let catalog = Catalog::open(&dir.join("catalog.redb")).unwrap();
+    let mut config = StorageConfig::new(dir);
+    config.compaction_files = 3;
+    Storage::open(config, catalog).unwrap()
+}
+
+/// The measurement's rows as a pretty table (all partitions, merged).
+fn table(storage: &Storage, db: &str, measurement: &str) -> String {
+    let def = storage.catalog().database(db).unwrap();
+    let schema = measurement_schema(def.measurement(measurement).unwrap());
+    let mut batches = Vec::new();
+    for p in storage
+        .table_snapshot(def.id, &def.default_rp, measurement, i64::MIN, i64::MAX)
+        .unwrap()
+    {
+        batches.extend(p.read(&schema, None).unwrap());
+    }
+    pretty_format_batches(&batches).unwrap().to_string()
+}
+
+async fn write(storage: &Storage, db: &str, body: &str) {
+    let outcome = storage
+        .write(db, None, body.as_bytes(), Precision::Second)
+        .await
+        .unwrap();
+    assert_eq!(outcome.dropped(), 0, "{:?}", outcome.reason());
+}
+
+#[tokio::test]
+async fn duplicates_merge_in_buffer_across_files_and_after_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    write(&storage, "db", "m,h=a x=1,y=1 10\nm,h=b x=5 10").await;
+    storage.persist_all().unwrap();
+    write(&storage, "db", "m,h=a x=2 10").await;
+    let expected = "\
++---+-----+-----+---------------------+
+| h | x   | y   | time                |
++---+-----+-----+---------------------+
+| a | 2.0 | 1.0 | 1970-01-01T00:00:10 |
+| b | 5.0 |     | 1970-01-01T00:00:10 |
++---+-----+-----+---------------------+";
+    // File + buffer.
+    assert_eq!(table(&storage, "db", "m"), expected);
+    storage.persist_all().unwrap();
+    // Two files.
+    assert_eq!(table(&storage, "db", "m"), expected);
+    assert_eq!(
+        storage
+            .manifest()
+            .partitions
+            .values()
+            .next()
+            .unwrap()
+            .files
+            .len(),
+        2
+    );
+    let key = storage.manifest().partitions.keys().next().unwrap().clone();
+    storage.compact_partition(&key).unwrap();
+    assert_eq!(storage.manifest().partitions[&key].files.len(), 1);
+    assert_eq!(table(&storage, "db", "m"), expected);
+}
+
+#[tokio::test]
+async fn wal_replay_restores_unpersisted_writes_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected;
+    {
+        let storage = open(dir.path());
+        storage.catalog().create_database("db", None).unwrap();
+        write(&storage, "db", "m,h=a x=1 10\nm,h=a x=2 20").await;
+        storage.persist_all().unwrap();
+        write(&storage, "db", "m,h=a x=3 30\nm,h=a x=9 10").await;
+        expected = table(&storage, "db", "m");
+        // Dropped without shutdown: the buffer is lost, the WAL is not.
+    }
+    let storage = open(dir.path());
+    assert_eq!(table(&storage, "db", "m"), expected);
+    assert!(
+        expected.contains("| a | 9.0 | 1970-01-01T00:00:10 |"),
+        "{expected}"
+    );
+    // Reopen again after persisting everything: the WAL is truncated and
+    // nothing is replayed twice.
+    storage.persist_all().unwrap();
+    drop(storage);
+    let storage = open(dir.path());
+    assert_eq!(table(&storage, "db", "m"), expected);
+}
+
+#[tokio::test]
+async fn deletes_apply_to_buffer_and_files_and_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let storage = open(dir.path());
+        let db = storage.catalog().create_database("db", None).unwrap();
+        write(&storage, "db", "m,h=a x=1 10\nm,h=b x=2 10\nm,h=a x=3 20").await;
+        storage.persist_all().unwrap();
+        write(&storage, "db", "m,h=a x=4 15").await;
+        storage
+            .delete(
+                DeletePredicate {
+                    db_id: db.id,
+                    rp: None,
+                    measurement: Some("m".into()),
+                    min_time: 0,
+                    max_time: 15_000_000_000,
+                    tags: vec![TagMatch {
+                        key: "h".into(),
+                        value: "a".into(),
+                        negated: false,
+                    }],
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        write(&storage, "db", "m,h=a x=5 12").await;
+    }
+    let storage = open(dir.path());
+    let expected = "\
++---+-----+---------------------+
+| h | x   | time                |
++---+-----+---------------------+
+| a | 5.0 | 1970-01-01T00:00:12 |
+| a | 3.0 | 1970-01-01T00:00:20 |
+| b | 2.0 | 1970-01-01T00:00:10 |
++---+-----+---------------------+";
+    assert_eq!(table(&storage, "db", "m"), expected);
+    storage.persist_all().unwrap();
+    let key = storage.manifest().partitions.keys().next().unwrap().clone();
+    storage.compact_partition(&key).unwrap();
+    assert!(storage.manifest().tombstones.is_empty());
+    assert_eq!(table(&storage, "db", "m"), expected);
+}
+
+#[tokio::test]
+async fn field_type_conflicts_reject_only_the_conflicting_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    let outcome = storage
+        .write(
+            "db",
+            None,
+            b"m x=1 1\nm x=1i 2\nm x=2 3\nm y=\"s\" 4\nm y=true 5",
+            Precision::Second,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.accepted, 3);
+    assert_eq!(outcome.conflicts.len(), 2);
+    assert_eq!(
+        outcome.conflicts[0],
+        "field type conflict: input field \"x\" on measurement \"m\" is type integer, already exists as type float"
+    );
+}
+
+#[tokio::test]
+async fn retention_drops_expired_partitions_and_rejects_old_points() {
+    const HOUR: i64 = 3_600_000_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage
+        .catalog()
+        .create_database(
+            "db",
+            Some(RetentionPolicySpec {
+                name: "rp".into(),
+                duration_ns: Some(24 * HOUR),
+                shard_group_duration_ns: Some(HOUR),
+                replication: None,
+            }),
+        )
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let outcome = storage
+        .write(
+            "db",
+            None,
+            format!(
+                "m x=1 {}\nm x=2 {}\nm x=3 {}",
+                now - 48 * 3600,
+                now - 3 * 3600,
+                now
+            )
+            .as_bytes(),
+            Precision::Second,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome.accepted, 2);
+    assert_eq!(outcome.beyond_retention, 1);
+    assert_eq!(outcome.reason().unwrap(), "points beyond retention policy");
+    storage.persist_all().unwrap();
+    write(&storage, "db", &format!("m x=4 {}", now - 3 * 3600 + 1)).await;
+    assert_eq!(storage.manifest().partitions.len(), 2);
+    // Shorten the policy to 1h: the partition of three hours ago expires,
+    // in the files and in the buffer; the current one stays.
+    storage
+        .catalog()
+        .alter_retention_policy("db", "rp", Some(Some(HOUR)), None, None, false)
+        .unwrap();
+    storage.maintain().unwrap();
+    assert_eq!(storage.manifest().partitions.len(), 1);
+    let text = table(&storage, "db", "m");
+    assert!(
+        text.contains("3.0") && !text.contains("2.0") && !text.contains("4.0"),
+        "{text}"
+    );
+    assert_eq!(
+        storage
+            .stats
+            .partitions_expired
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[tokio::test]
+async fn dropped_database_leaves_nothing_behind_and_ignores_old_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let storage = open(dir.path());
+        let db = storage.catalog().create_database("db", None).unwrap();
+        write(&storage, "db", "m x=1 10").await;
+        storage.persist_all().unwrap();
+        write(&storage, "db", "m x=2 20").await;
+        storage.catalog().drop_database("db").unwrap();
+        storage.drop_database(db.id).unwrap();
+        storage.catalog().create_database("db", None).unwrap();
+        write(&storage, "db", "m x=3 30").await;
+    }
+    let storage = open(dir.path());
+    let text = table(&storage, "db", "m");
+    assert!(
+        text.contains("3.0") && !text.contains("1.0") && !text.contains("2.0"),
+        "{text}"
+    );
+}
