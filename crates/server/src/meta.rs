@@ -145,6 +145,52 @@ pub fn parse_duration(s: &str) -> Result<Option<i64>, String> {
     Ok(Some(total))
 }
 
+/// Leading keywords of every InfluxQL statement, to name unsupported ones.
+const STATEMENT_HEADS: &[&str] = &[
+    "SELECT",
+    "DELETE",
+    "GRANT",
+    "REVOKE",
+    "EXPLAIN",
+    "EXPLAIN ANALYZE",
+    "KILL QUERY",
+    "SET PASSWORD",
+    "SHOW SERIES",
+    "SHOW MEASUREMENTS",
+    "SHOW TAG KEYS",
+    "SHOW TAG VALUES",
+    "SHOW FIELD KEYS",
+    "SHOW RETENTION POLICIES",
+    "SHOW CONTINUOUS QUERIES",
+    "SHOW USERS",
+    "SHOW GRANTS",
+    "SHOW SHARDS",
+    "SHOW SHARD GROUPS",
+    "SHOW STATS",
+    "SHOW DIAGNOSTICS",
+    "SHOW QUERIES",
+    "SHOW SUBSCRIPTIONS",
+    "SHOW MEASUREMENT CARDINALITY",
+    "SHOW SERIES CARDINALITY",
+    "SHOW TAG KEY CARDINALITY",
+    "SHOW TAG VALUES CARDINALITY",
+    "SHOW FIELD KEY CARDINALITY",
+    "SHOW MEASUREMENT EXACT CARDINALITY",
+    "SHOW SERIES EXACT CARDINALITY",
+    "CREATE RETENTION POLICY",
+    "CREATE USER",
+    "CREATE CONTINUOUS QUERY",
+    "CREATE SUBSCRIPTION",
+    "DROP RETENTION POLICY",
+    "DROP MEASUREMENT",
+    "DROP SERIES",
+    "DROP SHARD",
+    "DROP USER",
+    "DROP CONTINUOUS QUERY",
+    "DROP SUBSCRIPTION",
+    "ALTER RETENTION POLICY",
+];
+
 struct Parser {
     tokens: Vec<(usize, Token)>,
     pos: usize,
@@ -219,17 +265,26 @@ impl Parser {
         )
     }
 
+    /// Skips to the end of the statement; returns its head (e.g. `SHOW TAG KEYS`).
     fn skip_statement(&mut self) -> String {
         let mut words = Vec::new();
+        let mut leading = true;
         while !self.statement_end() {
-            if let Some((_, Token::Word(w))) = self.tokens.get(self.pos) {
-                if words.len() < 3 && w.chars().all(|c| c.is_alphabetic()) {
-                    words.push(w.to_ascii_uppercase());
+            match self.tokens.get(self.pos) {
+                Some((_, Token::Word(w))) if leading && words.len() < 4 => {
+                    words.push(w.to_ascii_uppercase())
                 }
+                _ => leading = false,
             }
             self.pos += 1;
         }
-        words.join(" ")
+        let joined = words.join(" ");
+        STATEMENT_HEADS
+            .iter()
+            .filter(|head| joined == **head || joined.starts_with(&format!("{head} ")))
+            .max_by_key(|head| head.len())
+            .map(|head| head.to_string())
+            .unwrap_or_else(|| words.first().cloned().unwrap_or_default())
     }
 
     fn statement(&mut self) -> Result<Statement, String> {
@@ -350,7 +405,14 @@ mod tests {
     fn other_statements_are_named_and_garbage_is_rejected() {
         assert_eq!(
             parse_statements("SELECT * FROM cpu").unwrap(),
-            vec![Statement::Unsupported("SELECT FROM cpu".into())]
+            vec![Statement::Unsupported("SELECT".into())]
+        );
+        assert_eq!(
+            parse_statements("show tag keys from cpu; DROP MEASUREMENT cpu").unwrap(),
+            vec![
+                Statement::Unsupported("SHOW TAG KEYS".into()),
+                Statement::Unsupported("DROP MEASUREMENT".into())
+            ]
         );
         let err = parse_statements("FOO BAR").unwrap_err();
         assert!(err.starts_with("found FOO, expected SELECT"), "{err}");

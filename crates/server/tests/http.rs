@@ -1,0 +1,228 @@
+//! The HTTP API driven over a real socket.
+
+use std::io::Write;
+
+use almanac_server::{Server, ServerConfig};
+use serde_json::Value;
+
+struct Running {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::new(dir.path(), "127.0.0.1:0".parse().unwrap());
+    config.max_body_size = 64 * 1024;
+    let server = Server::start(config).await.unwrap();
+    let url = format!("http://{}", server.local_addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        server
+            .run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+    });
+    Running {
+        url,
+        stop: Some(tx),
+        task,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    async fn shutdown(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.await.unwrap();
+    }
+}
+
+async fn query(client: &reqwest::Client, url: &str, q: &str) -> Value {
+    client
+        .post(format!("{url}/query"))
+        .form(&[("q", q)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn sql(client: &reqwest::Client, url: &str, q: &str) -> Value {
+    let response = client
+        .get(format!("{url}/api/v3/query_sql"))
+        .query(&[("db", "db"), ("q", q)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn write_and_read_back_through_every_endpoint() {
+    let server = start().await;
+    let url = server.url.clone();
+    let client = reqwest::Client::new();
+
+    let ping = client.get(format!("{url}/ping")).send().await.unwrap();
+    assert_eq!(ping.status(), 204);
+    assert!(ping.headers().contains_key("x-influxdb-version"));
+
+    let created = query(&client, &url, "CREATE DATABASE db").await;
+    assert_eq!(
+        created,
+        serde_json::json!({"results": [{"statement_id": 0}]})
+    );
+    let shown = query(&client, &url, "SHOW DATABASES").await;
+    assert_eq!(
+        shown,
+        serde_json::json!({"results": [{"statement_id": 0, "series": [{"name": "databases", "columns": ["name"], "values": [["db"]]}]}]})
+    );
+
+    // gzip v1 write, second precision.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"cpu,host=a usage=1.5,n=1i 100\ncpu,host=b usage=2 100\n")
+        .unwrap();
+    let response = client
+        .post(format!("{url}/write?db=db&precision=s"))
+        .header("Content-Encoding", "gzip")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    // Partial write: the good lines are kept.
+    let response = client
+        .post(format!("{url}/write?db=db&precision=s"))
+        .body("cpu,host=a usage=3 100\ncpu,host=c usage=\ncpu,host=c usage=4 100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"].as_str().unwrap();
+    assert!(
+        message.starts_with("partial write: unable to parse 'cpu,host=c usage=': "),
+        "{message}"
+    );
+    assert!(message.ends_with(" dropped=1"), "{message}");
+
+    // v2 write into "db/autogen".
+    let response = client
+        .post(format!(
+            "{url}/api/v2/write?org=o&bucket=db/autogen&precision=s"
+        ))
+        .header("Authorization", "Token x")
+        .body("cpu,host=d usage=5 100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    let rows = sql(
+        &client,
+        &url,
+        "SELECT host, usage, n FROM cpu ORDER BY host",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        serde_json::json!([
+            {"host": "a", "usage": 3.0, "n": 1},
+            {"host": "b", "usage": 2.0},
+            {"host": "c", "usage": 4.0},
+            {"host": "d", "usage": 5.0},
+        ])
+    );
+
+    // Errors in InfluxDB's shapes.
+    let missing = client
+        .post(format!("{url}/write?db=nope"))
+        .body("m x=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.json::<Value>().await.unwrap(),
+        serde_json::json!({"error": "database not found: \"nope\""})
+    );
+    let missing_v2 = client
+        .post(format!("{url}/api/v2/write?org=o&bucket=nope"))
+        .body("m x=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing_v2.status(), 404);
+    assert_eq!(
+        missing_v2.json::<Value>().await.unwrap(),
+        serde_json::json!({"code": "not found", "message": "bucket \"nope\" not found"})
+    );
+    let big = client
+        .post(format!("{url}/write?db=db"))
+        .body(vec![b'x'; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let conflict = client
+        .post(format!("{url}/write?db=db"))
+        .body("cpu,host=z usage=1i")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(conflict.status(), 400);
+    assert_eq!(
+        conflict.json::<Value>().await.unwrap()["error"],
+        "partial write: field type conflict: input field \"usage\" on measurement \"cpu\" is type integer, already exists as type float dropped=1"
+    );
+    let unsupported = query(&client, &url, "SELECT * FROM cpu").await;
+    assert!(unsupported["results"][0]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("not supported yet"));
+
+    // Other SQL formats.
+    let csv = client
+        .get(format!("{url}/api/v3/query_sql"))
+        .query(&[
+            ("db", "db"),
+            ("q", "SELECT host FROM cpu ORDER BY host"),
+            ("format", "csv"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv, "host\na\nb\nc\nd\n");
+    let bad_sql = client
+        .get(format!("{url}/api/v3/query_sql"))
+        .query(&[("db", "db"), ("q", "SELEC nonsense")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_sql.status(), 400);
+    assert!(bad_sql.json::<Value>().await.unwrap()["error"].is_string());
+
+    let metrics = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("almanac_write_lines_total 5"), "{metrics}");
+
+    server.shutdown().await;
+}
