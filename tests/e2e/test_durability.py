@@ -9,6 +9,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from e2e_util import assert_alive
@@ -247,7 +248,15 @@ def verify(srv, db: str, ledger: Ledger, label: str) -> dict:
     return {"rows": total, "resolved": resolved, "partial_batches": partial_batches}
 
 
-def test_kill9_crash_cycles(server_factory):
+def run_crash_cycles(server_factory, cycles: int, mixed: bool) -> None:
+    """`cycles` times on one data directory: start, 4 writers, stop the
+    server at a random moment while they are mid-request, verify after the
+    next start. Odd cycles persist to Parquet (and compact) continuously, so
+    the kills also land in persistence and compaction.
+
+    mixed=False: every stop is kill -9.
+    mixed=True: cycles rotate between kill -9, a graceful SIGTERM (waited
+    for), and SIGTERM followed by kill -9 0-200 ms later."""
     rng = random.Random(int(os.environ.get("ALMANAC_CRASH_SEED", str(int(time.time())))))
     srv = server_factory(start=False)
     ledger = Ledger()
@@ -262,9 +271,7 @@ def test_kill9_crash_cycles(server_factory):
     srv.write_ok(db, f"crash,host=seed v=0i {BASE_NS}")
     ledger.acked[("seed", BASE_NS)] = 0
 
-    for cycle in range(CRASH_CYCLES):
-        # Odd cycles persist to Parquet (and compact) all the time, so kills
-        # also land in the middle of persistence and compaction.
+    for cycle in range(cycles):
         if cycle % 2 == 1:
             args = ["--persist-rows", "500", "--compaction-files", "2"]
             if cycle % 4 == 3:
@@ -285,18 +292,34 @@ def test_kill9_crash_cycles(server_factory):
             t.start()
         delay = rng.uniform(0.3, 1.5)
         time.sleep(delay)
-        srv.kill9()
+        how = ("kill", "term", "term+kill")[cycle % 3] if mixed else "kill"
+        if how == "term":
+            code = srv.stop()
+            assert code == 0, f"cycle {cycle}: exit code {code} after SIGTERM"
+        elif how == "term+kill":
+            srv.proc.send_signal(15)
+            time.sleep(rng.uniform(0.0, 0.2))
+            srv.kill9()
+        else:
+            srv.kill9()
         stop.set()
         for t in threads:
             t.join(timeout=60)
             assert not t.is_alive(), "a writer thread hung"
-        assert not ledger.bad_answers, f"cycle {cycle}: non-204 answers: {ledger.bad_answers[:5]}"
-        stats.append((cycle, round(delay, 2), info["rows"], info["resolved"], info["partial_batches"]))
+        if how == "kill":
+            assert not ledger.bad_answers, f"cycle {cycle}: non-204 answers: {ledger.bad_answers[:5]}"
+        else:
+            # While shutting down the server may refuse a write (503); those are
+            # in the ledger as not acknowledged. Anything else is an error.
+            odd = [a for a in ledger.bad_answers if not a.startswith("503")]
+            assert not odd, f"cycle {cycle}: unexpected answers: {odd[:5]}"
+            ledger.bad_answers.clear()
+        stats.append((cycle, how, round(delay, 2), info["rows"], info["resolved"], info["partial_batches"]))
 
     srv.start(args=[])
     assert_clean_start(srv)
     info = verify(srv, db, ledger, "final restart")
-    stats.append(("final", 0, info["rows"], info["resolved"], info["partial_batches"]))
+    stats.append(("final", "", 0, info["rows"], info["resolved"], info["partial_batches"]))
 
     # Graceful stop and start once more: still exactly the same.
     assert srv.stop() == 0
@@ -304,13 +327,48 @@ def test_kill9_crash_cycles(server_factory):
     verify(srv, db, ledger, "after graceful restart")
 
     elapsed = time.monotonic() - t_start
-    print(f"\ncrash cycles: {CRASH_CYCLES} in {elapsed:.1f}s; requests {ledger.requests}; "
+    print(f"\ncrash cycles: {cycles} in {elapsed:.1f}s; requests {ledger.requests}; "
           f"acked points {len(ledger.acked)}, unanswered found {len(ledger.present)}, "
           f"unanswered absent {len(ledger.absent)}")
-    print("cycle, kill after s, rows at start, unanswered resolved, partially stored batches")
+    print("cycle, stop, after s, rows at start, unanswered resolved, partially stored batches")
     for s in stats:
         print("  ", s)
-    assert ledger.requests["ok"] > CRASH_CYCLES, "writers hardly got any write through"
+    assert ledger.requests["ok"] > cycles, "writers hardly got any write through"
+
+
+def test_kill9_crash_cycles(server_factory):
+    """kill -9 at a random moment while 4 writers are mid-request,
+    ALMANAC_CRASH_CYCLES times (default 20) on one data directory."""
+    run_crash_cycles(server_factory, CRASH_CYCLES, mixed=False)
+
+
+WAL_SEQ_BUG = (
+    "server bug: after a graceful shutdown the WAL sequence restarts at 1 ('WAL replayed "
+    "records=0 last_seq=0') while manifest.json keeps persisted_through=N from the previous "
+    "run; after a later crash, replay skips the new records with seq <= N, so acknowledged "
+    "writes are lost")
+
+
+@pytest.mark.xfail(reason=WAL_SEQ_BUG, strict=True)
+def test_crash_cycles_mixed_with_graceful_restarts(server_factory):
+    """Like the kill -9 cycles, with graceful SIGTERM stops and SIGTERM+SIGKILL in between."""
+    run_crash_cycles(server_factory, max(6, CRASH_CYCLES // 2), mixed=True)
+
+
+@pytest.mark.xfail(reason=WAL_SEQ_BUG, strict=True)
+def test_writes_after_graceful_restart_survive_a_crash(server):
+    db = server.create_db()
+    for j in range(10):
+        server.write_ok(db, "\n".join(f"gr,host=a v={i}i {BASE_NS + i}" for i in range(j * 100, j * 100 + 100)))
+    assert server.stop() == 0
+    server.start()
+    assert server.count(db, "gr") == 1000
+    for j in range(5):
+        server.write_ok(db, "\n".join(f"gr,host=b v={i}i {BASE_NS + i}" for i in range(j * 100, j * 100 + 100)))
+    assert server.count(db, "gr") == 1500
+    server.kill9()
+    server.start()
+    assert server.count(db, "gr") == 1500, "acknowledged writes lost after graceful restart + crash"
 
 
 # ---------------------------------------------------------- (c) visibility ----
@@ -489,3 +547,68 @@ def test_wal_segments_roll_and_are_removed_after_persistence(server_factory):
     srv.start()
     assert assert_no_duplicates(srv, db, "wal") == 5000
     assert srv.scalar(db, "SELECT sum(v) AS s FROM wal") == sum(range(5000))
+
+
+def _latest_wal(data_dir: Path) -> Path:
+    wals = sorted(data_dir.rglob("*.wal"))
+    assert wals, f"no WAL segment under {data_dir}"
+    return wals[-1]
+
+
+def test_garbage_after_wal_tail_is_tolerated(server):
+    """A torn write at the end of the WAL (junk after the last complete
+    record) must not stop the server from starting or lose earlier records."""
+    db = server.create_db()
+    for i in range(50):
+        server.write_ok(db, f"torn,host=a v={i}i {BASE_NS + i}")
+    server.kill9()
+    wal = _latest_wal(server.data_dir)
+    with open(wal, "ab") as f:
+        f.write(bytes(random.Random(7).getrandbits(8) for _ in range(777)))
+    server.start()
+    assert_clean_start(server)
+    assert server.sql(db, "SELECT v FROM torn ORDER BY time") == [{"v": i} for i in range(50)]
+    # And the WAL keeps working after the repair.
+    server.write_ok(db, f"torn,host=a v=50i {BASE_NS + 50}")
+    server.kill9()
+    server.start()
+    assert server.count(db, "torn") == 51
+
+
+def test_truncated_wal_tail_is_tolerated(server):
+    db = server.create_db()
+    for i in range(50):
+        server.write_ok(db, f"trunc,host=a v={i}i {BASE_NS + i}")
+    server.kill9()
+    wal = _latest_wal(server.data_dir)
+    size = wal.stat().st_size
+    with open(wal, "r+b") as f:
+        f.truncate(size - 5)  # cut into the last record
+    server.start()
+    assert_clean_start(server)
+    rows = server.sql(db, "SELECT v FROM trunc ORDER BY time")
+    # The cut record (the last write) may be gone; everything before it is intact.
+    assert rows in ([{"v": i} for i in range(49)], [{"v": i} for i in range(50)]), rows[-3:]
+    server.write_ok(db, f"trunc,host=a v=99i {BASE_NS + 99}")
+    server.kill9()
+    server.start()
+    assert server.sql(db, "SELECT v FROM trunc WHERE v = 99") == [{"v": 99}]
+
+
+def test_sigterm_then_sigkill_during_shutdown(server_factory):
+    """Killed while persisting the buffer on shutdown: nothing acknowledged is
+    lost and nothing is doubled."""
+    srv = server_factory()
+    db = srv.create_db()
+    total = 0
+    for rnd, delay in enumerate((0.0, 0.01, 0.05, 0.1, 0.2)):
+        srv.write_ok(db, "\n".join(f"sk,host=h{i % 3} v={i}i {BASE_NS + i * 10**6}"
+                                   for i in range(total, total + 20000)))
+        total += 20000
+        srv.proc.send_signal(15)
+        time.sleep(delay)
+        srv.kill9()
+        srv.start()
+        assert_clean_start(srv)
+        assert assert_no_duplicates(srv, db, "sk") == total, f"round {rnd}, kill {delay}s after SIGTERM"
+        assert srv.scalar(db, "SELECT sum(v) AS s FROM sk") == sum(range(total))

@@ -130,6 +130,7 @@ def test_bad_line_raises_400(shared_server, write_api):
     assert shared_server.count(db, "m") == 1
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_ping_and_health(client):
     assert client.ping() is True
     health = client.health()
