@@ -428,3 +428,25 @@ mod tests {
         assert!(parse_duration("h").is_err());
     }
 }
+
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_text_never_panics(q in "\\PC{0,80}") {
+            let _ = parse_statements(&q);
+        }
+
+        #[test]
+        fn create_database_round_trips_any_quoted_name(name in "[a-zA-Z0-9 _.-]{1,20}") {
+            let q = format!("CREATE DATABASE \"{name}\"");
+            prop_assert_eq!(
+                parse_statements(&q).unwrap(),
+                vec![Statement::CreateDatabase { name: name.clone(), rp: None }]
+            );
+        }
+    }
+}
