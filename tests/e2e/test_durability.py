@@ -612,3 +612,42 @@ def test_sigterm_then_sigkill_during_shutdown(server_factory):
         assert_clean_start(srv)
         assert assert_no_duplicates(srv, db, "sk") == total, f"round {rnd}, kill {delay}s after SIGTERM"
         assert srv.scalar(db, "SELECT sum(v) AS s FROM sk") == sum(range(total))
+
+
+def test_time_and_tag_filters_over_parquet_and_buffer(server_factory):
+    """Filters give the same answers whether rows are in Parquet files (with
+    min/max time pruning), in the buffer, or both, and after a restart."""
+    srv = server_factory("--persist-rows", "700", "--compaction-files", "3")
+    db = srv.create_db()
+    n = 6000
+    step = 60 * 10**9  # one point a minute: spans 4+ days, so several partitions
+    hosts = ["a", "b", "c", "d", "e"]
+    for start in range(0, n, 1000):
+        srv.write_ok(db, "\n".join(f"flt,host={hosts[i % 5]} v={i}i {BASE_NS + i * step}"
+                                   for i in range(start, start + 1000)))
+    wait_for_parquet(srv)
+    # The newest rows stay in the buffer.
+    srv.write_ok(db, "\n".join(f"flt,host={hosts[i % 5]} v={i}i {BASE_NS + i * step}"
+                               for i in range(n, n + 300)))
+    total = n + 300
+    rng = random.Random(99)
+    ranges = [(0, total), (0, 1), (total - 1, total), (n - 10, n + 10)]
+    ranges += [tuple(sorted(rng.sample(range(total + 1), 2))) for _ in range(12)]
+
+    def check(label):
+        assert assert_no_duplicates(srv, db, "flt") == total, label
+        for lo, hi in ranges:
+            t_lo, t_hi = BASE_NS + lo * step, BASE_NS + hi * step
+            got = srv.scalar(db, f"SELECT count(time) AS c FROM flt WHERE time >= to_timestamp_nanos({t_lo}) "
+                                 f"AND time < to_timestamp_nanos({t_hi})")
+            assert got == hi - lo, (label, lo, hi, got)
+            got = srv.scalar(db, f"SELECT count(time) AS c FROM flt WHERE host = 'c' AND "
+                                 f"CAST(time AS BIGINT) >= {t_lo} AND CAST(time AS BIGINT) < {t_hi}")
+            assert got == sum(1 for i in range(lo, hi) if i % 5 == 2), (label, "host=c", lo, hi, got)
+        rows = srv.sql(db, "SELECT v FROM flt WHERE host = 'e' ORDER BY time DESC LIMIT 3")
+        assert rows == [{"v": total - 1}, {"v": total - 6}, {"v": total - 11}], label
+
+    check("live")
+    assert srv.stop() == 0
+    srv.start()
+    check("after restart")

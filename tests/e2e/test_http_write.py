@@ -528,3 +528,59 @@ def test_slow_and_aborted_clients(shared_server):
         assert r.json() == [{"n": 0}], r.text
     else:
         assert r.status_code in (400, 404), r.text
+
+
+def test_concurrent_schema_changes(shared_server):
+    """Many writers adding new fields and tags to one measurement at once:
+    every acknowledged value is there afterwards."""
+    import concurrent.futures
+
+    db = shared_server.create_db()
+
+    def work(w):
+        for k in range(15):
+            line = f"schema,w=w{w},t{k}=x f_{w}_{k}={w * 100 + k}i {BASE_NS + w * 1000 + k}"
+            r = shared_server.write(db, line)
+            if r.status_code != 204:
+                return f"{line}: {r.status_code} {r.text}"
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        errors = [e for e in pool.map(work, range(8)) if e]
+    assert not errors, errors
+    assert shared_server.count(db, "schema") == 8 * 15
+    rows = shared_server.sql(db, "SELECT * FROM schema")
+    assert len(rows) == 120
+    for w in range(8):
+        for k in range(15):
+            matching = [r for r in rows if r.get(f"f_{w}_{k}") is not None]
+            assert len(matching) == 1, (w, k, matching)
+            assert matching[0][f"f_{w}_{k}"] == w * 100 + k
+            assert matching[0]["w"] == f"w{w}" and matching[0][f"t{k}"] == "x"
+
+
+def test_concurrent_type_conflict_race(shared_server):
+    """Writers race to create the same new field with different types: one
+    type wins, every losing write gets a 400, and the table stays queryable."""
+    import concurrent.futures
+
+    for attempt in range(5):
+        db = shared_server.create_db()
+        values = ["1i", "1.5", '"s"', "true", "2u"]
+
+        def work(j):
+            r = shared_server.write(db, f"race,j=j{j} f={values[j % len(values)]} {BASE_NS + j}")
+            return j, r.status_code, r.text
+
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            results = list(pool.map(work, range(20)))
+        ok = [j for j, code, _ in results if code == 204]
+        bad = [(j, code, text) for j, code, text in results if code != 204]
+        assert ok, results
+        kinds = {values[j % len(values)] for j in ok}
+        # All accepted writes agree on one type ("1i" and "2u" are different types).
+        assert len(kinds) == 1, (attempt, kinds, results)
+        for j, code, text in bad:
+            assert code == 400 and "field type conflict" in text, (j, code, text)
+        rows = shared_server.sql(db, "SELECT j, f FROM race ORDER BY j")
+        assert len(rows) == len(ok), (rows, ok)
