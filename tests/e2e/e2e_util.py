@@ -16,7 +16,7 @@ from pathlib import Path
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-COUNT_EXPR = "count(time)"
+COUNT_EXPR = "count(*)"
 HTTP_TIMEOUT = 30  # seconds for one ordinary request
 STARTUP_TIMEOUT = 60  # seconds for the server to answer /ping
 

@@ -342,20 +342,12 @@ def test_kill9_crash_cycles(server_factory):
     run_crash_cycles(server_factory, CRASH_CYCLES, mixed=False)
 
 
-WAL_SEQ_BUG = (
-    "server bug: after a graceful shutdown the WAL sequence restarts at 1 ('WAL replayed "
-    "records=0 last_seq=0') while manifest.json keeps persisted_through=N from the previous "
-    "run; after a later crash, replay skips the new records with seq <= N, so acknowledged "
-    "writes are lost")
 
-
-@pytest.mark.xfail(reason=WAL_SEQ_BUG, strict=True)
 def test_crash_cycles_mixed_with_graceful_restarts(server_factory):
     """Like the kill -9 cycles, with graceful SIGTERM stops and SIGTERM+SIGKILL in between."""
     run_crash_cycles(server_factory, max(6, CRASH_CYCLES // 2), mixed=True)
 
 
-@pytest.mark.xfail(reason=WAL_SEQ_BUG, strict=True)
 def test_writes_after_graceful_restart_survive_a_crash(server):
     db = server.create_db()
     for j in range(10):

@@ -154,10 +154,6 @@ def test_field_type_conflict_across_requests(shared_server):
     assert shared_server.count(db, "tc2") == 2
 
 
-@pytest.mark.xfail(
-    reason="server bug: a field named 'time' is accepted (204); the table then fails every "
-    "SELECT * ('Schema contains duplicate qualified field name tf.time') and persisting it "
-    "panics (DeltaBitPackDecoder), so SIGTERM exits 101", strict=True)
 def test_field_named_time_is_rejected(server):
     """InfluxDB refuses a field called `time` (partial write, the point is dropped)."""
     db = server.create_db()

@@ -174,10 +174,6 @@ def test_counts_and_aggregates(shared_server, db):
     ]
 
 
-@pytest.mark.xfail(
-    reason="server bug: SELECT count(*) / count(1) with no column needed answers 400 "
-    "'External error: arrow: Invalid argument error: must either specify a row count or "
-    "at least one column'", strict=True)
 @pytest.mark.parametrize("q", ["SELECT count(*) AS c FROM cpu", "SELECT count(1) AS c FROM cpu",
                                "SELECT count(*) AS c FROM mem"])
 def test_count_star(shared_server, db, q):

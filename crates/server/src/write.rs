@@ -90,9 +90,7 @@ async fn write(
     match outcome.reason() {
         None => Ok(StatusCode::NO_CONTENT.into_response()),
         Some(reason)
-            if outcome.accepted == 0
-                && outcome.conflicts.is_empty()
-                && outcome.beyond_retention == 0 =>
+            if outcome.accepted == 0 && outcome.dropped() == outcome.parse_errors.len() =>
         {
             // Nothing parsed: InfluxDB answers with the parse error alone.
             Err(ApiError::bad_request(reason).shaped(api))

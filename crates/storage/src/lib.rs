@@ -255,6 +255,10 @@ impl Storage {
         if manifest.tombstones.len() != tombstones {
             manifest.save(dir)?;
         }
+        // Sequence numbers must keep growing across restarts even when every
+        // segment was deleted after a full persist: the manifest remembers
+        // the largest one it refers to.
+        let last_seq = last_seq.max(manifest.max_seq());
         let wal = wal::Wal::start(&dir.join("wal"), last_seq, closed, config.wal_segment_bytes)?;
         let storage = Arc::new(Storage {
             config,

@@ -128,6 +128,15 @@ impl Manifest {
         self.next_file_id
     }
 
+    /// The largest WAL sequence number the manifest refers to.
+    pub fn max_seq(&self) -> u64 {
+        let partitions = self.partitions.values().flat_map(|p| {
+            std::iter::once(p.persisted_through).chain(p.files.iter().map(|f| f.max_seq))
+        });
+        let tombstones = self.tombstones.iter().map(|t| t.seq);
+        partitions.chain(tombstones).max().unwrap_or(0)
+    }
+
     /// Every file path the manifest references.
     pub fn file_paths(&self) -> impl Iterator<Item = &str> {
         self.partitions

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use almanac_catalog::{FieldType, MeasurementSchema};
-use arrow::array::{new_null_array, ArrayRef, RecordBatch};
+use arrow::array::{new_null_array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::StorageError;
@@ -77,7 +77,12 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch, S
             _ => new_null_array(field.data_type(), rows),
         })
         .collect();
-    Ok(RecordBatch::try_new(target.clone(), columns)?)
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(
+        target.clone(),
+        columns,
+        &options,
+    )?)
 }
 
 /// A schema holding the union of the columns of `schemas`, in canonical

@@ -117,6 +117,9 @@ pub fn replay(
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut good_len: u64 = 0;
         let mut segment_last = first.saturating_sub(1);
+        // An empty segment still tells which sequence numbers were used
+        // before it was created.
+        last_seq = last_seq.max(segment_last);
         loop {
             let mut header = [0u8; 8];
             if !read_full(&mut reader, &mut header).map_err(|e| StorageError::io(&path, e))? {

@@ -9,6 +9,7 @@ use almanac_lineproto::{parse_lines, Line, ParseError, Precision};
 use crate::chunk::{value_type, Chunk};
 use crate::delete::DeletePredicate;
 use crate::error::StorageError;
+use crate::schema::TIME_COLUMN;
 use crate::PartitionKey;
 
 /// Result of a write request.
@@ -22,12 +23,17 @@ pub struct WriteOutcome {
     pub conflicts: Vec<String>,
     /// Lines older than the retention policy keeps.
     pub beyond_retention: usize,
+    /// Lines with a field InfluxDB does not allow (named `time`), one message each.
+    pub invalid_fields: Vec<String>,
 }
 
 impl WriteOutcome {
     /// Lines rejected for any reason.
     pub fn dropped(&self) -> usize {
-        self.parse_errors.len() + self.conflicts.len() + self.beyond_retention
+        self.parse_errors.len()
+            + self.conflicts.len()
+            + self.beyond_retention
+            + self.invalid_fields.len()
     }
 
     /// The reason text InfluxDB 1.x gives for the rejected lines (without
@@ -44,6 +50,9 @@ impl WriteOutcome {
             );
         }
         if let Some(first) = self.conflicts.first() {
+            parts.push(first.clone());
+        }
+        if let Some(first) = self.invalid_fields.first() {
             parts.push(first.clone());
         }
         if self.beyond_retention > 0 {
@@ -123,6 +132,13 @@ pub fn prepare_write(
         };
         if oldest.is_some_and(|o| time < o) {
             outcome.beyond_retention += 1;
+            continue;
+        }
+        if line.fields.iter().any(|(k, _)| k == TIME_COLUMN) {
+            outcome.invalid_fields.push(format!(
+                "invalid field name: input field \"{TIME_COLUMN}\" on measurement \"{}\" is invalid",
+                line.measurement
+            ));
             continue;
         }
         lines.push((line, time));
