@@ -159,6 +159,13 @@ pub fn replay(
                 .map_err(|e| StorageError::io(&path, e))?;
             file.sync_all().map_err(|e| StorageError::io(&path, e))?;
         }
+        if good_len == 0 {
+            // Nothing in it (its name was accounted for above); the writer
+            // may reopen a segment of the same name, so it must not be
+            // listed as closed and deleted later.
+            fs::remove_file(&path).map_err(|e| StorageError::io(&path, e))?;
+            continue;
+        }
         closed.push(ClosedSegment {
             path,
             last_seq: segment_last,
@@ -223,6 +230,12 @@ impl Wal {
         segment_bytes: u64,
     ) -> Result<Wal, StorageError> {
         let segment = Segment::create(dir, last_seq + 1)?;
+        // Never list the open segment as closed: truncation would delete
+        // the file the writer appends to.
+        let closed: Vec<ClosedSegment> = closed
+            .into_iter()
+            .filter(|c| c.path != segment.path)
+            .collect();
         let (tx, rx) = mpsc::unbounded_channel();
         let closed = Arc::new(Mutex::new(closed));
         let last = Arc::new(AtomicU64::new(last_seq));
