@@ -1,0 +1,1 @@
+//! Prometheus remote read/write (in progress).
