@@ -1,1 +1,0 @@
-//! Prometheus remote read/write (in progress).
