@@ -1,0 +1,6 @@
+//! Processor plugins.
+
+use crate::plugin::{PluginSpec, Processor};
+
+/// Every implemented processor.
+pub static SPECS: &[PluginSpec<dyn Processor>] = &[];
