@@ -19,10 +19,12 @@
 
 pub mod proto;
 
+use async_trait::async_trait;
 use prost::Message;
 use regex::Regex;
 
 use crate::point::Point;
+use crate::{SharedSink, SinkError};
 
 /// Measurement used when a series has no `__name__` label.
 pub const DEFAULT_MEASUREMENT: &str = "prom_metric_not_specified";
@@ -353,6 +355,97 @@ pub fn encode_read_response(series: &[PromSeries]) -> Vec<u8> {
         results: vec![result],
     };
     snappy_encode(&resp.encode_to_vec())
+}
+
+/// An HTTP error answer of the prom endpoints (status and InfluxDB's message).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct PromHttpError {
+    /// HTTP status.
+    pub status: u16,
+    /// Error text (the server wraps it as `{"error": …}`).
+    pub message: String,
+}
+
+impl PromHttpError {
+    fn new(status: u16, message: impl Into<String>) -> Self {
+        PromHttpError {
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn from_sink(e: SinkError) -> Self {
+        match e {
+            SinkError::DatabaseNotFound(_) => PromHttpError::new(404, e.to_string()),
+            SinkError::Partial { .. } => PromHttpError::new(400, e.to_string()),
+            SinkError::Other(m) => PromHttpError::new(500, m),
+        }
+    }
+}
+
+/// What a successful remote write stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteSummary {
+    /// Points written.
+    pub points: usize,
+    /// Samples dropped (NaN, ±Inf).
+    pub dropped: DroppedValues,
+}
+
+/// Serves `/api/v1/prom/write`: decodes the body and writes it through `sink`
+/// (`Ok` → 204). Dropped NaN/±Inf samples are logged, not an error, as in 1.8.
+pub async fn handle_write(
+    body: &[u8],
+    sink: &SharedSink,
+    database: &str,
+    rp: Option<&str>,
+) -> Result<WriteSummary, PromHttpError> {
+    if database.is_empty() {
+        return Err(PromHttpError::new(400, "database is required"));
+    }
+    let decoded = decode_write_request(body).map_err(|e| PromHttpError::new(400, e.to_string()))?;
+    if decoded.dropped.total() > 0 {
+        tracing::info!(database, "Prom write handler: {}", decoded.dropped);
+    }
+    if decoded.points > 0 {
+        sink.write(database, rp, decoded.lines)
+            .await
+            .map_err(PromHttpError::from_sink)?;
+    }
+    Ok(WriteSummary {
+        points: decoded.points,
+        dropped: decoded.dropped,
+    })
+}
+
+/// The server's side of a remote read: the series a [`ReadQuery`] selects.
+#[async_trait]
+pub trait SeriesSource: Send + Sync {
+    /// Series of `database`/`rp` matching `query` (its float field `value`
+    /// within `start_ns..=end_ns`), labels = tags, samples oldest first.
+    async fn select(
+        &self,
+        database: &str,
+        rp: Option<&str>,
+        query: &ReadQuery,
+    ) -> Result<Vec<PromSeries>, SinkError>;
+}
+
+/// Serves `/api/v1/prom/read`: returns the snappy + protobuf body to send with
+/// `Content-Type: application/x-protobuf` and `Content-Encoding: snappy`.
+pub async fn handle_read(
+    body: &[u8],
+    source: &dyn SeriesSource,
+    database: &str,
+    rp: Option<&str>,
+) -> Result<Vec<u8>, PromHttpError> {
+    let query = decode_read_request(body).map_err(|e| PromHttpError::new(400, e.to_string()))?;
+    let series = source
+        .select(database, rp, &query)
+        .await
+        .map_err(|e| PromHttpError::new(400, e.to_string()))?;
+    Ok(encode_read_response(&series))
 }
 
 #[cfg(test)]
