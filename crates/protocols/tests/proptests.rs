@@ -174,4 +174,12 @@ proptest! {
             assert_eq!(parsed.timestamp, Some(t));
         }
     }
+    #[test]
+    fn config_text_parsers_never_panic(text in "\\PC{0,80}", list in proptest::collection::vec("\\PC{0,20}", 0..4)) {
+        let _ = almanac_protocols::config::go_duration::parse(&text);
+        let _ = TypesDb::parse(&text);
+        let _ = AuthFile::parse(&text);
+        let _ = almanac_protocols::graphite::parser::validate(&list, &list);
+        let _ = GraphiteParser::new(&list, &text, &[]);
+    }
 }
