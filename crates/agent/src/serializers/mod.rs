@@ -14,7 +14,7 @@ pub use self::carbon2::Carbon2Serializer;
 pub use self::csv::CsvSerializer;
 pub use self::graphite::GraphiteSerializer;
 pub use self::json::JsonSerializer;
-pub use self::prometheus::PrometheusSerializer;
+pub use self::prometheus::{render as prometheus_render, PrometheusSerializer};
 
 /// Turns metrics into bytes.
 pub trait Serializer: Send + Sync {
