@@ -683,21 +683,32 @@ impl Scanner {
     }
 
     /// Scans text between `quote`s with `\n \\ \" \'` escapes.
+    ///
+    /// Like InfluxDB, the token's position is the char *before* the opening quote.
     fn scan_quoted(&mut self, quote: char) -> Token {
         let start = self.idx;
         self.idx += 1;
+        let tok = |s: &Self, tok: Tok, lit: String| Token {
+            tok,
+            pos: if start == 0 {
+                Pos { line: 1, char: 1 }
+            } else {
+                s.pos(start - 1)
+            },
+            lit,
+        };
         let mut buf = String::new();
         loop {
             let Some(c) = self.at(self.idx) else {
                 self.eof_consumed = true;
-                return self.token(Tok::BadString, start, buf);
+                return tok(self, Tok::BadString, buf);
             };
             self.idx += 1;
             if c == quote {
-                return self.token(Tok::Str, start, buf);
+                return tok(self, Tok::Str, buf);
             }
             match c {
-                '\n' => return self.token(Tok::BadString, start, buf),
+                '\n' => return tok(self, Tok::BadString, buf),
                 '\\' => {
                     let esc = self.at(self.idx);
                     self.idx += 1;
