@@ -734,7 +734,7 @@ fn split_options(
     let mut own = toml_edit::InlineTable::new();
     let df_keys: &[&str] = match kind {
         "inputs" => parsers::PARSER_KEYS,
-        "outputs" => serializers::SERIALIZER_KEYS,
+        "outputs" | "processors" => serializers::SERIALIZER_KEYS,
         _ => &[],
     };
     for (k, item) in t.into_iter() {
@@ -1071,7 +1071,7 @@ impl Config {
                     t,
                     src.clone(),
                     PROCESSOR_COMMON_KEYS,
-                    false,
+                    spec.data_format,
                 )?;
                 let common: ProcessorCommon = deserialize_table(&common, &label, &src)?;
                 let plugin = (spec.build)(&opts)?;
