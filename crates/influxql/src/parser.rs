@@ -1954,44 +1954,53 @@ fn last_invalid_select_op(e: &Expr) -> Option<BinaryOp> {
     found
 }
 
-/// Checks a regex compiles, with Go-like wording on failure.
+/// Checks a regex compiles, with Go's `error parsing regexp: <code>: `<expr>`` wording.
 fn validate_regex(pattern: &str) -> Result<(), String> {
+    use regex_syntax::ast::ErrorKind as K;
+    if let Err(e) = regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        let span = e.span();
+        let at = |from: usize, to: usize| pattern.get(from..to).unwrap_or(pattern).to_string();
+        let end = if span.end.offset > span.start.offset {
+            span.end.offset
+        } else {
+            pattern[span.start.offset.min(pattern.len())..]
+                .chars()
+                .next()
+                .map_or(span.start.offset, |c| span.start.offset + c.len_utf8())
+        };
+        let spanned = at(span.start.offset, end);
+        let (code, expr) = match e.kind() {
+            K::GroupUnclosed => ("missing closing )", pattern.to_string()),
+            K::GroupUnopened => ("unexpected )", pattern.to_string()),
+            K::ClassUnclosed => ("missing closing ]", at(span.start.offset, pattern.len())),
+            K::RepetitionMissing => ("missing argument to repetition operator", spanned),
+            K::ClassRangeInvalid => ("invalid character class range", spanned),
+            K::EscapeUnexpectedEof => ("trailing backslash at end of expression", String::new()),
+            K::EscapeUnrecognized | K::EscapeHexInvalid | K::EscapeHexEmpty => {
+                ("invalid escape sequence", spanned)
+            }
+            K::RepetitionCountInvalid
+            | K::RepetitionCountUnclosed
+            | K::RepetitionCountDecimalEmpty
+            | K::DecimalInvalid
+            | K::DecimalEmpty => ("invalid repeat count", spanned),
+            K::GroupNameInvalid
+            | K::GroupNameDuplicate { .. }
+            | K::GroupNameEmpty
+            | K::GroupNameUnexpectedEof => ("invalid named capture", spanned),
+            _ => ("invalid or unsupported Perl syntax", spanned),
+        };
+        return Err(format!("error parsing regexp: {code}: `{expr}`"));
+    }
     match regex::Regex::new(pattern) {
         Ok(_) => Ok(()),
-        Err(regex::Error::Syntax(msg)) => Err(go_regex_error(pattern, &msg)),
-        Err(_) => Err(format!(
+        Err(regex::Error::CompiledTooBig(_)) => Err(format!(
             "error parsing regexp: expression too large: `{pattern}`"
         )),
+        Err(_) => Err(format!(
+            "error parsing regexp: invalid or unsupported Perl syntax: `{pattern}`"
+        )),
     }
-}
-
-/// Maps a regex-syntax error to Go's `error parsing regexp: <code>: `<expr>`` wording.
-fn go_regex_error(pattern: &str, msg: &str) -> String {
-    let lower = msg.to_ascii_lowercase();
-    let code = if lower.contains("unclosed group") {
-        "missing closing )"
-    } else if lower.contains("unopened group") {
-        "unexpected )"
-    } else if lower.contains("unclosed character class") {
-        "missing closing ]"
-    } else if lower.contains("repetition operator missing expression") {
-        "missing argument to repetition operator"
-    } else if lower.contains("invalid character class range") || lower.contains("invalid range") {
-        "invalid character class range"
-    } else if lower.contains("incomplete escape") {
-        "trailing backslash at end of expression"
-    } else if lower.contains("escape") {
-        "invalid escape sequence"
-    } else if lower.contains("repetition") || lower.contains("counted") {
-        "invalid repeat count"
-    } else if lower.contains("group name") || lower.contains("capture") {
-        "invalid named capture"
-    } else if lower.contains("look-around") || lower.contains("flag") {
-        "invalid or unsupported Perl syntax"
-    } else {
-        "invalid regular expression"
-    };
-    format!("error parsing regexp: {code}: `{pattern}`")
 }
 
 /// True for time zone names Go's `time.LoadLocation` accepts.

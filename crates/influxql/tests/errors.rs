@@ -56,6 +56,10 @@ const CASES: &[(&str, &str)] = &[
     ("SELECT a FROM b WHERE c = /x/", "found /, expected identifier, string, number, bool at line 1, char 27"),
     ("SELECT a FROM b WHERE c =~ /(/", "error parsing regexp: missing closing ): `(` at line 1, char 28"),
     ("SELECT a FROM b WHERE c = 'x\\q'", "found \\q, expected identifier, string, number, bool at line 1, char 30"),
+    ("SELECT a FROM b WHERE c =~ /[a/", "error parsing regexp: missing closing ]: `[a` at line 1, char 28"),
+    ("SELECT a FROM b WHERE c =~ /a)/", "error parsing regexp: unexpected ): `a)` at line 1, char 28"),
+    ("SELECT a FROM b WHERE c =~ /a\\/", "bad regex:  at line 1, char 28"),
+    ("SELECT a FROM b WHERE c =~ /[z-a]/", "error parsing regexp: invalid character class range: `z-a` at line 1, char 28"),
     ("SELECT 1x FROM cpu", "invalid duration"),
     ("SELECT a FROM b WHERE time > now() - 15251w", "overflowed duration 15251w: choose a smaller duration or INF"),
     ("SELECT -9223372036854775809 FROM cpu", "constant -9223372036854775809 underflows int64"),
@@ -247,6 +251,8 @@ const CASES: &[(&str, &str)] = &[
     ("SET PASSWORD FOR dejan", "found EOF, expected = at line 1, char 24"),
     ("SET PASSWORD FOR dejan =", "found EOF, expected string at line 1, char 25"),
     ("SET PASSWORD FOR dejan = bla", "found bla, expected string at line 1, char 26"),
+    // InfluxDB scans a regex where a field may start, so a comment right after SELECT fails.
+    ("SELECT /* c */ value FROM cpu", "error parsing regexp: missing argument to repetition operator: `*` at line 1, char 8"),
     ("EXPLAIN", "found EOF, expected SELECT at line 1, char 9"),
     ("EXPLAIN ANALYZE SHOW DATABASES", "found SHOW, expected SELECT at line 1, char 17"),
 ];
