@@ -199,8 +199,9 @@ impl Display for Expr {
     }
 }
 
-impl Display for MeasurementRef {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+impl MeasurementRef {
+    /// Writes `db.rp.` / `db..` / `rp.` (nothing when neither is given).
+    fn fmt_prefix(&self, f: &mut Formatter<'_>) -> fmt::Result {
         if let Some(db) = &self.database {
             write!(f, "{}.", quote_ident(db))?;
         }
@@ -210,8 +211,14 @@ impl Display for MeasurementRef {
         if self.database.is_some() || self.retention_policy.is_some() {
             f.write_char('.')?;
         }
+        Ok(())
+    }
+}
+
+impl Display for MeasurementRef {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        self.fmt_prefix(f)?;
         match &self.name {
-            MeasurementName::Name(n) if n.is_empty() => Ok(()),
             MeasurementName::Name(n) => f.write_str(&quote_ident(n)),
             MeasurementName::Regex(re) => f.write_str(&format_regex(re)),
         }
@@ -229,11 +236,13 @@ impl Display for Source {
 
 impl Display for Into {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "INTO {}", self.measurement)?;
+        f.write_str("INTO ")?;
         if self.backref_measurement {
-            f.write_str(":MEASUREMENT")?;
+            self.measurement.fmt_prefix(f)?;
+            f.write_str(":MEASUREMENT")
+        } else {
+            write!(f, "{}", self.measurement)
         }
-        Ok(())
     }
 }
 
