@@ -23,6 +23,11 @@ pub struct ParseError {
     pub message: String,
     /// Where the error is, when InfluxDB reports a position.
     pub pos: Option<Pos>,
+    /// True for the checks InfluxDB makes when it compiles a statement, not
+    /// when it parses it (the `GROUP BY` dimension checks). InfluxDB reports
+    /// those as the statement's result error, without the
+    /// `error parsing query: ` prefix.
+    pub validation: bool,
 }
 
 impl ParseError {
@@ -31,6 +36,7 @@ impl ParseError {
         Self {
             message: message.into(),
             pos: Some(pos),
+            validation: false,
         }
     }
 
@@ -39,6 +45,16 @@ impl ParseError {
         Self {
             message: message.into(),
             pos: None,
+            validation: false,
+        }
+    }
+
+    /// An error from InfluxDB's compile-time checks (see [`Self::validation`]).
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            pos: None,
+            validation: true,
         }
     }
 

@@ -1345,13 +1345,11 @@ impl Parser {
                 name: MeasurementName::Regex(re),
             }));
         }
-        if subqueries {
-            if self.accept(Tok::LParen) {
-                self.expect(Tok::Select)?;
-                let stmt = self.parse_select(Target::Subquery)?;
-                self.expect(Tok::RParen)?;
-                return Ok(Source::Subquery(Box::new(stmt)));
-            }
+        if subqueries && self.accept(Tok::LParen) {
+            self.expect(Tok::Select)?;
+            let stmt = self.parse_select(Target::Subquery)?;
+            self.expect(Tok::RParen)?;
+            return Ok(Source::Subquery(Box::new(stmt)));
         }
         let idents = self.parse_segmented_idents()?;
         let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
@@ -1818,18 +1816,24 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
         let d = match e {
             Expr::Call { name, args } => {
                 if name != "time" {
-                    return Err(ParseError::bare("only time() calls allowed in dimensions"));
+                    return Err(ParseError::validation(
+                        "only time() calls allowed in dimensions",
+                    ));
                 }
                 if args.is_empty() || args.len() > 2 {
-                    return Err(ParseError::bare("time dimension expected 1 or 2 arguments"));
+                    return Err(ParseError::validation(
+                        "time dimension expected 1 or 2 arguments",
+                    ));
                 }
                 let Expr::Duration(interval) = args[0] else {
-                    return Err(ParseError::bare(
+                    return Err(ParseError::validation(
                         "time dimension must have duration argument",
                     ));
                 };
                 if have_time {
-                    return Err(ParseError::bare("multiple time dimensions not allowed"));
+                    return Err(ParseError::validation(
+                        "multiple time dimensions not allowed",
+                    ));
                 }
                 have_time = true;
                 let offset = match args.get(1) {
@@ -1837,24 +1841,24 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
                     Some(Expr::Duration(d)) => Some(TimeOffset::Duration(*d)),
                     Some(Expr::Call { name, args }) => {
                         if name != "now" {
-                            return Err(ParseError::bare(
+                            return Err(ParseError::validation(
                                 "time dimension offset function must be now()",
                             ));
                         }
                         if !args.is_empty() {
-                            return Err(ParseError::bare(
+                            return Err(ParseError::validation(
                                 "time dimension offset now() function requires no arguments",
                             ));
                         }
                         Some(TimeOffset::Now)
                     }
                     Some(Expr::String(_)) => {
-                        return Err(ParseError::bare(
+                        return Err(ParseError::validation(
                             "not supported yet: a time literal as GROUP BY time() offset",
                         ))
                     }
                     Some(_) => {
-                        return Err(ParseError::bare(
+                        return Err(ParseError::validation(
                             "time dimension offset must be duration or now()",
                         ))
                     }
@@ -1863,7 +1867,7 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
             }
             Expr::VarRef { name, .. } => {
                 if name.eq_ignore_ascii_case("time") {
-                    return Err(ParseError::bare(
+                    return Err(ParseError::validation(
                         "time() is a function and expects at least one argument",
                     ));
                 }
@@ -1871,7 +1875,11 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
             }
             Expr::Wildcard { .. } => Dimension::Wildcard,
             Expr::Regex(re) => Dimension::Regex(re),
-            _ => return Err(ParseError::bare("only time and tag dimensions allowed")),
+            _ => {
+                return Err(ParseError::validation(
+                    "only time and tag dimensions allowed",
+                ))
+            }
         };
         out.push(d);
     }

@@ -309,3 +309,11 @@ fn parameter_errors() {
         assert_eq!(err.to_string(), want, "{q}");
     }
 }
+
+#[test]
+fn compile_time_checks_are_marked() {
+    let err = parse_statement("SELECT count(value) FROM foo group by time").unwrap_err();
+    assert!(err.validation);
+    let err = parse_statement("SELECT count(value) FROM foo group by").unwrap_err();
+    assert!(!err.validation);
+}
