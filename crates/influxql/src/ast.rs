@@ -378,6 +378,9 @@ pub enum TimeOffset {
     Duration(i64),
     /// `now()`: aligns buckets on the query's now.
     Now,
+    /// A time literal (`'2020-01-01T00:00:30Z'`), kept as written: buckets
+    /// are aligned on it (offset = time mod interval), in the query's `tz()`.
+    Time(String),
 }
 
 /// The `fill(...)` option.

@@ -1852,10 +1852,8 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
                         }
                         Some(TimeOffset::Now)
                     }
-                    Some(Expr::String(_)) => {
-                        return Err(ParseError::validation(
-                            "not supported yet: a time literal as GROUP BY time() offset",
-                        ))
+                    Some(Expr::String(t)) if looks_like_time(t) => {
+                        Some(TimeOffset::Time(t.clone()))
                     }
                     Some(_) => {
                         return Err(ParseError::validation(
@@ -1884,6 +1882,17 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
         out.push(d);
     }
     Ok(out)
+}
+
+/// InfluxDB's test for a string literal that is a time: `YYYY-MM-DD` and optionally more.
+fn looks_like_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
 }
 
 fn binary_op(tok: Tok) -> Option<BinaryOp> {
