@@ -374,13 +374,13 @@ pub enum Dimension {
 /// The offset argument of `GROUP BY time(interval, offset)`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimeOffset {
-    /// A duration in ns (may be negative).
+    /// A duration in ns (may be negative or larger than the interval: the
+    /// executor takes it modulo the interval, as InfluxDB does). A time
+    /// literal offset (`time(1h, '2020-01-01T00:30:00Z')`) is resolved by the
+    /// parser to the equivalent duration, as InfluxDB's compiler does.
     Duration(i64),
     /// `now()`: aligns buckets on the query's now.
     Now,
-    /// A time literal (`'2020-01-01T00:00:30Z'`), kept as written: buckets
-    /// are aligned on it (offset = time mod interval), in the query's `tz()`.
-    Time(String),
 }
 
 /// The `fill(...)` option.

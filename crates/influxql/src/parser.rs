@@ -622,7 +622,7 @@ impl Parser {
         };
         let condition = self.parse_condition()?;
         let dims = self.parse_dimensions()?;
-        let group_by = convert_dimensions(dims)?;
+        let group_by = convert_dimensions(dims, None)?;
         let limit = self.parse_optional_int(Tok::Limit)?;
         let offset = self.parse_optional_int(Tok::Offset)?;
         Ok(Statement::ShowCardinality {
@@ -1786,7 +1786,7 @@ impl RawSelect {
 
 fn finish_select(raw: RawSelect) -> Result<SelectStatement, ParseError> {
     let mut stmt = raw.stmt;
-    stmt.dimensions = convert_dimensions(raw.dimensions)?;
+    stmt.dimensions = convert_dimensions(raw.dimensions, stmt.timezone.as_deref())?;
     Ok(stmt)
 }
 
@@ -1809,7 +1809,10 @@ fn group_by_interval_checked(raw: &RawSelect) -> Result<i64, String> {
 }
 
 /// Turns `GROUP BY` expressions into dimensions, with InfluxDB's checks and wording.
-fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
+fn convert_dimensions(
+    exprs: Vec<Expr>,
+    timezone: Option<&str>,
+) -> Result<Vec<Dimension>, ParseError> {
     let mut out = Vec::with_capacity(exprs.len());
     let mut have_time = false;
     for e in exprs {
@@ -1853,7 +1856,8 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
                         Some(TimeOffset::Now)
                     }
                     Some(Expr::String(t)) if looks_like_time(t) => {
-                        Some(TimeOffset::Time(t.clone()))
+                        let ns = parse_time_literal(t, timezone)?;
+                        Some(TimeOffset::Duration(offset_of_time(ns, interval)))
                     }
                     Some(_) => {
                         return Err(ParseError::validation(
@@ -1882,6 +1886,44 @@ fn convert_dimensions(exprs: Vec<Expr>) -> Result<Vec<Dimension>, ParseError> {
         out.push(d);
     }
     Ok(out)
+}
+
+/// Parses a time literal as InfluxDB does (RFC 3339, `YYYY-MM-DD hh:mm:ss[.f]`
+/// or `YYYY-MM-DD`; without a zone, in the query's `tz()` or UTC) to Unix ns.
+fn parse_time_literal(s: &str, timezone: Option<&str>) -> Result<i64, ParseError> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+    let bad = || ParseError::validation(format!("unable to parse time literal '{s}'"));
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return t.timestamp_nanos_opt().ok_or_else(bad);
+    }
+    let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .ok_or_else(bad)?;
+    let utc = match timezone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+        Some(tz) => tz
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.naive_utc())
+            .ok_or_else(bad)?,
+        None => naive,
+    };
+    utc.and_utc().timestamp_nanos_opt().ok_or_else(bad)
+}
+
+/// Go's `t.Sub(t.Truncate(interval))`: the offset of `t` into its bucket,
+/// buckets counted from Go's zero time (0001-01-01 UTC), not the Unix epoch.
+fn offset_of_time(unix_ns: i64, interval: i64) -> i64 {
+    const ZERO_TO_UNIX_NS: i128 = 62_135_596_800 * 1_000_000_000;
+    if interval <= 0 {
+        return 0;
+    }
+    ((unix_ns as i128 + ZERO_TO_UNIX_NS).rem_euclid(interval as i128)) as i64
 }
 
 /// InfluxDB's test for a string literal that is a time: `YYYY-MM-DD` and optionally more.
