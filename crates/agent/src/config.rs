@@ -483,8 +483,11 @@ impl PluginOptions {
 
     /// The parser configured by `data_format` and its options (default `influx`).
     pub fn parser(&self) -> Result<Box<dyn parsers::Parser>, ConfigError> {
-        let cfg: parsers::ParserConfig =
+        let mut cfg: parsers::ParserConfig =
             deserialize_table(&self.data_format, &self.plugin_label(), &self.source)?;
+        if cfg.metric_name.is_none() {
+            cfg.metric_name = Some(self.name.clone());
+        }
         parsers::build(&cfg).map_err(|m| self.invalid_option("data_format", m))
     }
 

@@ -22,6 +22,7 @@ pub trait Input: Send {
     async fn gather(&mut self, acc: &Accumulator) -> Result<(), PluginError>;
 
     /// Service inputs start their listeners/readers here; `acc` stays valid until `stop`.
+    /// `gather` is still called on the interval (e.g. statsd emits its aggregates there).
     async fn start(&mut self, _acc: Accumulator) -> Result<(), PluginError> {
         Ok(())
     }

@@ -545,6 +545,12 @@ async fn periodic_input(
 ) {
     let alias = e.common.alias.clone().unwrap_or_default();
     let st = stats::global().input(&e.name, &alias);
+    if e.plugin.is_service() {
+        if let Err(err) = e.plugin.start(acc.clone()).await {
+            acc.add_error(format!("starting service: {err:#}"));
+            return;
+        }
+    }
     let mut first = true;
     loop {
         let wait = if first && !round {
@@ -580,15 +586,6 @@ async fn periodic_input(
     e.plugin.stop().await;
 }
 
-async fn service_input(mut e: InputEntry, acc: Accumulator, mut stop: watch::Receiver<bool>) {
-    if let Err(err) = e.plugin.start(acc.clone()).await {
-        acc.add_error(format!("starting service: {err:#}"));
-        return;
-    }
-    let _ = stop.changed().await;
-    e.plugin.stop().await;
-}
-
 impl Agent {
     /// Starts every plugin of `cfg`.
     pub async fn start(cfg: Config) -> anyhow::Result<Agent> {
@@ -619,19 +616,15 @@ impl Agent {
         let mut input_tasks = Vec::new();
         for (e, acc, iv, jit, off) in parts.inputs {
             let stop = stop_in_rx.clone();
-            if e.plugin.is_service() {
-                input_tasks.push(tokio::spawn(service_input(e, acc, stop)));
-            } else {
-                input_tasks.push(tokio::spawn(periodic_input(
-                    e,
-                    acc,
-                    iv,
-                    jit,
-                    off,
-                    parts.round_interval,
-                    stop,
-                )));
-            }
+            input_tasks.push(tokio::spawn(periodic_input(
+                e,
+                acc,
+                iv,
+                jit,
+                off,
+                parts.round_interval,
+                stop,
+            )));
         }
         Ok(Agent {
             stop_inputs,

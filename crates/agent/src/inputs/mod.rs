@@ -8,15 +8,29 @@ use crate::plugin::{Input, PluginSpec};
 pub mod cpu;
 pub mod disk;
 pub mod diskio;
+pub mod exec;
+pub mod file;
+pub mod http;
+pub mod http_listener_v2;
+pub mod http_response;
+pub mod influxdb_listener;
 pub mod internal;
 pub mod kernel;
 pub mod mem;
 pub mod net;
 pub mod netstat;
+pub mod nginx;
+pub mod ping;
 pub mod processes;
 pub mod procstat;
+pub mod prometheus;
+pub mod redis;
+pub mod socket_listener;
+pub mod statsd;
 pub mod swap;
+pub mod syslog;
 pub mod system;
+pub mod tail;
 pub mod temp;
 
 /// Every implemented input.
@@ -24,15 +38,29 @@ pub static SPECS: &[PluginSpec<dyn Input>] = &[
     cpu::SPEC,
     disk::SPEC,
     diskio::SPEC,
+    exec::SPEC,
+    file::SPEC,
+    http::SPEC,
+    http_listener_v2::SPEC,
+    http_response::SPEC,
+    influxdb_listener::SPEC,
     internal::SPEC,
     kernel::SPEC,
     mem::SPEC,
     net::SPEC,
     netstat::SPEC,
+    nginx::SPEC,
+    ping::SPEC,
     processes::SPEC,
     procstat::SPEC,
+    prometheus::SPEC,
+    redis::SPEC,
+    socket_listener::SPEC,
+    statsd::SPEC,
     swap::SPEC,
+    syslog::SPEC,
     system::SPEC,
+    tail::SPEC,
     temp::SPEC,
 ];
 
