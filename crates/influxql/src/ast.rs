@@ -631,7 +631,9 @@ impl Expr {
 
 impl SelectStatement {
     /// True when no function call (aggregate, selector or transform) is
-    /// projected: InfluxDB's `IsRawQuery`.
+    /// projected: InfluxDB's `IsRawQuery`, except that the keyword form
+    /// `DISTINCT x` also counts as a call here (InfluxDB rewrites it to
+    /// `distinct(x)` later).
     pub fn is_raw_query(&self) -> bool {
         !self.fields.iter().any(|f| f.expr.has_call())
     }

@@ -22,6 +22,33 @@
 //! );
 //! ```
 
+//! ## Behaviour worth knowing
+//!
+//! - The parser follows InfluxDB 1.8's token by token, including its quirks:
+//!   a comment right after `SELECT` is scanned as a regex, `-x` becomes
+//!   `-1 * x`, string tokens are reported one char before their quote, EOF
+//!   one char further when the last token ran into it, `ORDER BY` accepts
+//!   only `time`, `LIMIT` values beyond `i64` are clamped.
+//! - Checks InfluxDB makes at parse time are made here (durations, `INF`
+//!   shard durations, replication range, duplicate `ALTER` options, `tz()`
+//!   names, regex syntax, CQ `GROUP BY time(...)` and `RESAMPLE ... FOR`,
+//!   `DELETE`/`DROP SERIES` source qualifiers). The `GROUP BY` dimension
+//!   checks InfluxDB makes when compiling are made here too and flagged with
+//!   [`ParseError::validation`]. Everything else its compiler checks
+//!   (function arity, mixing aggregates and raw fields, `at least 1 non-time
+//!   field`, ...) is the executor's job.
+//! - [`parse_query_with_params`] substitutes bind parameters while scanning,
+//!   exactly as InfluxDB; [`parse_query`] keeps `$name` as
+//!   [`Expr::BindParam`] for [`bind`].
+//! - `Display` writes InfluxDB's canonical text (floats with three decimals
+//!   unless that loses precision, passwords `[REDACTED]`, identifiers quoted
+//!   only when needed); displaying then parsing gives back the same AST.
+//!   Not kept by the AST (so not displayed): `ORDER BY ... ASC`, explicit
+//!   `fill(null)`, `ORDER BY` in `SHOW` statements, `::type` on `GROUP BY` tags.
+//! - Nesting deeper than 100 levels or more than 4096 operators in one
+//!   expression is refused (`not supported yet: ...`) so that no input can
+//!   exhaust the stack.
+
 pub mod ast;
 mod display;
 mod error;
