@@ -10,7 +10,6 @@
 
 pub mod body;
 pub mod error;
-pub mod meta;
 pub mod metrics;
 pub mod sql;
 pub mod v1;
@@ -63,6 +62,8 @@ pub struct AppState {
     pub storage: Arc<Storage>,
     /// SQL engine over storage.
     pub query: QueryEngine,
+    /// InfluxQL executor over storage.
+    pub influxql: almanac_influxql_exec::Executor,
     /// HTTP-level counters.
     pub metrics: Arc<metrics::HttpMetrics>,
 }
@@ -130,6 +131,7 @@ impl Server {
             })?;
         let state = AppState {
             query: QueryEngine::new(storage.clone()),
+            influxql: almanac_influxql_exec::Executor::new(storage.clone()),
             storage,
             config: Arc::new(config),
             metrics: Arc::new(metrics::HttpMetrics::default()),

@@ -9,8 +9,12 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
-use crate::meta::{parse_statements, Statement};
 use crate::{AppState, INFLUXDB_VERSION};
+use almanac_influxql::Statement;
+use almanac_influxql_exec::encode::{
+    encode_csv, encode_json, encode_json_chunks, EncodeOptions, Epoch,
+};
+use almanac_influxql_exec::{ExecContext, Message, StatementResult};
 
 fn version_headers(response: &mut Response) {
     let headers = response.headers_mut();
@@ -81,9 +85,11 @@ fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// `GET|POST /query`.
+/// `GET|POST /query`: InfluxQL with the 1.x parameters (`q`, `db`, `rp`,
+/// `epoch`, `pretty`, `chunked`, `chunk_size`, `params`).
 pub async fn query(
     State(state): State<AppState>,
+    method: axum::http::Method,
     Query(uri_params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
@@ -93,71 +99,136 @@ pub async fn query(
         .get("q")
         .filter(|q| !q.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("missing required parameter \"q\""))?;
-    let statements = parse_statements(q)
+    let epoch = match params.get("epoch") {
+        Some(e) => {
+            Epoch::parse(e).ok_or_else(|| ApiError::bad_request(format!("invalid epoch: {e}")))?
+        }
+        None => Epoch::Rfc3339,
+    };
+    let bind: serde_json::Map<String, Value> = match params.get("params") {
+        Some(p) if !p.trim().is_empty() => serde_json::from_str(p)
+            .map_err(|e| ApiError::bad_request(format!("error parsing query parameters: {e}")))?,
+        _ => serde_json::Map::new(),
+    };
+    let parsed = almanac_influxql::parse_query_with_params(q, &bind)
         .map_err(|e| ApiError::bad_request(format!("error parsing query: {e}")))?;
-    let mut results = Vec::with_capacity(statements.len());
-    for (id, statement) in statements.into_iter().enumerate() {
-        let mut result = execute(&state, statement).await;
-        result
-            .as_object_mut()
-            .expect("results are objects")
-            .insert("statement_id".into(), json!(id));
+    let opts = EncodeOptions {
+        epoch,
+        pretty: params.get("pretty").is_some_and(|p| p == "true"),
+    };
+    let ctx = ExecContext {
+        database: params.get("db").filter(|d| !d.is_empty()).cloned(),
+        retention_policy: params.get("rp").filter(|r| !r.is_empty()).cloned(),
+        now: now_ns(),
+        read_only: method == axum::http::Method::GET,
+    };
+    let csv = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/csv") || a.contains("text/csv"));
+    let chunked = params.get("chunked").is_some_and(|c| c == "true");
+    let chunk_size = params
+        .get("chunk_size")
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .unwrap_or(10_000);
+
+    if chunked && !csv {
+        // Each statement is executed and sent as soon as it is done.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        let executor = state.influxql.clone();
+        tokio::spawn(async move {
+            for (id, stmt) in parsed.statements.iter().enumerate() {
+                let mut result = executor.execute(stmt, &ctx).await;
+                result.statement_id = id;
+                add_read_only_warning(&mut result, stmt, &ctx);
+                for chunk in encode_json_chunks(&result, chunk_size, &opts) {
+                    if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let stream = tokio_stream_from(rx);
+        let mut response = Response::builder()
+            .status(StatusCode::OK)
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from_stream(stream))
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        version_headers(&mut response);
+        return Ok(response);
+    }
+
+    let mut results = Vec::with_capacity(parsed.statements.len());
+    for (id, stmt) in parsed.statements.iter().enumerate() {
+        let mut result = state.influxql.execute(stmt, &ctx).await;
+        result.statement_id = id;
+        add_read_only_warning(&mut result, stmt, &ctx);
         results.push(result);
     }
-    let pretty = params.get("pretty").is_some_and(|p| p == "true");
-    let body = json!({ "results": results });
-    let text = if pretty {
-        serde_json::to_string_pretty(&body)
+    let (content_type, text) = if csv {
+        ("text/csv", encode_csv(&results, &opts))
     } else {
-        serde_json::to_string(&body)
-    }
-    .map_err(|e| ApiError::internal(e.to_string()))?;
+        ("application/json", encode_json(&results, &opts))
+    };
     let mut response = (
         StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        text + "\n",
+        [(axum::http::header::CONTENT_TYPE, content_type)],
+        text,
     )
         .into_response();
     version_headers(&mut response);
     Ok(response)
 }
 
-async fn execute(state: &AppState, statement: Statement) -> Value {
-    let catalog = state.storage.catalog().clone();
-    let storage = state.storage.clone();
-    let outcome = tokio::task::spawn_blocking(move || -> Result<Value, String> {
-        match statement {
-            Statement::CreateDatabase { name, rp } => {
-                catalog.create_database(&name, rp).map_err(|e| e.to_string())?;
-                Ok(json!({}))
-            }
-            Statement::DropDatabase { name } => {
-                if let Some(def) = catalog.drop_database(&name).map_err(|e| e.to_string())? {
-                    storage.drop_database(def.id).map_err(|e| e.to_string())?;
-                }
-                Ok(json!({}))
-            }
-            Statement::ShowDatabases => {
-                let names: Vec<Value> = catalog
-                    .databases()
-                    .iter()
-                    .map(|d| json!([d.name]))
-                    .collect();
-                let mut series = json!({ "name": "databases", "columns": ["name"] });
-                if !names.is_empty() {
-                    series["values"] = Value::Array(names);
-                }
-                Ok(json!({ "series": [series] }))
-            }
-            Statement::Unsupported(what) => Err(format!(
-                "not supported yet: {what} (Almanac answers CREATE DATABASE, SHOW DATABASES and DROP DATABASE so far)"
-            )),
-        }
-    })
-    .await;
-    match outcome {
-        Ok(Ok(v)) => v,
-        Ok(Err(e)) => json!({ "error": e }),
-        Err(e) => json!({ "error": format!("internal error: {e}") }),
+/// InfluxDB answers state-changing statements sent with GET, with a warning.
+fn add_read_only_warning(result: &mut StatementResult, stmt: &Statement, ctx: &ExecContext) {
+    if !ctx.read_only || is_read_only(stmt) {
+        return;
     }
+    result.messages.push(Message {
+        level: "warning".into(),
+        text: format!(
+            "deprecated use of '{stmt}' in a read only context, please use a POST request instead"
+        ),
+    });
+}
+
+/// Whether a statement only reads (InfluxDB's `RequiredPrivileges` are all READ).
+fn is_read_only(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::Select(_)
+            | Statement::ShowDatabases
+            | Statement::ShowRetentionPolicies { .. }
+            | Statement::ShowMeasurements { .. }
+            | Statement::ShowSeries { .. }
+            | Statement::ShowTagKeys { .. }
+            | Statement::ShowTagValues { .. }
+            | Statement::ShowFieldKeys { .. }
+            | Statement::ShowCardinality { .. }
+            | Statement::ShowShards
+            | Statement::ShowShardGroups
+            | Statement::ShowStats { .. }
+            | Statement::ShowDiagnostics { .. }
+            | Statement::ShowQueries
+            | Statement::Explain { .. }
+            | Statement::ShowUsers
+            | Statement::ShowGrants { .. }
+            | Statement::ShowContinuousQueries
+            | Statement::ShowSubscriptions
+    ) && !matches!(stmt, Statement::Select(s) if s.into.is_some())
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
 }

@@ -184,7 +184,9 @@ async fn write_and_read_back_through_every_endpoint() {
         conflict.json::<Value>().await.unwrap()["error"],
         "partial write: field type conflict: input field \"usage\" on measurement \"cpu\" is type integer, already exists as type float dropped=1"
     );
-    let unsupported = query(&client, &url, "SELECT * FROM cpu").await;
+    let selected = query(&client, &url, "SELECT * FROM \"db\".\"autogen\".\"cpu\"").await;
+    assert_eq!(selected["results"][0]["series"][0]["name"], "cpu");
+    let unsupported = query(&client, &url, "SHOW USERS").await;
     assert!(unsupported["results"][0]["error"]
         .as_str()
         .unwrap()

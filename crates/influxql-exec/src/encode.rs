@@ -1,0 +1,478 @@
+//! Encoders for `/query` responses: JSON (plain, pretty, chunked) and CSV,
+//! byte-compatible with InfluxDB 1.x where clients could tell the difference
+//! (float formatting, RFC3339 times with trailing zeros trimmed, epochs).
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::result::{Series, StatementResult, Value};
+
+/// How times are rendered: RFC3339 strings, or integers in a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Epoch {
+    /// RFC3339 with nanoseconds, trailing zeros trimmed (the default).
+    #[default]
+    Rfc3339,
+    /// Integer count of this many nanoseconds per unit.
+    Unit(i64),
+}
+
+impl Epoch {
+    /// Parses the `epoch` query parameter (`ns`, `n`, `u`, `µ`, `ms`, `s`, `m`, `h`).
+    pub fn parse(s: &str) -> Option<Epoch> {
+        let nanos = match s {
+            "" => return Some(Epoch::Rfc3339),
+            "n" | "ns" => 1,
+            "u" | "µ" | "us" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        Some(Epoch::Unit(nanos))
+    }
+}
+
+/// Options of one response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncodeOptions {
+    /// Time rendering.
+    pub epoch: Epoch,
+    /// Indent the JSON (`pretty=true`).
+    pub pretty: bool,
+}
+
+/// Appends `f` as Go's `encoding/json` does (shortest repr; exponent form
+/// outside `[1e-6, 1e21)`).
+pub fn write_go_float(out: &mut String, f: f64) {
+    let abs = f.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        let s = format!("{f:e}");
+        match s.split_once('e') {
+            Some((mantissa, exp)) if !exp.starts_with('-') => {
+                let _ = write!(out, "{mantissa}e+{exp}");
+            }
+            _ => out.push_str(&s),
+        }
+    } else {
+        let _ = write!(out, "{f}");
+    }
+}
+
+/// Formats nanoseconds since the epoch as RFC3339Nano with trailing zeros
+/// trimmed, in UTC or in `tz`.
+pub fn format_time(ns: i64, tz: Option<chrono_tz::Tz>) -> String {
+    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
+    let (base, offset) = match tz {
+        None => (utc.format("%Y-%m-%dT%H:%M:%S").to_string(), "Z".to_string()),
+        Some(tz) => {
+            let local = tz.from_utc_datetime(&utc.naive_utc());
+            let offset = local.format("%:z").to_string();
+            let offset = if offset == "+00:00" {
+                "Z".into()
+            } else {
+                offset
+            };
+            (local.format("%Y-%m-%dT%H:%M:%S").to_string(), offset)
+        }
+    };
+    let frac = ns.rem_euclid(1_000_000_000);
+    if frac == 0 {
+        format!("{base}{offset}")
+    } else {
+        let digits = format!("{frac:09}");
+        format!("{base}.{}{offset}", digits.trim_end_matches('0'))
+    }
+}
+
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Go escapes these for HTML safety; clients accept either form.
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_value(out: &mut String, v: &Value, opts: &EncodeOptions, tz: Option<chrono_tz::Tz>) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Float(f) if f.is_finite() => write_go_float(out, *f),
+        Value::Float(_) => out.push_str("null"),
+        Value::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Unsigned(u) => {
+            let _ = write!(out, "{u}");
+        }
+        Value::String(s) => write_json_string(out, s),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Time(ns) => match opts.epoch {
+            Epoch::Rfc3339 => write_json_string(out, &format_time(*ns, tz)),
+            Epoch::Unit(unit) => {
+                let _ = write!(out, "{}", ns.div_euclid(unit));
+            }
+        },
+    }
+}
+
+/// Appends one series as a JSON object (`partial` set when it continues in
+/// the next chunk).
+fn write_series(
+    out: &mut String,
+    s: &Series,
+    rows: &[Vec<Value>],
+    partial: bool,
+    opts: &EncodeOptions,
+    tz: Option<chrono_tz::Tz>,
+) {
+    out.push('{');
+    if !s.name.is_empty() {
+        out.push_str("\"name\":");
+        write_json_string(out, &s.name);
+        out.push(',');
+    }
+    if !s.tags.is_empty() {
+        out.push_str("\"tags\":{");
+        for (i, (k, v)) in s.tags.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(out, k);
+            out.push(':');
+            write_json_string(out, v);
+        }
+        out.push_str("},");
+    }
+    out.push_str("\"columns\":[");
+    for (i, c) in s.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_string(out, c);
+    }
+    out.push(']');
+    if !rows.is_empty() {
+        out.push_str(",\"values\":[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                write_value(out, v, opts, tz);
+            }
+            out.push(']');
+        }
+        out.push(']');
+    }
+    if partial {
+        out.push_str(",\"partial\":true");
+    }
+    out.push('}');
+}
+
+/// Appends one statement result; `series` are `(series, rows, partial)`.
+fn write_result(
+    out: &mut String,
+    r: &StatementResult,
+    series: &[(&Series, &[Vec<Value>], bool)],
+    partial: bool,
+    opts: &EncodeOptions,
+) {
+    let _ = write!(out, "{{\"statement_id\":{}", r.statement_id);
+    if !series.is_empty() {
+        out.push_str(",\"series\":[");
+        for (i, (s, rows, p)) in series.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_series(out, s, rows, *p, opts, r.timezone);
+        }
+        out.push(']');
+    }
+    if !r.messages.is_empty() {
+        out.push_str(",\"messages\":[");
+        for (i, m) in r.messages.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"level\":");
+            write_json_string(out, &m.level);
+            out.push_str(",\"text\":");
+            write_json_string(out, &m.text);
+            out.push('}');
+        }
+        out.push(']');
+    }
+    if partial {
+        out.push_str(",\"partial\":true");
+    }
+    if let Some(e) = &r.error {
+        out.push_str(",\"error\":");
+        write_json_string(out, e);
+    }
+    out.push('}');
+}
+
+/// The whole response `{"results":[...]}` followed by a newline.
+pub fn encode_json(results: &[StatementResult], opts: &EncodeOptions) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str("{\"results\":[");
+    for (i, r) in results.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let series: Vec<_> = r
+            .series
+            .iter()
+            .map(|s| (s, s.values.as_slice(), false))
+            .collect();
+        write_result(&mut out, r, &series, false, opts);
+    }
+    out.push_str("]}");
+    if opts.pretty {
+        out = prettify(&out);
+    }
+    out.push('\n');
+    out
+}
+
+/// One statement result as chunks of at most `chunk_size` rows per series,
+/// each a complete `{"results":[...]}` line, as `chunked=true` streams them.
+pub fn encode_json_chunks(
+    r: &StatementResult,
+    chunk_size: usize,
+    opts: &EncodeOptions,
+) -> Vec<String> {
+    let chunk_size = chunk_size.max(1);
+    let mut pieces: Vec<(&Series, &[Vec<Value>], bool)> = Vec::new();
+    for s in &r.series {
+        if s.values.is_empty() {
+            pieces.push((s, &[], false));
+            continue;
+        }
+        let n = s.values.len().div_ceil(chunk_size);
+        for (i, rows) in s.values.chunks(chunk_size).enumerate() {
+            pieces.push((s, rows, i + 1 < n));
+        }
+    }
+    let mut chunks = Vec::new();
+    if pieces.is_empty() {
+        let mut out = String::from("{\"results\":[");
+        write_result(&mut out, r, &[], false, opts);
+        out.push_str("]}\n");
+        chunks.push(out);
+        return chunks;
+    }
+    let total = pieces.len();
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let last = i + 1 == total;
+        let mut out = String::from("{\"results\":[");
+        let mut result = StatementResult {
+            statement_id: r.statement_id,
+            timezone: r.timezone,
+            ..Default::default()
+        };
+        if last {
+            result.messages = r.messages.clone();
+            result.error = r.error.clone();
+        }
+        write_result(&mut out, &result, &[piece], !last, opts);
+        out.push_str("]}");
+        if opts.pretty {
+            out = prettify(&out);
+        }
+        out.push('\n');
+        chunks.push(out);
+    }
+    chunks
+}
+
+/// Re-indents compact JSON with four spaces, as `pretty=true` does.
+fn prettify(compact: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(compact) {
+        Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_else(|_| compact.to_string()),
+        Err(_) => compact.to_string(),
+    }
+}
+
+fn csv_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The response as CSV (`Accept: application/csv`): `name,tags,<columns>`
+/// headers whenever the columns change, times as integers.
+pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
+    let mut out = String::new();
+    let mut last_columns: Option<&[String]> = None;
+    for r in results {
+        if let Some(e) = &r.error {
+            out.push_str("error\n");
+            csv_field(&mut out, e);
+            out.push('\n');
+            continue;
+        }
+        for s in &r.series {
+            if last_columns != Some(s.columns.as_slice()) {
+                if last_columns.is_some() {
+                    out.push('\n');
+                }
+                out.push_str("name,tags");
+                for c in &s.columns {
+                    out.push(',');
+                    csv_field(&mut out, c);
+                }
+                out.push('\n');
+                last_columns = Some(s.columns.as_slice());
+            }
+            let tags: Vec<String> = s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let tags = tags.join(",");
+            for row in &s.values {
+                csv_field(&mut out, &s.name);
+                out.push(',');
+                csv_field(&mut out, &tags);
+                for v in row {
+                    out.push(',');
+                    match v {
+                        Value::Null => {}
+                        Value::Float(f) => write_go_float(&mut out, *f),
+                        Value::Integer(i) => {
+                            let _ = write!(out, "{i}");
+                        }
+                        Value::Unsigned(u) => {
+                            let _ = write!(out, "{u}");
+                        }
+                        Value::String(s) => csv_field(&mut out, s),
+                        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+                        Value::Time(ns) => {
+                            let unit = match opts.epoch {
+                                Epoch::Unit(u) => u,
+                                Epoch::Rfc3339 => 1,
+                            };
+                            let _ = write!(out, "{}", ns.div_euclid(unit));
+                        }
+                    }
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(f: f64) -> String {
+        let mut s = String::new();
+        write_go_float(&mut s, f);
+        s
+    }
+
+    #[test]
+    fn floats_render_like_go() {
+        assert_eq!(float(1.0), "1");
+        assert_eq!(float(0.5), "0.5");
+        assert_eq!(float(-2.25), "-2.25");
+        assert_eq!(float(1e21), "1e+21");
+        assert_eq!(float(1.5e22), "1.5e+22");
+        assert_eq!(float(1e-7), "1e-7");
+        assert_eq!(float(0.000001), "0.000001");
+        assert_eq!(float(123456789.0), "123456789");
+        assert_eq!(float(0.1 + 0.2), "0.30000000000000004");
+    }
+
+    #[test]
+    fn times_trim_trailing_zeros() {
+        assert_eq!(format_time(0, None), "1970-01-01T00:00:00Z");
+        assert_eq!(format_time(1_500_000_000, None), "1970-01-01T00:00:01.5Z");
+        assert_eq!(format_time(1, None), "1970-01-01T00:00:00.000000001Z");
+        let chicago: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+        assert_eq!(format_time(0, Some(chicago)), "1969-12-31T18:00:00-06:00");
+    }
+
+    #[test]
+    fn json_shape_matches_influxdb() {
+        let mut s = Series::new("cpu", &["time", "value"]);
+        s.tags.insert("host".into(), "a".into());
+        s.values.push(vec![Value::Time(0), Value::Float(1.0)]);
+        let r = StatementResult::with_series(vec![s]);
+        let text = encode_json(
+            &[
+                r,
+                StatementResult {
+                    statement_id: 1,
+                    ..Default::default()
+                },
+            ],
+            &EncodeOptions::default(),
+        );
+        assert_eq!(
+            text,
+            "{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"cpu\",\"tags\":{\"host\":\"a\"},\"columns\":[\"time\",\"value\"],\"values\":[[\"1970-01-01T00:00:00Z\",1]]}]},{\"statement_id\":1}]}\n"
+        );
+        let epoch = EncodeOptions {
+            epoch: Epoch::parse("s").unwrap(),
+            pretty: false,
+        };
+        let mut s = Series::new("m", &["time"]);
+        s.values.push(vec![Value::Time(5_000_000_000)]);
+        let text = encode_json(&[StatementResult::with_series(vec![s])], &epoch);
+        assert!(text.contains("[[5]]"), "{text}");
+    }
+
+    #[test]
+    fn chunks_split_series_and_mark_partial() {
+        let mut s = Series::new("m", &["time", "v"]);
+        for i in 0..5 {
+            s.values.push(vec![Value::Time(i), Value::Integer(i)]);
+        }
+        let r = StatementResult::with_series(vec![s]);
+        let chunks = encode_json_chunks(&r, 2, &EncodeOptions::default());
+        assert_eq!(chunks.len(), 3);
+        assert!(
+            chunks[0].contains("\"partial\":true}],\"partial\":true}"),
+            "{}",
+            chunks[0]
+        );
+        assert!(!chunks[2].contains("partial"), "{}", chunks[2]);
+    }
+
+    #[test]
+    fn csv_has_name_and_tags_columns() {
+        let mut s = Series::new("cpu", &["time", "value"]);
+        s.tags.insert("host".into(), "a".into());
+        s.values.push(vec![Value::Time(10), Value::Float(2.5)]);
+        let text = encode_csv(
+            &[StatementResult::with_series(vec![s])],
+            &EncodeOptions::default(),
+        );
+        assert_eq!(text, "name,tags,time,value\ncpu,host=a,10,2.5\n");
+    }
+}

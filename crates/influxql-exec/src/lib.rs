@@ -1,0 +1,141 @@
+//! Executes InfluxQL (parsed by [`almanac_influxql`]) over Almanac's catalog
+//! and storage, producing InfluxDB 1.x results, and encodes those results as
+//! `/query` answers (JSON, chunked JSON, CSV).
+//!
+//! `SELECT` reads each measurement through a DataFusion plan over the storage
+//! table providers (time range and `WHERE` pushed into the scan, so partitions
+//! and files are pruned), then applies InfluxQL's own semantics — windows,
+//! aggregates and selectors, fill, transformations, series limits — in
+//! [`select`]. Database, retention-policy and schema statements go to the
+//! catalog in [`meta`].
+
+#![warn(missing_docs)]
+
+pub mod condition;
+pub mod encode;
+pub mod functions;
+mod meta;
+pub mod result;
+mod scan;
+mod select;
+pub mod time;
+pub mod transform;
+pub mod value_ops;
+
+use std::sync::Arc;
+
+use almanac_influxql::{Query, Statement};
+use almanac_query::{QueryEngine, QueryError};
+use almanac_storage::Storage;
+
+pub use result::{Message, Series, StatementResult, Value};
+
+/// Errors of statement execution; the message is what the client sees.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// The statement is invalid or cannot run (InfluxDB's wording).
+    #[error("{0}")]
+    Query(String),
+    /// The query engine failed.
+    #[error("{0}")]
+    Engine(#[from] QueryError),
+    /// DataFusion failed.
+    #[error("{0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// The catalog refused a change.
+    #[error("{0}")]
+    Catalog(#[from] almanac_catalog::CatalogError),
+    /// Storage failed.
+    #[error("{0}")]
+    Storage(#[from] almanac_storage::StorageError),
+}
+
+/// Per-request settings of execution.
+#[derive(Debug, Clone, Default)]
+pub struct ExecContext {
+    /// The `db` parameter.
+    pub database: Option<String>,
+    /// The `rp` parameter.
+    pub retention_policy: Option<String>,
+    /// The query's `now()` in ns.
+    pub now: i64,
+    /// True for GET requests: statements that change things then carry
+    /// InfluxDB's deprecation warning.
+    pub read_only: bool,
+}
+
+/// Runs InfluxQL statements.
+#[derive(Clone)]
+pub struct Executor {
+    storage: Arc<Storage>,
+    engine: QueryEngine,
+}
+
+impl Executor {
+    /// An executor over `storage`.
+    pub fn new(storage: Arc<Storage>) -> Self {
+        let engine = QueryEngine::new(storage.clone());
+        Executor { storage, engine }
+    }
+
+    pub(crate) fn storage(&self) -> &Arc<Storage> {
+        &self.storage
+    }
+
+    pub(crate) fn engine(&self) -> &QueryEngine {
+        &self.engine
+    }
+
+    /// Runs every statement of `query` in order; a failing statement gets an
+    /// error result and the following ones still run, as in InfluxDB.
+    pub async fn execute_query(&self, query: &Query, ctx: &ExecContext) -> Vec<StatementResult> {
+        let mut results = Vec::with_capacity(query.statements.len());
+        for (id, stmt) in query.statements.iter().enumerate() {
+            let mut r = self.execute(stmt, ctx).await;
+            r.statement_id = id;
+            results.push(r);
+        }
+        results
+    }
+
+    /// Runs one statement.
+    pub async fn execute(&self, stmt: &Statement, ctx: &ExecContext) -> StatementResult {
+        match self.execute_inner(stmt, ctx).await {
+            Ok(r) => r,
+            Err(e) => StatementResult::error(e.to_string()),
+        }
+    }
+
+    async fn execute_inner(
+        &self,
+        stmt: &Statement,
+        ctx: &ExecContext,
+    ) -> Result<StatementResult, ExecError> {
+        match stmt {
+            Statement::Select(select) => {
+                let needs_db = select.sources.iter().any(|s| match s {
+                    almanac_influxql::Source::Measurement(m) => m.database.is_none(),
+                    almanac_influxql::Source::Subquery(_) => true,
+                });
+                let db = ctx.database.as_deref().unwrap_or("");
+                if needs_db && db.is_empty() {
+                    return Err(ExecError::Query("database name required".into()));
+                }
+                if select.into.is_some() {
+                    return Err(ExecError::Query(
+                        "not supported yet: SELECT ... INTO".into(),
+                    ));
+                }
+                let mut result = StatementResult::with_series(
+                    self.select(select, db, ctx.retention_policy.as_deref(), ctx.now)
+                        .await?,
+                );
+                if let Some(tz) = &select.timezone {
+                    result.timezone = tz.parse().ok();
+                }
+                Ok(result)
+            }
+            other => self.execute_meta(other, ctx).await,
+        }
+    }
+}

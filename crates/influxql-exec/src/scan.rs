@@ -1,0 +1,252 @@
+//! Reading a measurement through DataFusion: time range and condition pushed
+//! into the scan, rows grouped into series by the `GROUP BY` tags and sorted
+//! by time.
+
+use std::collections::HashMap;
+
+use almanac_catalog::MeasurementSchema;
+use almanac_influxql::Expr;
+use almanac_storage::schema::{field_column_name, TIME_COLUMN};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int64Type, TimestampNanosecondType, UInt64Type,
+};
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::logical_expr::{cast, col, lit, Expr as DfExpr};
+use datafusion::prelude::SessionContext;
+
+use crate::condition::{quoted, tag_column, to_filter};
+use crate::result::Value;
+use crate::time::TimeRange;
+use crate::ExecError;
+
+/// A column a statement reads, by the key its expressions use.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ColumnRef {
+    /// Field or tag name.
+    pub name: String,
+    /// True when the reference asked for the tag (`::tag`).
+    pub tag: bool,
+}
+
+impl ColumnRef {
+    /// The key expressions look the column up by.
+    pub fn key(&self) -> String {
+        if self.tag {
+            format!("{}::tag", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// The rows of one series group, sorted by time.
+#[derive(Debug, Clone, Default)]
+pub struct Group {
+    /// Values of the `GROUP BY` tags ("" when a series lacks one).
+    pub key: Vec<String>,
+    /// Times in ns.
+    pub times: Vec<i64>,
+    /// One column per requested [`ColumnRef`], aligned with `times`.
+    pub columns: Vec<Vec<Value>>,
+}
+
+/// What to read from one measurement.
+pub struct ScanRequest<'a> {
+    /// Database.
+    pub db: &'a str,
+    /// Retention policy.
+    pub rp: &'a str,
+    /// Measurement schema.
+    pub schema: &'a MeasurementSchema,
+    /// Time range.
+    pub range: TimeRange,
+    /// Non-time part of the condition.
+    pub condition: Option<&'a Expr>,
+    /// Tags to group by.
+    pub group_tags: &'a [String],
+    /// Columns to return.
+    pub columns: &'a [ColumnRef],
+}
+
+fn ts(t: i64) -> DfExpr {
+    lit(ScalarValue::TimestampNanosecond(Some(t), None))
+}
+
+fn column_expr(c: &ColumnRef, schema: &MeasurementSchema) -> DfExpr {
+    let is_tag = schema.tags.contains(&c.name);
+    if c.tag {
+        return if is_tag {
+            cast(col(quoted(&c.name)), DataType::Utf8)
+        } else {
+            lit(ScalarValue::Utf8(None))
+        };
+    }
+    if schema.fields.contains_key(&c.name) {
+        DfExpr::Column(quoted(&field_column_name(&c.name, is_tag)))
+    } else if is_tag {
+        cast(col(quoted(&c.name)), DataType::Utf8)
+    } else {
+        lit(ScalarValue::Null)
+    }
+}
+
+/// Runs the scan and groups its rows.
+pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
+    let table = TableReference::full(req.db, req.rp, req.schema.name.as_str());
+    let df = ctx.table(table).await?;
+    let mut filter = col(TIME_COLUMN)
+        .gt_eq(ts(req.range.min))
+        .and(col(TIME_COLUMN).lt_eq(ts(req.range.max)));
+    if let Some(c) = req.condition {
+        filter = filter.and(to_filter(c, req.schema)?);
+    }
+    let mut exprs = vec![col(TIME_COLUMN).alias("t")];
+    for (i, tag) in req.group_tags.iter().enumerate() {
+        let e = if req.schema.tags.contains(tag) {
+            tag_column(tag)
+        } else {
+            lit("")
+        };
+        exprs.push(e.alias(format!("g{i}")));
+    }
+    for (i, c) in req.columns.iter().enumerate() {
+        exprs.push(column_expr(c, req.schema).alias(format!("c{i}")));
+    }
+    let batches = df.filter(filter)?.select(exprs)?.collect().await?;
+    group_batches(&batches, req.group_tags.len(), req.columns.len())
+}
+
+fn group_batches(
+    batches: &[RecordBatch],
+    n_tags: usize,
+    n_cols: usize,
+) -> Result<Vec<Group>, ExecError> {
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for batch in batches {
+        let times = batch.column(0).as_primitive::<TimestampNanosecondType>();
+        let tag_cols: Vec<_> = (0..n_tags)
+            .map(|i| batch.column(1 + i).as_string::<i32>())
+            .collect();
+        let cols: Vec<Vec<Value>> = (0..n_cols)
+            .map(|i| to_values(batch.column(1 + n_tags + i).as_ref()))
+            .collect::<Result<_, _>>()?;
+        let mut key_buf: Vec<String> = Vec::with_capacity(n_tags);
+        for row in 0..batch.num_rows() {
+            key_buf.clear();
+            key_buf.extend(tag_cols.iter().map(|c| c.value(row).to_string()));
+            let gi = match index.get(&key_buf) {
+                Some(i) => *i,
+                None => {
+                    index.insert(key_buf.clone(), groups.len());
+                    groups.push(Group {
+                        key: key_buf.clone(),
+                        times: Vec::new(),
+                        columns: vec![Vec::new(); n_cols],
+                    });
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[gi];
+            g.times.push(times.value(row));
+            for (c, values) in cols.iter().enumerate() {
+                g.columns[c].push(values[row].clone());
+            }
+        }
+    }
+    for g in &mut groups {
+        sort_by_time(g);
+    }
+    Ok(groups)
+}
+
+fn sort_by_time(g: &mut Group) {
+    if g.times.windows(2).all(|w| w[0] <= w[1]) {
+        return;
+    }
+    let mut order: Vec<usize> = (0..g.times.len()).collect();
+    order.sort_by_key(|&i| g.times[i]);
+    g.times = order.iter().map(|&i| g.times[i]).collect();
+    for c in &mut g.columns {
+        *c = order
+            .iter()
+            .map(|&i| std::mem::replace(&mut c[i], Value::Null))
+            .collect();
+    }
+}
+
+/// Converts an Arrow column to values.
+pub fn to_values(a: &dyn Array) -> Result<Vec<Value>, ExecError> {
+    let n = a.len();
+    let mut out = Vec::with_capacity(n);
+    match a.data_type() {
+        DataType::Float64 => {
+            let arr = a.as_primitive::<Float64Type>();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Float(arr.value(i))
+                }
+            }));
+        }
+        DataType::Int64 => {
+            let arr = a.as_primitive::<Int64Type>();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Integer(arr.value(i))
+                }
+            }));
+        }
+        DataType::UInt64 => {
+            let arr = a.as_primitive::<UInt64Type>();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Unsigned(arr.value(i))
+                }
+            }));
+        }
+        DataType::Utf8 => {
+            let arr = a.as_string::<i32>();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::String(arr.value(i).to_string())
+                }
+            }));
+        }
+        DataType::Boolean => {
+            let arr = a.as_boolean();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Boolean(arr.value(i))
+                }
+            }));
+        }
+        DataType::Null => out.resize(n, Value::Null),
+        DataType::Timestamp(_, _) => {
+            let arr = a.as_primitive::<TimestampNanosecondType>();
+            out.extend((0..n).map(|i| {
+                if arr.is_null(i) {
+                    Value::Null
+                } else {
+                    Value::Time(arr.value(i))
+                }
+            }));
+        }
+        other => {
+            return Err(ExecError::Query(format!(
+                "unsupported column type {other} in scan"
+            )))
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,1260 @@
+//! `SELECT`: sources and wildcards resolved against the catalog, rows read
+//! through [`crate::scan`], then windows, aggregates, fill, transformations,
+//! ordering and limits applied as InfluxDB 1.x does.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use almanac_catalog::{DatabaseDef, FieldType, MeasurementSchema};
+use almanac_influxql::{
+    function_kind, Dimension, Expr, Field, Fill, FunctionKind, MeasurementName, SelectStatement,
+    Source, TimeOffset, VarType,
+};
+
+use crate::functions::{aggregate, is_multi_row, is_selector, AggArgs, AggOut, Point};
+use crate::result::{Series, Value};
+use crate::scan::{scan, ColumnRef, Group, ScanRequest};
+use crate::time::{split_time_condition, window_start, TimeRange};
+use crate::transform::{is_math_function, is_sequence_transform, math_function, sequence};
+use crate::value_ops::{as_f64, math};
+use crate::{ExecError, Executor};
+
+/// Upper bound on windows per series, so a typo'd interval cannot exhaust memory.
+const MAX_WINDOWS: i64 = 1_000_000;
+
+/// A measurement a statement reads.
+struct Input {
+    db: Arc<DatabaseDef>,
+    rp: String,
+    schema: Arc<MeasurementSchema>,
+}
+
+/// Everything derived from the statement before any data is read.
+struct Plan {
+    fields: Vec<Field>,
+    columns: Vec<String>,
+    group_tags: Vec<String>,
+    needed: Vec<ColumnRef>,
+    aggregates: Vec<AggCall>,
+    is_aggregate: bool,
+    interval: Option<i64>,
+    offset: i64,
+    range: TimeRange,
+    fill: Fill,
+    has_transform: bool,
+    tag_columns: Vec<bool>,
+}
+
+/// One aggregate or selector call of the statement.
+struct AggCall {
+    key: String,
+    name: String,
+    input: Option<ColumnRef>,
+    count_distinct: bool,
+    args: AggArgs,
+    tag_args: Vec<ColumnRef>,
+}
+
+impl Executor {
+    /// Runs a `SELECT` against database `db` (default RP `rp` when sources
+    /// do not name one) and returns its series.
+    pub(crate) async fn select(
+        &self,
+        stmt: &SelectStatement,
+        db: &str,
+        rp: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<Series>, ExecError> {
+        let tz = match &stmt.timezone {
+            Some(name) => Some(
+                name.parse::<chrono_tz::Tz>()
+                    .map_err(|_| ExecError::Query(format!("unable to find time zone {name}")))?,
+            ),
+            None => None,
+        };
+        let inputs = self.resolve_sources(stmt, db, rp)?;
+        let (mut range, condition) = split_time_condition(stmt.condition.as_ref(), now, tz)?;
+        let plan_fields = expand_fields(stmt, &inputs)?;
+        let is_aggregate = plan_fields.iter().any(|f| contains_aggregate(&f.expr));
+        let interval = stmt.group_by_interval();
+        if interval.is_some() && !is_aggregate {
+            return Err(ExecError::Query(
+                "GROUP BY requires at least one aggregate function".into(),
+            ));
+        }
+        if let Some(i) = interval {
+            if i <= 0 {
+                return Err(ExecError::Query(format!("invalid group interval {i}")));
+            }
+            if !range.has_max() {
+                range.max = now;
+            }
+        }
+        let offset = match stmt.group_by_offset() {
+            Some(TimeOffset::Duration(d)) => *d,
+            Some(TimeOffset::Now) => now,
+            None => 0,
+        };
+        let offset = match (interval, tz) {
+            (Some(i), Some(tz)) if i >= 3_600_000_000_000 => offset - tz_offset_ns(tz, range, now),
+            _ => offset,
+        };
+        let mut plan = build_plan(
+            plan_fields,
+            stmt,
+            &inputs,
+            is_aggregate,
+            interval,
+            offset,
+            range,
+        )?;
+        if inputs.is_empty() || range.is_empty() {
+            return Ok(Vec::new());
+        }
+
+        let mut sessions: HashMap<String, datafusion::prelude::SessionContext> = HashMap::new();
+        let mut scanned: Vec<(String, Vec<Group>)> = Vec::new();
+        let mut first_time = i64::MAX;
+        for input in &inputs {
+            if !sessions.contains_key(&input.db.name) {
+                let ctx = self.engine().session(&input.db.name)?;
+                sessions.insert(input.db.name.clone(), ctx);
+            }
+            let ctx = &sessions[&input.db.name];
+            let groups = self.scan_one(ctx, input, &plan, condition.as_ref()).await?;
+            scanned.push((input.schema.name.clone(), groups));
+        }
+        for (_, groups) in &scanned {
+            for g in groups {
+                if let Some(t) = g.times.first() {
+                    first_time = first_time.min(*t);
+                }
+            }
+        }
+        if !plan.range.has_min() && first_time != i64::MAX && plan.interval.is_some() {
+            plan.range.min = first_time;
+        }
+
+        let mut series = Vec::new();
+        for (name, groups) in scanned {
+            for g in groups {
+                let tags: BTreeMap<String, String> = plan
+                    .group_tags
+                    .iter()
+                    .cloned()
+                    .zip(g.key.iter().cloned())
+                    .collect();
+                let (times, rows) = if plan.is_aggregate {
+                    evaluate_aggregate(&plan, &g)?
+                } else {
+                    evaluate_raw(&plan, &g)?
+                };
+                if rows.is_empty() {
+                    continue;
+                }
+                let mut values: Vec<Vec<Value>> = times
+                    .into_iter()
+                    .zip(rows)
+                    .map(|(t, mut r)| {
+                        r.insert(0, Value::Time(t));
+                        r
+                    })
+                    .collect();
+                if stmt.order_desc {
+                    values.reverse();
+                }
+                let offset = stmt.offset.unwrap_or(0) as usize;
+                let values: Vec<Vec<Value>> = match stmt.limit {
+                    Some(l) if l > 0 => values.into_iter().skip(offset).take(l as usize).collect(),
+                    _ => values.into_iter().skip(offset).collect(),
+                };
+                if values.is_empty() {
+                    continue;
+                }
+                series.push(Series {
+                    name: name.clone(),
+                    tags,
+                    columns: plan.columns.clone(),
+                    values,
+                });
+            }
+        }
+        series.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
+        let soffset = stmt.soffset.unwrap_or(0) as usize;
+        let series: Vec<Series> = match stmt.slimit {
+            Some(l) if l > 0 => series.into_iter().skip(soffset).take(l as usize).collect(),
+            _ => series.into_iter().skip(soffset).collect(),
+        };
+        Ok(series)
+    }
+
+    async fn scan_one(
+        &self,
+        ctx: &datafusion::prelude::SessionContext,
+        input: &Input,
+        plan: &Plan,
+        condition: Option<&Expr>,
+    ) -> Result<Vec<Group>, ExecError> {
+        let req = ScanRequest {
+            db: &input.db.name,
+            rp: &input.rp,
+            schema: &input.schema,
+            range: plan.range,
+            condition,
+            group_tags: &plan.group_tags,
+            columns: &plan.needed,
+        };
+        scan(ctx, &req).await
+    }
+
+    fn resolve_sources(
+        &self,
+        stmt: &SelectStatement,
+        db: &str,
+        rp: Option<&str>,
+    ) -> Result<Vec<Input>, ExecError> {
+        let catalog = self.storage().catalog();
+        let mut inputs: Vec<Input> = Vec::new();
+        for source in &stmt.sources {
+            let m = match source {
+                Source::Measurement(m) => m,
+                Source::Subquery(_) => {
+                    return Err(ExecError::Query("not supported yet: subqueries".into()))
+                }
+            };
+            let db_name = m.database.as_deref().unwrap_or(db);
+            if db_name.is_empty() {
+                return Err(ExecError::Query("database name required".into()));
+            }
+            let def = catalog
+                .database(db_name)
+                .ok_or_else(|| ExecError::Query(format!("database not found: {db_name}")))?;
+            let rp_name = m
+                .retention_policy
+                .as_deref()
+                .or(if m.database.is_some() { None } else { rp })
+                .unwrap_or(&def.default_rp)
+                .to_string();
+            if !def.retention_policies.contains_key(&rp_name) {
+                return Err(ExecError::Query(format!(
+                    "retention policy not found: {rp_name}"
+                )));
+            }
+            match &m.name {
+                MeasurementName::Name(n) => {
+                    if let Some(schema) = def.measurements.get(n) {
+                        inputs.push(Input {
+                            db: def.clone(),
+                            rp: rp_name,
+                            schema: schema.clone(),
+                        });
+                    }
+                }
+                MeasurementName::Regex(re) => {
+                    let re = regex::Regex::new(re).map_err(|e| {
+                        ExecError::Query(format!("invalid regular expression: {e}"))
+                    })?;
+                    for (name, schema) in &def.measurements {
+                        if re.is_match(name) {
+                            inputs.push(Input {
+                                db: def.clone(),
+                                rp: rp_name.clone(),
+                                schema: schema.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        inputs.sort_by(|a, b| a.schema.name.cmp(&b.schema.name));
+        inputs
+            .dedup_by(|a, b| a.schema.name == b.schema.name && a.rp == b.rp && a.db.id == b.db.id);
+        Ok(inputs)
+    }
+}
+
+fn tz_offset_ns(tz: chrono_tz::Tz, range: TimeRange, now: i64) -> i64 {
+    use chrono::{Offset, TimeZone};
+    let at = if range.has_min() { range.min } else { now };
+    let utc = chrono::DateTime::from_timestamp_nanos(at);
+    let local = tz.from_utc_datetime(&utc.naive_utc());
+    local.offset().fix().local_minus_utc() as i64 * 1_000_000_000
+}
+
+fn is_aggregate_call(e: &Expr) -> bool {
+    match e {
+        Expr::Call { name, .. } => matches!(
+            function_kind(name),
+            Some(FunctionKind::Aggregate | FunctionKind::Selector)
+        ),
+        Expr::Distinct(_) => true,
+        _ => false,
+    }
+}
+
+fn contains_aggregate(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| found |= is_aggregate_call(x));
+    found
+}
+
+/// Union of the measurements' fields (first type wins) and tags.
+fn union_schema(inputs: &[Input]) -> (BTreeMap<String, FieldType>, BTreeSet<String>) {
+    let mut fields = BTreeMap::new();
+    let mut tags = BTreeSet::new();
+    for i in inputs {
+        for (k, t) in &i.schema.fields {
+            fields.entry(k.clone()).or_insert(*t);
+        }
+        tags.extend(i.schema.tags.iter().cloned());
+    }
+    (fields, tags)
+}
+
+fn group_tags(stmt: &SelectStatement, tags: &BTreeSet<String>) -> Result<Vec<String>, ExecError> {
+    let mut out = BTreeSet::new();
+    for d in &stmt.dimensions {
+        match d {
+            Dimension::Time { .. } => {}
+            Dimension::Tag(t) => {
+                out.insert(t.clone());
+            }
+            Dimension::Wildcard => out.extend(tags.iter().cloned()),
+            Dimension::Regex(r) => {
+                let re = regex::Regex::new(r)
+                    .map_err(|e| ExecError::Query(format!("invalid regular expression: {e}")))?;
+                out.extend(tags.iter().filter(|t| re.is_match(t)).cloned());
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+fn type_matches(t: FieldType, want: Option<VarType>) -> bool {
+    match want {
+        None | Some(VarType::Field) => true,
+        Some(VarType::Float) => t == FieldType::Float,
+        Some(VarType::Integer) => t == FieldType::Integer,
+        Some(VarType::Unsigned) => t == FieldType::UInteger,
+        Some(VarType::String) => t == FieldType::String,
+        Some(VarType::Boolean) => t == FieldType::Boolean,
+        Some(VarType::Tag) => false,
+    }
+}
+
+/// Expands `*`, `*::field`, `/regex/` and `fn(*)` / `fn(/regex/)`.
+fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>, ExecError> {
+    let (fields, tags) = union_schema(inputs);
+    let grouped: BTreeSet<String> = group_tags(stmt, &tags)?.into_iter().collect();
+    let mut out = Vec::new();
+    for f in &stmt.fields {
+        match &f.expr {
+            Expr::Wildcard { data_type } => {
+                let mut names: Vec<(String, Option<VarType>)> = Vec::new();
+                if *data_type != Some(VarType::Tag) {
+                    names.extend(
+                        fields
+                            .iter()
+                            .filter(|(_, t)| type_matches(**t, *data_type))
+                            .map(|(k, _)| (k.clone(), None)),
+                    );
+                }
+                if data_type.is_none() || *data_type == Some(VarType::Tag) {
+                    names.extend(tags.iter().filter(|t| !grouped.contains(*t)).map(|t| {
+                        let vt = if fields.contains_key(t) {
+                            Some(VarType::Tag)
+                        } else {
+                            None
+                        };
+                        (t.clone(), vt)
+                    }));
+                }
+                names.sort_by(|a, b| a.0.cmp(&b.0));
+                for (n, vt) in names {
+                    out.push(Field {
+                        expr: Expr::VarRef {
+                            name: n,
+                            data_type: vt,
+                        },
+                        alias: None,
+                    });
+                }
+            }
+            Expr::Regex(r) => {
+                let re = regex::Regex::new(r)
+                    .map_err(|e| ExecError::Query(format!("invalid regular expression: {e}")))?;
+                let mut names: Vec<String> =
+                    fields.keys().filter(|k| re.is_match(k)).cloned().collect();
+                names.extend(
+                    tags.iter()
+                        .filter(|t| re.is_match(t) && !grouped.contains(*t))
+                        .cloned(),
+                );
+                names.sort();
+                names.dedup();
+                for n in names {
+                    out.push(Field {
+                        expr: Expr::var(n),
+                        alias: None,
+                    });
+                }
+            }
+            Expr::Call { name, args }
+                if matches!(args.first(), Some(Expr::Wildcard { .. } | Expr::Regex(_))) =>
+            {
+                let numeric_only = !matches!(
+                    name.as_str(),
+                    "count" | "first" | "last" | "distinct" | "mode" | "sample"
+                );
+                let matcher: Box<dyn Fn(&str, FieldType) -> bool> = match &args[0] {
+                    Expr::Regex(r) => {
+                        let re = regex::Regex::new(r).map_err(|e| {
+                            ExecError::Query(format!("invalid regular expression: {e}"))
+                        })?;
+                        Box::new(move |k: &str, _| re.is_match(k))
+                    }
+                    Expr::Wildcard { data_type } => {
+                        let dt = *data_type;
+                        Box::new(move |_: &str, t| type_matches(t, dt))
+                    }
+                    _ => unreachable!("matched above"),
+                };
+                for (k, t) in &fields {
+                    let numeric = matches!(
+                        t,
+                        FieldType::Float | FieldType::Integer | FieldType::UInteger
+                    );
+                    if !matcher(k, *t) || (numeric_only && !numeric) {
+                        continue;
+                    }
+                    let mut new_args = args.clone();
+                    new_args[0] = Expr::var(k.clone());
+                    out.push(Field {
+                        expr: Expr::call(name.clone(), new_args),
+                        alias: Some(format!("{}_{k}", f.alias.as_deref().unwrap_or(name))),
+                    });
+                }
+            }
+            _ => out.push(f.clone()),
+        }
+    }
+    if out.is_empty() {
+        return Ok(out);
+    }
+    Ok(out)
+}
+
+/// The name InfluxDB gives a projection without an alias.
+fn column_name(e: &Expr) -> String {
+    match e {
+        Expr::VarRef { name, .. } => name.clone(),
+        Expr::Call { name, .. } => name.clone(),
+        Expr::Distinct(_) => "distinct".into(),
+        Expr::Paren(inner) => column_name(inner),
+        Expr::Binary { lhs, rhs, .. } => {
+            let l = column_name(lhs);
+            let r = column_name(rhs);
+            match (l.is_empty(), r.is_empty()) {
+                (false, false) => format!("{l}_{r}"),
+                (false, true) => l,
+                _ => r,
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+fn var_ref(name: &str, data_type: Option<VarType>) -> ColumnRef {
+    ColumnRef {
+        name: name.to_string(),
+        tag: data_type == Some(VarType::Tag),
+    }
+}
+
+fn literal_f64(e: &Expr) -> Option<f64> {
+    match e.unparen() {
+        Expr::Integer(i) => Some(*i as f64),
+        Expr::Number(f) => Some(*f),
+        Expr::Unsigned(u) => Some(*u as f64),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_plan(
+    fields: Vec<Field>,
+    stmt: &SelectStatement,
+    inputs: &[Input],
+    is_aggregate: bool,
+    interval: Option<i64>,
+    offset: i64,
+    range: TimeRange,
+) -> Result<Plan, ExecError> {
+    let (schema_fields, tags) = union_schema(inputs);
+    let group_tags = group_tags(stmt, &tags)?;
+    if fields.is_empty() && !inputs.is_empty() {
+        return Err(ExecError::Query(
+            "statement must have at least one field in select clause".into(),
+        ));
+    }
+    let mut columns = vec!["time".to_string()];
+    // InfluxDB reserves aliases first, then numbers repeated generated names.
+    let mut used: HashMap<String, usize> = HashMap::new();
+    for f in &fields {
+        if let Some(a) = &f.alias {
+            used.insert(a.clone(), 1);
+        }
+    }
+    let mut tag_columns = Vec::new();
+    let mut has_transform = false;
+    for f in &fields {
+        let name = match &f.alias {
+            Some(a) => a.clone(),
+            None => {
+                let base = column_name(&f.expr);
+                match used.get(&base).copied() {
+                    None => {
+                        used.insert(base.clone(), 1);
+                        base
+                    }
+                    Some(mut count) => loop {
+                        let candidate = format!("{base}_{count}");
+                        if !used.contains_key(&candidate) {
+                            used.insert(candidate.clone(), 1);
+                            used.insert(base.clone(), count + 1);
+                            break candidate;
+                        }
+                        count += 1;
+                    },
+                }
+            }
+        };
+        columns.push(name);
+        let is_tag = match &f.expr {
+            Expr::VarRef { name, data_type } => {
+                *data_type == Some(VarType::Tag)
+                    || (tags.contains(name) && !schema_fields.contains_key(name))
+            }
+            _ => false,
+        };
+        tag_columns.push(is_tag);
+        f.expr.walk(&mut |e| {
+            if let Expr::Call { name, .. } = e {
+                has_transform |= is_sequence_transform(name);
+            }
+        });
+        // top(v, host, 2) / bottom(...) also project their tag arguments.
+        if let Expr::Call { name, args } = &f.expr {
+            if matches!(name.as_str(), "top" | "bottom") && args.len() > 2 {
+                for a in &args[1..args.len() - 1] {
+                    if let Expr::VarRef { name, .. } = a {
+                        columns.push(name.clone());
+                    }
+                }
+            }
+        }
+    }
+    if !is_aggregate && tag_columns.iter().all(|t| *t) && !inputs.is_empty() {
+        return Err(ExecError::Query(
+            "statement must have at least one field in select clause".into(),
+        ));
+    }
+
+    let mut needed: Vec<ColumnRef> = Vec::new();
+    let mut aggregates: Vec<AggCall> = Vec::new();
+    let mut raw_outside = false;
+    for f in &fields {
+        collect(
+            &f.expr,
+            false,
+            &mut needed,
+            &mut aggregates,
+            &mut raw_outside,
+        )?;
+    }
+    for a in &mut aggregates {
+        if a.input
+            .as_ref()
+            .is_some_and(|i| i.tag || !schema_fields.contains_key(&i.name))
+        {
+            a.input = None;
+        }
+    }
+    if is_aggregate {
+        let selectors = aggregates.iter().filter(|a| is_selector(&a.name)).count();
+        if raw_outside && !(aggregates.len() == 1 && selectors == 1) {
+            return Err(ExecError::Query(
+                "mixing aggregate and non-aggregate queries is not supported".into(),
+            ));
+        }
+        if let Some(multi) = aggregates.iter().find(|a| is_multi_row(&a.name)) {
+            if aggregates.len() > 1 {
+                return Err(ExecError::Query(format!(
+                    "selector function {}() cannot be combined with other functions",
+                    multi.name
+                )));
+            }
+        }
+    }
+    Ok(Plan {
+        fields,
+        columns,
+        group_tags,
+        needed,
+        aggregates,
+        is_aggregate,
+        interval,
+        offset,
+        range,
+        fill: stmt.fill.clone(),
+        has_transform,
+        tag_columns,
+    })
+}
+
+fn push_needed(needed: &mut Vec<ColumnRef>, c: ColumnRef) {
+    if !needed.contains(&c) {
+        needed.push(c);
+    }
+}
+
+/// Records the columns and aggregate calls an expression uses.
+fn collect(
+    e: &Expr,
+    inside_aggregate: bool,
+    needed: &mut Vec<ColumnRef>,
+    aggs: &mut Vec<AggCall>,
+    raw_outside: &mut bool,
+) -> Result<(), ExecError> {
+    match e {
+        Expr::VarRef { name, data_type } => {
+            if name.eq_ignore_ascii_case("time") {
+                return Ok(());
+            }
+            if !inside_aggregate {
+                *raw_outside = true;
+            }
+            push_needed(needed, var_ref(name, *data_type));
+        }
+        Expr::Distinct(name) => {
+            let input = var_ref(name, None);
+            push_needed(needed, input.clone());
+            push_agg(
+                aggs,
+                e,
+                "distinct",
+                Some(input),
+                false,
+                AggArgs::default(),
+                vec![],
+            );
+        }
+        Expr::Call { name, args } if is_aggregate_call(e) => {
+            let (input, count_distinct) = match args.first() {
+                Some(Expr::VarRef { name, data_type }) => (Some(var_ref(name, *data_type)), false),
+                Some(Expr::Distinct(inner)) if name == "count" => {
+                    (Some(var_ref(inner, None)), true)
+                }
+                Some(Expr::Call {
+                    name: inner,
+                    args: inner_args,
+                }) if name == "count" && inner == "distinct" => match inner_args.first() {
+                    Some(Expr::VarRef { name, data_type }) => {
+                        (Some(var_ref(name, *data_type)), true)
+                    }
+                    _ => {
+                        return Err(ExecError::Query(
+                            "expected field argument in distinct()".into(),
+                        ))
+                    }
+                },
+                Some(Expr::Call { .. }) => {
+                    return Err(ExecError::Query(format!(
+                        "expected field argument in {name}()"
+                    )))
+                }
+                _ => {
+                    return Err(ExecError::Query(format!(
+                        "expected field argument in {name}()"
+                    )))
+                }
+            };
+            let mut agg_args = AggArgs::default();
+            let mut tag_args = Vec::new();
+            match name.as_str() {
+                "top" | "bottom" => {
+                    if args.len() < 2 {
+                        return Err(ExecError::Query(format!(
+                            "invalid number of arguments for {name}, expected at least 2, got {}",
+                            args.len()
+                        )));
+                    }
+                    let n = literal_f64(&args[args.len() - 1]).ok_or_else(|| {
+                        ExecError::Query(format!(
+                            "expected integer as last argument in {name}(), found {}",
+                            args[args.len() - 1]
+                        ))
+                    })?;
+                    agg_args.n = Some(n);
+                    for a in &args[1..args.len() - 1] {
+                        match a {
+                            Expr::VarRef { name: t, .. } => {
+                                let c = ColumnRef {
+                                    name: t.clone(),
+                                    tag: true,
+                                };
+                                push_needed(needed, c.clone());
+                                tag_args.push(c);
+                            }
+                            other => {
+                                return Err(ExecError::Query(format!(
+                                    "only fields or tags are allowed in {name}(), found {other}"
+                                )))
+                            }
+                        }
+                    }
+                }
+                "percentile" | "sample" => {
+                    let n = args.get(1).and_then(literal_f64).ok_or_else(|| {
+                        ExecError::Query(format!(
+                            "invalid number of arguments for {name}, expected 2, got {}",
+                            args.len()
+                        ))
+                    })?;
+                    agg_args.n = Some(n);
+                }
+                "integral" => {
+                    if let Some(Expr::Duration(d)) = args.get(1) {
+                        agg_args.unit = Some(*d);
+                    }
+                }
+                _ => {
+                    if args.len() != 1 {
+                        return Err(ExecError::Query(format!(
+                            "invalid number of arguments for {name}, expected 1, got {}",
+                            args.len()
+                        )));
+                    }
+                }
+            }
+            if let Some(i) = &input {
+                push_needed(needed, i.clone());
+            }
+            push_agg(aggs, e, name, input, count_distinct, agg_args, tag_args);
+        }
+        Expr::Call { name, args } => {
+            match function_kind(name) {
+                Some(FunctionKind::Transform) => {}
+                Some(FunctionKind::Predictor) | Some(FunctionKind::TechnicalAnalysis) => {
+                    return Err(ExecError::Query(format!("not supported yet: {name}()")))
+                }
+                _ if name == "now" => return Ok(()),
+                _ => return Err(ExecError::Query(format!("undefined function {name}()"))),
+            }
+            for a in args {
+                collect(a, inside_aggregate, needed, aggs, raw_outside)?;
+            }
+        }
+        Expr::Binary { lhs, rhs, .. } => {
+            collect(lhs, inside_aggregate, needed, aggs, raw_outside)?;
+            collect(rhs, inside_aggregate, needed, aggs, raw_outside)?;
+        }
+        Expr::Paren(inner) => collect(inner, inside_aggregate, needed, aggs, raw_outside)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+fn push_agg(
+    aggs: &mut Vec<AggCall>,
+    e: &Expr,
+    name: &str,
+    input: Option<ColumnRef>,
+    count_distinct: bool,
+    args: AggArgs,
+    tag_args: Vec<ColumnRef>,
+) {
+    let key = e.to_string();
+    if aggs.iter().any(|a| a.key == key) {
+        return;
+    }
+    aggs.push(AggCall {
+        key,
+        name: name.to_string(),
+        input,
+        count_distinct,
+        args,
+        tag_args,
+    });
+}
+
+/// Rows of a table being evaluated: times and named columns.
+struct Table<'a> {
+    times: Vec<i64>,
+    columns: HashMap<String, std::borrow::Cow<'a, [Value]>>,
+    /// Default unit of derivatives (the interval for aggregated rows).
+    derivative_unit: i64,
+}
+
+fn cast_value(v: &Value, to: Option<VarType>) -> Value {
+    match (to, v) {
+        (None | Some(VarType::Field) | Some(VarType::Tag), v) => v.clone(),
+        (_, Value::Null) => Value::Null,
+        (Some(VarType::Float), v) => as_f64(v).map(Value::Float).unwrap_or(Value::Null),
+        (Some(VarType::Integer), Value::Integer(i)) => Value::Integer(*i),
+        (Some(VarType::Integer), Value::Float(f)) => Value::Integer(*f as i64),
+        (Some(VarType::Integer), Value::Unsigned(u)) => Value::Integer(*u as i64),
+        (Some(VarType::Unsigned), Value::Unsigned(u)) => Value::Unsigned(*u),
+        (Some(VarType::Unsigned), Value::Integer(i)) => Value::Unsigned(*i as u64),
+        (Some(VarType::Unsigned), Value::Float(f)) => Value::Unsigned(*f as u64),
+        (Some(VarType::String), Value::String(s)) => Value::String(s.clone()),
+        (Some(VarType::Boolean), Value::Boolean(b)) => Value::Boolean(*b),
+        _ => Value::Null,
+    }
+}
+
+fn eval(e: &Expr, t: &Table) -> Result<Vec<Value>, ExecError> {
+    let n = t.times.len();
+    Ok(match e {
+        Expr::VarRef { name, data_type } => {
+            if name.eq_ignore_ascii_case("time") {
+                return Ok(t.times.iter().map(|x| Value::Integer(*x)).collect());
+            }
+            let key = var_ref(name, *data_type).key();
+            match t.columns.get(&key) {
+                Some(col) => col.iter().map(|v| cast_value(v, *data_type)).collect(),
+                None => vec![Value::Null; n],
+            }
+        }
+        Expr::Call { .. } | Expr::Distinct(_) if is_aggregate_call(e) => {
+            let key = e.to_string();
+            match t.columns.get(&key) {
+                Some(col) => col.to_vec(),
+                None => vec![Value::Null; n],
+            }
+        }
+        Expr::Call { name, args } if is_sequence_transform(name) => {
+            let input = args.first().ok_or_else(|| {
+                ExecError::Query(format!(
+                    "invalid number of arguments for {name}, expected at least 1, got 0"
+                ))
+            })?;
+            let values = eval(input, t)?;
+            let (unit, window) = match name.as_str() {
+                "moving_average" => {
+                    let n = args.get(1).and_then(literal_f64).ok_or_else(|| {
+                        ExecError::Query(format!(
+                            "invalid number of arguments for moving_average, expected 2, got {}",
+                            args.len()
+                        ))
+                    })?;
+                    if n < 2.0 {
+                        return Err(ExecError::Query(format!(
+                            "moving_average window must be greater than 1, got {n}"
+                        )));
+                    }
+                    (1, n as usize)
+                }
+                "elapsed" => (
+                    match args.get(1) {
+                        Some(Expr::Duration(d)) => *d,
+                        _ => 1,
+                    },
+                    0,
+                ),
+                "derivative" | "non_negative_derivative" => (
+                    match args.get(1) {
+                        Some(Expr::Duration(d)) => *d,
+                        _ => t.derivative_unit,
+                    },
+                    0,
+                ),
+                _ => (1, 0),
+            };
+            sequence(name, &t.times, &values, unit, window)?
+        }
+        Expr::Call { name, args } if is_math_function(name) => {
+            let cols: Vec<Vec<Value>> =
+                args.iter().map(|a| eval(a, t)).collect::<Result<_, _>>()?;
+            math_function(name, &cols)?
+        }
+        Expr::Call { name, .. } => {
+            return Err(ExecError::Query(format!("undefined function {name}()")))
+        }
+        Expr::Binary { op, lhs, rhs } if op.is_math() => {
+            let l = eval(lhs, t)?;
+            let r = eval(rhs, t)?;
+            l.iter()
+                .zip(r.iter())
+                .map(|(a, b)| math(*op, a, b))
+                .collect()
+        }
+        Expr::Binary { op, .. } => {
+            return Err(ExecError::Query(format!(
+                "invalid operator {} in field expression",
+                op.as_str()
+            )))
+        }
+        Expr::Paren(inner) => eval(inner, t)?,
+        Expr::Integer(i) => vec![Value::Integer(*i); n],
+        Expr::Unsigned(u) => vec![Value::Unsigned(*u); n],
+        Expr::Number(f) => vec![Value::Float(*f); n],
+        Expr::String(s) => vec![Value::String(s.clone()); n],
+        Expr::Boolean(b) => vec![Value::Boolean(*b); n],
+        Expr::Duration(d) => vec![Value::Integer(*d); n],
+        Expr::Nil => vec![Value::Null; n],
+        other => {
+            return Err(ExecError::Query(format!(
+                "invalid expression in select: {other}"
+            )))
+        }
+    })
+}
+
+fn rows_from_columns(cols: Vec<Vec<Value>>, n: usize) -> Vec<Vec<Value>> {
+    let mut rows: Vec<Vec<Value>> = (0..n).map(|_| Vec::with_capacity(cols.len())).collect();
+    for col in cols {
+        for (i, v) in col.into_iter().enumerate() {
+            rows[i].push(v);
+        }
+    }
+    rows
+}
+
+/// Raw rows of one series: fields evaluated per point; rows whose field
+/// columns are all null are dropped.
+fn evaluate_raw(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value>>), ExecError> {
+    let mut columns = HashMap::new();
+    for (c, values) in plan.needed.iter().zip(&g.columns) {
+        columns.insert(c.key(), std::borrow::Cow::Borrowed(values.as_slice()));
+    }
+    let table = Table {
+        times: g.times.clone(),
+        columns,
+        derivative_unit: 1_000_000_000,
+    };
+    let cols: Vec<Vec<Value>> = plan
+        .fields
+        .iter()
+        .map(|f| eval(&f.expr, &table))
+        .collect::<Result<_, _>>()?;
+    let rows = rows_from_columns(cols, table.times.len());
+    let mut times = Vec::new();
+    let mut kept = Vec::new();
+    for (t, row) in table.times.into_iter().zip(rows) {
+        let any = row
+            .iter()
+            .zip(&plan.tag_columns)
+            .any(|(v, is_tag)| !is_tag && !v.is_null());
+        if any {
+            times.push(t);
+            kept.push(row);
+        }
+    }
+    Ok((times, kept))
+}
+
+/// One window of a series.
+struct Window {
+    start: i64,
+    outs: Vec<AggOut>,
+}
+
+fn compute_windows(plan: &Plan, g: &Group) -> Result<Vec<Window>, ExecError> {
+    let index: HashMap<String, usize> = plan
+        .needed
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key(), i))
+        .collect();
+    // Row ranges per window (rows are sorted by time).
+    let mut bounds: Vec<(i64, usize, usize)> = Vec::new();
+    match plan.interval {
+        Some(interval) => {
+            let mut i = 0;
+            while i < g.times.len() {
+                let w = window_start(g.times[i], interval, plan.offset);
+                let mut j = i;
+                while j < g.times.len() && window_start(g.times[j], interval, plan.offset) == w {
+                    j += 1;
+                }
+                bounds.push((w, i, j));
+                i = j;
+            }
+        }
+        None => {
+            let start = if plan.range.has_min() {
+                plan.range.min
+            } else {
+                0
+            };
+            bounds.push((start, 0, g.times.len()));
+        }
+    }
+    let mut windows = Vec::with_capacity(bounds.len());
+    for (start, from, to) in bounds {
+        let mut outs = Vec::with_capacity(plan.aggregates.len());
+        for a in &plan.aggregates {
+            let Some(input) = &a.input else {
+                outs.push(AggOut::Empty);
+                continue;
+            };
+            let col = &g.columns[index[&input.key()]];
+            let points: Vec<Point> = (from..to)
+                .filter(|&r| !col[r].is_null())
+                .map(|r| Point {
+                    time: g.times[r],
+                    value: &col[r],
+                    row: r,
+                })
+                .collect();
+            let mut args = a.args.clone();
+            if !a.tag_args.is_empty() {
+                let tag_cols: Vec<&Vec<Value>> = a
+                    .tag_args
+                    .iter()
+                    .map(|t| &g.columns[index[&t.key()]])
+                    .collect();
+                args.tag_keys = Some(
+                    (0..g.times.len())
+                        .map(|r| {
+                            tag_cols
+                                .iter()
+                                .map(|c| match &c[r] {
+                                    Value::String(s) => s.clone(),
+                                    _ => String::new(),
+                                })
+                                .collect::<Vec<_>>()
+                                .join("\u{0}")
+                        })
+                        .collect(),
+                );
+            }
+            let out = if a.count_distinct {
+                match aggregate("distinct", &points, &args)? {
+                    AggOut::Many(v) => AggOut::One {
+                        value: Value::Integer(v.len() as i64),
+                        point: None,
+                    },
+                    _ => AggOut::Empty,
+                }
+            } else {
+                aggregate(&a.name, &points, &args)?
+            };
+            outs.push(out);
+        }
+        windows.push(Window { start, outs });
+    }
+    Ok(windows)
+}
+
+fn fill_value(fill: &Fill, agg: &AggCall) -> Value {
+    match fill {
+        Fill::Number(f) => Value::Float(*f),
+        Fill::Integer(i) => Value::Integer(*i),
+        _ if agg.name == "count" => Value::Integer(0),
+        _ => Value::Null,
+    }
+}
+
+/// Aggregated rows of one series.
+fn evaluate_aggregate(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value>>), ExecError> {
+    let windows = compute_windows(plan, g)?;
+    let index: HashMap<String, usize> = plan
+        .needed
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.key(), i))
+        .collect();
+    let multi = plan.aggregates.iter().position(|a| is_multi_row(&a.name));
+    let single_selector = plan.aggregates.len() == 1 && is_selector(&plan.aggregates[0].name);
+
+    // Base table: one row per window (or per selected point for multi-row functions).
+    let mut times: Vec<i64> = Vec::new();
+    let mut agg_cols: Vec<Vec<Value>> = vec![Vec::new(); plan.aggregates.len()];
+    let mut point_rows: Vec<Option<usize>> = Vec::new();
+    let mut empty_row: Vec<bool> = Vec::new();
+
+    if let Some(m) = multi {
+        let point_time = matches!(
+            plan.aggregates[m].name.as_str(),
+            "top" | "bottom" | "sample"
+        );
+        for w in &windows {
+            if let AggOut::Many(points) = &w.outs[m] {
+                for (t, v, row) in points {
+                    times.push(if point_time { *t } else { w.start });
+                    agg_cols[m].push(v.clone());
+                    point_rows.push(Some(*row));
+                    empty_row.push(false);
+                }
+            }
+        }
+    } else {
+        let starts: Vec<i64> = match plan.interval {
+            Some(interval) if plan.fill != Fill::None => {
+                let first = window_start(plan.range.min, interval, plan.offset);
+                let last = window_start(plan.range.max, interval, plan.offset);
+                if (last - first) / interval > MAX_WINDOWS {
+                    return Err(ExecError::Query(format!(
+                        "too many windows: GROUP BY time({}) over this time range gives more than {MAX_WINDOWS}",
+                        almanac_influxql::format_duration(interval)
+                    )));
+                }
+                (0..=((last - first) / interval))
+                    .map(|k| first + k * interval)
+                    .collect()
+            }
+            _ => windows.iter().map(|w| w.start).collect(),
+        };
+        let mut wi = 0;
+        for start in starts {
+            while wi < windows.len() && windows[wi].start < start {
+                wi += 1;
+            }
+            let window = windows.get(wi).filter(|w| w.start == start);
+            let mut row_time = start;
+            let mut point_row = None;
+            let mut all_empty = true;
+            for (ai, a) in plan.aggregates.iter().enumerate() {
+                let out = window.map(|w| &w.outs[ai]);
+                match out {
+                    Some(AggOut::One { value, point }) => {
+                        all_empty = false;
+                        agg_cols[ai].push(value.clone());
+                        if let Some((t, r)) = point {
+                            point_row = Some(*r);
+                            if single_selector && plan.interval.is_none() {
+                                row_time = *t;
+                            }
+                        }
+                    }
+                    _ => agg_cols[ai].push(match plan.interval {
+                        Some(_) => fill_value(&plan.fill, a),
+                        None => Value::Null,
+                    }),
+                }
+            }
+            if all_empty && plan.fill == Fill::None {
+                for c in agg_cols.iter_mut() {
+                    c.pop();
+                }
+                continue;
+            }
+            times.push(row_time);
+            point_rows.push(point_row);
+            empty_row.push(all_empty);
+        }
+        apply_fill(plan, &times, &empty_row, &mut agg_cols);
+    }
+
+    let mut columns: HashMap<String, std::borrow::Cow<[Value]>> = HashMap::new();
+    for (a, col) in plan.aggregates.iter().zip(agg_cols) {
+        columns.insert(a.key.clone(), std::borrow::Cow::Owned(col));
+    }
+    // Values of raw fields beside a selector, and tag arguments of top/bottom.
+    for c in &plan.needed {
+        let key = c.key();
+        if columns.contains_key(&key) {
+            continue;
+        }
+        let src = &g.columns[index[&key]];
+        let col: Vec<Value> = point_rows
+            .iter()
+            .map(|r| r.map(|r| src[r].clone()).unwrap_or(Value::Null))
+            .collect();
+        columns.insert(key, std::borrow::Cow::Owned(col));
+    }
+    let table = Table {
+        times,
+        columns,
+        derivative_unit: plan.interval.unwrap_or(1_000_000_000),
+    };
+    let mut cols: Vec<Vec<Value>> = Vec::with_capacity(plan.fields.len());
+    for f in &plan.fields {
+        // top(v, host, 2) also projects the tag arguments after the value.
+        cols.push(eval(&f.expr, &table)?);
+    }
+    let n = table.times.len();
+    let mut rows = rows_from_columns(cols, n);
+    if let Some(m) = multi {
+        let a = &plan.aggregates[m];
+        if !a.tag_args.is_empty() {
+            for (i, row) in rows.iter_mut().enumerate() {
+                for t in &a.tag_args {
+                    row.push(
+                        table
+                            .columns
+                            .get(&t.key())
+                            .map(|c| c[i].clone())
+                            .unwrap_or(Value::Null),
+                    );
+                }
+            }
+        }
+    }
+    let drop_empty = plan.interval.is_none() || plan.fill == Fill::None;
+    let mut out_times = Vec::new();
+    let mut out_rows = Vec::new();
+    for (i, (t, row)) in table.times.into_iter().zip(rows).enumerate() {
+        let all_null = row.iter().all(|v| v.is_null());
+        if (drop_empty && empty_row.get(i).copied().unwrap_or(false))
+            || (plan.has_transform && all_null)
+        {
+            continue;
+        }
+        out_times.push(t);
+        out_rows.push(row);
+    }
+    Ok((out_times, out_rows))
+}
+
+/// `fill(previous)` and `fill(linear)` over the window rows.
+fn apply_fill(plan: &Plan, times: &[i64], empty: &[bool], cols: &mut [Vec<Value>]) {
+    match plan.fill {
+        Fill::Previous => {
+            for col in cols.iter_mut() {
+                let mut prev: Option<Value> = None;
+                for (i, v) in col.iter_mut().enumerate() {
+                    if empty[i] || v.is_null() {
+                        if let Some(p) = &prev {
+                            if empty[i] {
+                                *v = p.clone();
+                            }
+                        }
+                    } else {
+                        prev = Some(v.clone());
+                    }
+                }
+            }
+        }
+        Fill::Linear => {
+            for col in cols.iter_mut() {
+                let known: Vec<usize> = (0..col.len())
+                    .filter(|&i| !empty[i] && !col[i].is_null())
+                    .collect();
+                for w in known.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    let (Some(va), Some(vb)) = (as_f64(&col[a]), as_f64(&col[b])) else {
+                        continue;
+                    };
+                    let int =
+                        matches!(col[a], Value::Integer(_)) && matches!(col[b], Value::Integer(_));
+                    for i in a + 1..b {
+                        if !empty[i] {
+                            continue;
+                        }
+                        let frac = (times[i] - times[a]) as f64 / (times[b] - times[a]) as f64;
+                        let v = va + (vb - va) * frac;
+                        col[i] = if int {
+                            Value::Integer(v as i64)
+                        } else {
+                            Value::Float(v)
+                        };
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
