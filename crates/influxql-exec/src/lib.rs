@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod condition;
 pub mod encode;
 pub mod functions;

@@ -91,7 +91,7 @@ impl Executor {
             }
         }
         let offset = match stmt.group_by_offset() {
-            Some(TimeOffset::Duration(d)) => *d,
+            Some(TimeOffset::Duration(d)) => d.rem_euclid(interval.unwrap_or(i64::MAX).max(1)),
             Some(TimeOffset::Now) => now,
             None => 0,
         };

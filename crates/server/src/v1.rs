@@ -110,8 +110,22 @@ pub async fn query(
             .map_err(|e| ApiError::bad_request(format!("error parsing query parameters: {e}")))?,
         _ => serde_json::Map::new(),
     };
-    let parsed = almanac_influxql::parse_query_with_params(q, &bind)
-        .map_err(|e| ApiError::bad_request(format!("error parsing query: {e}")))?;
+    let parsed = match almanac_influxql::parse_query_with_params(q, &bind) {
+        Ok(parsed) => parsed,
+        // InfluxDB reports its compile-time checks as the statement's error.
+        Err(e) if e.validation => {
+            let result = StatementResult::error(e.to_string());
+            let mut response = (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                encode_json(&[result], &EncodeOptions::default()),
+            )
+                .into_response();
+            version_headers(&mut response);
+            return Ok(response);
+        }
+        Err(e) => return Err(ApiError::bad_request(format!("error parsing query: {e}"))),
+    };
     let opts = EncodeOptions {
         epoch,
         pretty: params.get("pretty").is_some_and(|p| p == "true"),
