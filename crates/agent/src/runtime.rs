@@ -421,13 +421,18 @@ async fn pipeline_task(
         let mut stopping = false;
         tokio::select! {
             m = rx.recv() => {
-                let Some(first) = m else { break };
-                let mut batch = vec![first];
-                while batch.len() < 10_000 {
-                    match rx.try_recv() { Ok(m) => batch.push(m), Err(_) => break }
+                match m {
+                    Some(first) => {
+                        let mut batch = vec![first];
+                        while batch.len() < 10_000 {
+                            match rx.try_recv() { Ok(m) => batch.push(m), Err(_) => break }
+                        }
+                        let batch = run_processors(&mut procs, batch);
+                        route(batch, &mut aggs, &outputs);
+                    }
+                    // every input is gone: finish like a stop
+                    None => stopping = true,
                 }
-                let batch = run_processors(&mut procs, batch);
-                route(batch, &mut aggs, &outputs);
             }
             _ = tokio::time::sleep_until(next) => {
                 let now = tokio::time::Instant::now();
