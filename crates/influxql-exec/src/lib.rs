@@ -19,6 +19,7 @@ mod meta;
 pub mod result;
 mod scan;
 mod select;
+mod subquery;
 pub mod time;
 pub mod transform;
 pub mod value_ops;

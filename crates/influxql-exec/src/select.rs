@@ -27,6 +27,9 @@ struct Input {
     db: Arc<DatabaseDef>,
     rp: String,
     schema: Arc<MeasurementSchema>,
+    /// For a subquery source: its series named like this input, and which
+    /// of their columns hold tag values.
+    subquery: Option<(Vec<Series>, BTreeSet<String>)>,
 }
 
 /// Everything derived from the statement before any data is read.
@@ -43,6 +46,8 @@ struct Plan {
     fill: Fill,
     has_transform: bool,
     tag_columns: Vec<bool>,
+    /// Names of output columns holding tag values.
+    tag_column_names: BTreeSet<String>,
 }
 
 /// One aggregate or selector call of the statement.
@@ -65,6 +70,18 @@ impl Executor {
         rp: Option<&str>,
         now: i64,
     ) -> Result<Vec<Series>, ExecError> {
+        Ok(self.select_with_tags(stmt, db, rp, now).await?.0)
+    }
+
+    /// Like [`Self::select`], also naming the result columns that hold tag
+    /// values (a subquery's outer statement treats them as tags).
+    async fn select_with_tags(
+        &self,
+        stmt: &SelectStatement,
+        db: &str,
+        rp: Option<&str>,
+        now: i64,
+    ) -> Result<(Vec<Series>, BTreeSet<String>), ExecError> {
         let tz = match &stmt.timezone {
             Some(name) => Some(
                 name.parse::<chrono_tz::Tz>()
@@ -72,8 +89,24 @@ impl Executor {
             ),
             None => None,
         };
-        let inputs = self.resolve_sources(stmt, db, rp)?;
         let (mut range, condition) = split_time_condition(stmt.condition.as_ref(), now, tz)?;
+        let mut inputs = self.resolve_sources(stmt, db, rp)?;
+        let mut sub_series = Vec::new();
+        let mut sub_tags = BTreeSet::new();
+        let mut has_subquery = false;
+        for source in &stmt.sources {
+            if let Source::Subquery(inner) = source {
+                let mut inner = (**inner).clone();
+                narrow_time(&mut inner, range);
+                let (series, tags) = Box::pin(self.select_with_tags(&inner, db, rp, now)).await?;
+                sub_series.extend(series);
+                sub_tags.extend(tags);
+                has_subquery = true;
+            }
+        }
+        if has_subquery {
+            inputs.extend(subquery_inputs(sub_series, sub_tags, db, self)?);
+        }
         let plan_fields = expand_fields(stmt, &inputs)?;
         let is_aggregate = plan_fields.iter().any(|f| contains_aggregate(&f.expr));
         let interval = stmt.group_by_interval();
@@ -109,7 +142,7 @@ impl Executor {
             range,
         )?;
         if inputs.is_empty() || range.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), BTreeSet::new()));
         }
 
         let mut sessions: HashMap<String, datafusion::prelude::SessionContext> = HashMap::new();
@@ -121,7 +154,17 @@ impl Executor {
                 sessions.insert(input.db.name.clone(), ctx);
             }
             let ctx = &sessions[&input.db.name];
-            let groups = self.scan_one(ctx, input, &plan, condition.as_ref()).await?;
+            let groups = match &input.subquery {
+                Some((series, tag_columns)) => crate::subquery::groups(
+                    series,
+                    tag_columns,
+                    &plan.group_tags,
+                    &plan.needed,
+                    plan.range,
+                    condition.as_ref(),
+                )?,
+                None => self.scan_one(ctx, input, &plan, condition.as_ref()).await?,
+            };
             scanned.push((input.schema.name.clone(), groups));
         }
         for (_, groups) in &scanned {
@@ -185,7 +228,7 @@ impl Executor {
             Some(l) if l > 0 => series.into_iter().skip(soffset).take(l as usize).collect(),
             _ => series.into_iter().skip(soffset).collect(),
         };
-        Ok(series)
+        Ok((series, plan.tag_column_names))
     }
 
     async fn scan_one(
@@ -218,9 +261,7 @@ impl Executor {
         for source in &stmt.sources {
             let m = match source {
                 Source::Measurement(m) => m,
-                Source::Subquery(_) => {
-                    return Err(ExecError::Query("not supported yet: subqueries".into()))
-                }
+                Source::Subquery(_) => continue,
             };
             let db_name = m.database.as_deref().unwrap_or(db);
             if db_name.is_empty() {
@@ -247,6 +288,7 @@ impl Executor {
                             db: def.clone(),
                             rp: rp_name,
                             schema: schema.clone(),
+                            subquery: None,
                         });
                     }
                 }
@@ -260,6 +302,7 @@ impl Executor {
                                 db: def.clone(),
                                 rp: rp_name.clone(),
                                 schema: schema.clone(),
+                                subquery: None,
                             });
                         }
                     }
@@ -271,6 +314,79 @@ impl Executor {
             .dedup_by(|a, b| a.schema.name == b.schema.name && a.rp == b.rp && a.db.id == b.db.id);
         Ok(inputs)
     }
+}
+
+/// Gives a subquery the outer statement's time range where it has none of
+/// its own bounds (InfluxDB propagates the outer range inward).
+fn narrow_time(inner: &mut SelectStatement, outer: TimeRange) {
+    use almanac_influxql::BinaryOp;
+    let mut cond = inner.condition.take();
+    let mut add = |op: BinaryOp, t: i64| {
+        let c = Expr::binary(op, Expr::var("time"), Expr::Integer(t));
+        cond = Some(match cond.take() {
+            Some(existing) => Expr::binary(BinaryOp::And, Expr::Paren(Box::new(existing)), c),
+            None => c,
+        });
+    };
+    if outer.has_min() {
+        add(BinaryOp::GtEq, outer.min);
+    }
+    if outer.has_max() {
+        add(BinaryOp::LtEq, outer.max);
+    }
+    inner.condition = cond;
+}
+
+/// The inputs a subquery's series form: one per series name, with a schema
+/// inferred from the values (columns are fields, series tags are tags).
+fn subquery_inputs(
+    series: Vec<Series>,
+    tag_columns: BTreeSet<String>,
+    db: &str,
+    exec: &Executor,
+) -> Result<Vec<Input>, ExecError> {
+    let def = match exec.storage().catalog().database(db) {
+        Some(d) => d,
+        None => return Err(ExecError::Query(format!("database not found: {db}"))),
+    };
+    let mut by_name: BTreeMap<String, Vec<Series>> = BTreeMap::new();
+    for s in series {
+        by_name.entry(s.name.clone()).or_default().push(s);
+    }
+    let mut out = Vec::new();
+    for (name, series) in by_name {
+        let mut schema = MeasurementSchema::new(name);
+        for s in &series {
+            schema.tags.extend(s.tags.keys().cloned());
+            for (i, c) in s.columns.iter().enumerate().skip(1) {
+                if tag_columns.contains(c) {
+                    schema.tags.insert(c.clone());
+                    continue;
+                }
+                if schema.fields.contains_key(c) {
+                    continue;
+                }
+                let t = s.values.iter().find_map(|row| match &row[i] {
+                    Value::Float(_) => Some(FieldType::Float),
+                    Value::Integer(_) | Value::Time(_) => Some(FieldType::Integer),
+                    Value::Unsigned(_) => Some(FieldType::UInteger),
+                    Value::String(_) => Some(FieldType::String),
+                    Value::Boolean(_) => Some(FieldType::Boolean),
+                    Value::Null => None,
+                });
+                if let Some(t) = t {
+                    schema.fields.insert(c.clone(), t);
+                }
+            }
+        }
+        out.push(Input {
+            db: def.clone(),
+            rp: def.default_rp.clone(),
+            schema: Arc::new(schema),
+            subquery: Some((series, tag_columns.clone())),
+        });
+    }
+    Ok(out)
 }
 
 fn tz_offset_ns(tz: chrono_tz::Tz, range: TimeRange, now: i64) -> i64 {
@@ -506,6 +622,7 @@ fn build_plan(
         }
     }
     let mut tag_columns = Vec::new();
+    let mut tag_column_names = BTreeSet::new();
     let mut has_transform = false;
     for f in &fields {
         let name = match &f.alias {
@@ -529,7 +646,7 @@ fn build_plan(
                 }
             }
         };
-        columns.push(name);
+        columns.push(name.clone());
         let is_tag = match &f.expr {
             Expr::VarRef { name, data_type } => {
                 *data_type == Some(VarType::Tag)
@@ -538,6 +655,9 @@ fn build_plan(
             _ => false,
         };
         tag_columns.push(is_tag);
+        if is_tag {
+            tag_column_names.insert(name);
+        }
         f.expr.walk(&mut |e| {
             if let Expr::Call { name, .. } = e {
                 has_transform |= is_sequence_transform(name);
@@ -549,6 +669,7 @@ fn build_plan(
                 for a in &args[1..args.len() - 1] {
                     if let Expr::VarRef { name, .. } = a {
                         columns.push(name.clone());
+                        tag_column_names.insert(name.clone());
                     }
                 }
             }
@@ -609,6 +730,7 @@ fn build_plan(
         fill: stmt.fill.clone(),
         has_transform,
         tag_columns,
+        tag_column_names,
     })
 }
 
