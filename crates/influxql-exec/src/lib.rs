@@ -15,6 +15,7 @@ pub mod analysis;
 pub mod condition;
 pub mod encode;
 pub mod functions;
+mod into;
 mod meta;
 pub mod result;
 mod scan;
@@ -123,15 +124,15 @@ impl Executor {
                 if needs_db && db.is_empty() {
                     return Err(ExecError::Query("database name required".into()));
                 }
-                if select.into.is_some() {
-                    return Err(ExecError::Query(
-                        "not supported yet: SELECT ... INTO".into(),
-                    ));
+                let series = self
+                    .select(select, db, ctx.retention_policy.as_deref(), ctx.now)
+                    .await?;
+                if let Some(into) = &select.into {
+                    return self
+                        .write_into(into, &series, db, ctx.retention_policy.as_deref())
+                        .await;
                 }
-                let mut result = StatementResult::with_series(
-                    self.select(select, db, ctx.retention_policy.as_deref(), ctx.now)
-                        .await?,
-                );
+                let mut result = StatementResult::with_series(series);
                 if let Some(tz) = &select.timezone {
                     result.timezone = tz.parse().ok();
                 }
