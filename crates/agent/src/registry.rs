@@ -30,7 +30,6 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
         &[
             "execd",
             "grok",
-            "dns_query",
             "postgresql",
             "docker",
             "snmp",

@@ -304,7 +304,18 @@ struct Parts {
 
 fn prepare(cfg: Config) -> Parts {
     let gtags = global_tags(&cfg);
-    let shapers: Vec<Shaper> = cfg.inputs.iter().map(|e| input_shaper(&cfg, e)).collect();
+    let shapers: Vec<Shaper> = cfg
+        .inputs
+        .iter()
+        .map(|e| {
+            let mut s = input_shaper(&cfg, e);
+            // As in Telegraf, precision is not applied to service inputs.
+            if e.plugin.is_service() && e.common.precision.is_none() {
+                s.precision_ns = 0;
+            }
+            s
+        })
+        .collect();
     let (tx, rx) = mpsc::unbounded_channel();
     let a = cfg.agent.clone();
     let inputs = cfg

@@ -8,6 +8,7 @@ use crate::plugin::{Input, PluginSpec};
 pub mod cpu;
 pub mod disk;
 pub mod diskio;
+pub mod dns_query;
 pub mod exec;
 pub mod file;
 pub mod http;
@@ -38,6 +39,7 @@ pub static SPECS: &[PluginSpec<dyn Input>] = &[
     cpu::SPEC,
     disk::SPEC,
     diskio::SPEC,
+    dns_query::SPEC,
     exec::SPEC,
     file::SPEC,
     http::SPEC,
