@@ -28,7 +28,6 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
     (
         "inputs",
         &[
-            "execd",
             "grok",
             "postgresql",
             "docker",

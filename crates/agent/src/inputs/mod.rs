@@ -10,6 +10,7 @@ pub mod disk;
 pub mod diskio;
 pub mod dns_query;
 pub mod exec;
+pub mod execd;
 pub mod file;
 pub mod http;
 pub mod http_listener_v2;
@@ -41,6 +42,7 @@ pub static SPECS: &[PluginSpec<dyn Input>] = &[
     diskio::SPEC,
     dns_query::SPEC,
     exec::SPEC,
+    execd::SPEC,
     file::SPEC,
     http::SPEC,
     http_listener_v2::SPEC,

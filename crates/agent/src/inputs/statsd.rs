@@ -1,5 +1,5 @@
 //! `inputs.statsd`: a StatsD server (UDP or TCP) aggregating counters, gauges, sets and
-//! timings/histograms (with percentiles) and emitting them on every gather.
+//! timings/histograms (mean, stddev, sum, upper, lower, count, `<p>_percentile`) and emitting them on every gather.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -317,9 +317,9 @@ pub fn ingest_line(
     Ok(())
 }
 
+/// `90_percentile`, `99.9_percentile` (the percentile printed like Go's `%v`).
 fn pct_name(p: f64) -> String {
-    let s = format!("{p}");
-    format!("{}_percentile", s.replace('.', "_"))
+    format!("{p}_percentile")
 }
 
 /// Emits the aggregates as metrics and clears what the `delete_*` options say.
@@ -379,16 +379,10 @@ fn flush(agg: &mut Aggregates, cfg: &StatsdConfig, now: i64) -> Vec<Metric> {
             m.add_field(format!("{prefix}sum"), s.sum);
             m.add_field(format!("{prefix}count"), s.count);
             if !sorted.is_empty() {
-                let mid = sorted.len() / 2;
-                let median = if sorted.len() % 2 == 0 {
-                    (sorted[mid - 1] + sorted[mid]) / 2.0
-                } else {
-                    sorted[mid]
-                };
-                m.add_field(format!("{prefix}median"), median);
                 for p in &cfg.percentiles {
-                    let i = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-                    let v = sorted[i.saturating_sub(1).min(sorted.len() - 1)];
+                    // Telegraf: index = floor(len * p / 100), capped at the last sample
+                    let i = ((sorted.len() as f64) * p / 100.0).floor().max(0.0) as usize;
+                    let v = sorted[i.min(sorted.len() - 1)];
                     m.add_field(format!("{prefix}{}", pct_name(*p)), v);
                 }
             }
@@ -543,9 +537,10 @@ mod tests {
         assert_eq!(t.field("mean"), Some(&Value::Float(200.0)));
         assert_eq!(t.field("lower"), Some(&Value::Float(100.0)));
         assert_eq!(t.field("upper"), Some(&Value::Float(300.0)));
-        assert_eq!(t.field("median"), Some(&Value::Float(200.0)));
+        assert_eq!(t.field("50_percentile"), Some(&Value::Float(200.0)));
         assert_eq!(t.field("90_percentile"), Some(&Value::Float(300.0)));
-        assert!(t.field("99_9_percentile").is_some());
+        assert_eq!(t.field("99.9_percentile"), Some(&Value::Float(300.0)));
+        assert!(t.field("median").is_none());
         let d = get("dd_metric");
         assert_eq!(d.tag("env"), Some("prod"));
         assert_eq!(d.tag("role"), Some("true"));
