@@ -30,7 +30,6 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
         &[
             "grok",
             "postgresql",
-            "docker",
             "snmp",
             "snmp_trap",
             "mysql",

@@ -9,6 +9,7 @@ pub mod cpu;
 pub mod disk;
 pub mod diskio;
 pub mod dns_query;
+pub mod docker;
 pub mod exec;
 pub mod execd;
 pub mod file;
@@ -41,6 +42,7 @@ pub static SPECS: &[PluginSpec<dyn Input>] = &[
     disk::SPEC,
     diskio::SPEC,
     dns_query::SPEC,
+    docker::SPEC,
     exec::SPEC,
     execd::SPEC,
     file::SPEC,
