@@ -21,6 +21,7 @@ pub mod result;
 mod scan;
 mod select;
 mod subquery;
+pub mod system;
 pub mod time;
 pub mod transform;
 pub mod value_ops;
@@ -67,18 +68,36 @@ pub struct ExecContext {
     pub read_only: bool,
 }
 
+/// The InfluxDB version Almanac answers as (headers, `SHOW DIAGNOSTICS`).
+pub const INFLUXDB_VERSION: &str = "1.8.10";
+
 /// Runs InfluxQL statements.
 #[derive(Clone)]
 pub struct Executor {
     storage: Arc<Storage>,
     engine: QueryEngine,
+    queries: system::SharedRegistry,
+    stats_provider: Option<Arc<dyn system::StatsProvider>>,
+    started: std::time::Instant,
 }
 
 impl Executor {
     /// An executor over `storage`.
     pub fn new(storage: Arc<Storage>) -> Self {
         let engine = QueryEngine::new(storage.clone());
-        Executor { storage, engine }
+        Executor {
+            storage,
+            engine,
+            queries: Arc::default(),
+            stats_provider: None,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// Adds the embedding server's series to `SHOW STATS` / `SHOW DIAGNOSTICS`.
+    pub fn with_stats_provider(mut self, provider: Arc<dyn system::StatsProvider>) -> Self {
+        self.stats_provider = Some(provider);
+        self
     }
 
     pub(crate) fn storage(&self) -> &Arc<Storage> {
@@ -101,11 +120,24 @@ impl Executor {
         results
     }
 
-    /// Runs one statement.
+    /// Runs one statement; it shows in `SHOW QUERIES` while it runs and
+    /// `KILL QUERY` stops it.
     pub async fn execute(&self, stmt: &Statement, ctx: &ExecContext) -> StatementResult {
-        match self.execute_inner(stmt, ctx).await {
-            Ok(r) => r,
-            Err(e) => StatementResult::error(e.to_string()),
+        let id = self
+            .queries
+            .register(stmt.to_string(), ctx.database.clone().unwrap_or_default());
+        let this = self.clone();
+        let task_stmt = stmt.clone();
+        let task_ctx = ctx.clone();
+        let task = tokio::spawn(async move { this.execute_inner(&task_stmt, &task_ctx).await });
+        self.queries.set_abort(id, task.abort_handle());
+        let outcome = task.await;
+        let killed = self.queries.finish(id);
+        match outcome {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => StatementResult::error(e.to_string()),
+            Err(_) if killed => StatementResult::error("query killed"),
+            Err(e) => StatementResult::error(format!("internal error: {e}")),
         }
     }
 
@@ -137,6 +169,47 @@ impl Executor {
                     result.timezone = tz.parse().ok();
                 }
                 Ok(result)
+            }
+            Statement::Explain {
+                analyze, statement, ..
+            } => {
+                let db = ctx.database.as_deref().unwrap_or("");
+                let lines = self
+                    .explain(
+                        statement,
+                        db,
+                        ctx.retention_policy.as_deref(),
+                        ctx.now,
+                        *analyze,
+                    )
+                    .await?;
+                let column = if *analyze {
+                    "EXPLAIN ANALYZE"
+                } else {
+                    "QUERY PLAN"
+                };
+                let mut s = Series::new("", &[column]);
+                s.values = lines.into_iter().map(|l| vec![Value::String(l)]).collect();
+                Ok(StatementResult::with_series(vec![s]))
+            }
+            Statement::ShowShards => Ok(StatementResult::with_series(self.show_shards())),
+            Statement::ShowShardGroups => {
+                Ok(StatementResult::with_series(self.show_shard_groups()))
+            }
+            Statement::DropShard { id } => {
+                self.drop_shard(*id).await?;
+                Ok(StatementResult::default())
+            }
+            Statement::ShowStats { module } => Ok(StatementResult::with_series(
+                self.show_stats(module.as_deref()),
+            )),
+            Statement::ShowDiagnostics { module } => Ok(StatementResult::with_series(
+                self.show_diagnostics(module.as_deref()),
+            )),
+            Statement::ShowQueries => Ok(StatementResult::with_series(self.show_queries())),
+            Statement::KillQuery { id, .. } => {
+                self.kill_query(*id)?;
+                Ok(StatementResult::default())
             }
             other => self.execute_meta(other, ctx).await,
         }

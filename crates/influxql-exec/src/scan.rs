@@ -91,8 +91,11 @@ fn column_expr(c: &ColumnRef, schema: &MeasurementSchema) -> DfExpr {
     }
 }
 
-/// Runs the scan and groups its rows.
-pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
+/// The DataFusion plan of a scan (before execution).
+pub async fn scan_frame(
+    ctx: &SessionContext,
+    req: &ScanRequest<'_>,
+) -> Result<datafusion::dataframe::DataFrame, ExecError> {
     let table = TableReference::full(req.db, req.rp, req.schema.name.as_str());
     let df = ctx.table(table).await?;
     let mut filter = col(TIME_COLUMN)
@@ -113,7 +116,12 @@ pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Gro
     for (i, c) in req.columns.iter().enumerate() {
         exprs.push(column_expr(c, req.schema).alias(format!("c{i}")));
     }
-    let batches = df.filter(filter)?.select(exprs)?.collect().await?;
+    Ok(df.filter(filter)?.select(exprs)?)
+}
+
+/// Runs the scan and groups its rows.
+pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
+    let batches = scan_frame(ctx, req).await?.collect().await?;
     group_batches(&batches, req.group_tags.len(), req.columns.len())
 }
 

@@ -22,6 +22,13 @@ use crate::{ExecError, Executor};
 /// Upper bound on windows per series, so a typo'd interval cannot exhaust memory.
 const MAX_WINDOWS: i64 = 1_000_000;
 
+/// Collects `EXPLAIN` output while a statement is planned (and, for
+/// `EXPLAIN ANALYZE`, run).
+pub(crate) struct Trace {
+    lines: std::sync::Mutex<Vec<String>>,
+    plan_only: bool,
+}
+
 /// A measurement a statement reads.
 struct Input {
     db: Arc<DatabaseDef>,
@@ -70,7 +77,33 @@ impl Executor {
         rp: Option<&str>,
         now: i64,
     ) -> Result<Vec<Series>, ExecError> {
-        Ok(self.select_with_tags(stmt, db, rp, now).await?.0)
+        Ok(self.select_with_tags(stmt, db, rp, now, None).await?.0)
+    }
+
+    /// `EXPLAIN [ANALYZE]`: the lines of the `QUERY PLAN` / `EXPLAIN ANALYZE` series.
+    pub(crate) async fn explain(
+        &self,
+        stmt: &SelectStatement,
+        db: &str,
+        rp: Option<&str>,
+        now: i64,
+        analyze: bool,
+    ) -> Result<Vec<String>, ExecError> {
+        let trace = Trace {
+            lines: std::sync::Mutex::new(Vec::new()),
+            plan_only: !analyze,
+        };
+        let started = std::time::Instant::now();
+        let (series, _) = self
+            .select_with_tags(stmt, db, rp, now, Some(&trace))
+            .await?;
+        let mut lines = trace.lines.into_inner().unwrap_or_default();
+        if analyze {
+            let rows: usize = series.iter().map(|s| s.values.len()).sum();
+            lines.insert(0, format!("total_time: {:?}", started.elapsed()));
+            lines.push(format!("result: {} series, {rows} rows", series.len()));
+        }
+        Ok(lines)
     }
 
     /// Like [`Self::select`], also naming the result columns that hold tag
@@ -81,6 +114,7 @@ impl Executor {
         db: &str,
         rp: Option<&str>,
         now: i64,
+        trace: Option<&Trace>,
     ) -> Result<(Vec<Series>, BTreeSet<String>), ExecError> {
         let tz = match &stmt.timezone {
             Some(name) => Some(
@@ -98,7 +132,8 @@ impl Executor {
             if let Source::Subquery(inner) = source {
                 let mut inner = (**inner).clone();
                 narrow_time(&mut inner, range);
-                let (series, tags) = Box::pin(self.select_with_tags(&inner, db, rp, now)).await?;
+                let (series, tags) =
+                    Box::pin(self.select_with_tags(&inner, db, rp, now, None)).await?;
                 sub_series.extend(series);
                 sub_tags.extend(tags);
                 has_subquery = true;
@@ -163,7 +198,13 @@ impl Executor {
                     plan.range,
                     condition.as_ref(),
                 )?,
-                None => self.scan_one(ctx, input, &plan, condition.as_ref()).await?,
+                None => match trace {
+                    Some(trace) => {
+                        self.traced_scan(trace, ctx, input, &plan, condition.as_ref())
+                            .await?
+                    }
+                    None => self.scan_one(ctx, input, &plan, condition.as_ref()).await?,
+                },
             };
             scanned.push((input.schema.name.clone(), groups));
         }
@@ -248,6 +289,53 @@ impl Executor {
             columns: &plan.needed,
         };
         scan(ctx, &req).await
+    }
+
+    async fn traced_scan(
+        &self,
+        trace: &Trace,
+        ctx: &datafusion::prelude::SessionContext,
+        input: &Input,
+        plan: &Plan,
+        condition: Option<&Expr>,
+    ) -> Result<Vec<Group>, ExecError> {
+        let req = ScanRequest {
+            db: &input.db.name,
+            rp: &input.rp,
+            schema: &input.schema,
+            range: plan.range,
+            condition,
+            group_tags: &plan.group_tags,
+            columns: &plan.needed,
+        };
+        let push = |line: String| {
+            if let Ok(mut lines) = trace.lines.lock() {
+                lines.push(line);
+            }
+        };
+        let fields: Vec<String> = plan.fields.iter().map(|f| f.expr.to_string()).collect();
+        push(format!("EXPRESSION: {}", fields.join(", ")));
+        push(format!(
+            "SOURCE: {}.{}.{}",
+            input.db.name, input.rp, input.schema.name
+        ));
+        if trace.plan_only {
+            let frame = crate::scan::scan_frame(ctx, &req).await?;
+            let logical = frame.into_optimized_plan()?;
+            for line in logical.display_indent().to_string().lines() {
+                push(format!("PLAN: {line}"));
+            }
+            return Ok(Vec::new());
+        }
+        let started = std::time::Instant::now();
+        let groups = scan(ctx, &req).await?;
+        let rows: usize = groups.iter().map(|g| g.times.len()).sum();
+        push(format!(
+            "scan: {} series, {rows} rows in {:?}",
+            groups.len(),
+            started.elapsed()
+        ));
+        Ok(groups)
     }
 
     fn resolve_sources(

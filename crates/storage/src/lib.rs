@@ -417,6 +417,14 @@ impl Storage {
         .map_err(|_| StorageError::ShuttingDown)?
     }
 
+    /// Every partition holding data, buffered or persisted, sorted.
+    pub fn partition_keys(&self) -> Vec<PartitionKey> {
+        let mut keys: std::collections::BTreeSet<PartitionKey> =
+            self.manifest.lock().partitions.keys().cloned().collect();
+        keys.extend(self.buffer.stats().into_iter().map(|s| s.key));
+        keys.into_iter().collect()
+    }
+
     /// Removes every stored row of a database (after the catalog dropped it).
     pub fn drop_database(&self, db_id: u64) -> Result<(), StorageError> {
         self.drop_partitions(|k| k.db_id == db_id)

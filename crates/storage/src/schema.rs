@@ -72,9 +72,19 @@ pub fn conform(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch, S
     let columns: Vec<ArrayRef> = target
         .fields()
         .iter()
-        .map(|field| match batch.column_by_name(field.name()) {
-            Some(col) if col.data_type() == field.data_type() => col.clone(),
-            _ => new_null_array(field.data_type(), rows),
+        .map(|field| {
+            let found = batch.column_by_name(field.name()).or_else(|| {
+                // A chunk written before the clashing tag existed names the
+                // field plainly; the types (fields are never dictionaries) tell.
+                field
+                    .name()
+                    .strip_suffix("::field")
+                    .and_then(|plain| batch.column_by_name(plain))
+            });
+            match found {
+                Some(col) if col.data_type() == field.data_type() => col.clone(),
+                _ => new_null_array(field.data_type(), rows),
+            }
         })
         .collect();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -102,8 +112,20 @@ pub fn union_schema<'a>(schemas: impl IntoIterator<Item = &'a SchemaRef>) -> Sch
             }
         }
     }
+    let mut renamed = std::collections::BTreeMap::new();
+    for (name, field) in fields {
+        if tags.contains_key(&name) {
+            let column = field_column_name(&name, true);
+            renamed.insert(
+                column.clone(),
+                Arc::new(field.as_ref().clone().with_name(column)),
+            );
+        } else {
+            renamed.entry(name).or_insert(field);
+        }
+    }
     let mut all: Vec<Arc<Field>> = tags.into_values().collect();
-    all.extend(fields.into_values());
+    all.extend(renamed.into_values());
     all.push(Arc::new(Field::new(TIME_COLUMN, time_arrow_type(), false)));
     Arc::new(Schema::new(all))
 }
