@@ -175,6 +175,9 @@ fn comparison(
     rhs: &Expr,
     schema: &MeasurementSchema,
 ) -> Result<DfExpr, ExecError> {
+    if let Some(e) = tag_equality(op, lhs, rhs, schema) {
+        return Ok(e);
+    }
     let l = operand(lhs, schema)?;
     let r = operand(rhs, schema)?;
     if matches!(op, BinaryOp::EqRegex | BinaryOp::NotEqRegex) {
@@ -226,4 +229,42 @@ fn comparison(
         _ => Operator::GtEq,
     };
     Ok(binary_expr(l.expr, df_op, r.expr))
+}
+
+/// `tag = 'v'` / `tag != 'v'` on the raw dictionary column, which DataFusion
+/// evaluates on dictionary keys (and can prune with), instead of through
+/// the `coalesce` that the general path needs for missing tags.
+fn tag_equality(
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    schema: &MeasurementSchema,
+) -> Option<DfExpr> {
+    if !matches!(op, BinaryOp::Eq | BinaryOp::NotEq) {
+        return None;
+    }
+    let (name, data_type, value) = match (lhs.unparen(), rhs.unparen()) {
+        (Expr::VarRef { name, data_type }, Expr::String(v))
+        | (Expr::String(v), Expr::VarRef { name, data_type }) => (name, *data_type, v),
+        _ => return None,
+    };
+    let is_tag = schema.tags.contains(name);
+    let tag_wanted = match data_type {
+        Some(VarType::Tag) => true,
+        Some(_) => false,
+        None => is_tag || !schema.fields.contains_key(name),
+    };
+    if !tag_wanted || !is_tag {
+        return None;
+    }
+    let column = DfExpr::Column(quoted(name));
+    Some(match (op, value.is_empty()) {
+        (BinaryOp::Eq, false) => column.eq(lit(value.as_str())),
+        (BinaryOp::Eq, true) => column.clone().is_null().or(column.eq(lit(""))),
+        (_, false) => column
+            .clone()
+            .is_null()
+            .or(column.not_eq(lit(value.as_str()))),
+        (_, true) => column.clone().is_not_null().and(column.not_eq(lit(""))),
+    })
 }
