@@ -167,4 +167,35 @@ mod tests {
         assert_eq!(ms[0].tag("file"), Some("x.csv"));
         assert_eq!(ms[1].field("v"), Some(&Value::Int(2)));
     }
+
+    #[tokio::test]
+    async fn json_v2_from_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.json");
+        std::fs::write(
+            &path,
+            r#"{"city":"Oslo","readings":[{"t":1.5,"h":80},{"t":2.5,"h":81}]}"#,
+        )
+        .unwrap();
+        let toml = format!(
+            "files = [\"{}\"]\ndata_format = \"json_v2\"\n[[inputs.file.json_v2]]\nmeasurement_name = \"weather\"\n[[inputs.file.json_v2.tag]]\npath = \"city\"\n[[inputs.file.json_v2.object]]\npath = \"readings\"\n[inputs.file.json_v2.object.renames]\nt = \"temp\"\n",
+            path.display()
+        );
+        let mut i = build(&PluginOptions::from_toml("inputs", "file", &toml).unwrap()).unwrap();
+        let (acc, mut rx) = Accumulator::collecting();
+        i.gather(&acc).await.unwrap();
+        let ms = crate::plugin::drain(&mut rx);
+        assert_eq!(ms.len(), 2, "{ms:?}");
+        assert_eq!(ms[0].name, "weather");
+        assert_eq!(ms[0].tag("city"), Some("Oslo"));
+        assert_eq!(ms[1].field("temp"), Some(&Value::Float(2.5)));
+        let bad = PluginOptions::from_toml(
+            "inputs",
+            "file",
+            "files = []\ndata_format = \"json_v2\"\n[[inputs.file.json_v2]]\nbogus = 1\n",
+        )
+        .unwrap();
+        let e = build(&bad).err().unwrap().to_string();
+        assert!(e.contains("bogus"), "{e}");
+    }
 }

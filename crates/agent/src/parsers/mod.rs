@@ -4,6 +4,7 @@ mod csv;
 mod graphite;
 mod influx;
 mod json;
+mod json_v2;
 mod logfmt;
 mod nagios;
 mod prometheus;
@@ -17,6 +18,7 @@ pub use self::csv::CsvParser;
 pub use self::graphite::{GraphiteParser, Template};
 pub use self::influx::InfluxParser;
 pub use self::json::JsonParser;
+pub use self::json_v2::{JsonV2Config, JsonV2Parser};
 pub use self::logfmt::LogfmtParser;
 pub use self::nagios::NagiosParser;
 pub use self::prometheus::PrometheusParser;
@@ -112,8 +114,8 @@ pub struct ParserConfig {
     pub logfmt_tag_keys: Vec<String>,
     /// `grok` patterns (grok is not supported yet).
     pub grok_patterns: Vec<String>,
-    /// `json_v2` tables (json_v2 is not supported yet).
-    pub json_v2: Option<serde::de::IgnoredAny>,
+    /// `[[inputs.X.json_v2]]` blocks.
+    pub json_v2: Vec<JsonV2Config>,
 }
 
 /// Keys of [`ParserConfig`]; stripped from an input's table when it takes `data_format`.
@@ -177,8 +179,8 @@ pub fn build(c: &ParserConfig) -> Result<Box<dyn Parser>, String> {
         )?),
         "nagios" => Box::new(NagiosParser::new(&name)),
         "prometheus" => Box::new(PrometheusParser::default()),
+        "json_v2" => Box::new(JsonV2Parser::new(&name, c.json_v2.clone())?),
         "grok"
-        | "json_v2"
         | "collectd"
         | "dropwizard"
         | "form_urlencoded"

@@ -1,0 +1,119 @@
+//! Throughput benchmark (not a test): metrics per second through `socket_listener`
+//! (influx line protocol over TCP) and `statsd` (TCP), forwarded to `outputs.discard`.
+//!
+//! `cargo run --release -p almanac-agent --example throughput -- [N]`
+
+use std::time::{Duration, Instant};
+
+use almanac_agent::{Agent, Config, PluginFilters};
+use tokio::io::AsyncWriteExt;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn connect(port: u16) -> tokio::net::TcpStream {
+    for _ in 0..200 {
+        if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            return s;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("listener did not come up");
+}
+
+async fn socket_listener(n: usize) -> anyhow::Result<f64> {
+    let port = free_port();
+    let mut cfg = Config::default();
+    cfg.add_text(
+        "bench",
+        &format!(
+            "[agent]\n  omit_hostname = true\n  metric_buffer_limit = 2000000\n  metric_batch_size = 5000\n  flush_interval = \"100ms\"\n[[inputs.socket_listener]]\n  alias = \"bench\"\n  service_address = \"tcp://127.0.0.1:{port}\"\n[[outputs.discard]]\n  alias = \"bench\"\n"
+        ),
+        &PluginFilters::default(),
+    )?;
+    let agent = Agent::start(cfg).await?;
+    let mut s = connect(port).await;
+    let mut payload = String::with_capacity(n * 80);
+    for i in 0..n {
+        payload.push_str(&format!(
+            "cpu,host=server{:03},region=eu usage_user={}.5,usage_system=2.25,usage_idle=90i {}\n",
+            i % 100,
+            i % 97,
+            1_700_000_000_000_000_000i64 + i as i64
+        ));
+    }
+    let st = almanac_agent::stats::global().output("discard", "bench");
+    let start = Instant::now();
+    s.write_all(payload.as_bytes()).await?;
+    s.shutdown().await?;
+    while (st.metrics_written.get() as usize) < n {
+        if start.elapsed() > Duration::from_secs(120) {
+            anyhow::bail!("timeout: {} of {n}", st.metrics_written.get());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    agent.stop().await;
+    Ok(n as f64 / secs)
+}
+
+async fn statsd(n: usize) -> anyhow::Result<f64> {
+    let port = free_port();
+    let mut cfg = Config::default();
+    cfg.add_text(
+        "bench",
+        &format!(
+            "[agent]\n  omit_hostname = true\n  interval = \"100ms\"\n  round_interval = false\n[[inputs.statsd]]\n  alias = \"bench\"\n  protocol = \"tcp\"\n  service_address = \"127.0.0.1:{port}\"\n[[outputs.discard]]\n  alias = \"statsd\"\n"
+        ),
+        &PluginFilters::default(),
+    )?;
+    let agent = Agent::start(cfg).await?;
+    let mut s = connect(port).await;
+    let mut payload = String::with_capacity(n * 40);
+    for i in 0..n {
+        match i % 3 {
+            0 => payload.push_str(&format!("api.requests,host=h{}:1|c\n", i % 50)),
+            1 => payload.push_str(&format!("api.latency,host=h{}:{}|ms\n", i % 50, i % 1000)),
+            _ => payload.push_str(&format!("api.queue,host=h{}:{}|g\n", i % 50, i % 10)),
+        }
+    }
+    let start = Instant::now();
+    s.write_all(payload.as_bytes()).await?;
+    s.shutdown().await?;
+    // all lines are parsed once the counters add up to n/3 requests
+    let want = n.div_ceil(3);
+    let mut seen = 0usize;
+    while seen < want {
+        if start.elapsed() > Duration::from_secs(120) {
+            anyhow::bail!("statsd timeout");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        seen = almanac_agent::inputs::statsd::processed_lines() as usize / 3;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    agent.stop().await;
+    Ok(n as f64 / secs)
+}
+
+fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let r = socket_listener(n).await?;
+        println!("socket_listener → discard: {n} metrics, {r:.0} metrics/s");
+        let r = statsd(n).await?;
+        println!("statsd (tcp) parse+aggregate: {n} lines, {r:.0} lines/s");
+        Ok(())
+    })
+}
