@@ -5,10 +5,28 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
 
+use crate::auth::AuthCache;
 use crate::command::{ApplyOutcome, CatalogCommand};
 use crate::error::CatalogError;
 use crate::store;
 use crate::types::{CatalogSnapshot, DatabaseDef, FieldConflict, FieldType, RetentionPolicySpec};
+use crate::users::{check_bcrypt_cost, hash_password, Privilege, UserDef, DEFAULT_BCRYPT_COST};
+
+/// Settings of an opened catalog that are not stored in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogOptions {
+    /// bcrypt cost for new password hashes (4–31); InfluxDB's default is 10.
+    /// Existing hashes keep the cost they were made with.
+    pub bcrypt_cost: u32,
+}
+
+impl Default for CatalogOptions {
+    fn default() -> Self {
+        CatalogOptions {
+            bcrypt_cost: DEFAULT_BCRYPT_COST,
+        }
+    }
+}
 
 /// The durable catalog. Cheap to clone; all clones share one state.
 ///
@@ -26,6 +44,10 @@ pub(crate) struct Inner {
     write_lock: Mutex<()>,
     /// Current state; replaced wholesale after each commit.
     current: RwLock<Arc<CatalogSnapshot>>,
+    /// bcrypt cost for new password hashes.
+    bcrypt_cost: u32,
+    /// Successful password checks, so that bcrypt runs once per password.
+    auth_cache: AuthCache,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -40,16 +62,32 @@ impl std::fmt::Debug for Catalog {
 
 impl Catalog {
     /// Opens the catalog stored in the redb file at `path`, creating the file
-    /// (and its parent directories) if missing.
+    /// (and its parent directories) if missing, with default options.
     pub fn open(path: &Path) -> Result<Catalog, CatalogError> {
+        Catalog::open_with_options(path, CatalogOptions::default())
+    }
+
+    /// Like [`Catalog::open`] with explicit options (e.g. a low bcrypt cost in tests).
+    pub fn open_with_options(
+        path: &Path,
+        options: CatalogOptions,
+    ) -> Result<Catalog, CatalogError> {
+        check_bcrypt_cost(options.bcrypt_cost)?;
         let (db, snapshot) = store::open(path)?;
         Ok(Catalog {
             inner: Arc::new(Inner {
                 db,
                 write_lock: Mutex::new(()),
                 current: RwLock::new(Arc::new(snapshot)),
+                bcrypt_cost: options.bcrypt_cost,
+                auth_cache: AuthCache::default(),
             }),
         })
+    }
+
+    /// bcrypt cost used for new password hashes.
+    pub fn bcrypt_cost(&self) -> u32 {
+        self.inner.bcrypt_cost
     }
 
     /// The current immutable state.
@@ -86,9 +124,22 @@ impl Catalog {
         &self,
         cmd: &CatalogCommand,
     ) -> Result<(Arc<CatalogSnapshot>, Arc<CatalogSnapshot>, ApplyOutcome), CatalogError> {
+        self.execute_with(|_| Ok(Some(cmd.clone())))
+    }
+
+    /// Like [`Catalog::execute`], with the command built from the current
+    /// state under the write lock (so read-modify-write changes such as
+    /// REVOKE cannot race); `None` means "nothing to do".
+    fn execute_with(
+        &self,
+        build: impl FnOnce(&CatalogSnapshot) -> Result<Option<CatalogCommand>, CatalogError>,
+    ) -> Result<(Arc<CatalogSnapshot>, Arc<CatalogSnapshot>, ApplyOutcome), CatalogError> {
         let _guard = self.inner.write_lock.lock();
         let before = self.snapshot();
-        let transition = before.transition(cmd)?;
+        let Some(cmd) = build(&before)? else {
+            return Ok((before.clone(), before, ApplyOutcome::default()));
+        };
+        let transition = before.transition(&cmd)?;
         if transition.writes.is_empty() {
             let outcome = ApplyOutcome {
                 changed: false,
@@ -263,6 +314,199 @@ impl Catalog {
         let cmd = CatalogCommand::DropMeasurement {
             database_id: db_id,
             measurement: measurement.to_string(),
+        };
+        self.execute(&cmd).map(|(_, _, outcome)| outcome.changed)
+    }
+}
+
+/// Users and privileges.
+impl Catalog {
+    /// CREATE USER `name` WITH PASSWORD `password` [WITH ALL PRIVILEGES when `admin`].
+    ///
+    /// As InfluxDB's meta client: creating an existing user again with the
+    /// same password and admin flag is a no-op returning that user; a
+    /// different password or admin flag → `user already exists`; an empty
+    /// name → `username required`. The password is hashed with bcrypt
+    /// (outside the write lock); only the hash is stored.
+    pub fn create_user(
+        &self,
+        name: &str,
+        password: &str,
+        admin: bool,
+    ) -> Result<Arc<UserDef>, CatalogError> {
+        if name.is_empty() {
+            return Err(CatalogError::UsernameRequired);
+        }
+        let cost = self.inner.bcrypt_cost;
+        // Hash before taking the write lock: bcrypt is slow on purpose.
+        let hash = match self.user(name) {
+            None => Some(hash_password(password, cost)?),
+            Some(_) => None,
+        };
+        let cache = &self.inner.auth_cache;
+        let (_, after, _) = self.execute_with(|snap| match snap.user(name) {
+            Some(existing)
+                if existing.admin == admin
+                    && (cache.matches(name, &existing.password_hash, password)
+                        || existing.verify_password(password)) =>
+            {
+                Ok(None)
+            }
+            Some(_) => Err(CatalogError::UserExists),
+            None => Ok(Some(CatalogCommand::CreateUser {
+                name: name.to_string(),
+                password_hash: match hash {
+                    Some(hash) => hash,
+                    // Dropped since we looked: hash now.
+                    None => hash_password(password, cost)?,
+                },
+                admin,
+            })),
+        })?;
+        after.user(name).cloned().ok_or(CatalogError::UserNotFound)
+    }
+
+    /// DROP USER; `user not found` when absent.
+    pub fn drop_user(&self, name: &str) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::DropUser {
+            name: name.to_string(),
+        };
+        self.execute(&cmd)?;
+        self.inner.auth_cache.forget(name);
+        Ok(())
+    }
+
+    /// SET PASSWORD FOR `name`; `user not found` when absent.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<(), CatalogError> {
+        if self.user(name).is_none() {
+            return Err(CatalogError::UserNotFound);
+        }
+        let cmd = CatalogCommand::SetPassword {
+            name: name.to_string(),
+            password_hash: hash_password(password, self.inner.bcrypt_cost)?,
+        };
+        self.execute(&cmd)?;
+        self.inner.auth_cache.forget(name);
+        Ok(())
+    }
+
+    /// GRANT ALL PRIVILEGES TO `name` (`admin` = true) or REVOKE ALL
+    /// PRIVILEGES FROM `name` (`admin` = false); `user not found` when absent.
+    /// Per-database privileges are kept either way, as in InfluxDB.
+    pub fn set_admin(&self, name: &str, admin: bool) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::SetAdmin {
+            name: name.to_string(),
+            admin,
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// GRANT `privilege` ON `db` TO `user`: the user's privilege on `db`
+    /// becomes exactly `privilege` (GRANT READ to a user holding WRITE leaves
+    /// READ, as in InfluxDB). Errors: `user not found`, then
+    /// `database not found: <db>`.
+    pub fn grant(&self, user: &str, db: &str, privilege: Privilege) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::SetPrivilege {
+            user: user.to_string(),
+            database: db.to_string(),
+            privilege,
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// REVOKE `privilege` ON `db` FROM `user`, computed as InfluxDB does:
+    /// revoking ALL leaves `NoPrivileges`; otherwise the revoked bits are
+    /// cleared from the current privilege (revoking READ from ALL leaves
+    /// WRITE). The result is recorded even when it is `NoPrivileges`, so the
+    /// entry still shows in SHOW GRANTS. Returns the privilege left.
+    /// Errors: `user not found`, then `database not found: <db>`.
+    pub fn revoke(
+        &self,
+        user: &str,
+        db: &str,
+        privilege: Privilege,
+    ) -> Result<Privilege, CatalogError> {
+        let mut left = Privilege::NoPrivileges;
+        self.execute_with(|snap| {
+            let current = snap.user(user).ok_or(CatalogError::UserNotFound)?;
+            left = if privilege == Privilege::All {
+                Privilege::NoPrivileges
+            } else {
+                current.privilege(db).without(privilege)
+            };
+            Ok(Some(CatalogCommand::SetPrivilege {
+                user: user.to_string(),
+                database: db.to_string(),
+                privilege: left,
+            }))
+        })?;
+        Ok(left)
+    }
+
+    /// All users, in creation order (as SHOW USERS lists them).
+    pub fn users(&self) -> Vec<Arc<UserDef>> {
+        self.snapshot().users_in_creation_order()
+    }
+
+    /// User named `name`.
+    pub fn user(&self, name: &str) -> Option<Arc<UserDef>> {
+        self.inner.current.read().users.get(name).cloned()
+    }
+
+    /// Whether at least one admin user exists (with none, InfluxDB lets an
+    /// unauthenticated client create the first admin).
+    pub fn has_admin_user(&self) -> bool {
+        self.inner.current.read().has_admin_user()
+    }
+
+    /// Checks `password` for user `name`: the user on success; `user not
+    /// found` for an unknown user and `authentication failed` for a wrong
+    /// password (InfluxDB's meta store errors; its HTTP layer answers 401
+    /// `authorization failed` to both).
+    ///
+    /// The first success per password runs bcrypt; later checks of the same
+    /// password compare a salted SHA-256 kept in memory (as InfluxDB does).
+    pub fn authenticate(&self, name: &str, password: &str) -> Result<Arc<UserDef>, CatalogError> {
+        let user = self.user(name).ok_or(CatalogError::UserNotFound)?;
+        let cache = &self.inner.auth_cache;
+        if cache.matches(name, &user.password_hash, password) {
+            return Ok(user);
+        }
+        if !user.verify_password(password) {
+            return Err(CatalogError::AuthenticationFailed);
+        }
+        cache.remember(name, &user.password_hash, password);
+        Ok(user)
+    }
+}
+
+/// Continuous queries.
+impl Catalog {
+    /// CREATE CONTINUOUS QUERY `name` ON `db`, `query` being the full
+    /// statement text to store. Same name and same text (ignoring case) → no-op;
+    /// same name, other text → `continuous query already exists`; unknown
+    /// database → `database not found: <db>`.
+    pub fn create_continuous_query(
+        &self,
+        db: &str,
+        name: &str,
+        query: &str,
+    ) -> Result<(), CatalogError> {
+        let cmd = CatalogCommand::CreateContinuousQuery {
+            database: db.to_string(),
+            name: name.to_string(),
+            query: query.to_string(),
+        };
+        self.execute(&cmd).map(|_| ())
+    }
+
+    /// DROP CONTINUOUS QUERY `name` ON `db`: `Ok(true)` if it existed. As in
+    /// InfluxDB 1.x, dropping a query (or on a database) that does not exist
+    /// is not an error (`Ok(false)`).
+    pub fn drop_continuous_query(&self, db: &str, name: &str) -> Result<bool, CatalogError> {
+        let cmd = CatalogCommand::DropContinuousQuery {
+            database: db.to_string(),
+            name: name.to_string(),
         };
         self.execute(&cmd).map(|(_, _, outcome)| outcome.changed)
     }

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::CatalogError;
+use crate::types::ContinuousQueryDef;
 use crate::types::{
     normalise_duration, normalised_shard_group_duration, CatalogSnapshot, DatabaseDef,
     FieldConflict, FieldType, MeasurementSchema, RetentionPolicy, RetentionPolicySpec,
     MIN_RETENTION_POLICY_DURATION_NS,
 };
+use crate::users::{Privilege, UserDef};
 
 /// One change to the catalog, serde-serializable so it can be logged and
 /// replicated (serialize it with `serde_json`).
@@ -88,6 +90,63 @@ pub enum CatalogCommand {
         /// Measurement name.
         measurement: String,
     },
+    /// CREATE USER. No-op when the user exists with the same hash and admin
+    /// flag; `user already exists` when either differs.
+    CreateUser {
+        /// User name.
+        name: String,
+        /// bcrypt hash of the password.
+        password_hash: String,
+        /// Cluster admin (WITH ALL PRIVILEGES).
+        admin: bool,
+    },
+    /// DROP USER (`user not found` when absent).
+    DropUser {
+        /// User name.
+        name: String,
+    },
+    /// SET PASSWORD FOR (`user not found` when absent).
+    SetPassword {
+        /// User name.
+        name: String,
+        /// bcrypt hash of the new password.
+        password_hash: String,
+    },
+    /// GRANT / REVOKE ALL PRIVILEGES: make a user (not) a cluster admin.
+    SetAdmin {
+        /// User name.
+        name: String,
+        /// Admin or not.
+        admin: bool,
+    },
+    /// Set a user's privilege on a database (GRANT stores the granted
+    /// privilege; REVOKE stores what is left, computed from the current one).
+    SetPrivilege {
+        /// User name.
+        user: String,
+        /// Database name.
+        database: String,
+        /// The privilege to record (`NoPrivileges` is recorded too, as in InfluxDB).
+        privilege: Privilege,
+    },
+    /// CREATE CONTINUOUS QUERY. No-op when a query of that name exists with
+    /// the same text (compared case-insensitively, as InfluxDB does).
+    CreateContinuousQuery {
+        /// Database name.
+        database: String,
+        /// Query name.
+        name: String,
+        /// The full CREATE CONTINUOUS QUERY statement.
+        query: String,
+    },
+    /// DROP CONTINUOUS QUERY (no-op when the database or query is absent,
+    /// as in InfluxDB 1.x).
+    DropContinuousQuery {
+        /// Database name.
+        database: String,
+        /// Query name.
+        name: String,
+    },
 }
 
 /// Deserializes a field that is present as `Some(value)`, so that a present
@@ -120,6 +179,14 @@ pub(crate) enum Write {
     Measurement(u64, String),
     /// Delete one measurement row.
     DeleteMeasurement(u64, String),
+    /// (Re)write one user row.
+    User(String),
+    /// Delete one user row.
+    DeleteUser(String),
+    /// (Re)write one continuous query row.
+    ContinuousQuery(u64, String),
+    /// Delete one continuous query row.
+    DeleteContinuousQuery(u64, String),
 }
 
 /// Result of the pure state transition.
@@ -173,6 +240,8 @@ impl CatalogSnapshot {
             CatalogCommand::DropDatabase { name } => {
                 if let Some(db) = next.remove_database(name) {
                     writes.push(Write::DeleteDatabase(db.id));
+                    // As InfluxDB: privileges on the dropped database go with it.
+                    drop_privileges_on(&mut next, &mut writes, name);
                 }
             }
             CatalogCommand::CreateRetentionPolicy {
@@ -236,6 +305,64 @@ impl CatalogSnapshot {
                     next.put_database(db);
                 }
             }
+            CatalogCommand::CreateUser {
+                name,
+                password_hash,
+                admin,
+            } => create_user(&mut next, &mut writes, name, password_hash, *admin)?,
+            CatalogCommand::DropUser { name } => {
+                if next.users.remove(name).is_none() {
+                    return Err(CatalogError::UserNotFound);
+                }
+                writes.push(Write::DeleteUser(name.clone()));
+            }
+            CatalogCommand::SetPassword {
+                name,
+                password_hash,
+            } => update_user(&mut next, &mut writes, name, |u| {
+                if u.password_hash == *password_hash {
+                    return false;
+                }
+                u.password_hash = password_hash.clone();
+                true
+            })?,
+            CatalogCommand::SetAdmin { name, admin } => {
+                update_user(&mut next, &mut writes, name, |u| {
+                    let changed = u.admin != *admin;
+                    u.admin = *admin;
+                    changed
+                })?
+            }
+            CatalogCommand::SetPrivilege {
+                user,
+                database,
+                privilege,
+            } => {
+                if !next.users.contains_key(user) {
+                    return Err(CatalogError::UserNotFound);
+                }
+                if !next.databases.contains_key(database) {
+                    return Err(CatalogError::DatabaseNotFound(database.clone()));
+                }
+                update_user(&mut next, &mut writes, user, |u| {
+                    u.privileges.insert(database.clone(), *privilege) != Some(*privilege)
+                })?
+            }
+            CatalogCommand::CreateContinuousQuery {
+                database,
+                name,
+                query,
+            } => create_continuous_query(&mut next, &mut writes, database, name, query)?,
+            CatalogCommand::DropContinuousQuery { database, name } => {
+                if let Some(db) = next.databases.get(database) {
+                    if db.continuous_queries.contains_key(name) {
+                        let mut db = DatabaseDef::clone(db);
+                        db.continuous_queries.remove(name);
+                        writes.push(Write::DeleteContinuousQuery(db.id, name.clone()));
+                        next.put_database(db);
+                    }
+                }
+            }
         }
         if !writes.is_empty() {
             next.version += 1;
@@ -262,6 +389,7 @@ fn new_database(
         default_rp: rp.name.clone(),
         retention_policies: Default::default(),
         measurements: Default::default(),
+        continuous_queries: Default::default(),
     };
     db.retention_policies.insert(rp.name.clone(), rp);
     writes.push(Write::Database(id));
@@ -487,4 +615,95 @@ fn add_columns<'a>(
         next.put_database(db);
     }
     Ok(conflicts)
+}
+
+/// Removes every user's privilege entry on database `name`.
+fn drop_privileges_on(next: &mut CatalogSnapshot, writes: &mut Vec<Write>, name: &str) {
+    for (user_name, user) in next.users.iter_mut() {
+        if user.privileges.contains_key(name) {
+            let mut updated = UserDef::clone(user);
+            updated.privileges.remove(name);
+            *user = Arc::new(updated);
+            writes.push(Write::User(user_name.clone()));
+        }
+    }
+}
+
+/// InfluxDB's CreateUser, with the meta client's "same user again is fine" rule.
+fn create_user(
+    next: &mut CatalogSnapshot,
+    writes: &mut Vec<Write>,
+    name: &str,
+    password_hash: &str,
+    admin: bool,
+) -> Result<(), CatalogError> {
+    if name.is_empty() {
+        return Err(CatalogError::UsernameRequired);
+    }
+    if let Some(existing) = next.users.get(name) {
+        if existing.password_hash == password_hash && existing.admin == admin {
+            return Ok(());
+        }
+        return Err(CatalogError::UserExists);
+    }
+    let user = UserDef {
+        name: name.to_string(),
+        password_hash: password_hash.to_string(),
+        admin,
+        privileges: Default::default(),
+        // The version this command will commit as.
+        created_at_version: next.version + 1,
+    };
+    next.users.insert(name.to_string(), Arc::new(user));
+    writes.push(Write::User(name.to_string()));
+    Ok(())
+}
+
+/// Applies `change` to user `name`; `change` returns whether it changed anything.
+fn update_user(
+    next: &mut CatalogSnapshot,
+    writes: &mut Vec<Write>,
+    name: &str,
+    change: impl FnOnce(&mut UserDef) -> bool,
+) -> Result<(), CatalogError> {
+    let user = next.users.get(name).ok_or(CatalogError::UserNotFound)?;
+    let mut updated = UserDef::clone(user);
+    if change(&mut updated) {
+        next.users.insert(name.to_string(), Arc::new(updated));
+        writes.push(Write::User(name.to_string()));
+    }
+    Ok(())
+}
+
+/// InfluxDB's CreateContinuousQuery.
+fn create_continuous_query(
+    next: &mut CatalogSnapshot,
+    writes: &mut Vec<Write>,
+    database: &str,
+    name: &str,
+    query: &str,
+) -> Result<(), CatalogError> {
+    let db = next
+        .databases
+        .get(database)
+        .ok_or_else(|| CatalogError::DatabaseNotFound(database.to_string()))?;
+    if let Some(existing) = db.continuous_queries.get(name) {
+        // InfluxDB compares the texts lower-cased: same statement, same query.
+        if existing.query.to_lowercase() == query.to_lowercase() {
+            return Ok(());
+        }
+        return Err(CatalogError::ContinuousQueryExists);
+    }
+    let mut db = DatabaseDef::clone(db);
+    db.continuous_queries.insert(
+        name.to_string(),
+        ContinuousQueryDef {
+            name: name.to_string(),
+            query: query.to_string(),
+            created_at_version: next.version + 1,
+        },
+    );
+    writes.push(Write::ContinuousQuery(db.id, name.to_string()));
+    next.put_database(db);
+    Ok(())
 }

@@ -46,6 +46,27 @@ pub enum CatalogError {
     /// A field key was empty.
     #[error("field key required")]
     FieldKeyRequired,
+    /// A user name was empty.
+    #[error("username required")]
+    UsernameRequired,
+    /// CREATE USER named an existing user with another password or admin flag.
+    #[error("user already exists")]
+    UserExists,
+    /// No user has the given name.
+    #[error("user not found")]
+    UserNotFound,
+    /// The password does not match the user's hash.
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// A bcrypt cost outside 4..=31 was configured.
+    #[error("invalid bcrypt cost {0}: must be between 4 and 31")]
+    InvalidBcryptCost(u32),
+    /// The password could not be hashed.
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+    /// CREATE CONTINUOUS QUERY named an existing query with a different text.
+    #[error("continuous query already exists")]
+    ContinuousQueryExists,
     /// The redb file could not be opened, read or written.
     #[error("catalog storage error: {0}")]
     Storage(String),

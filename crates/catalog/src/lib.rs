@@ -1,7 +1,9 @@
 //! Durable metadata catalog of Almanac.
 //!
-//! The catalog records, per database, its retention policies and the schema
-//! of every measurement (tag keys and typed field columns). It is stored in a
+//! The catalog records, per database, its retention policies, the schema
+//! of every measurement (tag keys and typed field columns) and its
+//! continuous queries, plus the cluster's users and their privileges
+//! (bcrypt password hashes, as InfluxDB 1.x stores them). It is stored in a
 //! [redb](https://docs.rs/redb) file and mirrored in memory as an immutable
 //! [`CatalogSnapshot`] behind an `Arc`, so the write path can read it
 //! without contending with writers.
@@ -27,20 +29,27 @@
 //! ```
 #![warn(missing_docs)]
 
+mod auth;
 mod catalog;
 mod command;
 mod error;
 mod store;
 mod types;
+mod users;
 
 #[cfg(test)]
 mod tests;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, CatalogOptions};
 pub use command::{ApplyOutcome, CatalogCommand};
 pub use error::CatalogError;
 pub use types::{
-    default_shard_group_duration, CatalogSnapshot, DatabaseDef, FieldConflict, FieldType,
-    MeasurementSchema, RetentionPolicy, RetentionPolicySpec, DAY_NS, DEFAULT_REPLICATION,
-    DEFAULT_RETENTION_POLICY_NAME, HOUR_NS, MIN_RETENTION_POLICY_DURATION_NS, WEEK_NS,
+    default_shard_group_duration, CatalogSnapshot, ContinuousQueryDef, DatabaseDef, FieldConflict,
+    FieldType, MeasurementSchema, RetentionPolicy, RetentionPolicySpec, DAY_NS,
+    DEFAULT_REPLICATION, DEFAULT_RETENTION_POLICY_NAME, HOUR_NS, MIN_RETENTION_POLICY_DURATION_NS,
+    WEEK_NS,
+};
+pub use users::{
+    check_bcrypt_cost, hash_password, verify_password, Privilege, UserDef, DEFAULT_BCRYPT_COST,
+    MAX_BCRYPT_COST, MIN_BCRYPT_COST,
 };

@@ -4,6 +4,12 @@
 //! * `catalog_meta`: `&str → u64` — `format_version`, `next_database_id`, `version`.
 //! * `catalog_databases`: `u64 (id) → {name, default_rp, retention_policies}`.
 //! * `catalog_measurements`: `(u64 id, &str name) → {tags, fields}`.
+//! * `catalog_users`: `&str name → {password_hash, admin, privileges, created_at_version}`.
+//! * `catalog_continuous_queries`: `(u64 id, &str name) → {query, created_at_version}`.
+//!
+//! The last two tables were added after format 1 was released without
+//! changing the format: a file without them simply has no users and no
+//! continuous queries (they are created empty on open).
 //!
 //! Splitting measurements into their own rows keeps a schema change a
 //! single-row write however large the database is.
@@ -17,12 +23,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Write;
 use crate::error::CatalogError;
-use crate::types::{CatalogSnapshot, DatabaseDef, FieldType, MeasurementSchema, RetentionPolicy};
+use crate::types::{
+    CatalogSnapshot, ContinuousQueryDef, DatabaseDef, FieldType, MeasurementSchema, RetentionPolicy,
+};
+use crate::users::{Privilege, UserDef};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("catalog_meta");
 const DATABASES: TableDefinition<u64, &[u8]> = TableDefinition::new("catalog_databases");
 const MEASUREMENTS: TableDefinition<(u64, &str), &[u8]> =
     TableDefinition::new("catalog_measurements");
+
+const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("catalog_users");
+const CONTINUOUS_QUERIES: TableDefinition<(u64, &str), &[u8]> =
+    TableDefinition::new("catalog_continuous_queries");
 
 const KEY_FORMAT: &str = "format_version";
 const KEY_NEXT_ID: &str = "next_database_id";
@@ -50,6 +63,32 @@ struct StoredMeasurement {
 struct StoredMeasurementRef<'a> {
     tags: &'a BTreeSet<String>,
     fields: &'a BTreeMap<String, FieldType>,
+}
+
+#[derive(Deserialize)]
+struct StoredUser {
+    password_hash: String,
+    admin: bool,
+    #[serde(default)]
+    privileges: BTreeMap<String, Privilege>,
+    #[serde(default)]
+    created_at_version: u64,
+}
+
+/// Borrowing twin of [`StoredUser`] for writing.
+#[derive(Serialize)]
+struct StoredUserRef<'a> {
+    password_hash: &'a str,
+    admin: bool,
+    privileges: &'a BTreeMap<String, Privilege>,
+    created_at_version: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredContinuousQuery {
+    query: String,
+    #[serde(default)]
+    created_at_version: u64,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> CatalogError {
@@ -118,6 +157,7 @@ fn load(txn: &WriteTransaction) -> Result<CatalogSnapshot, CatalogError> {
                 default_rp: stored.default_rp,
                 retention_policies,
                 measurements: BTreeMap::new(),
+                continuous_queries: BTreeMap::new(),
             },
         );
     }
@@ -140,9 +180,50 @@ fn load(txn: &WriteTransaction) -> Result<CatalogSnapshot, CatalogError> {
         );
     }
 
+    let continuous_queries = txn.open_table(CONTINUOUS_QUERIES)?;
+    for row in continuous_queries.iter()? {
+        let (key, value) = row?;
+        let (id, name) = key.value();
+        let stored: StoredContinuousQuery = serde_json::from_slice(value.value())
+            .map_err(|e| corrupt(format!("continuous query {name:?} of database {id}: {e}")))?;
+        let db = defs.get_mut(&id).ok_or_else(|| {
+            corrupt(format!(
+                "continuous query {name:?} of unknown database {id}"
+            ))
+        })?;
+        db.continuous_queries.insert(
+            name.to_string(),
+            ContinuousQueryDef {
+                name: name.to_string(),
+                query: stored.query,
+                created_at_version: stored.created_at_version,
+            },
+        );
+    }
+
+    let mut users = BTreeMap::new();
+    let user_rows = txn.open_table(USERS)?;
+    for row in user_rows.iter()? {
+        let (key, value) = row?;
+        let name = key.value();
+        let stored: StoredUser = serde_json::from_slice(value.value())
+            .map_err(|e| corrupt(format!("user {name:?}: {e}")))?;
+        users.insert(
+            name.to_string(),
+            Arc::new(UserDef {
+                name: name.to_string(),
+                password_hash: stored.password_hash,
+                admin: stored.admin,
+                privileges: stored.privileges,
+                created_at_version: stored.created_at_version,
+            }),
+        );
+    }
+
     let mut snapshot = CatalogSnapshot {
         next_database_id,
         version,
+        users,
         ..CatalogSnapshot::default()
     };
     for (id, db) in defs {
@@ -174,6 +255,8 @@ pub(crate) fn persist(
         let mut meta = txn.open_table(META)?;
         let mut databases = txn.open_table(DATABASES)?;
         let mut measurements = txn.open_table(MEASUREMENTS)?;
+        let mut users = txn.open_table(USERS)?;
+        let mut continuous_queries = txn.open_table(CONTINUOUS_QUERIES)?;
         for write in writes {
             match write {
                 Write::Database(id) => {
@@ -190,8 +273,14 @@ pub(crate) fn persist(
                 Write::DeleteDatabase(id) => {
                     databases.remove(*id)?;
                     match id.checked_add(1) {
-                        Some(end) => measurements.retain_in((*id, "")..(end, ""), |_, _| false)?,
-                        None => measurements.retain_in((*id, "").., |_, _| false)?,
+                        Some(end) => {
+                            measurements.retain_in((*id, "")..(end, ""), |_, _| false)?;
+                            continuous_queries.retain_in((*id, "")..(end, ""), |_, _| false)?;
+                        }
+                        None => {
+                            measurements.retain_in((*id, "").., |_, _| false)?;
+                            continuous_queries.retain_in((*id, "").., |_, _| false)?;
+                        }
                     }
                 }
                 Write::Measurement(id, name) => {
@@ -209,6 +298,38 @@ pub(crate) fn persist(
                 }
                 Write::DeleteMeasurement(id, name) => {
                     measurements.remove((*id, name.as_str()))?;
+                }
+                Write::User(name) => {
+                    let user = next
+                        .users
+                        .get(name)
+                        .ok_or_else(|| CatalogError::Storage(format!("user {name:?} vanished")))?;
+                    let stored = StoredUserRef {
+                        password_hash: &user.password_hash,
+                        admin: user.admin,
+                        privileges: &user.privileges,
+                        created_at_version: user.created_at_version,
+                    };
+                    users.insert(name.as_str(), encode(&stored)?.as_slice())?;
+                }
+                Write::DeleteUser(name) => {
+                    users.remove(name.as_str())?;
+                }
+                Write::ContinuousQuery(id, name) => {
+                    let cq = next
+                        .database_by_id(*id)
+                        .and_then(|d| d.continuous_queries.get(name))
+                        .ok_or_else(|| {
+                            CatalogError::Storage(format!("continuous query {name:?} vanished"))
+                        })?;
+                    let stored = StoredContinuousQuery {
+                        query: cq.query.clone(),
+                        created_at_version: cq.created_at_version,
+                    };
+                    continuous_queries.insert((*id, name.as_str()), encode(&stored)?.as_slice())?;
+                }
+                Write::DeleteContinuousQuery(id, name) => {
+                    continuous_queries.remove((*id, name.as_str()))?;
                 }
             }
         }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::users::UserDef;
+
 /// One hour in nanoseconds.
 pub const HOUR_NS: i64 = 3_600_000_000_000;
 /// One day in nanoseconds.
@@ -261,7 +263,21 @@ impl FieldConflict {
     }
 }
 
-/// A database: its identity, retention policies and measurement schemas.
+/// A continuous query of a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinuousQueryDef {
+    /// Query name, unique within its database.
+    pub name: String,
+    /// The full `CREATE CONTINUOUS QUERY …` statement, as InfluxDB stores it
+    /// (and SHOW CONTINUOUS QUERIES prints it).
+    pub query: String,
+    /// Catalog version that created the query; orders queries by creation,
+    /// as InfluxDB lists them.
+    pub created_at_version: u64,
+}
+
+/// A database: its identity, retention policies, measurement schemas and
+/// continuous queries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatabaseDef {
     /// Unique, never reused id; storage keys data by it.
@@ -278,6 +294,8 @@ pub struct DatabaseDef {
     pub retention_policies: BTreeMap<String, RetentionPolicy>,
     /// Measurement schemas by name.
     pub measurements: BTreeMap<String, Arc<MeasurementSchema>>,
+    /// Continuous queries by name.
+    pub continuous_queries: BTreeMap<String, ContinuousQueryDef>,
 }
 
 impl DatabaseDef {
@@ -293,6 +311,18 @@ impl DatabaseDef {
     pub fn measurement(&self, name: &str) -> Option<&Arc<MeasurementSchema>> {
         self.measurements.get(name)
     }
+
+    /// Continuous query `name`.
+    pub fn continuous_query(&self, name: &str) -> Option<&ContinuousQueryDef> {
+        self.continuous_queries.get(name)
+    }
+
+    /// Continuous queries in creation order (SHOW CONTINUOUS QUERIES order).
+    pub fn continuous_queries_in_creation_order(&self) -> Vec<&ContinuousQueryDef> {
+        let mut cqs: Vec<_> = self.continuous_queries.values().collect();
+        cqs.sort_by_key(|cq| cq.created_at_version);
+        cqs
+    }
 }
 
 /// An immutable view of the whole catalog at one point in time.
@@ -300,6 +330,8 @@ impl DatabaseDef {
 pub struct CatalogSnapshot {
     /// Databases by name.
     pub databases: BTreeMap<String, Arc<DatabaseDef>>,
+    /// Users by name (cluster-wide).
+    pub users: BTreeMap<String, Arc<UserDef>>,
     /// Index id → name, kept in step with `databases` by the catalog.
     pub(crate) ids: BTreeMap<u64, String>,
     /// Id the next created database will get.
@@ -312,6 +344,7 @@ impl Default for CatalogSnapshot {
     fn default() -> Self {
         CatalogSnapshot {
             databases: BTreeMap::new(),
+            users: BTreeMap::new(),
             ids: BTreeMap::new(),
             next_database_id: 1,
             version: 0,
@@ -334,6 +367,23 @@ impl CatalogSnapshot {
             .filter(|db| db.id == id);
         // Fall back to a scan in case `databases` was edited on a cloned snapshot.
         indexed.or_else(|| self.databases.values().find(|db| db.id == id))
+    }
+
+    /// User named `name`.
+    pub fn user(&self, name: &str) -> Option<&Arc<UserDef>> {
+        self.users.get(name)
+    }
+
+    /// Users in creation order (SHOW USERS order).
+    pub fn users_in_creation_order(&self) -> Vec<Arc<UserDef>> {
+        let mut users: Vec<_> = self.users.values().cloned().collect();
+        users.sort_by_key(|u| u.created_at_version);
+        users
+    }
+
+    /// Whether at least one user is an admin (InfluxDB's `AdminUserExists`).
+    pub fn has_admin_user(&self) -> bool {
+        self.users.values().any(|u| u.admin)
     }
 
     /// Id the next created database will get (ids are never reused).
