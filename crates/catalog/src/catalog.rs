@@ -55,6 +55,7 @@ impl std::fmt::Debug for Catalog {
         let snap = self.snapshot();
         f.debug_struct("Catalog")
             .field("databases", &snap.databases.len())
+            .field("users", &snap.users.len())
             .field("version", &snap.version())
             .finish()
     }

@@ -18,12 +18,27 @@
 //! * Semantics and error messages follow InfluxDB 1.x's meta store.
 //!
 //! ```no_run
-//! use almanac_catalog::{Catalog, FieldType};
+//! use almanac_catalog::{Catalog, FieldType, Privilege};
 //! # fn main() -> Result<(), almanac_catalog::CatalogError> {
 //! let catalog = Catalog::open(std::path::Path::new("/var/lib/almanac/catalog.redb"))?;
 //! let db = catalog.create_database("telegraf", None)?;
 //! let conflicts = catalog.add_columns(db.id, "cpu", &["host"], &[("usage", FieldType::Float)])?;
 //! assert!(conflicts.is_empty());
+//!
+//! // Users: bcrypt hashes (InfluxDB's cost 10 by default), InfluxDB's privilege rules.
+//! catalog.create_user("writer", "s3cret", false)?;
+//! catalog.grant("writer", "telegraf", Privilege::All)?;
+//! catalog.revoke("writer", "telegraf", Privilege::Read)?; // leaves WRITE
+//! let user = catalog.authenticate("writer", "s3cret")?;
+//! assert!(user.authorize("telegraf", Privilege::Write));
+//! assert!(!user.authorize("telegraf", Privilege::Read));
+//!
+//! // Continuous queries are stored as their full statement text.
+//! catalog.create_continuous_query(
+//!     "telegraf",
+//!     "cpu_1h",
+//!     "CREATE CONTINUOUS QUERY cpu_1h ON telegraf BEGIN SELECT mean(usage) INTO cpu_1h FROM cpu GROUP BY time(1h) END",
+//! )?;
 //! # Ok(())
 //! # }
 //! ```
