@@ -14,6 +14,9 @@ reason, when `influxd` is not installed and cannot be installed (root +
 packages itself).
 
 Import it into a test module: `from reference import reference_server`.
+Also here: `load_dataset` / `load_into`, which read an export-format file
+(`# DDL`, `# DML`, `# CONTEXT-DATABASE:`, `# CONTEXT-RETENTION-POLICY:`) such
+as `fixtures/influxql_dataset.lp` (DATASET) and load it into a server.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import requests
 
 from e2e_util import free_port
 
+DATASET = Path(__file__).resolve().parent / "fixtures" / "influxql_dataset.lp"
 STARTUP_TIMEOUT = 60  # seconds for influxd to answer /ping
 HTTP_TIMEOUT = 30
 
@@ -114,6 +118,48 @@ def make_config(base: str, root: Path, http_port: int) -> str:
             line = f"{indent}enabled = false"
         out.append(line)
     return "\n".join(out) + "\n"
+
+
+def load_dataset(path: Path = DATASET):
+    """(ddl statements, [(db, rp, [lines])]) of an export-format file."""
+    ddl: list[str] = []
+    batches: list[tuple[str, str, list[str]]] = []
+    section = None
+    db = rp = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.rstrip("\n")
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if line.strip() == "# DDL":
+                section = "ddl"
+            elif line.strip() == "# DML":
+                section = "dml"
+            elif line.startswith("# CONTEXT-DATABASE:"):
+                db = line.split(":", 1)[1].strip()
+            elif line.startswith("# CONTEXT-RETENTION-POLICY:"):
+                rp = line.split(":", 1)[1].strip()
+            continue
+        if section == "ddl":
+            ddl.append(line)
+        elif section == "dml":
+            if not batches or batches[-1][:2] != (db, rp):
+                batches.append((db, rp, []))
+            batches[-1][2].append(line)
+    return ddl, batches
+
+
+def load_into(server, ddl, batches) -> None:
+    """Runs the DDL and writes the points over HTTP (almanac or influxd)."""
+    for stmt in ddl:
+        r = server.influxql(stmt)
+        assert r.status_code == 200 and "error" not in r.json()["results"][0], \
+            f"{stmt}: {r.status_code} {r.text}"
+    for db, rp, lines in batches:
+        for i in range(0, len(lines), 2000):
+            body = "\n".join(lines[i:i + 2000]) + "\n"
+            r = server.write(db, body, rp=rp)
+            assert r.status_code == 204, f"write to {db}.{rp}: {r.status_code} {r.text}"
 
 
 class ReferenceServer:

@@ -51,11 +51,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from reference import reference_server  # noqa: F401  (fixture)
+from reference import DATASET, load_dataset, load_into, reference_server  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 CORPUS_DIR = HERE / "influxql_corpus"
-DATASET = HERE / "fixtures" / "influxql_dataset.lp"
 DEFAULT_DB = "diff"
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -159,48 +158,7 @@ CHUNKED_CASES = _not_pending(
     CHUNKED)
 
 
-# ---------------------------------------------------------------- dataset ---
-
-
-def load_dataset(path: Path = DATASET):
-    """(ddl statements, [(db, rp, [lines])]) of an export-format file."""
-    ddl: list[str] = []
-    batches: list[tuple[str, str, list[str]]] = []
-    section = None
-    db = rp = None
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.rstrip("\n")
-        if not line.strip():
-            continue
-        if line.startswith("#"):
-            if line.strip() == "# DDL":
-                section = "ddl"
-            elif line.strip() == "# DML":
-                section = "dml"
-            elif line.startswith("# CONTEXT-DATABASE:"):
-                db = line.split(":", 1)[1].strip()
-            elif line.startswith("# CONTEXT-RETENTION-POLICY:"):
-                rp = line.split(":", 1)[1].strip()
-            continue
-        if section == "ddl":
-            ddl.append(line)
-        elif section == "dml":
-            if not batches or batches[-1][:2] != (db, rp):
-                batches.append((db, rp, []))
-            batches[-1][2].append(line)
-    return ddl, batches
-
-
-def load_into(server, ddl, batches) -> None:
-    for stmt in ddl:
-        r = server.influxql(stmt)
-        assert r.status_code == 200 and "error" not in r.json()["results"][0], \
-            f"{stmt}: {r.status_code} {r.text}"
-    for db, rp, lines in batches:
-        for i in range(0, len(lines), 2000):
-            body = "\n".join(lines[i:i + 2000]) + "\n"
-            r = server.write(db, body, rp=rp)
-            assert r.status_code == 204, f"write to {db}.{rp}: {r.status_code} {r.text}"
+# ---------------------------------------------------------------- servers ---
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +259,7 @@ def short(x, n: int = 600) -> str:
     return s if len(s) <= n else s[:n] + f"... ({len(s)} chars)"
 
 
-_MGMT_NAME = re.compile(r'"?(mgmt[-_][\w.-]*)"?')
+_MGMT_NAME = re.compile(r'"?([\w-]*mgmt[-_][\w.-]*)"?')
 
 
 def cleanup(servers, case: Case) -> None:
