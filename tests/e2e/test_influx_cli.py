@@ -26,7 +26,6 @@ import re
 import select
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 

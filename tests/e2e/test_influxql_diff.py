@@ -51,7 +51,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from reference import DATASET, load_dataset, load_into, reference_server  # noqa: F401
+from reference import load_dataset, load_into, reference_server  # noqa: F401  (fixture)
 
 HERE = Path(__file__).resolve().parent
 CORPUS_DIR = HERE / "influxql_corpus"
