@@ -113,21 +113,35 @@ struct OutputShared {
 
 impl OutputShared {
     fn offer(&self, m: &Metric) {
-        let Some(mut m) = self.filter.apply(m.clone()) else {
+        self.offer_batch(vec![m.clone()]);
+    }
+
+    /// Filters, renames and buffers a batch under one lock.
+    fn offer_batch(&self, ms: Vec<Metric>) {
+        let mut kept = Vec::with_capacity(ms.len());
+        for m in ms {
+            let Some(mut m) = self.filter.apply(m) else {
+                continue;
+            };
+            if let Some(n) = &self.shaper.name_override {
+                m.name = n.clone();
+            }
+            if let Some(p) = &self.shaper.name_prefix {
+                m.name.insert_str(0, p);
+            }
+            if let Some(s) = &self.shaper.name_suffix {
+                m.name.push_str(s);
+            }
+            kept.push(m);
+        }
+        if kept.is_empty() {
             return;
-        };
-        if let Some(n) = &self.shaper.name_override {
-            m.name = n.clone();
-        }
-        if let Some(p) = &self.shaper.name_prefix {
-            m.name.insert_str(0, p);
-        }
-        if let Some(s) = &self.shaper.name_suffix {
-            m.name.push_str(s);
         }
         let len = {
             let mut b = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-            b.push(m);
+            for m in kept {
+                b.push(m);
+            }
             b.len()
         };
         if len >= self.batch_size {
@@ -395,6 +409,7 @@ fn prepare(cfg: Config) -> Parts {
 
 /// Sends metrics through aggregators and on to the outputs.
 fn route(batch: Vec<Metric>, aggs: &mut [RunningAggregator], outputs: &[Arc<OutputShared>]) {
+    let mut forward = Vec::with_capacity(batch.len());
     for m in batch {
         let mut dropped = false;
         for a in aggs.iter_mut() {
@@ -404,10 +419,15 @@ fn route(batch: Vec<Metric>, aggs: &mut [RunningAggregator], outputs: &[Arc<Outp
             }
         }
         if !dropped {
-            for o in outputs {
-                o.offer(&m);
-            }
+            forward.push(m);
         }
+    }
+    // the last output takes the batch itself, the others a copy
+    if let Some((last, rest)) = outputs.split_last() {
+        for o in rest {
+            o.offer_batch(forward.clone());
+        }
+        last.offer_batch(forward);
     }
 }
 

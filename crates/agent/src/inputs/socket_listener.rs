@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use tokio::io::AsyncBufReadExt;
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, PluginOptions};
@@ -123,29 +122,61 @@ pub struct SocketListener {
     pub bound: Option<std::net::SocketAddr>,
 }
 
-/// Reads newline-separated records from a stream and feeds the parser.
+/// Parses a block of complete lines: in one go when the parser takes many lines (falling
+/// back to line-by-line when the block has a bad line, so only that line is lost).
+pub fn parse_block(block: &[u8], parser: &dyn Parser, acc: &Accumulator) {
+    let now = now_ns();
+    if parser.multi_line() {
+        if let Ok(ms) = parser.parse(block, now) {
+            ms.into_iter().for_each(|m| acc.add(m));
+            return;
+        }
+    }
+    for line in String::from_utf8_lossy(block).lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parser.parse_line(line, now) {
+            Ok(ms) => ms.into_iter().for_each(|m| acc.add(m)),
+            Err(e) => acc.add_error(format!("unable to parse incoming line: {e}")),
+        }
+    }
+}
+
+/// Longest partial line kept while waiting for its newline.
+const MAX_LINE: usize = 16 << 20;
+
+/// Reads newline-separated records from a stream and feeds the parser in blocks.
 pub async fn read_lines<R: tokio::io::AsyncRead + Unpin>(
-    r: R,
+    mut r: R,
     parser: &dyn Parser,
     acc: &Accumulator,
 ) {
-    let mut lines = tokio::io::BufReader::with_capacity(64 * 1024, r).lines();
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
     loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match parser.parse_line(&line, now_ns()) {
-                    Ok(ms) => ms.into_iter().for_each(|m| acc.add(m)),
-                    Err(e) => acc.add_error(format!("unable to parse incoming line: {e}")),
-                }
-            }
-            Ok(None) => break,
+        let n = match r.read(&mut buf).await {
+            Ok(n) => n,
             Err(e) => {
                 acc.add_error(format!("read error: {e}"));
                 break;
             }
+        };
+        if n == 0 {
+            if !carry.is_empty() {
+                parse_block(&carry, parser, acc);
+            }
+            break;
+        }
+        carry.extend_from_slice(&buf[..n]);
+        if let Some(pos) = carry.iter().rposition(|b| *b == b'\n') {
+            let rest = carry.split_off(pos + 1);
+            parse_block(&carry, parser, acc);
+            carry = rest;
+        } else if carry.len() > MAX_LINE {
+            acc.add_error("line too long; dropped");
+            carry.clear();
         }
     }
 }

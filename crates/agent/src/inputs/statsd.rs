@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use tokio::io::AsyncBufReadExt;
+use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, PluginOptions};
@@ -405,6 +405,13 @@ fn flush(agg: &mut Aggregates, cfg: &StatsdConfig, now: i64) -> Vec<Metric> {
     out
 }
 
+static PROCESSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Statsd lines processed by every statsd input of this process (benchmarks).
+pub fn processed_lines() -> u64 {
+    PROCESSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn ingest_packet(
     data: &[u8],
     state: &Mutex<Aggregates>,
@@ -416,6 +423,7 @@ fn ingest_packet(
     let text = String::from_utf8_lossy(data);
     let mut g = state.lock().unwrap_or_else(|e| e.into_inner());
     for line in text.lines() {
+        PROCESSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Err(e) = ingest_line(line, &mut g, names, dd, limit) {
             g.bad_lines += 1;
             acc.add_error(format!("statsd: {e}"));
@@ -458,9 +466,29 @@ impl Input for Statsd {
                     };
                     let (state, names, acc) = (state.clone(), names.clone(), acc.clone());
                     tokio::spawn(async move {
-                        let mut lines = tokio::io::BufReader::new(s).lines();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            ingest_packet(l.as_bytes(), &state, &names, dd, limit, &acc);
+                        let mut s = s;
+                        let mut buf = vec![0u8; 256 * 1024];
+                        let mut carry: Vec<u8> = Vec::new();
+                        loop {
+                            let n = match s.read(&mut buf).await {
+                                Ok(0) => break,
+                                Err(e) => {
+                                    acc.add_error(format!("statsd: read error: {e}"));
+                                    break;
+                                }
+                                Ok(n) => n,
+                            };
+                            carry.extend_from_slice(&buf[..n]);
+                            if let Some(pos) = carry.iter().rposition(|b| *b == b'\n') {
+                                let rest = carry.split_off(pos + 1);
+                                ingest_packet(&carry, &state, &names, dd, limit, &acc);
+                                carry = rest;
+                            } else if carry.len() > 1 << 20 {
+                                carry.clear();
+                            }
+                        }
+                        if !carry.is_empty() {
+                            ingest_packet(&carry, &state, &names, dd, limit, &acc);
                         }
                         drop(permit);
                     });

@@ -19,6 +19,10 @@ impl InfluxParser {
 }
 
 impl Parser for InfluxParser {
+    fn multi_line(&self) -> bool {
+        true
+    }
+
     fn parse(&self, data: &[u8], now: i64) -> Result<Vec<Metric>, ParseError> {
         let mut out = Vec::new();
         for line in almanac_lineproto::parse_lines(data) {

@@ -44,6 +44,11 @@ pub trait Parser: Send + Sync {
     fn parse_line(&self, line: &str, now: i64) -> Result<Vec<Metric>, ParseError> {
         self.parse(line.as_bytes(), now)
     }
+    /// True when `parse` accepts many newline-separated records at once (stream inputs
+    /// then hand over whole chunks instead of single lines).
+    fn multi_line(&self) -> bool {
+        false
+    }
 }
 
 /// Options of every parser, as written next to `data_format`.
