@@ -232,7 +232,8 @@ pub struct AgentSettings {
     pub logfile_rotation_max_size: Size,
     /// Archives kept.
     pub logfile_rotation_max_archives: i64,
-    /// `memory` (default) or `disk`.
+    /// `memory` (default) or `disk`: unwritten metrics are saved in `buffer_directory` at
+    /// stop and restored at start (survives restarts, not crashes).
     pub buffer_strategy: String,
     /// Directory for the disk buffer.
     pub buffer_directory: String,
@@ -945,12 +946,28 @@ impl Config {
                     }
                     if key == "agent" {
                         let a: AgentSettings = deserialize_table(&merged, "agent", &src)?;
-                        if a.buffer_strategy == "disk" {
-                            return Err(ConfigError::NotSupported {
-                                file: file.into(),
-                                line: src.line_of("buffer_strategy"),
-                                what: "agent.buffer_strategy = \"disk\"".into(),
-                            });
+                        match a.buffer_strategy.as_str() {
+                            "" | "memory" => {}
+                            "disk" if !a.buffer_directory.is_empty() => {}
+                            "disk" => {
+                                return Err(ConfigError::Option {
+                                    file: file.into(),
+                                    line: src.line_of("buffer_strategy"),
+                                    plugin: "agent".into(),
+                                    option: "buffer_directory".into(),
+                                    message: "buffer_strategy = \"disk\" needs buffer_directory"
+                                        .into(),
+                                })
+                            }
+                            other => {
+                                return Err(ConfigError::Option {
+                                    file: file.into(),
+                                    line: src.line_of("buffer_strategy"),
+                                    plugin: "agent".into(),
+                                    option: "buffer_strategy".into(),
+                                    message: format!("unknown buffer strategy {other:?}"),
+                                })
+                            }
                         }
                         self.agent = a;
                     } else {
@@ -1259,11 +1276,13 @@ mod tests {
     }
 
     #[test]
-    fn disk_buffer_rejected() {
+    fn disk_buffer_needs_directory() {
         let msg = load("[agent]\nbuffer_strategy = \"disk\"\n")
             .err()
             .unwrap()
             .to_string();
-        assert!(msg.contains("not supported yet"), "{msg}");
+        assert!(msg.contains("buffer_directory"), "{msg}");
+        assert!(load("[agent]\nbuffer_strategy = \"disk\"\nbuffer_directory = \"/tmp\"\n").is_ok());
+        assert!(load("[agent]\nbuffer_strategy = \"tape\"\n").is_err());
     }
 }

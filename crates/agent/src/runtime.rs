@@ -109,9 +109,68 @@ struct OutputShared {
     filter: Filter,
     shaper: Shaper,
     stats: OutputStats,
+    /// File holding unwritten metrics between runs (`buffer_strategy = "disk"`).
+    spill: Option<std::path::PathBuf>,
 }
 
 impl OutputShared {
+    /// Loads metrics a previous run left unwritten (then removes the file).
+    fn restore_spill(&self) {
+        let Some(path) = &self.spill else { return };
+        let Ok(data) = std::fs::read(path) else {
+            return;
+        };
+        let parser = crate::parsers::InfluxParser::new(1);
+        let mut restored = Vec::new();
+        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            match crate::parsers::Parser::parse(&parser, line, now_ns()) {
+                Ok(ms) => restored.extend(ms),
+                Err(e) => tracing::warn!("[outputs.{}] skipping bad buffered line: {e}", self.name),
+            }
+        }
+        tracing::info!(
+            "[outputs.{}] restored {} buffered metrics from {}",
+            self.name,
+            restored.len(),
+            path.display()
+        );
+        self.put_back(restored);
+        let _ = std::fs::remove_file(path);
+    }
+
+    /// Saves what is still buffered so the next run can send it.
+    fn save_spill(&self) {
+        let Some(path) = &self.spill else { return };
+        let rest = self
+            .buffer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(usize::MAX);
+        if rest.is_empty() {
+            return;
+        }
+        let mut text = String::new();
+        for m in &rest {
+            m.write_line_protocol(&mut text, 1);
+        }
+        let tmp = path.with_extension("tmp");
+        let res = std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))
+            .and_then(|_| std::fs::write(&tmp, text))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        match res {
+            Ok(()) => tracing::info!(
+                "[outputs.{}] saved {} unwritten metrics to {}",
+                self.name,
+                rest.len(),
+                path.display()
+            ),
+            Err(e) => tracing::error!(
+                "[outputs.{}] could not save {} unwritten metrics: {e}",
+                self.name,
+                rest.len()
+            ),
+        }
+    }
     fn offer(&self, m: &Metric) {
         self.offer_batch(vec![m.clone()]);
     }
@@ -357,11 +416,27 @@ fn prepare(cfg: Config) -> Parts {
             (e, acc, interval, jit, off)
         })
         .collect();
+    let spill_dir =
+        (a.buffer_strategy == "disk").then(|| std::path::PathBuf::from(&a.buffer_directory));
+    let mut seen_names: std::collections::HashMap<String, usize> = Default::default();
     let outputs = cfg
         .outputs
         .into_iter()
         .map(|o: OutputEntry| {
             let alias = o.common.alias.clone().unwrap_or_default();
+            let nth = {
+                let c = seen_names.entry(o.name.clone()).or_insert(0);
+                *c += 1;
+                *c
+            };
+            let spill = spill_dir.as_ref().map(|d| {
+                let id = if alias.is_empty() {
+                    nth.to_string()
+                } else {
+                    alias.replace(['/', '\\'], "_")
+                };
+                d.join(format!("{}-{id}.lp", o.name))
+            });
             let st = stats::global().output(&o.name, &alias);
             let limit = o
                 .common
@@ -385,6 +460,7 @@ fn prepare(cfg: Config) -> Parts {
                     ..Default::default()
                 },
                 stats: st,
+                spill,
             });
             let fi = o.common.flush_interval.unwrap_or(a.flush_interval).0;
             let fi = if fi.is_zero() {
@@ -511,6 +587,7 @@ async fn output_task(
     flush_jitter: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    shared.restore_spill();
     let min_backoff = Duration::from_millis(200);
     let max_backoff = flush_interval.max(Duration::from_secs(1));
     let mut backoff = min_backoff;
@@ -557,14 +634,18 @@ async fn output_task(
             }
         }
         if stopping {
-            if !shared.is_empty() {
-                let n = shared.buffer.lock().map(|b| b.len()).unwrap_or(0);
-                tracing::error!(
-                    "[outputs.{}] {n} metrics not written at shutdown",
-                    shared.name
-                );
-            }
             break;
+        }
+    }
+    if !shared.is_empty() {
+        if shared.spill.is_some() {
+            shared.save_spill();
+        } else {
+            let n = shared.buffer.lock().map(|b| b.len()).unwrap_or(0);
+            tracing::error!(
+                "[outputs.{}] {n} metrics not written at shutdown",
+                shared.name
+            );
         }
     }
     plugin.close().await;

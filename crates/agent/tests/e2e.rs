@@ -565,3 +565,48 @@ async fn test_mode_gathers_once_with_processors() {
     let cpu = ms.iter().find(|m| m.name == "cpu").unwrap();
     assert_eq!(cpu.tag("cpu"), Some("cpu-total"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_buffer_survives_a_restart_while_the_server_is_down() {
+    let out_port = free_port();
+    let in_port = free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[agent]
+  flush_interval = "100ms"
+  omit_hostname = true
+  buffer_strategy = "disk"
+  buffer_directory = "{}"
+[[outputs.influxdb]]
+  urls = ["http://127.0.0.1:{out_port}"]
+  skip_database_creation = true
+[[inputs.socket_listener]]
+  alias = "disk-buffer"
+  service_address = "tcp://127.0.0.1:{in_port}"
+"#,
+        dir.path().display()
+    );
+    // run 1: server down, 40 metrics arrive, agent stops
+    let agent = Agent::start(load(&text)).await.unwrap();
+    wait_listener(in_port).await;
+    send_seq(in_port, 0..40).await;
+    let st = almanac_agent::stats::global().input("socket_listener", "disk-buffer");
+    assert!(wait_until(Duration::from_secs(5), || st.metrics_gathered.get() >= 40).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    agent.stop().await;
+    let spill = dir.path().join("influxdb-1.lp");
+    assert_eq!(std::fs::read_to_string(&spill).unwrap().lines().count(), 40);
+    // run 2: server up; the saved metrics are sent
+    let recv = Arc::new(Receiver::default());
+    let _srv = serve(out_port, recv.clone()).await;
+    let agent = Agent::start(load(&text)).await.unwrap();
+    let ok = wait_until(Duration::from_secs(10), || seqs(&recv).len() >= 40).await;
+    agent.stop().await;
+    assert!(ok, "got {}", seqs(&recv).len());
+    assert_eq!(
+        seqs(&recv).into_iter().collect::<BTreeSet<_>>(),
+        (0..40).collect()
+    );
+    assert!(!spill.exists(), "spill file consumed");
+}
