@@ -335,8 +335,8 @@ mod tests {
             .with_field("usage_user", 1.0)
             .with_field("usage_guest", 0.0);
         let out = f.apply(m.clone()).expect("passes");
-        assert!(out.tags.get("host").is_none());
-        assert!(out.fields.get("usage_guest").is_none());
+        assert!(!out.tags.contains_key("host"));
+        assert!(!out.fields.contains_key("usage_guest"));
         assert!(f.apply(m.clone().with_tag("cpu", "cpu0")).is_none());
         let mut other = m.clone();
         other.name = "disk".into();

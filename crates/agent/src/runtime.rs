@@ -364,12 +364,15 @@ pub struct Agent {
     output_tasks: Vec<JoinHandle<()>>,
 }
 
+/// An output with its shared buffer, flush interval and jitter.
+type PreparedOutput = (Arc<OutputShared>, Box<dyn Output>, Duration, Duration);
+
 /// Everything a config turns into before tasks are spawned.
 struct Parts {
     inputs: Vec<(InputEntry, Accumulator, Duration, Duration, Duration)>,
     processors: Vec<RunningProcessor>,
     aggregators: Vec<RunningAggregator>,
-    outputs: Vec<(Arc<OutputShared>, Box<dyn Output>, Duration, Duration)>,
+    outputs: Vec<PreparedOutput>,
     rx: mpsc::UnboundedReceiver<Metric>,
     round_interval: bool,
     skip_procs_after_aggs: bool,
@@ -543,11 +546,10 @@ async fn pipeline_task(
             }
             _ = tokio::time::sleep_until(next) => {
                 let now = tokio::time::Instant::now();
-                for i in 0..aggs.len() {
-                    if aggs[i].next_push <= now {
-                        let p = aggs[i].period;
-                        aggs[i].next_push = now + p;
-                        let out = push_aggregator(&mut aggs[i]);
+                for a in aggs.iter_mut() {
+                    if a.next_push <= now {
+                        a.next_push = now + a.period;
+                        let out = push_aggregator(a);
                         let out = if skip_after { out } else { run_processors(&mut procs, out) };
                         for m in &out { for o in &outputs { o.offer(m); } }
                     }

@@ -93,8 +93,11 @@ pub struct Histogram {
     reset: bool,
     cumulative: bool,
     cfgs: Vec<BucketConfig>,
-    series: SeriesMap<BTreeMap<String, (Vec<f64>, Vec<i64>)>>,
+    series: SeriesMap<BTreeMap<String, Buckets>>,
 }
+
+/// Bucket bounds and counts of one field.
+type Buckets = (Vec<f64>, Vec<i64>);
 
 fn fmt_bound(f: f64) -> String {
     if f.is_infinite() {

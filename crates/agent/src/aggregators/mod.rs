@@ -24,10 +24,15 @@ pub static SPECS: &[PluginSpec<dyn Aggregator>] = &[
     valuecounter::SPEC,
 ];
 
+/// Tags of a series.
+pub type Tags = BTreeMap<String, String>;
+/// Name, tags and state of one series.
+type Entry<S> = (String, Tags, S);
+
 /// State per series (name + tags), remembering the identity for output.
 #[derive(Debug, Default)]
 pub struct SeriesMap<S> {
-    map: HashMap<String, (String, BTreeMap<String, String>, S)>,
+    map: HashMap<String, Entry<S>>,
 }
 
 impl<S: Default> SeriesMap<S> {
@@ -40,9 +45,8 @@ impl<S: Default> SeriesMap<S> {
             .2
     }
     /// Iterates (name, tags, state), sorted by series key for stable output.
-    pub fn iter(&self) -> Vec<(&String, &BTreeMap<String, String>, &S)> {
-        let mut v: Vec<(&String, &(String, BTreeMap<String, String>, S))> =
-            self.map.iter().collect();
+    pub fn iter(&self) -> Vec<(&String, &Tags, &S)> {
+        let mut v: Vec<(&String, &Entry<S>)> = self.map.iter().collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v.into_iter().map(|(_, (n, t, s))| (n, t, s)).collect()
     }

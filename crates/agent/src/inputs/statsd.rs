@@ -148,13 +148,16 @@ struct Timing {
     seen: i64,
 }
 
-/// Aggregated state between gathers; keyed by (name, tags, field).
+/// Measurement name and tags.
+type SeriesId = (String, BTreeMap<String, String>);
+
+/// Aggregated state between gathers; keyed by series, then field.
 #[derive(Debug, Default)]
 pub struct Aggregates {
-    counters: HashMap<(String, BTreeMap<String, String>), BTreeMap<String, f64>>,
-    gauges: HashMap<(String, BTreeMap<String, String>), BTreeMap<String, f64>>,
-    sets: HashMap<(String, BTreeMap<String, String>), BTreeMap<String, HashSet<String>>>,
-    timings: HashMap<(String, BTreeMap<String, String>, String), BTreeMap<String, Timing>>,
+    counters: HashMap<SeriesId, BTreeMap<String, f64>>,
+    gauges: HashMap<SeriesId, BTreeMap<String, f64>>,
+    sets: HashMap<SeriesId, BTreeMap<String, HashSet<String>>>,
+    timings: HashMap<SeriesId, BTreeMap<String, Timing>>,
     /// Lines that could not be parsed.
     pub bad_lines: u64,
 }
@@ -286,7 +289,7 @@ pub fn ingest_line(
                 t.insert("metric_type".into(), kind.into());
                 let e = agg
                     .timings
-                    .entry((name.clone(), t, String::new()))
+                    .entry((name.clone(), t))
                     .or_default()
                     .entry(field.clone())
                     .or_default();
@@ -355,7 +358,7 @@ fn flush(agg: &mut Aggregates, cfg: &StatsdConfig, now: i64) -> Vec<Metric> {
         }
         out.push(m);
     }
-    for ((n, t, _), fields) in &agg.timings {
+    for ((n, t), fields) in &agg.timings {
         let mut m = mk(n, t);
         for (f, s) in fields {
             let prefix = if f == "value" {

@@ -250,7 +250,7 @@ impl InfluxDb {
         Ok(())
     }
 
-    fn split_by_target<'a>(&self, metrics: &'a [Metric]) -> Vec<((String, String), Vec<Metric>)> {
+    fn split_by_target(&self, metrics: &[Metric]) -> Vec<((String, String), Vec<Metric>)> {
         let mut groups: BTreeMap<(String, String), Vec<Metric>> = BTreeMap::new();
         for m in metrics {
             let mut m = m.clone();
@@ -453,7 +453,7 @@ mod tests {
         let g = out.split_by_target(&ms);
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].0 .0, "a");
-        assert!(g[0].1[0].tags.get("db").is_none());
+        assert!(!g[0].1[0].tags.contains_key("db"));
         assert_eq!(g[1].0 .0, "telegraf");
     }
 }

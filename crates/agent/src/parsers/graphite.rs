@@ -48,11 +48,11 @@ impl Template {
         match &self.filter {
             None => Some(0),
             Some(f) => {
-                if f.len() > path.len() && !f.last().is_some_and(|l| l == "*") {
+                if f.len() > path.len() && f.last().is_none_or(|l| l != "*") {
                     return None;
                 }
                 for (i, fp) in f.iter().enumerate() {
-                    let Some(p) = path.get(i) else { return None };
+                    let p = path.get(i)?;
                     if !crate::filter::Glob::new(fp).matches(p) {
                         return None;
                     }

@@ -187,10 +187,8 @@ fn convert(v: &J, ty: Option<&str>) -> Option<Value> {
         other => Value::Str(other.to_string()),
     };
     Some(match ty {
-        None => match plain {
-            // json_v2 keeps JSON numbers as floats unless they are integers
-            v => v,
-        },
+        // without a type, JSON integers stay integers and other numbers floats
+        None => plain,
         Some("float") => Value::Float(match &plain {
             Value::Str(s) => s.parse().ok()?,
             v => v.as_f64()?,

@@ -182,7 +182,7 @@ impl Parser for PrometheusParser {
             if field.is_empty() {
                 field = "value".into();
             }
-            if !s.value.is_finite() && !(ty == "histogram" && suffix == "bucket") {
+            if !s.value.is_finite() && (ty != "histogram" || suffix != "bucket") {
                 continue;
             }
             let t = time_of(&s);
