@@ -884,13 +884,9 @@ struct HoltWintersModel<'a> {
 impl HoltWintersModel<'_> {
     /// Clamps alpha, beta, gamma and phi into [0, 1] in place.
     fn constrain(x: &mut [f64]) {
+        // Like Go's two comparisons, `clamp` leaves NaN as it is.
         for p in x.iter_mut().take(4) {
-            if *p > 1.0 {
-                *p = 1.0;
-            }
-            if *p < 0.0 {
-                *p = 0.0;
-            }
+            *p = p.clamp(0.0, 1.0);
         }
     }
 
