@@ -57,6 +57,18 @@ struct FileConfig {
     compaction_files: Option<usize>,
     wal_segment_bytes: Option<u64>,
     log_level: Option<String>,
+    /// `[[udp]]` sections, as in influxdb.conf.
+    #[serde(default)]
+    udp: Vec<almanac_protocols::UdpConfig>,
+    /// `[[graphite]]` sections.
+    #[serde(default)]
+    graphite: Vec<almanac_protocols::GraphiteConfig>,
+    /// `[[collectd]]` sections.
+    #[serde(default)]
+    collectd: Vec<almanac_protocols::CollectdConfig>,
+    /// `[[opentsdb]]` sections.
+    #[serde(default)]
+    opentsdb: Vec<almanac_protocols::OpenTsdbConfig>,
 }
 
 /// Everything `almanac server` needs, resolved.
@@ -92,6 +104,12 @@ impl Settings {
         if let Some(v) = args.max_body_size.or(file.max_body_size) {
             server.max_body_size = v;
         }
+        server.listeners = almanac_server::ingest::ListenerConfigs {
+            udp: file.udp,
+            graphite: file.graphite,
+            collectd: file.collectd,
+            opentsdb: file.opentsdb,
+        };
         let storage = &mut server.storage;
         if let Some(v) = args.buffer_limit.or(file.buffer_limit) {
             storage.buffer_limit_bytes = v;

@@ -84,6 +84,7 @@ pub mod go_duration {
 
 /// `[[udp]]`: line protocol in UDP datagrams.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct UdpConfig {
     /// Whether the listener runs.
@@ -128,6 +129,7 @@ impl Default for UdpConfig {
 
 /// `[[graphite]]`: Graphite plaintext protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct GraphiteConfig {
     /// Whether the listener runs.
@@ -206,6 +208,7 @@ pub enum ParseMultiValuePlugin {
 
 /// `[[collectd]]`: collectd's binary network protocol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct CollectdConfig {
     /// Whether the listener runs.
@@ -257,6 +260,7 @@ impl Default for CollectdConfig {
 
 /// `[[opentsdb]]`: OpenTSDB telnet `put` and HTTP `/api/put`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[serde(default, rename_all = "kebab-case")]
 pub struct OpenTsdbConfig {
     /// Whether the listener runs.

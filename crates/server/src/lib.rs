@@ -10,6 +10,7 @@
 
 pub mod body;
 pub mod error;
+pub mod ingest;
 pub mod metrics;
 pub mod sql;
 pub mod v1;
@@ -40,6 +41,8 @@ pub struct ServerConfig {
     pub max_body_size: usize,
     /// Storage engine settings (including the data directory).
     pub storage: StorageConfig,
+    /// UDP, Graphite, collectd and OpenTSDB listeners.
+    pub listeners: ingest::ListenerConfigs,
 }
 
 impl ServerConfig {
@@ -49,6 +52,7 @@ impl ServerConfig {
             http_bind,
             max_body_size: 25_000_000,
             storage: StorageConfig::new(data_dir),
+            listeners: ingest::ListenerConfigs::default(),
         }
     }
 }
@@ -78,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/write", post(write::write_v1))
         .route("/api/v2/write", post(write::write_v2))
         .route("/query", get(v1::query).post(v1::query))
+        .route("/api/v1/prom/write", post(ingest::prom_write))
+        .route("/api/v1/prom/read", post(ingest::prom_read))
         .route(
             "/api/v3/query_sql",
             get(sql::query_sql).post(sql::query_sql),
@@ -96,6 +102,9 @@ pub enum ServerError {
     /// The storage engine could not be opened.
     #[error("storage: {0}")]
     Storage(#[from] almanac_storage::StorageError),
+    /// A UDP/Graphite/collectd/OpenTSDB listener could not start.
+    #[error("listener: {0}")]
+    Listener(#[from] almanac_protocols::ListenerError),
     /// The listening socket could not be bound or served.
     #[error("http {addr}: {source}")]
     Http {
@@ -159,11 +168,22 @@ impl Server {
         let addr = self.local_addr();
         let background = self.state.storage.start_background();
         tracing::info!(%addr, data_dir = %self.state.config.storage.data_dir.display(), "almanac listening");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let listeners = ingest::start_listeners(
+            &self.state.config.listeners,
+            self.state.storage.clone(),
+            stop_rx,
+        )
+        .await?;
         let app = router(self.state.clone());
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(|source| ServerError::Http { addr, source });
+        let _ = stop_tx.send(true);
+        for task in listeners {
+            let _ = task.await;
+        }
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();
