@@ -29,7 +29,6 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
         "inputs",
         &[
             "grok",
-            "postgresql",
             "snmp",
             "snmp_trap",
             "mysql",

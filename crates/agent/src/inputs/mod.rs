@@ -24,6 +24,7 @@ pub mod net;
 pub mod netstat;
 pub mod nginx;
 pub mod ping;
+pub mod postgresql;
 pub mod processes;
 pub mod procstat;
 pub mod prometheus;
@@ -57,6 +58,7 @@ pub static SPECS: &[PluginSpec<dyn Input>] = &[
     netstat::SPEC,
     nginx::SPEC,
     ping::SPEC,
+    postgresql::SPEC,
     processes::SPEC,
     procstat::SPEC,
     prometheus::SPEC,
