@@ -108,6 +108,42 @@ impl Executor {
         &self.engine
     }
 
+    /// The schema of `schema`'s measurement as retention policy `rp` holds
+    /// it: only the tags and fields with data there (InfluxDB keeps schemas
+    /// per shard, so each RP has its own). `None` when the RP has no data
+    /// for it; the full schema when storage cannot tell.
+    pub(crate) fn rp_schema(
+        &self,
+        db: &almanac_catalog::DatabaseDef,
+        rp: &str,
+        schema: &Arc<almanac_catalog::MeasurementSchema>,
+    ) -> Option<Arc<almanac_catalog::MeasurementSchema>> {
+        let Some(present) = self.storage.present_columns(db.id, rp, &schema.name) else {
+            return Some(schema.clone());
+        };
+        if present.is_empty() {
+            return None;
+        }
+        let mut restricted = almanac_catalog::MeasurementSchema::new(schema.name.clone());
+        restricted.tags = schema
+            .tags
+            .iter()
+            .filter(|t| present.contains(*t))
+            .cloned()
+            .collect();
+        restricted.fields = schema
+            .fields
+            .iter()
+            .filter(|(name, _)| {
+                let column =
+                    almanac_storage::schema::field_column_name(name, schema.tags.contains(*name));
+                present.contains(&column)
+            })
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        Some(Arc::new(restricted))
+    }
+
     /// Runs every statement of `query` in order; a failing statement gets an
     /// error result and the following ones still run, as in InfluxDB.
     pub async fn execute_query(&self, query: &Query, ctx: &ExecContext) -> Vec<StatementResult> {

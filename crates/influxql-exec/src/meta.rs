@@ -106,30 +106,46 @@ impl Executor {
     }
 
     /// Measurements named by `FROM` sources (all when there are none).
+    /// With `rp`, as that retention policy holds them (a source's own RP
+    /// wins): measurements without data there are left out and schemas are
+    /// narrowed to the columns with data there.
     fn source_measurements(
         &self,
         db: &DatabaseDef,
         sources: &[Source],
+        rp: Option<&str>,
     ) -> Result<Vec<Arc<MeasurementSchema>>, ExecError> {
+        let narrow = |schema: &Arc<MeasurementSchema>, source_rp: Option<&str>| match rp {
+            None => Some(schema.clone()),
+            Some(rp) => self.rp_schema(db, source_rp.unwrap_or(rp), schema),
+        };
         if sources.is_empty() {
-            return Ok(db.measurements.values().cloned().collect());
+            return Ok(db
+                .measurements
+                .values()
+                .filter_map(|s| narrow(s, None))
+                .collect());
         }
         let mut out = BTreeMap::new();
         for s in sources {
             let Source::Measurement(m) = s else {
                 return Err(ExecError::Query("subqueries are not allowed here".into()));
             };
+            let source_rp = m.retention_policy.as_deref();
             match &m.name {
                 MeasurementName::Name(n) => {
-                    if let Some(schema) = db.measurements.get(n) {
-                        out.insert(n.clone(), schema.clone());
+                    if let Some(schema) = db.measurements.get(n).and_then(|s| narrow(s, source_rp))
+                    {
+                        out.insert(n.clone(), schema);
                     }
                 }
                 MeasurementName::Regex(r) => {
                     let re = regex(r)?;
                     for (n, schema) in &db.measurements {
                         if re.is_match(n) {
-                            out.insert(n.clone(), schema.clone());
+                            if let Some(schema) = narrow(schema, source_rp) {
+                                out.insert(n.clone(), schema);
+                            }
                         }
                     }
                 }
@@ -349,7 +365,7 @@ impl Executor {
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
                 let mut series = Vec::new();
-                for m in self.source_measurements(&db, sources)? {
+                for m in self.source_measurements(&db, sources, None)? {
                     let mut keys = Vec::new();
                     for k in &m.tags {
                         if let Some(km) = key {
@@ -395,7 +411,7 @@ impl Executor {
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
                 let mut series = Vec::new();
-                for m in self.source_measurements(&db, sources)? {
+                for m in self.source_measurements(&db, sources, None)? {
                     let mut keys = Vec::new();
                     for k in &m.tags {
                         if key_matches(key, k)? {
@@ -444,7 +460,7 @@ impl Executor {
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
                 let mut series = Vec::new();
-                for m in self.source_measurements(&db, sources)? {
+                for m in self.source_measurements(&db, sources, Some(rp_of(&db, ctx)))? {
                     let rows: Vec<Vec<Value>> = m
                         .fields
                         .iter()
@@ -469,7 +485,7 @@ impl Executor {
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
                 let keys = self
-                    .series_keys(&db, sources, condition.as_ref(), ctx.now)
+                    .series_keys(&db, sources, condition.as_ref(), ctx.now, None)
                     .await?;
                 let rows: Vec<Vec<Value>> = keys
                     .into_iter()
@@ -494,7 +510,14 @@ impl Executor {
                 ..
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
-                let measurements = self.source_measurements(&db, sources)?;
+                let estimated_all = !*exact
+                    && matches!(kind, CardinalityKind::Series | CardinalityKind::Measurement);
+                let card_rp = if estimated_all {
+                    None
+                } else {
+                    Some(rp_of(&db, ctx))
+                };
+                let measurements = self.source_measurements(&db, sources, card_rp)?;
                 let mut per_measurement: Vec<(String, i64)> = Vec::new();
                 let mut total = 0i64;
                 match kind {
@@ -515,7 +538,7 @@ impl Executor {
                     }
                     CardinalityKind::Series => {
                         let keys = self
-                            .series_keys(&db, sources, condition.as_ref(), ctx.now)
+                            .series_keys(&db, sources, condition.as_ref(), ctx.now, card_rp)
                             .await?;
                         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
                         for (m, _) in keys {
@@ -619,7 +642,7 @@ impl Executor {
                 let measurements: Vec<Option<String>> = if sources.is_empty() {
                     vec![None]
                 } else {
-                    self.source_measurements(&db, sources)?
+                    self.source_measurements(&db, sources, None)?
                         .into_iter()
                         .map(|m| Some(m.name.clone()))
                         .collect()
@@ -651,9 +674,10 @@ impl Executor {
         sources: &[Source],
         condition: Option<&Expr>,
         now: i64,
+        rp: Option<&str>,
     ) -> Result<Vec<(String, String)>, ExecError> {
         let mut out = Vec::new();
-        for m in self.source_measurements(db, sources)? {
+        for m in self.source_measurements(db, sources, rp)? {
             let tags: Vec<String> = m.tags.iter().cloned().collect();
             let combos = self.distinct_tags(db, &m, condition, &tags, now).await?;
             if tags.is_empty() {
@@ -678,6 +702,11 @@ impl Executor {
         out.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(out)
     }
+}
+
+/// The retention policy statements without an explicit one look at.
+fn rp_of<'a>(db: &'a DatabaseDef, ctx: &'a ExecContext) -> &'a str {
+    ctx.retention_policy.as_deref().unwrap_or(&db.default_rp)
 }
 
 fn time_filter(range: TimeRange) -> datafusion::logical_expr::Expr {

@@ -371,7 +371,11 @@ impl Executor {
             }
             match &m.name {
                 MeasurementName::Name(n) => {
-                    if let Some(schema) = def.measurements.get(n) {
+                    if let Some(schema) = def
+                        .measurements
+                        .get(n)
+                        .and_then(|s| self.rp_schema(&def, &rp_name, s))
+                    {
                         inputs.push(Input {
                             db: def.clone(),
                             rp: rp_name,
@@ -385,7 +389,10 @@ impl Executor {
                         ExecError::Query(format!("invalid regular expression: {e}"))
                     })?;
                     for (name, schema) in &def.measurements {
-                        if re.is_match(name) {
+                        if !re.is_match(name) {
+                            continue;
+                        }
+                        if let Some(schema) = self.rp_schema(&def, &rp_name, schema) {
                             inputs.push(Input {
                                 db: def.clone(),
                                 rp: rp_name.clone(),

@@ -187,6 +187,32 @@ impl Buffer {
         }
     }
 
+    /// Adds to `out` the columns with values in the partitions `select` picks.
+    pub fn columns_where(
+        &self,
+        select: impl Fn(&PartitionKey) -> bool,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        let partitions: Vec<_> = self
+            .partitions
+            .lock()
+            .iter()
+            .filter(|(k, _)| select(k))
+            .map(|(_, p)| p.clone())
+            .collect();
+        for p in partitions {
+            let p = p.lock();
+            if p.live.len() > 0 {
+                out.extend(crate::present_columns(&p.live.to_record_batch()));
+            }
+            for f in &p.frozen {
+                if let Ok(b) = f.sorted() {
+                    out.extend(crate::present_columns(&b));
+                }
+            }
+        }
+    }
+
     /// Per-partition statistics.
     pub fn stats(&self) -> Vec<PartitionStat> {
         let partitions: Vec<_> = self

@@ -53,6 +53,18 @@ use crate::delete::apply_deletes;
 use crate::schema::{conform, is_tag, TIME_COLUMN};
 use crate::write::{precision_from_nanos, prepare_write, WalRecord};
 
+/// Columns of `batch` that hold at least one non-null value.
+pub fn present_columns(batch: &RecordBatch) -> Vec<String> {
+    batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .filter(|(_, c)| c.null_count() < c.len())
+        .map(|(f, _)| f.name().clone())
+        .collect()
+}
+
 /// Identifies one time partition of one measurement.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PartitionKey {
@@ -417,6 +429,34 @@ impl Storage {
         .map_err(|_| StorageError::ShuttingDown)?
     }
 
+    /// Names of the columns holding at least one value in `measurement` of
+    /// retention policy `rp` (buffered or persisted); `None` when a file
+    /// predates column tracking and the answer is unknown.
+    pub fn present_columns(
+        &self,
+        db_id: u64,
+        rp: &str,
+        measurement: &str,
+    ) -> Option<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        {
+            let manifest = self.manifest.lock();
+            for (key, p) in manifest.partitions.iter() {
+                if key.db_id != db_id || key.rp != rp || key.measurement != measurement {
+                    continue;
+                }
+                for f in &p.files {
+                    out.extend(f.columns.clone()?);
+                }
+            }
+        }
+        self.buffer.columns_where(
+            |k| k.db_id == db_id && k.rp == rp && k.measurement == measurement,
+            &mut out,
+        );
+        Some(out)
+    }
+
     /// Every partition holding data, buffered or persisted, sorted.
     pub fn partition_keys(&self) -> Vec<PartitionKey> {
         let mut keys: std::collections::BTreeSet<PartitionKey> =
@@ -594,6 +634,7 @@ impl Storage {
             rows: batch.num_rows() as u64,
             bytes,
             max_seq,
+            columns: Some(present_columns(batch)),
         })
     }
 

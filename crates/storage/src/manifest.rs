@@ -29,6 +29,10 @@ pub struct FileMeta {
     pub bytes: u64,
     /// Largest WAL sequence number of any row in the file.
     pub max_seq: u64,
+    /// Columns with at least one value (`None` for files written before
+    /// this was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
 }
 
 /// The persisted state of one partition.
