@@ -350,7 +350,12 @@ pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
                 out.push('\n');
                 last_columns = Some(s.columns.as_slice());
             }
-            let tags: Vec<String> = s.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let tags: Vec<String> = s
+                .tags
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             let tags = tags.join(",");
             for row in &s.values {
                 csv_field(&mut out, &s.name);

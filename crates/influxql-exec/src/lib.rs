@@ -124,13 +124,9 @@ impl Executor {
         if present.is_empty() {
             return None;
         }
+        // Tags come from the database-wide index in InfluxDB; fields are per shard.
         let mut restricted = almanac_catalog::MeasurementSchema::new(schema.name.clone());
-        restricted.tags = schema
-            .tags
-            .iter()
-            .filter(|t| present.contains(*t))
-            .cloned()
-            .collect();
+        restricted.tags = schema.tags.clone();
         restricted.fields = schema
             .fields
             .iter()

@@ -164,10 +164,28 @@ impl Executor {
         tags: &[String],
         now: i64,
     ) -> Result<BTreeSet<Vec<String>>, ExecError> {
+        self.distinct_tags_in(db, m, condition, tags, now, None)
+            .await
+    }
+
+    /// [`Self::distinct_tags`] limited to one retention policy when `only_rp` is given.
+    async fn distinct_tags_in(
+        &self,
+        db: &DatabaseDef,
+        m: &MeasurementSchema,
+        condition: Option<&Expr>,
+        tags: &[String],
+        now: i64,
+        only_rp: Option<&str>,
+    ) -> Result<BTreeSet<Vec<String>>, ExecError> {
         let (range, rest) = split_time_condition(condition, now, None)?;
         let ctx = self.engine().session(&db.name)?;
         let mut out = BTreeSet::new();
-        for rp in db.retention_policies.keys() {
+        for rp in db
+            .retention_policies
+            .keys()
+            .filter(|r| only_rp.is_none_or(|o| o == r.as_str()))
+        {
             let df = ctx
                 .table(TableReference::full(
                     db.name.as_str(),
@@ -229,8 +247,9 @@ impl Executor {
         match stmt {
             Statement::ShowDatabases => {
                 let mut s = Series::new("databases", &["name"]);
-                s.values = catalog
-                    .databases()
+                let mut dbs = catalog.databases();
+                dbs.sort_by_key(|d| d.id);
+                s.values = dbs
                     .iter()
                     .map(|d| vec![Value::from(d.name.as_str())])
                     .collect();
@@ -565,12 +584,13 @@ impl Executor {
                             for k in &m.tags {
                                 if key_matches(key, k)? {
                                     n += self
-                                        .distinct_tags(
+                                        .distinct_tags_in(
                                             &db,
                                             m,
                                             condition.as_ref(),
                                             std::slice::from_ref(k),
                                             ctx.now,
+                                            card_rp,
                                         )
                                         .await?
                                         .iter()
@@ -613,7 +633,8 @@ impl Executor {
             Statement::DropMeasurement { name } => {
                 let db = self.database(None, ctx)?;
                 if !db.measurements.contains_key(name) {
-                    return Err(ExecError::Query("measurement not found".into()));
+                    // influxd answers success for a measurement that does not exist.
+                    return empty();
                 }
                 let predicate = DeletePredicate {
                     db_id: db.id,
@@ -679,7 +700,9 @@ impl Executor {
         let mut out = Vec::new();
         for m in self.source_measurements(db, sources, rp)? {
             let tags: Vec<String> = m.tags.iter().cloned().collect();
-            let combos = self.distinct_tags(db, &m, condition, &tags, now).await?;
+            let combos = self
+                .distinct_tags_in(db, &m, condition, &tags, now, rp)
+                .await?;
             if tags.is_empty() {
                 if !combos.is_empty() {
                     out.push((m.name.clone(), escape_key(&m.name, true)));
