@@ -1285,4 +1285,13 @@ mod tests {
         assert!(load("[agent]\nbuffer_strategy = \"disk\"\nbuffer_directory = \"/tmp\"\n").is_ok());
         assert!(load("[agent]\nbuffer_strategy = \"tape\"\n").is_err());
     }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics the loader (it may of course be rejected).
+        #[test]
+        fn loader_never_panics(text in "(\\[\\[inputs\\.[a-z]{1,6}\\]\\]\n|[a-z_]{1,8} = (\"[^\"\\\\]{0,8}\"|[0-9]{1,4}|true|\\[\\])\n|\\[agent\\]\n|\\$\\{[A-Z]{1,4}\\}|.{0,10}\n){0,12}") {
+            let mut c = Config::default();
+            let _ = c.add_text("p.conf", &text, &PluginFilters::default());
+        }
+    }
 }

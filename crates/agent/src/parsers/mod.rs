@@ -2,6 +2,7 @@
 
 mod csv;
 mod graphite;
+mod grok;
 mod influx;
 mod json;
 mod json_v2;
@@ -16,6 +17,7 @@ use crate::metric::Metric;
 
 pub use self::csv::CsvParser;
 pub use self::graphite::{GraphiteParser, Template};
+pub use self::grok::GrokParser;
 pub use self::influx::InfluxParser;
 pub use self::json::JsonParser;
 pub use self::json_v2::{JsonV2Config, JsonV2Parser};
@@ -117,8 +119,16 @@ pub struct ParserConfig {
     pub csv_reset_mode: Option<String>,
     /// `logfmt`: keys turned into tags.
     pub logfmt_tag_keys: Vec<String>,
-    /// `grok` patterns (grok is not supported yet).
+    /// `grok`: patterns tried in order.
     pub grok_patterns: Vec<String>,
+    /// `grok`: extra patterns, one `NAME regex` per line.
+    pub grok_custom_patterns: String,
+    /// `grok`: files of extra patterns.
+    pub grok_custom_pattern_files: Vec<String>,
+    /// `grok`: time zone (only UTC / Local-as-UTC supported).
+    pub grok_timezone: Option<String>,
+    /// `grok`: unique timestamps (accepted).
+    pub grok_unique_timestamp: Option<String>,
     /// `[[inputs.X.json_v2]]` blocks.
     pub json_v2: Vec<JsonV2Config>,
 }
@@ -157,6 +167,10 @@ pub const PARSER_KEYS: &[&str] = &[
     "csv_reset_mode",
     "logfmt_tag_keys",
     "grok_patterns",
+    "grok_custom_patterns",
+    "grok_custom_pattern_files",
+    "grok_timezone",
+    "grok_unique_timestamp",
     "json_v2",
 ];
 
@@ -185,8 +199,21 @@ pub fn build(c: &ParserConfig) -> Result<Box<dyn Parser>, String> {
         "nagios" => Box::new(NagiosParser::new(&name)),
         "prometheus" => Box::new(PrometheusParser::default()),
         "json_v2" => Box::new(JsonV2Parser::new(&name, c.json_v2.clone())?),
-        "grok"
-        | "collectd"
+        "grok" => {
+            let mut custom = c.grok_custom_patterns.clone();
+            for f in &c.grok_custom_pattern_files {
+                let text = std::fs::read_to_string(f).map_err(|e| format!("reading {f}: {e}"))?;
+                custom.push('\n');
+                custom.push_str(&text);
+            }
+            if let Some(tz) = &c.grok_timezone {
+                if !matches!(tz.as_str(), "" | "UTC" | "Local") {
+                    return Err(format!("not supported yet: grok_timezone {tz:?}"));
+                }
+            }
+            Box::new(GrokParser::new(&name, &c.grok_patterns, &custom)?)
+        }
+        "collectd"
         | "dropwizard"
         | "form_urlencoded"
         | "wavefront"
