@@ -88,7 +88,7 @@ impl AgentArgs {
     }
 }
 
-fn init_logging(debug: bool, quiet: bool) {
+fn init_logging(debug: bool, quiet: bool, logfile: &str) {
     let level = if debug {
         "debug"
     } else if quiet {
@@ -98,6 +98,23 @@ fn init_logging(debug: bool, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("ALMANAC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    if !logfile.is_empty() {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(logfile)
+        {
+            Ok(f) => {
+                let _ = tracing_subscriber::fmt()
+                    .with_env_filter(filter)
+                    .with_writer(std::sync::Mutex::new(f))
+                    .with_ansi(false)
+                    .try_init();
+                return;
+            }
+            Err(e) => eprintln!("cannot open logfile {logfile:?}: {e}; logging to stderr"),
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -128,7 +145,12 @@ pub fn run_cli(args: AgentArgs) -> anyhow::Result<()> {
         }
     }
     let cfg = args.load()?;
-    init_logging(cfg.agent.debug, cfg.agent.quiet || args.test);
+    let logfile = if cfg.agent.logtarget == "stderr" {
+        String::new()
+    } else {
+        cfg.agent.logfile.clone()
+    };
+    init_logging(cfg.agent.debug, cfg.agent.quiet || args.test, &logfile);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

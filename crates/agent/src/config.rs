@@ -247,6 +247,10 @@ pub struct AgentSettings {
     pub always_include_global_tags: bool,
     /// Do not run processors again after aggregators.
     pub skip_processors_after_aggregators: bool,
+    /// Deprecated in Telegraf (ignored).
+    pub flush_buffer_when_full: bool,
+    /// Deprecated in Telegraf (ignored).
+    pub utc: bool,
 }
 
 impl Default for AgentSettings {
@@ -280,6 +284,8 @@ impl Default for AgentSettings {
             always_include_local_tags: false,
             always_include_global_tags: false,
             skip_processors_after_aggregators: false,
+            flush_buffer_when_full: false,
+            utc: false,
         }
     }
 }
@@ -946,6 +952,20 @@ impl Config {
                     }
                     if key == "agent" {
                         let a: AgentSettings = deserialize_table(&merged, "agent", &src)?;
+                        if !a.logfile_rotation_interval.0.is_zero()
+                            || a.logfile_rotation_max_size.0 > 0
+                        {
+                            return Err(ConfigError::NotSupported {
+                                file: file.into(),
+                                line: if a.logfile_rotation_interval.0.is_zero() {
+                                    src.line_of("logfile_rotation_max_size")
+                                } else {
+                                    src.line_of("logfile_rotation_interval")
+                                },
+                                what: "agent.logfile_rotation_interval / logfile_rotation_max_size"
+                                    .into(),
+                            });
+                        }
                         match a.buffer_strategy.as_str() {
                             "" | "memory" => {}
                             "disk" if !a.buffer_directory.is_empty() => {}
@@ -1273,6 +1293,16 @@ mod tests {
     fn syntax_error_has_line() {
         let msg = load("[agent]\ninterval = \n").err().unwrap().to_string();
         assert!(msg.starts_with("test.conf:2: invalid TOML"), "{msg}");
+    }
+
+    #[test]
+    fn deprecated_and_unsupported_agent_options() {
+        assert!(load("[agent]\nflush_buffer_when_full = true\nutc = true\n").is_ok());
+        let msg = load("[agent]\nlogfile = \"/tmp/x\"\nlogfile_rotation_max_size = \"10MB\"\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(msg.starts_with("test.conf:3: not supported yet"), "{msg}");
     }
 
     #[test]

@@ -42,10 +42,14 @@ pub struct DiskConfig {
     pub ignore_fs: Vec<String>,
     /// Skip mounts with any of these options.
     pub ignore_mount_opts: Vec<String>,
+    /// Deprecated name of `mount_points`.
+    pub mountpoints: Vec<String>,
 }
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
-    let cfg: DiskConfig = o.parse()?;
+    let mut cfg: DiskConfig = o.parse()?;
+    let legacy = std::mem::take(&mut cfg.mountpoints);
+    cfg.mount_points.extend(legacy);
     Ok(Box::new(Disk {
         cfg,
         proc: super::host_proc(),
