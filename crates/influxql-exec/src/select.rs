@@ -55,10 +55,16 @@ struct Plan {
     tag_columns: Vec<bool>,
     /// Names of output columns holding tag values.
     tag_column_names: BTreeSet<String>,
+    /// Only tags are selected: InfluxDB answers with no series.
+    only_tags: bool,
+    /// Per needed column: whether it is a field (a raw row exists when one has a value).
+    field_needed: Vec<bool>,
 }
 
 /// One aggregate or selector call of the statement.
 struct AggCall {
+    /// The result is an integer (so numeric fills are cast to integers).
+    int_output: bool,
     key: String,
     name: String,
     input: Option<ColumnRef>,
@@ -176,7 +182,7 @@ impl Executor {
             offset,
             range,
         )?;
-        if inputs.is_empty() || range.is_empty() {
+        if inputs.is_empty() || range.is_empty() || plan.only_tags {
             return Ok((Vec::new(), BTreeSet::new()));
         }
 
@@ -649,8 +655,12 @@ fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>,
             _ => out.push(f.clone()),
         }
     }
-    if out.is_empty() {
-        return Ok(out);
+    let before = out.len();
+    out.retain(|f| !f.expr.is_time_ref());
+    if before > 0 && out.is_empty() {
+        return Err(ExecError::Query(
+            "at least 1 non-time field must be queried".into(),
+        ));
     }
     Ok(out)
 }
@@ -770,11 +780,7 @@ fn build_plan(
             }
         }
     }
-    if !is_aggregate && tag_columns.iter().all(|t| *t) && !inputs.is_empty() {
-        return Err(ExecError::Query(
-            "statement must have at least one field in select clause".into(),
-        ));
-    }
+    let only_tags = !is_aggregate && tag_columns.iter().all(|t| *t);
 
     let mut needed: Vec<ColumnRef> = Vec::new();
     let mut aggregates: Vec<AggCall> = Vec::new();
@@ -788,6 +794,10 @@ fn build_plan(
             &mut raw_outside,
         )?;
     }
+    let field_needed: Vec<bool> = needed
+        .iter()
+        .map(|c| !c.tag && schema_fields.contains_key(&c.name))
+        .collect();
     for a in &mut aggregates {
         if a.input
             .as_ref()
@@ -826,6 +836,8 @@ fn build_plan(
         has_transform,
         tag_columns,
         tag_column_names,
+        only_tags,
+        field_needed,
     })
 }
 
@@ -996,6 +1008,7 @@ fn push_agg(
         return;
     }
     aggs.push(AggCall {
+        int_output: false,
         key,
         name: name.to_string(),
         input,
@@ -1158,11 +1171,20 @@ fn evaluate_raw(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value>>), E
     let rows = rows_from_columns(cols, table.times.len());
     let mut times = Vec::new();
     let mut kept = Vec::new();
-    for (t, row) in table.times.into_iter().zip(rows) {
-        let any = row
-            .iter()
-            .zip(&plan.tag_columns)
-            .any(|(v, is_tag)| !is_tag && !v.is_null());
+    for (i, (t, row)) in table.times.into_iter().zip(rows).enumerate() {
+        // A point is a row when one of the fields it reads has a value
+        // (even if the expression is null); transformations emit a row only
+        // where they produce a value.
+        let any = if plan.has_transform {
+            row.iter()
+                .zip(&plan.tag_columns)
+                .any(|(v, is_tag)| !is_tag && !v.is_null())
+        } else {
+            g.columns
+                .iter()
+                .zip(&plan.field_needed)
+                .any(|(c, is_field)| *is_field && !c[i].is_null())
+        };
         if any {
             times.push(t);
             kept.push(row);
@@ -1267,9 +1289,11 @@ fn compute_windows(plan: &Plan, g: &Group) -> Result<Vec<Window>, ExecError> {
 
 fn fill_value(fill: &Fill, agg: &AggCall) -> Value {
     match fill {
+        Fill::Number(f) if agg.int_output => Value::Integer(*f as i64),
         Fill::Number(f) => Value::Float(*f),
-        Fill::Integer(i) => Value::Integer(*i),
-        _ if agg.name == "count" => Value::Integer(0),
+        Fill::Integer(i) if agg.int_output || agg.name == "count" => Value::Integer(*i),
+        Fill::Integer(i) => Value::Float(*i as f64),
+        Fill::Null if agg.name == "count" => Value::Integer(0),
         _ => Value::Null,
     }
 }
@@ -1446,7 +1470,10 @@ fn apply_fill(plan: &Plan, times: &[i64], empty: &[bool], cols: &mut [Vec<Value>
             }
         }
         Fill::Linear => {
-            for col in cols.iter_mut() {
+            for (col, agg) in cols.iter_mut().zip(&plan.aggregates) {
+                if agg.name == "count" {
+                    continue;
+                }
                 let known: Vec<usize> = (0..col.len())
                     .filter(|&i| !empty[i] && !col[i].is_null())
                     .collect();
