@@ -37,6 +37,8 @@ struct Input {
     /// For a subquery source: its series named like this input, and which
     /// of their columns hold tag values.
     subquery: Option<(Vec<Series>, BTreeSet<String>)>,
+    /// Tags a subquery's rows carry that its `*` does not show.
+    hidden_tags: BTreeSet<String>,
 }
 
 /// Everything derived from the statement before any data is read.
@@ -134,10 +136,23 @@ impl Executor {
         let mut sub_series = Vec::new();
         let mut sub_tags = BTreeSet::new();
         let mut has_subquery = false;
+        let mut hide_series_tags = false;
         for source in &stmt.sources {
             if let Source::Subquery(inner) = source {
                 let mut inner = (**inner).clone();
                 narrow_time(&mut inner, range);
+                // Raw rows of a subquery keep their series' tags, so the
+                // outer statement can group by any of them.
+                let inner_raw = !inner.fields.iter().any(|f| contains_aggregate(&f.expr));
+                if inner_raw
+                    && !inner
+                        .dimensions
+                        .iter()
+                        .any(|d| matches!(d, Dimension::Wildcard))
+                {
+                    inner.dimensions.push(Dimension::Wildcard);
+                    hide_series_tags = true;
+                }
                 let (series, tags) =
                     Box::pin(self.select_with_tags(&inner, db, rp, now, None)).await?;
                 sub_series.extend(series);
@@ -146,7 +161,13 @@ impl Executor {
             }
         }
         if has_subquery {
-            inputs.extend(subquery_inputs(sub_series, sub_tags, db, self)?);
+            inputs.extend(subquery_inputs(
+                sub_series,
+                sub_tags,
+                db,
+                self,
+                hide_series_tags,
+            )?);
         }
         let plan_fields = expand_fields(stmt, &inputs)?;
         let is_aggregate = plan_fields.iter().any(|f| contains_aggregate(&f.expr));
@@ -387,6 +408,7 @@ impl Executor {
                             rp: rp_name,
                             schema: schema.clone(),
                             subquery: None,
+                            hidden_tags: BTreeSet::new(),
                         });
                     }
                 }
@@ -404,6 +426,7 @@ impl Executor {
                                 rp: rp_name.clone(),
                                 schema: schema.clone(),
                                 subquery: None,
+                                hidden_tags: BTreeSet::new(),
                             });
                         }
                     }
@@ -445,6 +468,7 @@ fn subquery_inputs(
     tag_columns: BTreeSet<String>,
     db: &str,
     exec: &Executor,
+    hide_series_tags: bool,
 ) -> Result<Vec<Input>, ExecError> {
     let def = match exec.storage().catalog().database(db) {
         Some(d) => d,
@@ -480,10 +504,16 @@ fn subquery_inputs(
                 }
             }
         }
+        let hidden_tags = if hide_series_tags {
+            schema.tags.difference(&tag_columns).cloned().collect()
+        } else {
+            BTreeSet::new()
+        };
         out.push(Input {
             db: def.clone(),
             rp: def.default_rp.clone(),
             schema: Arc::new(schema),
+            hidden_tags,
             subquery: Some((series, tag_columns.clone())),
         });
     }
@@ -562,7 +592,11 @@ fn type_matches(t: FieldType, want: Option<VarType>) -> bool {
 /// Expands `*`, `*::field`, `/regex/` and `fn(*)` / `fn(/regex/)`.
 fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>, ExecError> {
     let (fields, tags) = union_schema(inputs);
-    let grouped: BTreeSet<String> = group_tags(stmt, &tags)?.into_iter().collect();
+    let mut grouped: BTreeSet<String> = group_tags(stmt, &tags)?.into_iter().collect();
+    // Hidden subquery tags never show in `*` (treated like grouped ones).
+    for i in inputs {
+        grouped.extend(i.hidden_tags.iter().cloned());
+    }
     let mut out = Vec::new();
     for f in &stmt.fields {
         match &f.expr {
