@@ -71,7 +71,10 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
     Ok(Box::new(cpu))
 }
 
-/// CPU times of one line of /proc/stat, in seconds.
+/// Clock ticks per second of /proc/stat (USER_HZ).
+const TICKS: f64 = 100.0;
+
+/// CPU times of one line of /proc/stat, in ticks.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Times {
     user: f64,
@@ -99,7 +102,7 @@ impl Times {
     }
 }
 
-/// Parses /proc/stat `cpu*` lines (ticks → seconds at USER_HZ 100).
+/// Parses /proc/stat `cpu*` lines (values in ticks of USER_HZ = 100).
 pub fn parse_stat(text: &str) -> HashMap<String, Times> {
     let mut out = HashMap::new();
     for line in text.lines() {
@@ -108,10 +111,8 @@ pub fn parse_stat(text: &str) -> HashMap<String, Times> {
         }
         let mut w = line.split_whitespace();
         let Some(name) = w.next() else { continue };
-        let v: Vec<f64> = w
-            .filter_map(|x| x.parse::<f64>().ok())
-            .map(|t| t / 100.0)
-            .collect();
+        // kept in ticks (USER_HZ) so deltas are exact; seconds = ticks / 100
+        let v: Vec<f64> = w.filter_map(|x| x.parse::<f64>().ok()).collect();
         let g = |i: usize| v.get(i).copied().unwrap_or(0.0);
         let name = if name == "cpu" {
             "cpu-total".to_string()
@@ -183,18 +184,18 @@ impl Cpu {
             let t = now[name];
             let mut m = Metric::new("cpu", time).with_tag("cpu", name.as_str());
             if self.cfg.collect_cpu_time {
-                m.add_field("time_user", t.user);
-                m.add_field("time_system", t.system);
-                m.add_field("time_idle", t.idle);
-                m.add_field("time_nice", t.nice);
-                m.add_field("time_iowait", t.iowait);
-                m.add_field("time_irq", t.irq);
-                m.add_field("time_softirq", t.softirq);
-                m.add_field("time_steal", t.steal);
-                m.add_field("time_guest", t.guest);
-                m.add_field("time_guest_nice", t.guest_nice);
+                m.add_field("time_user", t.user / TICKS);
+                m.add_field("time_system", t.system / TICKS);
+                m.add_field("time_idle", t.idle / TICKS);
+                m.add_field("time_nice", t.nice / TICKS);
+                m.add_field("time_iowait", t.iowait / TICKS);
+                m.add_field("time_irq", t.irq / TICKS);
+                m.add_field("time_softirq", t.softirq / TICKS);
+                m.add_field("time_steal", t.steal / TICKS);
+                m.add_field("time_guest", t.guest / TICKS);
+                m.add_field("time_guest_nice", t.guest_nice / TICKS);
                 if self.cfg.report_active {
-                    m.add_field("time_active", t.total() - t.idle);
+                    m.add_field("time_active", (t.total() - t.idle) / TICKS);
                 }
             }
             if let Some(l) = self.last.get(name) {
