@@ -799,7 +799,9 @@ fn build_plan(
         }
         f.expr.walk(&mut |e| {
             if let Expr::Call { name, .. } = e {
-                has_transform |= is_sequence_transform(name);
+                has_transform |= is_sequence_transform(name)
+                    || crate::analysis::is_technical_analysis(name)
+                    || crate::analysis::is_predictor(name);
             }
         });
         // top(v, host, 2) / bottom(...) also project their tag arguments.
@@ -1008,8 +1010,16 @@ fn collect(
         Expr::Call { name, args } => {
             match function_kind(name) {
                 Some(FunctionKind::Transform) => {}
-                Some(FunctionKind::Predictor) | Some(FunctionKind::TechnicalAnalysis) => {
-                    return Err(ExecError::Query(format!("not supported yet: {name}()")))
+                Some(FunctionKind::TechnicalAnalysis) => {
+                    crate::analysis::parse_ta_args(name, args)?;
+                }
+                Some(FunctionKind::Predictor) => {
+                    crate::analysis::parse_holt_winters_args(name, args)?;
+                    if !matches!(args.first(), Some(a) if is_aggregate_call(a)) {
+                        return Err(ExecError::Query(format!(
+                            "must use aggregate function with {name}"
+                        )));
+                    }
                 }
                 _ if name == "now" => return Ok(()),
                 _ => return Err(ExecError::Query(format!("undefined function {name}()"))),
@@ -1136,6 +1146,11 @@ fn eval(e: &Expr, t: &Table) -> Result<Vec<Value>, ExecError> {
                 _ => (1, 0),
             };
             sequence(name, &t.times, &values, unit, window)?
+        }
+        Expr::Call { name, args } if crate::analysis::is_technical_analysis(name) => {
+            let ta = crate::analysis::parse_ta_args(name, args)?;
+            let values = eval(&args[0], t)?;
+            crate::analysis::technical_analysis(name, &t.times, &values, &ta)?
         }
         Expr::Call { name, args } if is_math_function(name) => {
             let cols: Vec<Vec<Value>> =
@@ -1445,6 +1460,30 @@ fn evaluate_aggregate(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value
         columns,
         derivative_unit: plan.interval.unwrap_or(1_000_000_000),
     };
+    // holt_winters(_with_fit) replaces the windows by predicted points.
+    if let [Field {
+        expr: Expr::Call { name, args },
+        ..
+    }] = plan.fields.as_slice()
+    {
+        if crate::analysis::is_predictor(name) {
+            let interval = plan.interval.ok_or_else(|| {
+                ExecError::Query(format!("{name} aggregate requires a GROUP BY interval"))
+            })?;
+            let (n, seasonal) = crate::analysis::parse_holt_winters_args(name, args)?;
+            let values = eval(&args[0], &table)?;
+            let points = crate::analysis::holt_winters(
+                &table.times,
+                &values,
+                interval,
+                n,
+                seasonal,
+                name == "holt_winters_with_fit",
+            )?;
+            let (times, rows) = points.into_iter().map(|(t, v)| (t, vec![v])).unzip();
+            return Ok((times, rows));
+        }
+    }
     let mut cols: Vec<Vec<Value>> = Vec::with_capacity(plan.fields.len());
     for f in &plan.fields {
         // top(v, host, 2) also projects the tag arguments after the value.
