@@ -195,4 +195,42 @@ mod tests {
         )
         .is_err());
     }
+
+    #[tokio::test]
+    async fn posts_json_batches_and_retries_on_5xx() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let calls = Arc::new(AtomicUsize::new(0));
+        let bodies: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (c2, b2) = (calls.clone(), bodies.clone());
+        let app = axum::Router::new().route(
+            "/in",
+            axum::routing::post(move |h: axum::http::HeaderMap, body: String| {
+                let (c2, b2) = (c2.clone(), b2.clone());
+                async move {
+                    assert_eq!(h.get("content-type").unwrap(), "application/json");
+                    assert_eq!(h.get("x-api-key").unwrap(), "k");
+                    if c2.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return axum::http::StatusCode::BAD_GATEWAY;
+                    }
+                    b2.lock().unwrap().push(body);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.ok() });
+        let toml = format!("url=\"http://{addr}/in\"\ndata_format=\"json\"\nuse_batch_format=true\n[outputs.http.headers]\nX-Api-Key=\"k\"");
+        let mut o = build(&PluginOptions::from_toml("outputs", "http", &toml).unwrap()).unwrap();
+        let ms = [Metric::new("m", 1_000_000_000).with_field("v", 1.5)];
+        assert!(
+            o.write(&ms).await.is_err(),
+            "502 is an error (retried by the runtime)"
+        );
+        o.write(&ms).await.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&bodies.lock().unwrap()[0]).unwrap();
+        assert_eq!(v["metrics"][0]["fields"]["v"], 1.5);
+        assert_eq!(v["metrics"][0]["timestamp"], 1);
+    }
 }

@@ -233,4 +233,61 @@ mod tests {
         let e = build(&o).err().unwrap().to_string();
         assert!(e.contains("tokn"), "{e}");
     }
+
+    #[tokio::test]
+    async fn writes_with_token_org_bucket_and_gzip() {
+        use std::io::Read;
+        use std::sync::{Arc, Mutex};
+        let seen: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
+        let s2 = seen.clone();
+        let app = axum::Router::new().route(
+            "/api/v2/write",
+            axum::routing::post(
+                move |q: axum::extract::RawQuery,
+                      h: axum::http::HeaderMap,
+                      body: axum::body::Bytes| {
+                    let s2 = s2.clone();
+                    async move {
+                        let mut text = String::new();
+                        flate2::read::GzDecoder::new(&body[..])
+                            .read_to_string(&mut text)
+                            .unwrap();
+                        let auth = h
+                            .get("authorization")
+                            .unwrap()
+                            .to_str()
+                            .unwrap()
+                            .to_string();
+                        s2.lock()
+                            .unwrap()
+                            .push((q.0.unwrap_or_default(), auth, text));
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                },
+            ),
+        );
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await.ok() });
+        let toml = format!("urls=[\"http://{addr}\"]\ntoken=\"sekret\"\norganization=\"acme\"\nbucket=\"b1\"\nbucket_tag=\"bk\"\nexclude_bucket_tag=true");
+        let mut o =
+            build(&PluginOptions::from_toml("outputs", "influxdb_v2", &toml).unwrap()).unwrap();
+        o.write(&[
+            Metric::new("m", 1).with_field("v", 1i64),
+            Metric::new("m", 2)
+                .with_tag("bk", "b2")
+                .with_field("v", 2i64),
+        ])
+        .await
+        .unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "one request per bucket");
+        assert!(seen.iter().all(|(_, a, _)| a == "Token sekret"));
+        let b2 = seen
+            .iter()
+            .find(|(q, _, _)| q.contains("bucket=b2"))
+            .unwrap();
+        assert!(b2.0.contains("org=acme"));
+        assert_eq!(b2.2, "m v=2i 2\n", "bucket tag removed");
+    }
 }
