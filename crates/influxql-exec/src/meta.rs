@@ -343,6 +343,13 @@ impl Executor {
                 limit,
                 offset,
             } => {
+                let name = database
+                    .as_deref()
+                    .or(ctx.database.as_deref())
+                    .unwrap_or("");
+                if !name.is_empty() && catalog.database(name).is_none() {
+                    return empty();
+                }
                 let db = self.database(database.as_deref(), ctx)?;
                 let mut names = Vec::new();
                 for (name, schema) in &db.measurements {
@@ -530,7 +537,8 @@ impl Executor {
             } => {
                 let db = self.database(database.as_deref(), ctx)?;
                 let estimated_all = !*exact
-                    && matches!(kind, CardinalityKind::Series | CardinalityKind::Measurement);
+                    && matches!(kind, CardinalityKind::Series | CardinalityKind::Measurement)
+                    && sources.is_empty();
                 let card_rp = if estimated_all {
                     None
                 } else {
@@ -606,7 +614,8 @@ impl Executor {
                     }
                 }
                 let estimated_total =
-                    matches!(kind, CardinalityKind::Series | CardinalityKind::Measurement);
+                    matches!(kind, CardinalityKind::Series | CardinalityKind::Measurement)
+                        && (sources.is_empty() || matches!(kind, CardinalityKind::Measurement));
                 if !estimated_total || (*exact && matches!(kind, CardinalityKind::Series)) {
                     let series: Vec<Series> = per_measurement
                         .into_iter()

@@ -291,6 +291,9 @@ impl Executor {
             }
         }
         series.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.tags.cmp(&b.tags)));
+        if stmt.order_desc {
+            series.reverse();
+        }
         let soffset = stmt.soffset.unwrap_or(0) as usize;
         let series: Vec<Series> = match stmt.slimit {
             Some(l) if l > 0 => series.into_iter().skip(soffset).take(l as usize).collect(),
@@ -1543,10 +1546,7 @@ fn apply_fill(plan: &Plan, times: &[i64], empty: &[bool], cols: &mut [Vec<Value>
             }
         }
         Fill::Linear => {
-            for (col, agg) in cols.iter_mut().zip(&plan.aggregates) {
-                if agg.name == "count" {
-                    continue;
-                }
+            for col in cols.iter_mut() {
                 let known: Vec<usize> = (0..col.len())
                     .filter(|&i| !empty[i] && !col[i].is_null())
                     .collect();
