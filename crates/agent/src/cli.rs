@@ -51,7 +51,10 @@ pub struct AgentArgs {
     /// Errors-only logging.
     #[arg(long)]
     pub quiet: bool,
-    /// `config`: same as --sample-config.
+    /// Write the process id to this file while running.
+    #[arg(long, value_name = "FILE")]
+    pub pidfile: Option<PathBuf>,
+    /// `config`: same as --sample-config; `version`: print the version.
     #[arg(value_name = "COMMAND")]
     pub command: Option<String>,
 }
@@ -132,8 +135,15 @@ pub fn run_cli(args: AgentArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    if args.command.as_deref() == Some("version") {
+        println!(
+            "almanac agent {} (Telegraf-compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return Ok(());
+    }
     if let Some(cmd) = &args.command {
-        anyhow::bail!("unknown agent command {cmd:?} (expected `config`)");
+        anyhow::bail!("unknown agent command {cmd:?} (expected `config` or `version`)");
     }
     if let Some(p) = &args.usage {
         match registry::usage(p) {
@@ -167,7 +177,14 @@ pub fn run_cli(args: AgentArgs) -> anyhow::Result<()> {
         if args.once {
             return runtime::run_once(cfg).await;
         }
-        run_forever(args, cfg).await
+        if let Some(p) = &args.pidfile {
+            std::fs::write(p, format!("{}\n", std::process::id()))?;
+        }
+        let res = run_forever(args.clone(), cfg).await;
+        if let Some(p) = &args.pidfile {
+            let _ = std::fs::remove_file(p);
+        }
+        res
     })
 }
 

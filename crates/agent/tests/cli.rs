@@ -126,14 +126,21 @@ fn sighup_reloads_and_sigterm_flushes() {
         out.display()
     );
     std::fs::write(&conf, &base).unwrap();
+    let pidfile = dir.path().join("agent.pid");
     let mut child = Command::new(agent_bin())
         .arg("--config")
         .arg(&conf)
+        .arg("--pidfile")
+        .arg(&pidfile)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).unwrap().trim(),
+        child.id().to_string()
+    );
     // flush_interval is 1h: nothing is written until the reload stops the first agent
     std::fs::write(&conf, format!("{base}[[inputs.kernel]]\n")).unwrap();
     // SAFETY: signalling the child we spawned.
@@ -149,6 +156,7 @@ fn sighup_reloads_and_sigterm_flushes() {
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    assert!(!pidfile.exists(), "pidfile removed at exit");
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
         text.lines().any(|l| l.starts_with("kernel ")),
