@@ -1,5 +1,6 @@
-//! CLI tests that run the `agent` example binary (built by `cargo test` with the other
-//! targets): `--test` output, config errors, SIGHUP reload and SIGTERM flushing.
+//! CLI tests that run the `agent` example binary: `--test` output, config errors, SIGHUP
+//! reload and SIGTERM flushing. Plain `cargo test -p almanac-agent` builds the example
+//! first; with `--test cli` alone the example may be stale (build it with `--examples`).
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
