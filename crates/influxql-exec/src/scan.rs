@@ -49,6 +49,9 @@ pub struct Group {
     pub times: Vec<i64>,
     /// One column per requested [`ColumnRef`], aligned with `times`.
     pub columns: Vec<Vec<Value>>,
+    /// Rank of each row's series key (rows at the same time are ordered by
+    /// series key, as InfluxDB merges series); empty when not needed.
+    pub series: Vec<u32>,
 }
 
 /// What to read from one measurement.
@@ -116,23 +119,50 @@ pub async fn scan_frame(
     for (i, c) in req.columns.iter().enumerate() {
         exprs.push(column_expr(c, req.schema).alias(format!("c{i}")));
     }
+    if series_key_needed(req) {
+        for (i, tag) in req.schema.tags.iter().enumerate() {
+            exprs.push(cast(col(quoted(tag)), DataType::Utf8).alias(format!("s{i}")));
+        }
+    }
     Ok(df.filter(filter)?.select(exprs)?)
+}
+
+/// Whether several series can share a group, so that rows at equal times
+/// must be ordered by series key.
+fn series_key_needed(req: &ScanRequest<'_>) -> bool {
+    req.schema.tags.iter().any(|t| !req.group_tags.contains(t))
 }
 
 /// Runs the scan and groups its rows.
 pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
     let batches = scan_frame(ctx, req).await?.collect().await?;
-    group_batches(&batches, req.group_tags.len(), req.columns.len())
+    let series_tags: Vec<&str> = if series_key_needed(req) {
+        req.schema.tags.iter().map(String::as_str).collect()
+    } else {
+        Vec::new()
+    };
+    group_batches(
+        &batches,
+        req.group_tags.len(),
+        req.columns.len(),
+        &series_tags,
+    )
 }
 
 fn group_batches(
     batches: &[RecordBatch],
     n_tags: usize,
     n_cols: usize,
+    series_tags: &[&str],
 ) -> Result<Vec<Group>, ExecError> {
     let mut index: HashMap<Vec<String>, usize> = HashMap::new();
     let mut groups: Vec<Group> = Vec::new();
+    let mut keys: HashMap<String, u32> = HashMap::new();
+    let mut key = String::new();
     for batch in batches {
+        let key_cols: Vec<_> = (0..series_tags.len())
+            .map(|i| batch.column(1 + n_tags + n_cols + i).as_string::<i32>())
+            .collect();
         let times = batch.column(0).as_primitive::<TimestampNanosecondType>();
         let tag_cols: Vec<_> = (0..n_tags)
             .map(|i| batch.column(1 + i).as_string::<i32>())
@@ -152,6 +182,7 @@ fn group_batches(
                         key: key_buf.clone(),
                         times: Vec::new(),
                         columns: vec![Vec::new(); n_cols],
+                        series: Vec::new(),
                     });
                     groups.len() - 1
                 }
@@ -160,6 +191,34 @@ fn group_batches(
             g.times.push(times.value(row));
             for (c, values) in cols.iter().enumerate() {
                 g.columns[c].push(values[row].clone());
+            }
+            if !series_tags.is_empty() {
+                key.clear();
+                for (t, c) in series_tags.iter().zip(&key_cols) {
+                    if c.is_valid(row) && !c.value(row).is_empty() {
+                        key.push(',');
+                        key.push_str(t);
+                        key.push('=');
+                        key.push_str(c.value(row));
+                    }
+                }
+                let next = keys.len() as u32;
+                let id = *keys.entry(key.clone()).or_insert(next);
+                g.series.push(id);
+            }
+        }
+    }
+    if !series_tags.is_empty() {
+        // Replace key ids by ranks in key order.
+        let mut sorted: Vec<(&String, u32)> = keys.iter().map(|(k, v)| (k, *v)).collect();
+        sorted.sort();
+        let mut rank = vec![0u32; sorted.len()];
+        for (r, (_, id)) in sorted.iter().enumerate() {
+            rank[*id as usize] = r as u32;
+        }
+        for g in &mut groups {
+            for s in &mut g.series {
+                *s = rank[*s as usize];
             }
         }
     }
@@ -170,11 +229,21 @@ fn group_batches(
 }
 
 fn sort_by_time(g: &mut Group) {
-    if g.times.windows(2).all(|w| w[0] <= w[1]) {
+    let sorted = if g.series.is_empty() {
+        g.times.windows(2).all(|w| w[0] <= w[1])
+    } else {
+        (1..g.times.len()).all(|i| (g.times[i - 1], g.series[i - 1]) <= (g.times[i], g.series[i]))
+    };
+    if sorted {
         return;
     }
     let mut order: Vec<usize> = (0..g.times.len()).collect();
-    order.sort_by_key(|&i| g.times[i]);
+    if g.series.is_empty() {
+        order.sort_by_key(|&i| g.times[i]);
+    } else {
+        order.sort_by_key(|&i| (g.times[i], g.series[i]));
+        g.series = order.iter().map(|&i| g.series[i]).collect();
+    }
     g.times = order.iter().map(|&i| g.times[i]).collect();
     for c in &mut g.columns {
         *c = order

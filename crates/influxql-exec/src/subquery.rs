@@ -174,6 +174,7 @@ pub fn groups(
                         key,
                         times: Vec::new(),
                         columns: vec![Vec::new(); needed.len()],
+                        series: Vec::new(),
                     });
                     out.len() - 1
                 }
