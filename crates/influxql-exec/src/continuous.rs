@@ -245,10 +245,8 @@ impl ContinuousQueryService {
         let began = Instant::now();
         let ctx = ExecContext {
             database: Some(db.name.clone()),
-            retention_policy: None,
             now,
-            read_only: false,
-            user: None,
+            ..Default::default()
         };
         let result = self
             .executor
@@ -652,9 +650,7 @@ mod tests {
         let ctx = ExecContext {
             database: db.map(str::to_string),
             retention_policy: rp.map(str::to_string),
-            now: 0,
-            read_only: false,
-            user: None,
+            ..Default::default()
         };
         ex.execute(&stmt, &ctx).await
     }

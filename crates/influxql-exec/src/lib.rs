@@ -13,6 +13,7 @@
 
 pub mod analysis;
 pub mod condition;
+pub mod continuous;
 pub mod encode;
 pub mod functions;
 mod into;
@@ -243,6 +244,11 @@ impl Executor {
                 self.kill_query(*id)?;
                 Ok(StatementResult::default())
             }
+            Statement::CreateContinuousQuery { .. } => self.create_continuous_query(stmt, ctx),
+            Statement::DropContinuousQuery { name, database } => {
+                self.drop_continuous_query(name, database)
+            }
+            Statement::ShowContinuousQueries => Ok(self.show_continuous_queries()),
             other => self.execute_meta(other, ctx).await,
         }
     }
