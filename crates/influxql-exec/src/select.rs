@@ -750,6 +750,9 @@ fn build_plan(
 ) -> Result<Plan, ExecError> {
     let (schema_fields, tags) = union_schema(inputs);
     let group_tags = group_tags(stmt, &tags)?;
+    for f in &fields {
+        validate_field(&f.expr, interval, stmt.limit, fields.len())?;
+    }
     if fields.is_empty() && !inputs.is_empty() {
         return Err(ExecError::Query(
             "statement must have at least one field in select clause".into(),
@@ -1574,4 +1577,185 @@ fn apply_fill(plan: &Plan, times: &[i64], empty: &[bool], cols: &mut [Vec<Value>
         }
         _ => {}
     }
+}
+
+/// InfluxQL's Go type name of an expression, as its error messages show it.
+fn go_type(e: &Expr) -> &'static str {
+    match e {
+        Expr::String(_) => "*influxql.StringLiteral",
+        Expr::Integer(_) | Expr::Unsigned(_) => "*influxql.IntegerLiteral",
+        Expr::Number(_) => "*influxql.NumberLiteral",
+        Expr::Boolean(_) => "*influxql.BooleanLiteral",
+        Expr::Duration(_) => "*influxql.DurationLiteral",
+        Expr::Regex(_) => "*influxql.RegexLiteral",
+        Expr::VarRef { .. } => "*influxql.VarRef",
+        Expr::Call { .. } => "*influxql.Call",
+        Expr::Binary { .. } => "*influxql.BinaryExpr",
+        Expr::Paren(_) => "*influxql.ParenExpr",
+        _ => "*influxql.Literal",
+    }
+}
+
+fn arity(name: &str, args: &[Expr], want: usize) -> Result<(), ExecError> {
+    if args.len() != want {
+        return Err(ExecError::Query(format!(
+            "invalid number of arguments for {name}, expected {want}, got {}",
+            args.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The checks InfluxDB's query compiler makes on a projection, with its wording.
+fn validate_field(
+    e: &Expr,
+    interval: Option<i64>,
+    limit: Option<u64>,
+    n_fields: usize,
+) -> Result<(), ExecError> {
+    let mut has_var = false;
+    e.walk(&mut |x| {
+        has_var |= matches!(
+            x,
+            Expr::VarRef { .. } | Expr::Wildcard { .. } | Expr::Regex(_) | Expr::Distinct(_)
+        ) || matches!(x, Expr::Call { args, .. } if args.is_empty());
+    });
+    if !has_var {
+        return Err(ExecError::Query(
+            "field must contain at least one variable".into(),
+        ));
+    }
+    let mut result = Ok(());
+    e.walk(&mut |x| {
+        if result.is_err() {
+            return;
+        }
+        if let Expr::Call { name, args } = x {
+            result = validate_call(name, args, interval, limit, n_fields);
+        }
+    });
+    result
+}
+
+fn positive_duration(name: &str, arg: &Expr, message_prefix: bool) -> Result<(), ExecError> {
+    match arg {
+        Expr::Duration(d) if *d <= 0 => Err(ExecError::Query(format!(
+            "duration argument must be positive, got {}",
+            almanac_influxql::format_duration(*d)
+        ))),
+        Expr::Duration(_) => Ok(()),
+        other if message_prefix => Err(ExecError::Query(format!(
+            "second argument to {name} must be a duration, got {}",
+            go_type(other)
+        ))),
+        _ => Err(ExecError::Query(
+            "second argument must be a duration".into(),
+        )),
+    }
+}
+
+fn validate_call(
+    name: &str,
+    args: &[Expr],
+    interval: Option<i64>,
+    limit: Option<u64>,
+    n_fields: usize,
+) -> Result<(), ExecError> {
+    match name {
+        "count" | "sum" | "mean" | "median" | "mode" | "spread" | "stddev" | "first" | "last"
+        | "min" | "max" => arity(name, args, 1),
+        "distinct" => {
+            arity(name, args, 1)?;
+            if n_fields > 1 {
+                return Err(ExecError::Query(
+                    "aggregate function distinct() cannot be combined with other functions or fields"
+                        .into(),
+                ));
+            }
+            Ok(())
+        }
+        "top" | "bottom" => {
+            if let Some(n) = args.last().and_then(literal_f64) {
+                let n = n as i64;
+                if n < 1 {
+                    return Err(ExecError::Query(format!(
+                        "limit ({n}) in {name} function must be at least 1"
+                    )));
+                }
+                if let Some(l) = limit.filter(|l| *l > 0) {
+                    if n as u64 > l {
+                        return Err(ExecError::Query(format!(
+                            "limit ({n}) in {name} function can not be larger than the LIMIT ({l}) in the select statement"
+                        )));
+                    }
+                }
+            }
+            Ok(())
+        }
+        "percentile" => {
+            arity(name, args, 2)?;
+            if literal_f64(&args[1]).is_none() {
+                return Err(ExecError::Query(
+                    "expected float argument in percentile()".into(),
+                ));
+            }
+            Ok(())
+        }
+        "sample" => {
+            arity(name, args, 2)?;
+            match literal_f64(&args[1]) {
+                Some(n) if n < 1.0 => Err(ExecError::Query(format!(
+                    "sample window must be greater than 1, got {}",
+                    n as i64
+                ))),
+                Some(_) => Ok(()),
+                None => Err(ExecError::Query(format!(
+                    "expected integer argument in sample()"
+                ))),
+            }
+        }
+        "integral" => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(ExecError::Query(format!(
+                    "invalid number of arguments for integral, expected at least 1 but no more than 2, got {}",
+                    args.len()
+                )));
+            }
+            match args.get(1) {
+                Some(a) => positive_duration(name, a, false),
+                None => Ok(()),
+            }
+        }
+        "derivative" | "non_negative_derivative" | "elapsed" => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(ExecError::Query(format!(
+                    "invalid number of arguments for {name}, expected at least 1 but no more than 2, got {}",
+                    args.len()
+                )));
+            }
+            if let Some(a) = args.get(1) {
+                positive_duration(name, a, true)?;
+            }
+            needs_interval(name, args, interval)
+        }
+        "difference" | "non_negative_difference" | "cumulative_sum" => {
+            arity(name, args, 1)?;
+            needs_interval(name, args, interval)
+        }
+        "moving_average" => {
+            arity(name, args, 2)?;
+            needs_interval(name, args, interval)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A transformation of an aggregate needs `GROUP BY time()`.
+fn needs_interval(name: &str, args: &[Expr], interval: Option<i64>) -> Result<(), ExecError> {
+    if interval.is_none() && args.first().is_some_and(|a| is_aggregate_call(a.unparen())) {
+        return Err(ExecError::Query(format!(
+            "{name} aggregate requires a GROUP BY interval"
+        )));
+    }
+    Ok(())
 }

@@ -80,8 +80,11 @@ pub fn parse_time_literal(s: &str, tz: Option<chrono_tz::Tz>) -> Option<i64> {
 /// Evaluates an expression compared with `time` to nanoseconds.
 pub fn eval_time(expr: &Expr, now: i64, tz: Option<chrono_tz::Tz>) -> Result<i64, ExecError> {
     match expr.unparen() {
-        Expr::String(s) => parse_time_literal(s, tz)
-            .ok_or_else(|| ExecError::Query(format!("invalid timestamp string: {s}"))),
+        Expr::String(s) => parse_time_literal(s, tz).ok_or_else(|| {
+            ExecError::Query(
+                "invalid operation: time and *influxql.StringLiteral are not compatible".into(),
+            )
+        }),
         Expr::Integer(i) => Ok(*i),
         Expr::Unsigned(u) => {
             i64::try_from(*u).map_err(|_| ExecError::Query(format!("time {u} overflows int64")))
@@ -90,8 +93,13 @@ pub fn eval_time(expr: &Expr, now: i64, tz: Option<chrono_tz::Tz>) -> Result<i64
         Expr::Duration(d) => Ok(*d),
         e if e.is_now_call() => Ok(now),
         Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
-            let l = eval_time(lhs, now, tz)?;
-            let r = eval_time(rhs, now, tz)?;
+            let incompatible = |_| {
+                ExecError::Query(
+                    "invalid operation: time and *influxql.BinaryExpr are not compatible".into(),
+                )
+            };
+            let l = eval_time(lhs, now, tz).map_err(incompatible)?;
+            let r = eval_time(rhs, now, tz).map_err(incompatible)?;
             let v = if *op == BinaryOp::Add {
                 l.checked_add(r)
             } else {
@@ -99,6 +107,9 @@ pub fn eval_time(expr: &Expr, now: i64, tz: Option<chrono_tz::Tz>) -> Result<i64
             };
             v.ok_or_else(|| ExecError::Query("time overflows int64".into()))
         }
+        Expr::Binary { .. } => Err(ExecError::Query(
+            "invalid operation: time and *influxql.BinaryExpr are not compatible".into(),
+        )),
         other => Err(ExecError::Query(format!(
             "invalid time comparison: {other}"
         ))),
