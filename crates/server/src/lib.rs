@@ -169,6 +169,11 @@ impl Server {
         let background = self.state.storage.start_background();
         tracing::info!(%addr, data_dir = %self.state.config.storage.data_dir.display(), "almanac listening");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let continuous_queries = almanac_influxql_exec::continuous::ContinuousQueryService::new(
+            self.state.influxql.clone(),
+        )
+        .with_metrics(self.state.metrics.continuous_queries.clone())
+        .spawn(stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -184,6 +189,7 @@ impl Server {
         for task in listeners {
             let _ = task.await;
         }
+        let _ = continuous_queries.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();

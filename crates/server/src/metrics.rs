@@ -14,6 +14,9 @@ use crate::AppState;
 pub struct HttpMetrics {
     /// SQL queries received.
     pub queries: AtomicU64,
+    /// Counters of the continuous query service.
+    pub continuous_queries:
+        std::sync::Arc<almanac_influxql_exec::continuous::ContinuousQueryMetrics>,
 }
 
 struct Exposition(String);
@@ -138,6 +141,25 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "counter",
         "Partitions dropped by retention.",
         load(&stats.partitions_expired),
+    );
+    let (cq_runs, cq_failures, cq_points) = state.metrics.continuous_queries.snapshot();
+    out.metric(
+        "almanac_cq_runs_total",
+        "counter",
+        "Continuous query executions.",
+        cq_runs,
+    );
+    out.metric(
+        "almanac_cq_failures_total",
+        "counter",
+        "Continuous query executions that failed.",
+        cq_failures,
+    );
+    out.metric(
+        "almanac_cq_points_written_total",
+        "counter",
+        "Points written by continuous queries.",
+        cq_points,
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out.0).into_response()
 }
