@@ -16,6 +16,7 @@ import pytest
 from influxdb import InfluxDBClient
 
 from e2e_util import unique
+from reference import reference_server  # noqa: F401  (fixture)
 
 NS = 1_000_000_000
 POLL_TIMEOUT = 20  # seconds for a query to have run
@@ -188,3 +189,58 @@ def test_python_client_continuous_queries(server):
         assert {db: []} in client.get_list_continuous_queries()
     finally:
         client.close()
+
+
+def test_same_as_influxd(server, reference_server):
+    """The same statements and points on influxd 1.6.7 and Almanac: the same
+    answers, stored texts and downsampled rows."""
+    db = unique("cqref")
+    statements = [
+        f"CREATE DATABASE {db}",
+        f"CREATE RETENTION POLICY rp2 ON {db} DURATION 1d REPLICATION 1",
+        f"CREATE CONTINUOUS QUERY cq ON {db} BEGIN SELECT mean(v) AS v, count(v) AS n, "
+        "max(v) INTO down FROM m GROUP BY time(1s), host END",
+        f"CREATE CONTINUOUS QUERY r1 ON {db} BEGIN SELECT mean(v) INTO {db}.autogen.:MEASUREMENT "
+        "FROM /.*/ GROUP BY time(1h) END",
+        f"CREATE CONTINUOUS QUERY r2 ON {db} RESAMPLE FOR 3h BEGIN SELECT sum(v) INTO \"x y\" "
+        "FROM m, (SELECT v FROM rp2.m) WHERE time > now() - 1h AND host =~ /a/ "
+        "GROUP BY time(1h, 10m), * fill(none) END",
+        f"CREATE CONTINUOUS QUERY r3 ON {db} BEGIN SELECT mean(v) INTO m2 FROM nope.m "
+        "GROUP BY time(1h) END",
+        f"CREATE CONTINUOUS QUERY cq ON {db} BEGIN SELECT mean(v) INTO m2 FROM m "
+        "GROUP BY time(1h) END",
+        f"DROP CONTINUOUS QUERY r1 ON {db}",
+        f"DROP CONTINUOUS QUERY missing ON {db}",
+    ]
+    for stmt in statements:
+        ours, theirs = server.influxql(stmt), reference_server.influxql(stmt)
+        assert (ours.status_code, ours.json()) == (theirs.status_code, theirs.json()), stmt
+
+    def listing(srv):
+        res = srv.influxql("SHOW CONTINUOUS QUERIES").json()["results"][0]
+        return [s for s in res["series"] if s["name"] == db]
+
+    assert listing(server) == listing(reference_server)
+
+    base = next_second_after(1.0)
+    t = lambda s, frac: (base + s) * NS + int(frac * NS)  # noqa: E731
+    body = "\n".join([
+        f"m,host=a v=1 {t(0, 0.1)}",
+        f"m,host=a v=4 {t(0, 0.5)}",
+        f"m,host=b v=10 {t(0, 0.7)}",
+        f"m,host=a v=7 {t(1, 0.2)}",
+    ])
+    server.write_ok(db, body)
+    r = reference_server.write(db, body)
+    assert r.status_code == 204, r.text
+    stmt = "SELECT * FROM down"
+    ours = poll_rows(server, db, stmt, 3)
+    deadline = time.monotonic() + POLL_TIMEOUT
+    theirs: list = []
+    while time.monotonic() < deadline:
+        res = reference_server.influxql(stmt, db=db, epoch="ns").json()["results"][0]
+        theirs = [row for s in res.get("series", []) for row in s["values"]]
+        if len(theirs) >= 3:
+            break
+        time.sleep(0.2)
+    assert ours == theirs

@@ -824,6 +824,16 @@ mod tests {
                 None, None, "cq4",
                 "CREATE CONTINUOUS QUERY cq4 ON db BEGIN SELECT v INTO db.autogen.m2 FROM db.autogen.m END",
             ),
+            (
+                "CREATE CONTINUOUS QUERY r1 ON db BEGIN SELECT mean(v) INTO db.autogen.:MEASUREMENT FROM /.*/ GROUP BY time(1h) END",
+                None, None, "r1",
+                "CREATE CONTINUOUS QUERY r1 ON db BEGIN SELECT mean(v) INTO db.autogen.:MEASUREMENT FROM db.autogen./.*/ GROUP BY time(1h) END",
+            ),
+            (
+                "CREATE CONTINUOUS QUERY r2 ON db BEGIN SELECT mean(v) INTO \"x y\" FROM /^c/ WHERE time > now() - 1h GROUP BY time(1s), * END",
+                None, None, "r2",
+                "CREATE CONTINUOUS QUERY r2 ON db BEGIN SELECT mean(v) INTO db.autogen.\"x y\" FROM db.autogen./^c/ WHERE time > now() - 1h GROUP BY time(1s), * END",
+            ),
         ];
         for (q, db, rp, name, want) in cases {
             let r = run(&ex, q, *db, *rp).await;
