@@ -59,6 +59,9 @@ struct Plan {
     tag_column_names: BTreeSet<String>,
     /// Only tags are selected: InfluxDB answers with no series.
     only_tags: bool,
+    /// `ORDER BY time DESC` with transformations: they run over the
+    /// reversed rows, as InfluxDB computes them.
+    transform_desc: bool,
     /// Per needed column: whether it is a field (a raw row exists when one has a value).
     field_needed: Vec<bool>,
 }
@@ -255,6 +258,10 @@ impl Executor {
                     .cloned()
                     .zip(g.key.iter().cloned())
                     .collect();
+                let mut g = g;
+                if plan.transform_desc && !plan.is_aggregate {
+                    reverse_group(&mut g);
+                }
                 let (times, rows) = if plan.is_aggregate {
                     evaluate_aggregate(&plan, &g)?
                 } else {
@@ -271,7 +278,7 @@ impl Executor {
                         r
                     })
                     .collect();
-                if stmt.order_desc {
+                if stmt.order_desc && !plan.transform_desc {
                     values.reverse();
                 }
                 let offset = stmt.offset.unwrap_or(0) as usize;
@@ -880,6 +887,7 @@ fn build_plan(
         tag_column_names,
         only_tags,
         field_needed,
+        transform_desc: stmt.order_desc && has_transform,
     })
 }
 
@@ -1461,11 +1469,18 @@ fn evaluate_aggregate(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value
             .collect();
         columns.insert(key, std::borrow::Cow::Owned(col));
     }
-    let table = Table {
+    let mut table = Table {
         times,
         columns,
         derivative_unit: plan.interval.unwrap_or(1_000_000_000),
     };
+    if plan.transform_desc {
+        empty_row.reverse();
+        table.times.reverse();
+        for c in table.columns.values_mut() {
+            c.to_mut().reverse();
+        }
+    }
     // holt_winters(_with_fit) replaces the windows by predicted points.
     if let [Field {
         expr: Expr::Call { name, args },
@@ -1758,4 +1773,13 @@ fn needs_interval(name: &str, args: &[Expr], interval: Option<i64>) -> Result<()
         )));
     }
     Ok(())
+}
+
+/// Reverses a group's rows (for transformations under `ORDER BY time DESC`).
+fn reverse_group(g: &mut Group) {
+    g.times.reverse();
+    g.series.reverse();
+    for c in &mut g.columns {
+        c.reverse();
+    }
 }
