@@ -13,6 +13,12 @@
 //! (aligned on the interval plus the `GROUP BY` offset) and `start` reaches
 //! `FOR` (default: the interval) back from the boundary that triggered the
 //! run. Time conditions of the query's own `WHERE` are replaced by that range.
+//!
+//! One deliberate difference: influxd truncates these bounds with Go's
+//! `Time.Truncate`, which counts from year 1, so for intervals that do not
+//! divide a day (`1w`, `7h`) its ranges cut `GROUP BY` windows (which count
+//! from the Unix epoch) in two. Almanac aligns both on the epoch; for every
+//! interval that divides a day the ranges are the same.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -171,6 +177,11 @@ impl ContinuousQueryService {
         let mut dbs = self.executor.storage().catalog().databases();
         dbs.sort_by_key(|d| d.id);
         let mut runs = Vec::new();
+        // Forget queries that were dropped (with their database).
+        self.last_runs.retain(|(db, name), _| {
+            dbs.iter()
+                .any(|d| d.name == *db && d.continuous_queries.contains_key(name))
+        });
         for db in &dbs {
             for cq in db.continuous_queries_in_creation_order() {
                 match self.run_one(db, &cq.name, &cq.query, now).await {
@@ -793,7 +804,9 @@ mod tests {
     async fn create_stores_the_qualified_text_as_influxd() {
         let dir = tempfile::tempdir().unwrap();
         let ex = setup(dir.path()).await;
-        let cases: &[(&str, Option<&str>, Option<&str>, &str, &str)] = &[
+        // (statement, db parameter, rp parameter, name, stored text)
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 "CREATE CONTINUOUS QUERY cq1 ON db BEGIN SELECT mean(v) INTO m2 FROM m GROUP BY time(1h) END",
                 None, None, "cq1",
