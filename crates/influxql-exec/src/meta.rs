@@ -178,7 +178,10 @@ impl Executor {
         now: i64,
         only_rp: Option<&str>,
     ) -> Result<BTreeSet<Vec<String>>, ExecError> {
-        let (range, rest) = split_time_condition(condition, now, None)?;
+        // Schema statements answer from the series index in InfluxDB 1.x,
+        // which has no time: a time condition is ignored.
+        let (_, rest) = split_time_condition(condition, now, None)?;
+        let range = TimeRange::default();
         let ctx = self.engine().session(&db.name)?;
         let mut out = BTreeSet::new();
         for rp in db
@@ -349,6 +352,15 @@ impl Executor {
                     .unwrap_or("");
                 if !name.is_empty() && catalog.database(name).is_none() {
                     return empty();
+                }
+                if let Some(c) = condition {
+                    let mut has_time = false;
+                    c.walk(&mut |e| has_time |= e.is_time_ref());
+                    if has_time {
+                        return Err(ExecError::Query(
+                            "SHOW MEASUREMENTS doesn't support time in WHERE clause".into(),
+                        ));
+                    }
                 }
                 let db = self.database(database.as_deref(), ctx)?;
                 let mut names = Vec::new();
