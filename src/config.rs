@@ -42,6 +42,18 @@ pub struct ServerArgs {
     /// Log filter (error, warn, info, debug, trace, or a tracing directive) [default: info].
     #[arg(long, env = "ALMANAC_LOG_LEVEL")]
     pub log_level: Option<String>,
+    /// Require authentication and enforce user privileges, as InfluxDB's `auth-enabled` [default: false].
+    #[arg(
+        long,
+        env = "ALMANAC_AUTH_ENABLED",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub auth_enabled: Option<bool>,
+    /// Secret that signs `Authorization: Bearer` JWTs (HS256); empty disables bearer auth.
+    #[arg(long, env = "ALMANAC_SHARED_SECRET", hide_env_values = true)]
+    pub shared_secret: Option<String>,
 }
 
 /// The TOML file: the same keys as the flags.
@@ -57,6 +69,8 @@ struct FileConfig {
     compaction_files: Option<usize>,
     wal_segment_bytes: Option<u64>,
     log_level: Option<String>,
+    auth_enabled: Option<bool>,
+    shared_secret: Option<String>,
     /// `[[udp]]` sections, as in influxdb.conf.
     #[serde(default)]
     udp: Vec<almanac_protocols::UdpConfig>,
@@ -110,6 +124,11 @@ impl Settings {
             collectd: file.collectd,
             opentsdb: file.opentsdb,
         };
+        server.auth_enabled = args.auth_enabled.or(file.auth_enabled).unwrap_or(false);
+        server.shared_secret = args
+            .shared_secret
+            .or(file.shared_secret)
+            .unwrap_or_default();
         let storage = &mut server.storage;
         if let Some(v) = args.buffer_limit.or(file.buffer_limit) {
             storage.buffer_limit_bytes = v;
@@ -163,6 +182,15 @@ mod tests {
             PathBuf::from("./almanac-data")
         );
         assert_eq!(defaults.server.http_bind.to_string(), "127.0.0.1:8086");
+        assert!(!defaults.server.auth_enabled);
+        std::fs::write(&path, "auth_enabled = true\nshared_secret = \"k\"\n").unwrap();
+        let auth = Settings::resolve(ServerArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(auth.server.auth_enabled);
+        assert_eq!(auth.server.shared_secret, "k");
         std::fs::write(&path, "no_such_key = 1\n").unwrap();
         let err = Settings::resolve(ServerArgs {
             config: Some(path),

@@ -25,6 +25,7 @@ mod subquery;
 pub mod system;
 pub mod time;
 pub mod transform;
+pub mod users;
 pub mod value_ops;
 
 use std::sync::Arc;
@@ -67,6 +68,9 @@ pub struct ExecContext {
     /// True for GET requests: statements that change things then carry
     /// InfluxDB's deprecation warning.
     pub read_only: bool,
+    /// The authenticated user; `None` = authentication disabled. When set,
+    /// each statement is checked against the user's privileges.
+    pub user: Option<Arc<almanac_catalog::UserDef>>,
 }
 
 /// The InfluxDB version Almanac answers as (headers, `SHOW DIAGNOSTICS`).
@@ -179,6 +183,10 @@ impl Executor {
         stmt: &Statement,
         ctx: &ExecContext,
     ) -> Result<StatementResult, ExecError> {
+        if let Some(user) = &ctx.user {
+            users::authorize_statement(user, stmt, ctx.database.as_deref())
+                .map_err(|e| ExecError::Query(e.message()))?;
+        }
         match stmt {
             Statement::Select(select) => {
                 let needs_db = select.sources.iter().any(|s| match s {
@@ -249,6 +257,22 @@ impl Executor {
                 self.drop_continuous_query(name, database)
             }
             Statement::ShowContinuousQueries => Ok(self.show_continuous_queries()),
+            Statement::CreateUser { .. }
+            | Statement::DropUser { .. }
+            | Statement::SetPassword { .. }
+            | Statement::Grant { .. }
+            | Statement::GrantAdmin { .. }
+            | Statement::Revoke { .. }
+            | Statement::RevokeAdmin { .. }
+            | Statement::ShowUsers
+            | Statement::ShowGrants { .. } => self.execute_user_statement(stmt).await,
+            Statement::ShowDatabases if ctx.user.is_some() => {
+                let result = self.execute_meta(stmt, ctx).await?;
+                Ok(match &ctx.user {
+                    Some(user) => users::filter_databases(result, user),
+                    None => result,
+                })
+            }
             other => self.execute_meta(other, ctx).await,
         }
     }

@@ -236,6 +236,7 @@ impl SeriesSource for ExecutorSource {
             retention_policy: rp.map(str::to_string),
             now: 0,
             read_only: false,
+            user: None,
         };
         let result = self
             .executor

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod body;
 pub mod error;
 pub mod ingest;
@@ -43,6 +44,10 @@ pub struct ServerConfig {
     pub storage: StorageConfig,
     /// UDP, Graphite, collectd and OpenTSDB listeners.
     pub listeners: ingest::ListenerConfigs,
+    /// Require authentication and check privileges (InfluxDB's `auth-enabled`).
+    pub auth_enabled: bool,
+    /// HMAC secret of `Authorization: Bearer` JWTs; empty disables bearer auth.
+    pub shared_secret: String,
 }
 
 impl ServerConfig {
@@ -53,6 +58,8 @@ impl ServerConfig {
             max_body_size: 25_000_000,
             storage: StorageConfig::new(data_dir),
             listeners: ingest::ListenerConfigs::default(),
+            auth_enabled: false,
+            shared_secret: String::new(),
         }
     }
 }

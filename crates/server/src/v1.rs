@@ -95,6 +95,7 @@ pub async fn query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let params = query_params(uri_params, &headers, &body);
+    let user = crate::auth::authenticate(&state, &params, &headers).await?;
     let q = params
         .get("q")
         .filter(|q| !q.trim().is_empty())
@@ -126,6 +127,8 @@ pub async fn query(
         }
         Err(e) => return Err(ApiError::bad_request(format!("error parsing query: {e}"))),
     };
+    let database = params.get("db").filter(|d| !d.is_empty());
+    crate::auth::authorize(&state, user.as_deref(), &parsed, database.map(String::as_str))?;
     let opts = EncodeOptions {
         epoch,
         pretty: params.get("pretty").is_some_and(|p| p == "true"),
@@ -135,6 +138,7 @@ pub async fn query(
         retention_policy: params.get("rp").filter(|r| !r.is_empty()).cloned(),
         now: now_ns(),
         read_only: method == axum::http::Method::GET,
+        user,
     };
     let csv = headers
         .get(axum::http::header::ACCEPT)

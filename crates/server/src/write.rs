@@ -20,6 +20,7 @@ pub async fn write_v1(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let user = crate::auth::authenticate(&state, &params, &headers).await?;
     let db = params
         .get("db")
         .filter(|d| !d.is_empty())
@@ -34,6 +35,7 @@ pub async fn write_v1(
         .get("rp")
         .map(|s| s.as_str())
         .filter(|s| !s.is_empty());
+    crate::auth::authorize_write(&state, user.as_deref(), db)?;
     write(&state, db, rp, precision, &headers, body, Api::V1).await
 }
 
@@ -44,6 +46,9 @@ pub async fn write_v2(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let user = crate::auth::authenticate(&state, &params, &headers)
+        .await
+        .map_err(|e| e.shaped(Api::V2))?;
     let bucket = params
         .get("bucket")
         .filter(|b| !b.is_empty())
@@ -60,6 +65,7 @@ pub async fn write_v2(
             api: Api::V2,
         });
     }
+    crate::auth::authorize_write(&state, user.as_deref(), db).map_err(|e| e.shaped(Api::V2))?;
     write(&state, db, rp, precision, &headers, body, Api::V2).await
 }
 
