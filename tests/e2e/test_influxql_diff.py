@@ -353,3 +353,30 @@ def test_expected_18(servers, case):
             f"  expected (1.8): {short(case.expected)}",
             pytrace=False,
         )
+
+
+# ---------------------------------------------------------------- msgpack ---
+
+MSGPACK_QUERIES = [
+    "SELECT usage_user, host FROM cpu LIMIT 5",
+    "SELECT mean(usage_user) FROM cpu WHERE time >= '2020-01-01T00:00:00Z' AND time < '2020-01-01T02:00:00Z' GROUP BY time(30m), host",
+    "SELECT * FROM events LIMIT 3",
+    "SELECT count(usage_user) FROM cpu; SELECT nothing FROM nowhere",
+    "SHOW TAG KEYS FROM cpu",
+]
+
+
+@pytest.mark.parametrize("query", MSGPACK_QUERIES)
+@pytest.mark.parametrize("epoch", [None, "ms"])
+def test_msgpack_bytes_equal(servers, query, epoch):
+    """`Accept: application/x-msgpack` answers byte-for-byte as influxd does."""
+    almanac, reference = servers
+    data = {"q": query, "db": DEFAULT_DB}
+    if epoch:
+        data["epoch"] = epoch
+    headers = {"Accept": "application/x-msgpack"}
+    a = requests.post(almanac.url + "/query", data=data, headers=headers, timeout=30)
+    b = requests.post(reference.url + "/query", data=data, headers=headers, timeout=30)
+    assert a.status_code == b.status_code
+    assert a.headers["Content-Type"] == b.headers["Content-Type"] == "application/x-msgpack"
+    assert a.content == b.content

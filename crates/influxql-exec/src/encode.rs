@@ -481,3 +481,173 @@ mod tests {
         assert_eq!(text, "name,tags,time,value\ncpu,host=a,10,2.5\n");
     }
 }
+
+/// Writes MessagePack with `rmp`; writing into a `Vec` cannot fail.
+mod msgpack {
+    use rmp::encode;
+
+    use super::{EncodeOptions, Epoch};
+    use crate::result::{Series, StatementResult, Value};
+
+    fn str(out: &mut Vec<u8>, s: &str) {
+        let _ = encode::write_str(out, s);
+    }
+
+    /// Integers as tinylib/msgp writes them: fixints, else the smallest
+    /// *signed* width (positive values too).
+    fn int(out: &mut Vec<u8>, i: i64) {
+        let _ = if (-32..=127).contains(&i) {
+            encode::write_sint(out, i).map(|_| ())
+        } else if i8::try_from(i).is_ok() {
+            encode::write_i8(out, i as i8)
+        } else if i16::try_from(i).is_ok() {
+            encode::write_i16(out, i as i16)
+        } else if i32::try_from(i).is_ok() {
+            encode::write_i32(out, i as i32)
+        } else {
+            encode::write_i64(out, i)
+        };
+    }
+
+    fn value(out: &mut Vec<u8>, v: &Value, opts: &EncodeOptions) {
+        match v {
+            Value::Null => {
+                let _ = encode::write_nil(out);
+            }
+            Value::Float(f) => {
+                let _ = encode::write_f64(out, *f);
+            }
+            Value::Integer(i) => int(out, *i),
+            Value::Unsigned(u) => {
+                let _ = encode::write_uint(out, *u);
+            }
+            Value::String(s) => str(out, s),
+            Value::Boolean(b) => {
+                let _ = encode::write_bool(out, *b);
+            }
+            Value::Time(ns) => match opts.epoch {
+                Epoch::Unit(unit) => int(out, ns.div_euclid(unit)),
+                // InfluxDB (tinylib/msgp) writes times as extension 5:
+                // big-endian i64 seconds and u32 nanoseconds.
+                Epoch::Rfc3339 => {
+                    let _ = encode::write_ext_meta(out, 12, 5);
+                    out.extend_from_slice(&ns.div_euclid(1_000_000_000).to_be_bytes());
+                    out.extend_from_slice(&(ns.rem_euclid(1_000_000_000) as u32).to_be_bytes());
+                }
+            },
+        }
+    }
+
+    fn series(out: &mut Vec<u8>, s: &Series, opts: &EncodeOptions) {
+        let len = 2 + u32::from(!s.name.is_empty()) + u32::from(!s.tags.is_empty());
+        let _ = encode::write_map_len(out, len);
+        if !s.name.is_empty() {
+            str(out, "name");
+            str(out, &s.name);
+        }
+        if !s.tags.is_empty() {
+            str(out, "tags");
+            let _ = encode::write_map_len(out, s.tags.len() as u32);
+            for (k, v) in &s.tags {
+                str(out, k);
+                str(out, v);
+            }
+        }
+        str(out, "columns");
+        let _ = encode::write_array_len(out, s.columns.len() as u32);
+        for c in &s.columns {
+            str(out, c);
+        }
+        str(out, "values");
+        let _ = encode::write_array_len(out, s.values.len() as u32);
+        for row in &s.values {
+            let _ = encode::write_array_len(out, row.len() as u32);
+            for v in row {
+                value(out, v, opts);
+            }
+        }
+    }
+
+    fn result(out: &mut Vec<u8>, r: &StatementResult, opts: &EncodeOptions) {
+        let len = 2 + u32::from(!r.messages.is_empty()) + u32::from(r.error.is_some());
+        let _ = encode::write_map_len(out, len);
+        str(out, "statement_id");
+        int(out, r.statement_id as i64);
+        str(out, "series");
+        let _ = encode::write_array_len(out, r.series.len() as u32);
+        for s in &r.series {
+            series(out, s, opts);
+        }
+        if !r.messages.is_empty() {
+            str(out, "messages");
+            let _ = encode::write_array_len(out, r.messages.len() as u32);
+            for m in &r.messages {
+                let _ = encode::write_map_len(out, 2);
+                str(out, "level");
+                str(out, &m.level);
+                str(out, "text");
+                str(out, &m.text);
+            }
+        }
+        if let Some(e) = &r.error {
+            str(out, "error");
+            str(out, e);
+        }
+    }
+
+    /// `{"results": [...]}` as MessagePack.
+    pub fn encode(results: &[StatementResult], opts: &EncodeOptions) -> Vec<u8> {
+        let mut out = Vec::with_capacity(256);
+        let _ = encode::write_map_len(&mut out, 1);
+        str(&mut out, "results");
+        let _ = encode::write_array_len(&mut out, results.len() as u32);
+        for r in results {
+            result(&mut out, r, opts);
+        }
+        out
+    }
+
+    /// `{"error": message}` as MessagePack (for request-level errors).
+    pub fn encode_error(message: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = encode::write_map_len(&mut out, 1);
+        str(&mut out, "error");
+        str(&mut out, message);
+        out
+    }
+}
+
+pub use msgpack::{encode as encode_msgpack, encode_error as encode_msgpack_error};
+
+#[cfg(test)]
+mod msgpack_tests {
+    use super::*;
+    use crate::result::{Series, StatementResult, Value};
+
+    #[test]
+    fn matches_influxd_bytes() {
+        // Bytes influxd 1.6.7 answered for `select w from cpu limit 1` with epoch=s.
+        let mut s = Series::new("cpu", &["time", "w"]);
+        s.values
+            .push(vec![Value::Time(10_000_000_000), Value::Integer(10)]);
+        let opts = EncodeOptions {
+            epoch: Epoch::parse("s").unwrap(),
+            pretty: false,
+        };
+        let bytes = encode_msgpack(&[StatementResult::with_series(vec![s])], &opts);
+        let expected: &[u8] = b"\x81\xa7results\x91\x82\xacstatement_id\x00\xa6series\x91\x83\xa4name\xa3cpu\xa7columns\x92\xa4time\xa1w\xa6values\x91\x92\x0a\x0a";
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn times_are_extension_5() {
+        let mut s = Series::new("cpu", &["time"]);
+        s.values.push(vec![Value::Time(10_000_000_000)]);
+        let bytes = encode_msgpack(
+            &[StatementResult::with_series(vec![s])],
+            &EncodeOptions::default(),
+        );
+        let ext: &[u8] = b"\xc7\x0c\x05\x00\x00\x00\x00\x00\x00\x00\x0a\x00\x00\x00\x00";
+        assert!(bytes.windows(ext.len()).any(|w| w == ext), "{bytes:x?}");
+    }
+}

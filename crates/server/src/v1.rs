@@ -128,7 +128,12 @@ pub async fn query(
         Err(e) => return Err(ApiError::bad_request(format!("error parsing query: {e}"))),
     };
     let database = params.get("db").filter(|d| !d.is_empty());
-    crate::auth::authorize(&state, user.as_deref(), &parsed, database.map(String::as_str))?;
+    crate::auth::authorize(
+        &state,
+        user.as_deref(),
+        &parsed,
+        database.map(String::as_str),
+    )?;
     let opts = EncodeOptions {
         epoch,
         pretty: params.get("pretty").is_some_and(|p| p == "true"),
@@ -140,10 +145,12 @@ pub async fn query(
         read_only: method == axum::http::Method::GET,
         user,
     };
-    let csv = headers
+    let accept = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("application/csv") || a.contains("text/csv"));
+        .unwrap_or("");
+    let csv = accept.contains("application/csv") || accept.contains("text/csv");
+    let msgpack = accept.contains("application/x-msgpack");
     let chunked = params.get("chunked").is_some_and(|c| c == "true");
     let chunk_size = params
         .get("chunk_size")
@@ -151,7 +158,7 @@ pub async fn query(
         .filter(|c| *c > 0)
         .unwrap_or(10_000);
 
-    if chunked && !csv {
+    if chunked && !csv && !msgpack {
         // Each statement is executed and sent as soon as it is done.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let executor = state.influxql.clone();
@@ -183,6 +190,16 @@ pub async fn query(
         result.statement_id = id;
         add_read_only_warning(&mut result, stmt, &ctx);
         results.push(result);
+    }
+    if msgpack {
+        let mut response = (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, "application/x-msgpack")],
+            almanac_influxql_exec::encode::encode_msgpack(&results, &opts),
+        )
+            .into_response();
+        version_headers(&mut response);
+        return Ok(response);
     }
     let (content_type, text) = if csv {
         ("text/csv", encode_csv(&results, &opts))
