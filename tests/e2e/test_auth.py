@@ -305,3 +305,133 @@ def shared_server_noauth(shared_server):
     c = InfluxDBClient(host="127.0.0.1", port=shared_server.port, timeout=30)
     yield c
     c.close()
+
+
+# -- differential: the same requests against influxd 1.6.7 with auth-enabled --
+
+@pytest.fixture(scope="module")
+def auth_pair(binary, tmp_path_factory):
+    """A fresh Almanac and a fresh influxd 1.6.7, both with authentication
+    on and the same shared secret; skips when influxd cannot be had."""
+    import reference
+
+    influxd = reference.find_binary("influxd")
+    if influxd is None:
+        pytest.skip("influxd (Debian package influxdb 1.6.7) is not available")
+    plain = reference.make_config
+
+    def with_auth(base, root, http_port):
+        text = plain(base, root, http_port)
+        text = text.replace("auth-enabled = false", "auth-enabled = true")
+        return text.replace('shared-secret = ""', f'shared-secret = "{SECRET}"')
+
+    reference.make_config = with_auth
+    ref = reference.ReferenceServer(tmp_path_factory.mktemp("influxd-auth"), influxd)
+    root = tmp_path_factory.mktemp("almanac-auth")
+    alm = Server(binary=binary, data_dir=root / "data", log_path=root / "almanac.log",
+                 args=("--auth-enabled", "--shared-secret", SECRET))
+    try:
+        ref.start()
+        alm.start()
+        yield ref, alm
+    finally:
+        reference.make_config = plain
+        ref.close()
+        alm.close()
+
+
+def _exchange(base, step):
+    kind, body, params, cred = step
+    kw = {"params": params, "timeout": 30}
+    if kind == "header":
+        kw["headers"] = {"Authorization": cred}
+    elif cred is not None:
+        kw["auth"] = cred
+    if kind == "write":
+        r = requests.post(base + "/write", data=body, **kw)
+    else:
+        r = requests.post(base + "/query", data={"q": body}, **kw)
+    try:
+        return r.status_code, r.json()
+    except ValueError:
+        return r.status_code, r.text
+
+
+def test_same_answers_as_influxd(auth_pair):
+    ref, alm = auth_pair
+    now = int(time.time())
+    adm, bob, carl = ("admin", "pw"), ("bob", "bpw"), ("carl", "cpw")
+    bearer = lambda claims, secret=SECRET: "Bearer " + jwt(claims, secret)  # noqa: E731
+    steps = [
+        ("query", "SHOW DATABASES", {}, None),
+        ("query", "CREATE USER bob WITH PASSWORD 'x'", {}, None),
+        ("write", "m v=1", {"db": "db1"}, None),
+        ("query", "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES; SHOW USERS", {}, None),
+        ("query", "SHOW USERS", {}, None),
+        ("query", "SHOW USERS", {}, ("admin", "bad")),
+        ("query", "SHOW USERS", {}, ("nobody", "bad")),
+        ("query", "CREATE DATABASE db1; CREATE DATABASE db2; CREATE USER bob WITH PASSWORD 'bpw'; "
+                  "CREATE USER carl WITH PASSWORD 'cpw'; GRANT READ ON db1 TO bob; "
+                  "GRANT WRITE ON db2 TO bob", {}, adm),
+        ("query", "GRANT ALL ON db1 TO carl; REVOKE READ ON db1 FROM carl; SHOW GRANTS FOR carl", {}, adm),
+        ("query", "REVOKE WRITE ON db1 FROM carl; SHOW GRANTS FOR carl", {}, adm),
+    ] + [("query", q, {}, adm) for q in [
+        "SHOW GRANTS FOR nobody", "DROP USER nobody", "SET PASSWORD FOR nobody = 'x'",
+        "GRANT READ ON db1 TO nobody", "GRANT READ ON nodb TO bob", "REVOKE READ ON nodb FROM bob",
+        "REVOKE ALL PRIVILEGES FROM nobody", "GRANT ALL PRIVILEGES TO nobody",
+        "CREATE USER bob WITH PASSWORD 'other'", "CREATE USER bob WITH PASSWORD 'bpw'",
+        "CREATE USER bob WITH PASSWORD 'bpw' WITH ALL PRIVILEGES", "CREATE USER \"\" WITH PASSWORD 'x'",
+        "SHOW GRANTS FOR admin", "SHOW USERS",
+    ]] + [
+        ("query", "SHOW DATABASES", {}, carl),
+        ("query", "SHOW DATABASES", {}, bob),
+        ("query", "SHOW QUERIES", {}, carl),
+        ("query", "SHOW CONTINUOUS QUERIES", {"db": "db1"}, carl),
+    ] + [("query", q, {"db": "db1"}, bob) for q in [
+        "SHOW USERS", "SELECT * FROM db2..m", "SELECT * INTO x FROM m", "SHOW MEASUREMENTS ON db2",
+        "SHOW RETENTION POLICIES ON db2", "DROP RETENTION POLICY autogen ON db1",
+        "DELETE FROM m WHERE time < 0", "DROP SERIES FROM m", "KILL QUERY 1", "SHOW SHARDS",
+        "SHOW STATS", "SHOW DIAGNOSTICS", "SHOW SUBSCRIPTIONS", "CREATE DATABASE x",
+        "EXPLAIN SELECT * FROM db2..m", "SELECT * FROM (SELECT * FROM db2..m)",
+        "CREATE CONTINUOUS QUERY cq ON db2 BEGIN SELECT mean(v) INTO m2 FROM m GROUP BY time(1m) END",
+        "DROP CONTINUOUS QUERY cq ON db1", "SHOW MEASUREMENTS ON db1; SHOW TAG KEYS ON db2",
+        "DROP MEASUREMENT m", "SET PASSWORD FOR bob = 'bpw'", "SHOW GRANTS FOR bob",
+        "SHOW SERIES ON db2", "SHOW TAG VALUES ON db2 WITH KEY = a", "SHOW FIELD KEYS ON db2",
+    ]] + [
+        ("query", "SELECT * FROM m", {}, bob),
+        ("query", "SHOW DATABASES", {}, ("", "")),
+        ("query", "SHOW USERS", {"db": "db1", "u": "bob", "p": "bpw"}, adm),
+        ("query", "SHOW DATABASES", {"u": "bob"}, None),
+    ] + [("header", "SHOW DATABASES", {}, h) for h in [
+        bearer({"username": "bob", "exp": now - 10}),
+        bearer({"username": "bob"}),
+        bearer({"username": "bob", "exp": "soon"}),
+        bearer({"username": "bob", "exp": now + 100}, "wrong"),
+        bearer({"exp": now + 100}),
+        bearer({"username": "", "exp": now + 100}),
+        bearer({"username": "zed", "exp": now + 100}),
+        bearer({"username": "bob", "exp": now + 100}),
+        bearer({"username": "bob", "exp": now + 100, "nbf": now + 50}),
+        bearer({"username": "bob", "exp": now + 100, "iat": now + 50}),
+        "Bearer a.b.c", "Bearer abc.def", "Bearer !!.e30.xx", "Bearer", "bearer x.y.z",
+        "Basic Ym9iOmJwdzp4", "Basic Ym9iOmJwdw==", "Basic Ym9iYnB3", "Basic %%%", "Digest x",
+    ]] + [
+        ("write", "m v=1", {"db": "db1"}, bob),
+        ("write", "m v=1", {"db": "db2"}, bob),
+        ("write", "m v=1", {"db": "nodb"}, bob),
+        ("write", "m v=1", {"db": "db2", "u": "bob", "p": "bad"}, None),
+        ("write", "m v=1", {}, bob),
+        ("write", "m v=1", {"db": "db1"}, None),
+        # With no admin left authentication is skipped and nothing is allowed.
+        ("query", "REVOKE ALL PRIVILEGES FROM admin", {}, adm),
+        ("query", "SHOW USERS", {}, adm),
+        ("query", "CREATE USER z WITH PASSWORD 'pw' WITH ALL PRIVILEGES", {}, None),
+        ("write", "m v=1", {"db": "db1"}, None),
+        ("write", "m v=1", {"db": "nodb"}, None),
+    ]
+    diffs = []
+    for step in steps:
+        expected, got = _exchange(ref.url, step), _exchange(alm.url, step)
+        if expected != got:
+            diffs.append(f"{step[:3]}\n  influxd: {expected}\n  almanac: {got}")
+    assert not diffs, f"{len(diffs)} of {len(steps)} differ:\n" + "\n".join(diffs)
