@@ -274,6 +274,27 @@ def test_write_authorization(setup):
     assert r.status_code == 403
 
 
+def test_other_endpoints_are_guarded(setup):
+    """Prometheus remote write/read need WRITE/READ on `db`; the SQL endpoint
+    (whose database may come in a JSON body) needs an admin."""
+    url, rdb, wdb = setup["url"], setup["read"], setup["write"]
+    r = requests.post(f"{url}/api/v1/prom/write", params={"db": wdb}, data=b"", timeout=30)
+    assert (r.status_code, r.json()) == (401, {"error": "unable to parse authentication credentials"})
+    r = requests.post(f"{url}/api/v1/prom/write", params={"db": rdb}, data=b"", auth=BOB, timeout=30)
+    assert (r.status_code, r.json()) == (
+        403, {"error": f'"bob" user is not authorized to write to database "{rdb}"'})
+    r = requests.post(f"{url}/api/v1/prom/read", params={"db": wdb}, data=b"", auth=BOB, timeout=30)
+    assert (r.status_code, r.json()) == (
+        403, {"error": f'user "bob" is not authorized to read from database "{wdb}"'})
+    sql = {"db": rdb, "q": "SELECT count(*) AS n FROM m"}
+    r = requests.get(f"{url}/api/v3/query_sql", params=sql, timeout=30)
+    assert r.status_code == 401
+    r = requests.get(f"{url}/api/v3/query_sql", params=sql, auth=BOB, timeout=30)
+    assert r.status_code == 403
+    r = requests.get(f"{url}/api/v3/query_sql", params=sql, auth=ADMIN, timeout=30)
+    assert r.status_code == 200, r.text
+
+
 def test_no_admin_left_means_no_user_provided(server_factory):
     """Revoking the last admin turns authentication off, and with users
     present every query then fails with 'no user provided' (influxd 1.6.7)."""

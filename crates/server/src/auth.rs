@@ -19,7 +19,10 @@ use std::sync::Arc;
 use almanac_catalog::{Privilege, UserDef};
 use almanac_influxql::Query;
 use almanac_influxql_exec::users::authorize_query;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 
@@ -216,6 +219,86 @@ pub fn authorize_write(state: &AppState, user: Option<&UserDef>, db: &str) -> Re
         )),
         Some(_) => Ok(()),
     }
+}
+
+/// What a route guarded by [`require_write`], [`require_read`] or
+/// [`require_admin`] needs from the user (checked only with auth enabled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// WRITE on the `db` parameter (Prometheus remote write).
+    Write,
+    /// READ on the `db` parameter (Prometheus remote read).
+    Read,
+    /// A cluster admin (the SQL endpoint, whose database may come in the body).
+    Admin,
+}
+
+/// Middleware: authenticates the request and requires WRITE on `db`.
+pub async fn require_write(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, Need::Write, req, next).await
+}
+
+/// Middleware: authenticates the request and requires READ on `db`.
+pub async fn require_read(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, Need::Read, req, next).await
+}
+
+/// Middleware: authenticates the request and requires an admin user.
+pub async fn require_admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, Need::Admin, req, next).await
+}
+
+async fn guard(state: AppState, need: Need, req: Request, next: Next) -> Response {
+    if !state.config.auth_enabled {
+        return next.run(req).await;
+    }
+    let params: HashMap<String, String> = req
+        .uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let user = match authenticate(&state, &params, req.headers()).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    let db = params.get("db").map(String::as_str).unwrap_or("");
+    let forbidden = |m: String| ApiError::v1(StatusCode::FORBIDDEN, m).into_response();
+    match need {
+        // Without a database the handler answers 400 and touches nothing.
+        Need::Write if db.is_empty() => {}
+        Need::Write => {
+            if let Err(e) = authorize_write(&state, user.as_deref(), db) {
+                return e.into_response();
+            }
+        }
+        Need::Read => match user.as_deref() {
+            None => {
+                return forbidden(format!(
+                    "user is required to read from database {}",
+                    go_quote(db)
+                ))
+            }
+            Some(u) if !u.authorize(db, Privilege::Read) => {
+                return forbidden(format!(
+                    "user {} is not authorized to read from database {}",
+                    go_quote(&u.name),
+                    go_quote(db)
+                ))
+            }
+            Some(_) => {}
+        },
+        Need::Admin => match user.as_deref() {
+            Some(u) if u.is_admin() => {}
+            Some(u) => {
+                return forbidden(format!(
+                    "error authorizing query: {} not authorized to execute SQL queries, requires admin privilege",
+                    u.name
+                ))
+            }
+            None => return forbidden("error authorizing query: no user provided".into()),
+        },
+    }
+    next.run(req).await
 }
 
 /// A string quoted as Go's `%q` does for printable text.

@@ -26,6 +26,7 @@ use almanac_catalog::Catalog;
 use almanac_query::QueryEngine;
 use almanac_storage::{Storage, StorageConfig};
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::trace::TraceLayer;
@@ -89,11 +90,19 @@ pub fn router(state: AppState) -> Router {
         .route("/write", post(write::write_v1))
         .route("/api/v2/write", post(write::write_v2))
         .route("/query", get(v1::query).post(v1::query))
-        .route("/api/v1/prom/write", post(ingest::prom_write))
-        .route("/api/v1/prom/read", post(ingest::prom_read))
+        .route(
+            "/api/v1/prom/write",
+            post(ingest::prom_write).layer(from_fn_with_state(state.clone(), auth::require_write)),
+        )
+        .route(
+            "/api/v1/prom/read",
+            post(ingest::prom_read).layer(from_fn_with_state(state.clone(), auth::require_read)),
+        )
         .route(
             "/api/v3/query_sql",
-            get(sql::query_sql).post(sql::query_sql),
+            get(sql::query_sql)
+                .post(sql::query_sql)
+                .layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
         .layer(DefaultBodyLimit::max(raw_limit))
         .layer(TraceLayer::new_for_http())
