@@ -236,8 +236,6 @@ def test_execute_errors(influx_bin, cli_home, servers, args):
     both(influx_bin, cli_home, servers, *args)
 
 
-@pytest.mark.xfail(strict=True, reason="almanac's SHOW DATABASES sorts by name; influxd "
-                   "lists databases in creation order")
 def test_execute_create_write_drop(influx_bin, cli_home, servers):
     """CREATE/DROP through -execute, with the result checked through the CLI."""
     for stmt in ("CREATE DATABASE cli_exec", "SHOW DATABASES",
@@ -293,11 +291,7 @@ def test_interactive_session(influx_bin, cli_home, servers):
 # Almanac bug: a measurement's fields are pooled over all retention policies
 # (SELECT * and SHOW FIELD KEYS of one RP show the fields written to another);
 # influxd keeps them per RP (shard).
-RP_SCHEMA_BUG = pytest.mark.xfail(
-    strict=True, reason="almanac pools a measurement's field keys over all retention policies")
 
-
-@RP_SCHEMA_BUG
 def test_interactive_insert_into_rp(influx_bin, cli_home, servers):
     lines = [
         "CREATE DATABASE cli_shell",
@@ -317,8 +311,6 @@ def test_interactive_insert_into_rp(influx_bin, cli_home, servers):
     assert_same(got, want, "interactive session")
 
 
-@pytest.mark.xfail(strict=True, reason="almanac's JSON error bodies lack the trailing newline "
-                   "of Go's json.Encoder, so the CLI prints one blank line less after ERR:")
 def test_interactive_insert_error(influx_bin, cli_home, servers):
     lines = ["CREATE DATABASE cli_shell", "use cli_shell", "insert bad line protocol",
              "insert m v=1 1577836800000000000", "insert m v=\"conflict\" 1577836801000000000",
@@ -415,7 +407,6 @@ def test_import_precision_seconds(influx_bin, cli_home, servers, tmp_path):
          "-execute", "SELECT * FROM m")
 
 
-@RP_SCHEMA_BUG
 def test_import_field_keys_per_rp(influx_bin, cli_home, servers, tmp_path):
     code, out, err = import_file(influx_bin, cli_home, tmp_path, servers,
                                  EXPORT.format(db="cli_imp"), "export.txt")

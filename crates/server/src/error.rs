@@ -78,7 +78,14 @@ impl IntoResponse for ApiError {
             Api::V1 => json!({ "error": self.message }),
             Api::V2 => json!({ "code": v2_code(self.status), "message": self.message }),
         };
-        let mut response = (self.status, axum::Json(body)).into_response();
+        // Go's json.Encoder ends the body with a newline; clients print it.
+        let text = format!("{body}\n");
+        let mut response = (
+            self.status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response();
         if self.api == Api::V1 {
             if let Ok(v) = HeaderValue::from_str(&self.message.replace(['\n', '\r'], " ")) {
                 response.headers_mut().insert("X-Influxdb-Error", v);
