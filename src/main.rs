@@ -20,6 +20,8 @@ enum Command {
     Server(config::ServerArgs),
     /// Run one SQL query against a running server and print the result.
     Query(query_cmd::QueryArgs),
+    /// Run the collector: a Telegraf-compatible agent reading Telegraf's configuration.
+    Agent(almanac_agent::AgentArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +42,7 @@ fn main() -> anyhow::Result<()> {
                 .build()?;
             runtime.block_on(query_cmd::run(args))
         }
+        Command::Agent(args) => almanac_agent::run_cli(args),
     }
 }
 
