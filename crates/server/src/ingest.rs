@@ -104,46 +104,37 @@ pub async fn start_listeners(
             let _ = rx.wait_for(|stopped| *stopped).await;
         }
     };
-    for c in configs.udp.iter().filter(|c| c.enabled) {
-        let l = almanac_protocols::udp::UdpListener::bind(c.clone()).await?;
-        tracing::info!(addr = ?l.local_addr().ok(), "UDP listener");
-        let (sink, stop) = (sink.clone(), stop());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = l.run(sink, stop).await {
-                tracing::error!(error = %e, "UDP listener failed");
+    // The listener types share no trait; one macro binds, logs and spawns each.
+    macro_rules! start {
+        ($configs:expr, $listener:ty, $what:literal) => {
+            for c in $configs.iter().filter(|c| c.enabled) {
+                let l = <$listener>::bind(c.clone()).await?;
+                tracing::info!(addr = ?l.local_addr().ok(), concat!($what, " listener"));
+                let (sink, stop) = (sink.clone(), stop());
+                tasks.push(tokio::spawn(async move {
+                    if let Err(e) = l.run(sink, stop).await {
+                        tracing::error!(error = %e, concat!($what, " listener failed"));
+                    }
+                }));
             }
-        }));
+        };
     }
-    for c in configs.graphite.iter().filter(|c| c.enabled) {
-        let l = almanac_protocols::graphite::GraphiteListener::bind(c.clone()).await?;
-        tracing::info!(addr = ?l.local_addr().ok(), "Graphite listener");
-        let (sink, stop) = (sink.clone(), stop());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = l.run(sink, stop).await {
-                tracing::error!(error = %e, "Graphite listener failed");
-            }
-        }));
-    }
-    for c in configs.collectd.iter().filter(|c| c.enabled) {
-        let l = almanac_protocols::collectd::CollectdListener::bind(c.clone()).await?;
-        tracing::info!(addr = ?l.local_addr().ok(), "collectd listener");
-        let (sink, stop) = (sink.clone(), stop());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = l.run(sink, stop).await {
-                tracing::error!(error = %e, "collectd listener failed");
-            }
-        }));
-    }
-    for c in configs.opentsdb.iter().filter(|c| c.enabled) {
-        let l = almanac_protocols::opentsdb::OpenTsdbListener::bind(c.clone()).await?;
-        tracing::info!(addr = ?l.local_addr().ok(), "OpenTSDB listener");
-        let (sink, stop) = (sink.clone(), stop());
-        tasks.push(tokio::spawn(async move {
-            if let Err(e) = l.run(sink, stop).await {
-                tracing::error!(error = %e, "OpenTSDB listener failed");
-            }
-        }));
-    }
+    start!(configs.udp, almanac_protocols::udp::UdpListener, "UDP");
+    start!(
+        configs.graphite,
+        almanac_protocols::graphite::GraphiteListener,
+        "Graphite"
+    );
+    start!(
+        configs.collectd,
+        almanac_protocols::collectd::CollectdListener,
+        "collectd"
+    );
+    start!(
+        configs.opentsdb,
+        almanac_protocols::opentsdb::OpenTsdbListener,
+        "OpenTSDB"
+    );
     Ok(tasks)
 }
 
