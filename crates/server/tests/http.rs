@@ -186,7 +186,7 @@ async fn write_and_read_back_through_every_endpoint() {
     );
     let selected = query(&client, &url, "SELECT * FROM \"db\".\"autogen\".\"cpu\"").await;
     assert_eq!(selected["results"][0]["series"][0]["name"], "cpu");
-    let unsupported = query(&client, &url, "SHOW USERS").await;
+    let unsupported = query(&client, &url, "SHOW SUBSCRIPTIONS").await;
     assert!(unsupported["results"][0]["error"]
         .as_str()
         .unwrap()
