@@ -1724,9 +1724,9 @@ fn validate_call(
                     n as i64
                 ))),
                 Some(_) => Ok(()),
-                None => Err(ExecError::Query(format!(
-                    "expected integer argument in sample()"
-                ))),
+                None => Err(ExecError::Query(
+                    "expected integer argument in sample()".into(),
+                )),
             }
         }
         "integral" => {
