@@ -82,7 +82,6 @@ pub struct Executor {
     storage: Arc<Storage>,
     engine: QueryEngine,
     queries: system::SharedRegistry,
-    stats_provider: Option<Arc<dyn system::StatsProvider>>,
     started: std::time::Instant,
 }
 
@@ -94,15 +93,8 @@ impl Executor {
             storage,
             engine,
             queries: Arc::default(),
-            stats_provider: None,
             started: std::time::Instant::now(),
         }
-    }
-
-    /// Adds the embedding server's series to `SHOW STATS` / `SHOW DIAGNOSTICS`.
-    pub fn with_stats_provider(mut self, provider: Arc<dyn system::StatsProvider>) -> Self {
-        self.stats_provider = Some(provider);
-        self
     }
 
     pub(crate) fn storage(&self) -> &Arc<Storage> {

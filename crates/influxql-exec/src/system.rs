@@ -14,15 +14,6 @@ use crate::meta::go_duration;
 use crate::result::{Series, Value};
 use crate::{ExecError, Executor};
 
-/// Extra `SHOW STATS` / `SHOW DIAGNOSTICS` series supplied by the embedding
-/// server (HTTP counters, configuration).
-pub trait StatsProvider: Send + Sync {
-    /// Series added to `SHOW STATS`.
-    fn stats(&self) -> Vec<Series>;
-    /// Series added to `SHOW DIAGNOSTICS`.
-    fn diagnostics(&self) -> Vec<Series>;
-}
-
 /// A running statement.
 struct RunningQuery {
     text: String,
@@ -296,9 +287,6 @@ impl Executor {
             s.tags.insert("database".into(), db.name.clone());
             out.push(s);
         }
-        if let Some(p) = &self.stats_provider {
-            out.extend(p.stats());
-        }
         if let Some(m) = module {
             out.retain(|s| s.name == m);
         }
@@ -374,9 +362,6 @@ impl Executor {
                 )],
             ),
         ];
-        if let Some(p) = &self.stats_provider {
-            out.extend(p.diagnostics());
-        }
         if let Some(m) = module {
             out.retain(|s| s.name == m);
         }
