@@ -73,9 +73,11 @@ pub struct CompareOptions {
 pub struct DiskFigure {
     /// What was measured and how the data got there.
     pub method: String,
-    /// Bytes of the data files (Parquet / TSM and index / VictoriaMetrics parts).
+    /// Bytes of the data files: Almanac's Parquet files, influxd's TSM files,
+    /// VictoriaMetrics's `data/` parts (each holds values, timestamps and series keys).
     pub data_bytes: u64,
-    /// Bytes of everything in the server's directory (WAL, catalog, meta…).
+    /// Bytes allocated by everything in the server's directory (indexes,
+    /// WAL, catalog, meta, caches), like `du`; logs and configs excluded.
     pub dir_bytes: u64,
     /// `data_bytes` ÷ field values loaded.
     pub bytes_per_value: f64,
@@ -339,16 +341,17 @@ fn disk(method: &str, spec: &ServerSpec, values: u64, seconds: f64) -> DiskFigur
             servers::count_files(&data_dir, "parquet"),
         ),
         Kind::Influxd => (
-            // TSM files plus the series index and field metadata; not the WAL or meta.
-            servers::dir_bytes(&data_dir, &|_| true),
+            servers::dir_bytes(&data_dir, &|p| servers::has_ext(p, "tsm")),
             servers::count_files(&data_dir, "tsm"),
         ),
-        Kind::VictoriaMetrics => (servers::dir_bytes(&data_dir, &|_| true), 0),
+        Kind::VictoriaMetrics => (servers::dir_bytes(&data_dir.join("data"), &|_| true), 0),
     };
     DiskFigure {
         method: method.into(),
         data_bytes,
-        dir_bytes: servers::dir_bytes(&spec.dir, &|p| !servers::has_ext(p, "log")),
+        dir_bytes: servers::allocated_bytes(&spec.dir, &|p| {
+            servers::has_ext(p, "log") || servers::has_ext(p, "conf")
+        }),
         bytes_per_value: if values > 0 {
             data_bytes as f64 / values as f64
         } else {

@@ -118,8 +118,29 @@ pub fn ensure_installed(kind: Kind) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// The `--version` line of a binary, for the record.
+/// The version of an installed Debian package.
+pub fn package_version(pkg: &str) -> Option<String> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f", "${Version}", pkg])
+        .output()
+        .ok()?;
+    let v = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !v.is_empty()).then_some(v)
+}
+
+/// The version line of a binary, plus its Debian package's version.
 pub fn version_of(kind: Kind, binary: &Path) -> String {
+    let line = version_line(kind, binary);
+    match kind.package().and_then(package_version) {
+        Some(v) if line.is_empty() => {
+            format!("Debian package {} {v}", kind.package().unwrap_or(""))
+        }
+        Some(v) => format!("{line} (Debian package {v})"),
+        None => line,
+    }
+}
+
+fn version_line(kind: Kind, binary: &Path) -> String {
     let args: &[&str] = match kind {
         Kind::Almanac => &["--version"],
         Kind::Influxd => &["version"],
@@ -158,6 +179,29 @@ pub fn dir_bytes(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> u64 {
             total += dir_bytes(&path, keep);
         } else if meta.is_file() && keep(&path) {
             total += meta.len();
+        }
+    }
+    total
+}
+
+/// Bytes allocated on disk (like `du`) by everything under `dir` except
+/// files whose name satisfies `skip`; sparse, preallocated files count only
+/// their allocated blocks.
+pub fn allocated_bytes(dir: &Path, skip: &dyn Fn(&Path) -> bool) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            total += allocated_bytes(&path, skip);
+        } else if meta.is_file() && !skip(&path) {
+            total += meta.blocks() * 512;
         }
     }
     total
@@ -280,6 +324,8 @@ pub struct ServerSpec {
     pub dir: PathBuf,
     /// HTTP port on 127.0.0.1.
     pub port: u16,
+    /// A second free port, for influxd's RPC service (backup/restore).
+    pub rpc_port: u16,
     /// Extra command-line arguments.
     pub extra_args: Vec<String>,
 }
@@ -294,6 +340,7 @@ impl ServerSpec {
             binary,
             dir,
             port: free_port()?,
+            rpc_port: free_port()?,
             extra_args: Vec::new(),
         })
     }
@@ -311,8 +358,7 @@ impl ServerSpec {
     /// influxd's configuration file (written by [`ServerSpec::start`]).
     pub fn influxd_config(&self) -> String {
         let d = self.dir.display();
-        // A second port for the RPC service (backup/restore), also on loopback.
-        let rpc = self.port.wrapping_add(1).max(1024);
+        let rpc = self.rpc_port;
         format!(
             "reporting-disabled = true\n\
              bind-address = \"127.0.0.1:{rpc}\"\n\
@@ -536,6 +582,7 @@ mod tests {
             binary: "influxd".into(),
             dir: "/tmp/x".into(),
             port: 18086,
+            rpc_port: 18087,
             extra_args: vec![],
         };
         let c = spec.influxd_config();
