@@ -479,7 +479,24 @@ impl PluginOptions {
             "processors" => PROCESSOR_COMMON_KEYS,
             _ => AGGREGATOR_COMMON_KEYS,
         };
-        let (_, _, opts) = split_options(kind, name, t, src, keys, true)?;
+        use crate::registry as r;
+        let data_format = match kind {
+            "inputs" => r::inputs()
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.data_format),
+            "outputs" => r::outputs()
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.data_format),
+            "processors" => r::processors()
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.data_format),
+            _ => None,
+        }
+        .unwrap_or(true);
+        let (_, _, opts) = split_options(kind, name, t, src, keys, data_format)?;
         Ok(opts)
     }
 

@@ -25,6 +25,7 @@ pub mod runtime;
 pub mod serializers;
 pub mod stats;
 pub mod timefmt;
+pub mod tls;
 
 pub use cli::{run_cli, AgentArgs};
 pub use config::{Config, ConfigError, PluginFilters};

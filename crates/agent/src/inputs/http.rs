@@ -46,6 +46,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[inputs.http]]
 
   ## Data format to consume.
   data_format = "influx"
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +68,10 @@ struct HttpConfig {
     content_encoding: String,
     timeout: Dur,
     success_status_codes: Vec<u16>,
+    tls_ca: String,
+    tls_cert: String,
+    tls_key: String,
+    insecure_skip_verify: bool,
 }
 
 impl Default for HttpConfig {
@@ -76,8 +87,16 @@ impl Default for HttpConfig {
             content_encoding: String::new(),
             timeout: Dur(Duration::from_secs(5)),
             success_status_codes: vec![200],
+            tls_ca: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            insecure_skip_verify: false,
         }
     }
+}
+
+fn tls(c: &HttpConfig) -> crate::tls::ClientTls {
+    crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify)
 }
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
@@ -87,8 +106,13 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
     }
     let method = reqwest::Method::from_bytes(c.method.to_uppercase().as_bytes())
         .map_err(|_| o.invalid_option("method", "invalid method"))?;
-    let client = crate::outputs::client(c.timeout.0, &c.headers, crate::outputs::USER_AGENT)
-        .map_err(|m| o.invalid_option("headers", m))?;
+    let client = crate::outputs::client(
+        c.timeout.0,
+        &c.headers,
+        crate::outputs::USER_AGENT,
+        &tls(&c),
+    )
+    .map_err(|m| o.invalid_option("headers", m))?;
     Ok(Box::new(HttpInput {
         parser: o.parser()?,
         cfg: c,

@@ -45,6 +45,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[inputs.http_response]]
   ## HTTP Request Headers (all values must be strings)
   # [inputs.http_response.headers]
   #   Host = "github.com"
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +71,10 @@ struct HttpResponseConfig {
     http_header_tags: BTreeMap<String, String>,
     response_body_field: String,
     response_body_max_size: Option<crate::config::Size>,
+    tls_ca: String,
+    tls_cert: String,
+    tls_key: String,
+    insecure_skip_verify: bool,
 }
 
 impl Default for HttpResponseConfig {
@@ -83,8 +94,16 @@ impl Default for HttpResponseConfig {
             http_header_tags: BTreeMap::new(),
             response_body_field: String::new(),
             response_body_max_size: None,
+            tls_ca: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            insecure_skip_verify: false,
         }
     }
+}
+
+fn tls(c: &HttpResponseConfig) -> crate::tls::ClientTls {
+    crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify)
 }
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
@@ -108,7 +127,10 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
     };
     let method = reqwest::Method::from_bytes(c.method.to_uppercase().as_bytes())
         .map_err(|_| o.invalid_option("method", "invalid method"))?;
-    let client = reqwest::Client::builder()
+    let builder = tls(&c)
+        .apply(reqwest::Client::builder())
+        .map_err(|e| o.invalid_option("tls_ca", e.to_string()))?;
+    let client = builder
         .timeout(c.response_timeout.0)
         .redirect(if c.follow_redirects {
             reqwest::redirect::Policy::limited(10)

@@ -25,6 +25,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[inputs.nginx]]
 
   ## HTTP response timeout (default: 5s)
   response_timeout = "5s"
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +39,10 @@ pub const SAMPLE_CONFIG: &str = r#"[[inputs.nginx]]
 struct NginxConfig {
     urls: Vec<String>,
     response_timeout: Dur,
+    tls_ca: String,
+    tls_cert: String,
+    tls_key: String,
+    insecure_skip_verify: bool,
 }
 
 impl Default for NginxConfig {
@@ -39,8 +50,16 @@ impl Default for NginxConfig {
         NginxConfig {
             urls: vec![],
             response_timeout: Dur(Duration::from_secs(5)),
+            tls_ca: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            insecure_skip_verify: false,
         }
     }
+}
+
+fn tls(c: &NginxConfig) -> crate::tls::ClientTls {
+    crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify)
 }
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
@@ -52,6 +71,7 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
         c.response_timeout.0,
         &Default::default(),
         crate::outputs::USER_AGENT,
+        &tls(&c),
     )
     .map_err(|m| o.invalid_option("urls", m))?;
     Ok(Box::new(Nginx {

@@ -37,6 +37,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[inputs.prometheus]]
   # username = ""
   # password = ""
   # bearer_token_string = ""
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -52,6 +59,10 @@ struct PromConfig {
     bearer_token_string: String,
     monitor_kubernetes_pods: bool,
     kubernetes_services: Vec<String>,
+    tls_ca: String,
+    tls_cert: String,
+    tls_key: String,
+    insecure_skip_verify: bool,
 }
 
 impl Default for PromConfig {
@@ -67,8 +78,16 @@ impl Default for PromConfig {
             bearer_token_string: String::new(),
             monitor_kubernetes_pods: false,
             kubernetes_services: vec![],
+            tls_ca: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            insecure_skip_verify: false,
         }
     }
+}
+
+fn tls(c: &PromConfig) -> crate::tls::ClientTls {
+    crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify)
 }
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
@@ -83,8 +102,9 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Input>, ConfigError> {
         crate::outputs::check_url(u).map_err(|m| o.invalid_option("urls", m))?;
     }
     let t = c.response_timeout.unwrap_or(c.timeout).0;
-    let client = crate::outputs::client(t, &Default::default(), crate::outputs::USER_AGENT)
-        .map_err(|m| o.invalid_option("timeout", m))?;
+    let client =
+        crate::outputs::client(t, &Default::default(), crate::outputs::USER_AGENT, &tls(&c))
+            .map_err(|m| o.invalid_option("timeout", m))?;
     Ok(Box::new(Prometheus {
         parser: PrometheusParser {
             v2: c.metric_version == 2,

@@ -50,6 +50,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[outputs.http]]
 
   ## List of status codes that are not retried (the batch is dropped).
   # non_retryable_statuscodes = [409, 413]
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 /// Options.
@@ -107,13 +114,12 @@ impl Default for HttpConfig {
 fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     let c: HttpConfig = o.parse()?;
     super::check_url(&c.url).map_err(|m| o.invalid_option("url", m))?;
-    if !c.tls_ca.is_empty() || !c.tls_cert.is_empty() || !c.tls_key.is_empty() {
-        return Err(o.not_supported("TLS options"));
-    }
     let method = reqwest::Method::from_bytes(c.method.to_uppercase().as_bytes())
         .map_err(|_| o.invalid_option("method", "invalid HTTP method"))?;
     let ser = o.serializer()?;
-    let client = super::client(c.timeout.0, &BTreeMap::new(), super::USER_AGENT)
+    let tls =
+        crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify);
+    let client = super::client(c.timeout.0, &BTreeMap::new(), super::USER_AGENT, &tls)
         .map_err(|m| o.invalid_option("headers", m))?;
     Ok(Box::new(HttpOutput {
         cfg: c,

@@ -55,6 +55,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[outputs.influxdb]]
   ## When true, Telegraf will output unsigned integers as unsigned values,
   ## i.e.: "42u".
   # influx_uint_support = false
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 /// Options.
@@ -153,9 +160,6 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     for u in &c.urls {
         super::check_url(u).map_err(|m| o.invalid_option("urls", m))?;
     }
-    if !c.tls_ca.is_empty() || !c.tls_cert.is_empty() || !c.tls_key.is_empty() {
-        return Err(o.not_supported("TLS options"));
-    }
     if !c.http_proxy.is_empty() {
         return Err(o.not_supported("http_proxy"));
     }
@@ -165,7 +169,9 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     if !matches!(c.content_encoding.as_str(), "gzip" | "identity" | "") {
         return Err(o.invalid_option("content_encoding", "must be \"gzip\" or \"identity\""));
     }
-    let client = super::client(c.timeout.0, &c.http_headers, &c.user_agent)
+    let tls =
+        crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify);
+    let client = super::client(c.timeout.0, &c.http_headers, &c.user_agent, &tls)
         .map_err(|m| o.invalid_option("http_headers", m))?;
     let alias = String::new();
     Ok(Box::new(InfluxDb {
@@ -420,8 +426,18 @@ mod tests {
         assert!(build(&ok).is_ok());
         let tls =
             PluginOptions::from_toml("outputs", "influxdb", "urls=[\"https://a:8086\"]").unwrap();
-        let e = build(&tls).err().unwrap().to_string();
-        assert!(e.contains("not supported yet"), "{e}");
+        assert!(build(&tls).is_ok());
+        let missing = PluginOptions::from_toml(
+            "outputs",
+            "influxdb",
+            "urls=[\"https://a:8086\"]\ntls_ca=\"/nonexistent/ca.pem\"",
+        )
+        .unwrap();
+        let e = build(&missing).err().unwrap().to_string();
+        assert!(
+            e.contains("tls_ca") || e.contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
         let bad =
             PluginOptions::from_toml("outputs", "influxdb", "content_encoding=\"br\"").unwrap();
         assert!(build(&bad).is_err());

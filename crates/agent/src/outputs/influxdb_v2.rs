@@ -46,6 +46,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[outputs.influxdb_v2]]
 
   ## Enable or disable uint support for writing uints influxdb 2.0.
   # influx_uint_support = false
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 /// Options.
@@ -117,13 +124,12 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     for u in &c.urls {
         super::check_url(u).map_err(|m| o.invalid_option("urls", m))?;
     }
-    if !c.tls_ca.is_empty() || !c.tls_cert.is_empty() || !c.tls_key.is_empty() {
-        return Err(o.not_supported("TLS options"));
-    }
     if !c.http_proxy.is_empty() || c.influx_omit_timestamp {
         return Err(o.not_supported("http_proxy / influx_omit_timestamp"));
     }
-    let client = super::client(c.timeout.0, &c.http_headers, &c.user_agent)
+    let tls =
+        crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify);
+    let client = super::client(c.timeout.0, &c.http_headers, &c.user_agent, &tls)
         .map_err(|m| o.invalid_option("http_headers", m))?;
     Ok(Box::new(InfluxDbV2 {
         serializer: InfluxSerializer {
