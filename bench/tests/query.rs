@@ -1,0 +1,209 @@
+//! `query` against tiny in-process servers whose answers are scripted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use almanac_bench::query::{self, Language, QueryOptions};
+use almanac_bench::tsbs::{self, DataSpan, ALL_TYPES};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+
+/// How the fake server answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// One row per query, whose value depends on the query text.
+    Rows,
+    /// Like `Rows`, but the value is off by 1 % for `lastpoint`.
+    Skewed,
+    /// No series at all.
+    Empty,
+    /// A statement error.
+    Error,
+}
+
+#[derive(Clone)]
+struct Fake {
+    mode: Mode,
+    seen: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+fn value_of(q: &str) -> f64 {
+    (q.len() % 97) as f64 + 0.25
+}
+
+async fn influxql(
+    State(fake): State<Fake>,
+    Query(params): Query<HashMap<String, String>>,
+) -> (StatusCode, String) {
+    let q = params.get("q").cloned().unwrap_or_default();
+    fake.seen.lock().unwrap().push(params);
+    let mut v = value_of(&q);
+    match fake.mode {
+        Mode::Empty => (StatusCode::OK, r#"{"results":[{"statement_id":0}]}"#.into()),
+        Mode::Error => (
+            StatusCode::OK,
+            r#"{"results":[{"statement_id":0,"error":"not supported yet: something"}]}"#.into(),
+        ),
+        Mode::Rows | Mode::Skewed => {
+            if fake.mode == Mode::Skewed && q.contains("limit 1") {
+                v *= 1.01;
+            }
+            (
+                StatusCode::OK,
+                format!(
+                    r#"{{"results":[{{"statement_id":0,"series":[{{"name":"cpu","columns":["time","max"],"values":[["2016-01-01T00:00:00Z",{v}]]}}]}}]}}"#
+                ),
+            )
+        }
+    }
+}
+
+async fn promql(State(fake): State<Fake>, Query(params): Query<HashMap<String, String>>) -> String {
+    fake.seen.lock().unwrap().push(params);
+    r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"cpu_usage_user"},"values":[[1451606400,"1"]]}]}}"#.into()
+}
+
+async fn serve(mode: Mode) -> (String, Fake) {
+    let fake = Fake {
+        mode,
+        seen: Arc::default(),
+    };
+    let app = Router::new()
+        .route("/query", get(influxql))
+        .route("/api/v1/query_range", get(promql))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), fake)
+}
+
+fn options(url: &str, language: Language, queries: usize) -> QueryOptions {
+    QueryOptions {
+        url: url.into(),
+        db: "benchmark".into(),
+        types: ALL_TYPES.to_vec(),
+        queries,
+        workers: 3,
+        seed: 9,
+        span: DataSpan {
+            scale: 100,
+            start_ns: 1_451_606_400_000_000_000,
+            end_ns: 1_451_606_400_000_000_000 + 24 * 3_600_000_000_000,
+        },
+        language,
+        keep_answers: queries,
+        timeout: Duration::from_secs(10),
+    }
+}
+
+#[tokio::test]
+async fn every_type_runs_and_sends_the_planned_queries() {
+    let (url, fake) = serve(Mode::Rows).await;
+    let opts = options(&url, Language::Influxql, 4);
+    let report = query::run(&opts).await.unwrap();
+    assert_eq!(report.failed, 0);
+    assert_eq!(report.types.len(), 15);
+    for t in &report.types {
+        assert_eq!(
+            (t.queries, t.ok, t.failed, t.rows),
+            (4, 4, 0, 4),
+            "{}",
+            t.query_type
+        );
+        let l = t.latency.as_ref().unwrap();
+        assert!(l.p50_ms <= l.p95_ms && l.p95_ms <= l.p99_ms && l.p99_ms <= l.max_ms);
+    }
+    let seen = fake.seen.lock().unwrap();
+    assert_eq!(seen.len(), 60);
+    assert!(seen.iter().all(|p| p["db"] == "benchmark"));
+    let mut sent: Vec<&str> = seen.iter().map(|p| p["q"].as_str()).collect();
+    let mut planned: Vec<String> = query::plan(&opts)
+        .into_iter()
+        .flat_map(|(_, qs)| qs.into_iter().map(|q| q.influxql))
+        .collect();
+    sent.sort();
+    planned.sort();
+    assert_eq!(sent, planned);
+}
+
+#[tokio::test]
+async fn empty_answers_fail_except_where_allowed_and_errors_fail() {
+    let (url, _) = serve(Mode::Empty).await;
+    let report = query::run(&options(&url, Language::Influxql, 2))
+        .await
+        .unwrap();
+    for t in &report.types {
+        let allowed = t.query_type.starts_with("high-cpu");
+        if allowed {
+            assert_eq!((t.ok, t.failed, t.empty), (2, 0, 2), "{}", t.query_type);
+        } else {
+            assert_eq!((t.ok, t.failed), (0, 2), "{}", t.query_type);
+            assert!(t.latency.is_none());
+            assert!(t.errors[0].contains("empty answer"), "{:?}", t.errors);
+        }
+    }
+    assert_eq!(report.failed, 26);
+
+    let (url, _) = serve(Mode::Error).await;
+    let report = query::run(&options(&url, Language::Influxql, 1))
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 15);
+    assert!(report.types[0].errors[0].contains("not supported yet: something"));
+    assert!(report.summary().contains("error: query 0"));
+}
+
+#[tokio::test]
+async fn cross_check_finds_the_skewed_type_only() {
+    let (a, _) = serve(Mode::Rows).await;
+    let (b, _) = serve(Mode::Skewed).await;
+    let (c, _) = serve(Mode::Rows).await;
+    let opts = options(&a, Language::Influxql, 3);
+    let mut report = query::run(&opts).await.unwrap();
+    assert_eq!(query::cross_check(&opts, &mut report, &c).await.unwrap(), 0);
+    let mut report = query::run(&opts).await.unwrap();
+    let mismatches = query::cross_check(&opts, &mut report, &b).await.unwrap();
+    assert_eq!(mismatches, 3);
+    for t in &report.types {
+        assert_eq!(t.cross_checked, 3);
+        assert_eq!(
+            t.mismatches.is_empty(),
+            t.query_type != "lastpoint",
+            "{}",
+            t.query_type
+        );
+    }
+    // The same through two stored runs.
+    let mut mine = query::run(&opts).await.unwrap();
+    let theirs = query::run(&options(&b, Language::Influxql, 3))
+        .await
+        .unwrap();
+    assert_eq!(query::compare_reports(&mut mine, &theirs, "b"), 3);
+}
+
+#[tokio::test]
+async fn promql_runs_the_mapped_types_and_skips_the_rest() {
+    let (url, fake) = serve(Mode::Rows).await;
+    let report = query::run(&options(&url, Language::Promql, 2))
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0);
+    for t in &report.types {
+        let mapped = t
+            .query_type
+            .parse::<tsbs::QueryType>()
+            .unwrap()
+            .has_promql();
+        assert_eq!(t.skipped.is_none(), mapped, "{}", t.query_type);
+        assert_eq!(t.ok, if mapped { 2 } else { 0 });
+    }
+    let seen = fake.seen.lock().unwrap();
+    assert_eq!(seen.len(), 11 * 2);
+    assert!(seen
+        .iter()
+        .all(|p| p.contains_key("query") && p.contains_key("step")));
+}
