@@ -297,7 +297,14 @@ pub fn bar_chart(
             max.log10().ceil().max(min.log10().floor() + 1.0),
         )
     } else {
-        (0.0, if max > 0.0 { max * 1.1 } else { 1.0 })
+        (
+            0.0,
+            if max > 0.0 {
+                nice_ceiling(max * 1.05)
+            } else {
+                1.0
+            },
+        )
     };
     let y_of = |v: f64| -> f64 {
         let frac = if log {
@@ -358,6 +365,15 @@ pub fn bar_chart(
                 continue;
             };
             let y = y_of(v);
+            if categories.len() * series.len() <= 12 {
+                let _ = writeln!(
+                    s,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                    gx + bar_w * (si as f64 + 0.5),
+                    y - 4.0,
+                    short(v)
+                );
+            }
             let _ = writeln!(
                 s,
                 r#"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}: {}</title></rect>"#,
@@ -389,6 +405,16 @@ pub fn bar_chart(
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// The smallest of 1, 2, 2.5, 5 or 10 × a power of ten that is ≥ `x` (> 0).
+pub fn nice_ceiling(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|c| *c >= x)
+        .unwrap_or(10.0 * p)
 }
 
 fn short(v: f64) -> String {
@@ -860,6 +886,9 @@ pub fn newest(dir: &Path, prefix: &str) -> Option<PathBuf> {
 }
 
 fn relative_img_path(doc: &Path, img_dir: &Path) -> String {
+    if img_dir.is_absolute() {
+        return img_dir.to_string_lossy().trim_end_matches('/').to_string();
+    }
     // docs/benchmarks.md → ../bench/results when both are under the repository root.
     let doc_dir = doc.parent().unwrap_or(Path::new("."));
     let depth = doc_dir
@@ -1017,6 +1046,13 @@ mod tests {
         assert_eq!(thousands(-1000.0), "-1,000");
         assert_eq!(ratio(Some(1.0), Some(4.0)), "0.25×");
         assert_eq!(ratio(Some(1.0), None), DASH);
+        assert_eq!(nice_ceiling(101.2), 200.0);
+        assert_eq!(nice_ceiling(2.3e6), 2.5e6);
+        assert_eq!(nice_ceiling(0.8), 1.0);
+        assert_eq!(
+            relative_img_path(Path::new("x/doc.md"), Path::new("/abs/r/")),
+            "/abs/r"
+        );
         assert_eq!(
             relative_img_path(Path::new("docs/benchmarks.md"), Path::new("bench/results")),
             "../bench/results"
