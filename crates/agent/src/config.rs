@@ -232,8 +232,8 @@ pub struct AgentSettings {
     pub logfile_rotation_max_size: Size,
     /// Archives kept.
     pub logfile_rotation_max_archives: i64,
-    /// `memory` (default) or `disk`: unwritten metrics are saved in `buffer_directory` at
-    /// stop and restored at start (survives restarts, not crashes).
+    /// `memory` (default) or `disk`: each output's buffer is a write-ahead file in
+    /// `buffer_directory` (survives restarts and crashes of the agent).
     pub buffer_strategy: String,
     /// Directory for the disk buffer.
     pub buffer_directory: String,

@@ -11,6 +11,7 @@
 //! DataFusion) so the agent stays small.
 
 pub mod aggregators;
+pub mod buffer;
 pub mod cli;
 pub mod config;
 pub mod filter;

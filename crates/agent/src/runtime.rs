@@ -1,7 +1,6 @@
 //! Running a loaded [`Config`]: input schedules, the processor/aggregator pipeline and
 //! per-output buffers with batching, retries and a final flush on stop.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,66 +39,7 @@ fn until_aligned(interval: Duration) -> Duration {
     Duration::from_nanos((next - now) as u64)
 }
 
-/// Bounded FIFO of an output: the oldest metrics are dropped (and counted) when full.
-#[derive(Debug)]
-pub struct Buffer {
-    q: VecDeque<Metric>,
-    limit: usize,
-    stats: OutputStats,
-}
-
-impl Buffer {
-    /// A buffer holding at most `limit` metrics.
-    pub fn new(limit: usize, stats: OutputStats) -> Buffer {
-        stats.buffer_limit.set(limit as i64);
-        Buffer {
-            q: VecDeque::new(),
-            limit: limit.max(1),
-            stats,
-        }
-    }
-
-    /// Appends, dropping the oldest when over the limit.
-    pub fn push(&mut self, m: Metric) {
-        self.q.push_back(m);
-        self.stats.metrics_added.inc(1);
-        self.trim();
-    }
-
-    fn trim(&mut self) {
-        while self.q.len() > self.limit {
-            self.q.pop_front();
-            self.stats.metrics_dropped.inc(1);
-        }
-        self.stats.buffer_size.set(self.q.len() as i64);
-    }
-
-    /// Takes up to `n` of the oldest metrics.
-    pub fn take(&mut self, n: usize) -> Vec<Metric> {
-        let n = n.min(self.q.len());
-        let out: Vec<Metric> = self.q.drain(..n).collect();
-        self.stats.buffer_size.set(self.q.len() as i64);
-        out
-    }
-
-    /// Puts a failed batch back in front (oldest first), then enforces the limit.
-    pub fn put_back(&mut self, batch: Vec<Metric>) {
-        for m in batch.into_iter().rev() {
-            self.q.push_front(m);
-        }
-        self.trim();
-    }
-
-    /// Number of buffered metrics.
-    pub fn len(&self) -> usize {
-        self.q.len()
-    }
-
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.q.is_empty()
-    }
-}
+pub use crate::buffer::Buffer;
 
 struct OutputShared {
     name: String,
@@ -109,68 +49,11 @@ struct OutputShared {
     filter: Filter,
     shaper: Shaper,
     stats: OutputStats,
-    /// File holding unwritten metrics between runs (`buffer_strategy = "disk"`).
+    /// Write-ahead file of the buffer (`buffer_strategy = "disk"`).
     spill: Option<std::path::PathBuf>,
 }
 
 impl OutputShared {
-    /// Loads metrics a previous run left unwritten (then removes the file).
-    fn restore_spill(&self) {
-        let Some(path) = &self.spill else { return };
-        let Ok(data) = std::fs::read(path) else {
-            return;
-        };
-        let parser = crate::parsers::InfluxParser::new(1);
-        let mut restored = Vec::new();
-        for line in data.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            match crate::parsers::Parser::parse(&parser, line, now_ns()) {
-                Ok(ms) => restored.extend(ms),
-                Err(e) => tracing::warn!("[outputs.{}] skipping bad buffered line: {e}", self.name),
-            }
-        }
-        tracing::info!(
-            "[outputs.{}] restored {} buffered metrics from {}",
-            self.name,
-            restored.len(),
-            path.display()
-        );
-        self.put_back(restored);
-        let _ = std::fs::remove_file(path);
-    }
-
-    /// Saves what is still buffered so the next run can send it.
-    fn save_spill(&self) {
-        let Some(path) = &self.spill else { return };
-        let rest = self
-            .buffer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take(usize::MAX);
-        if rest.is_empty() {
-            return;
-        }
-        let mut text = String::new();
-        for m in &rest {
-            m.write_line_protocol(&mut text, 1);
-        }
-        let tmp = path.with_extension("tmp");
-        let res = std::fs::create_dir_all(path.parent().unwrap_or(std::path::Path::new(".")))
-            .and_then(|_| std::fs::write(&tmp, text))
-            .and_then(|_| std::fs::rename(&tmp, path));
-        match res {
-            Ok(()) => tracing::info!(
-                "[outputs.{}] saved {} unwritten metrics to {}",
-                self.name,
-                rest.len(),
-                path.display()
-            ),
-            Err(e) => tracing::error!(
-                "[outputs.{}] could not save {} unwritten metrics: {e}",
-                self.name,
-                rest.len()
-            ),
-        }
-    }
     fn offer(&self, m: &Metric) {
         self.offer_batch(vec![m.clone()]);
     }
@@ -198,9 +81,7 @@ impl OutputShared {
         }
         let len = {
             let mut b = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
-            for m in kept {
-                b.push(m);
-            }
+            b.push_batch(kept);
             b.len()
         };
         if len >= self.batch_size {
@@ -239,6 +120,10 @@ impl OutputShared {
             let start = Instant::now();
             match out.write(&batch).await {
                 Ok(()) => {
+                    self.buffer
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .accept(batch.len());
                     self.stats.metrics_written.inc(batch.len() as u64);
                     self.stats
                         .write_time_ns
@@ -378,7 +263,7 @@ struct Parts {
     skip_procs_after_aggs: bool,
 }
 
-fn prepare(cfg: Config) -> Parts {
+fn prepare(cfg: Config, durable: bool) -> anyhow::Result<Parts> {
     let gtags = global_tags(&cfg);
     let shapers: Vec<Shaper> = cfg
         .inputs
@@ -419,8 +304,8 @@ fn prepare(cfg: Config) -> Parts {
             (e, acc, interval, jit, off)
         })
         .collect();
-    let spill_dir =
-        (a.buffer_strategy == "disk").then(|| std::path::PathBuf::from(&a.buffer_directory));
+    let spill_dir = (durable && a.buffer_strategy == "disk")
+        .then(|| std::path::PathBuf::from(&a.buffer_directory));
     let mut seen_names: std::collections::HashMap<String, usize> = Default::default();
     let outputs = cfg
         .outputs
@@ -438,7 +323,7 @@ fn prepare(cfg: Config) -> Parts {
                 } else {
                     alias.replace(['/', '\\'], "_")
                 };
-                d.join(format!("{}-{id}.lp", o.name))
+                d.join(format!("{}-{id}.wal", o.name))
             });
             let st = stats::global().output(&o.name, &alias);
             let limit = o
@@ -450,9 +335,14 @@ fn prepare(cfg: Config) -> Parts {
                 .metric_batch_size
                 .unwrap_or(a.metric_batch_size)
                 .max(1);
+            let buffer = match &spill {
+                Some(path) => Buffer::open(limit, st.clone(), path)
+                    .map_err(|e| anyhow::anyhow!("[outputs.{}] {e}", o.name))?,
+                None => Buffer::new(limit, st.clone()),
+            };
             let shared = Arc::new(OutputShared {
                 name: o.name.clone(),
-                buffer: Mutex::new(Buffer::new(limit, st.clone())),
+                buffer: Mutex::new(buffer),
                 notify: Notify::new(),
                 batch_size: batch,
                 filter: o.filter,
@@ -472,10 +362,10 @@ fn prepare(cfg: Config) -> Parts {
                 fi
             };
             let fj = o.common.flush_jitter.unwrap_or(a.flush_jitter).0;
-            (shared, o.plugin, fi, fj)
+            Ok((shared, o.plugin, fi, fj))
         })
-        .collect();
-    Parts {
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Parts {
         inputs,
         processors: take_processors(cfg.processors),
         aggregators: take_aggregators(&gtags, cfg.aggregators),
@@ -483,7 +373,7 @@ fn prepare(cfg: Config) -> Parts {
         rx,
         round_interval: a.round_interval,
         skip_procs_after_aggs: a.skip_processors_after_aggregators,
-    }
+    })
 }
 
 /// Sends metrics through aggregators and on to the outputs.
@@ -589,7 +479,6 @@ async fn output_task(
     flush_jitter: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
-    shared.restore_spill();
     let min_backoff = Duration::from_millis(200);
     let max_backoff = flush_interval.max(Duration::from_secs(1));
     let mut backoff = min_backoff;
@@ -640,8 +529,13 @@ async fn output_task(
         }
     }
     if !shared.is_empty() {
-        if shared.spill.is_some() {
-            shared.save_spill();
+        if let Some(path) = &shared.spill {
+            let n = shared.buffer.lock().map(|b| b.len()).unwrap_or(0);
+            tracing::info!(
+                "[outputs.{}] {n} unwritten metrics kept in {} for the next start",
+                shared.name,
+                path.display()
+            );
         } else {
             let n = shared.buffer.lock().map(|b| b.len()).unwrap_or(0);
             tracing::error!(
@@ -708,7 +602,7 @@ async fn periodic_input(
 impl Agent {
     /// Starts every plugin of `cfg`.
     pub async fn start(cfg: Config) -> anyhow::Result<Agent> {
-        let parts = prepare(cfg);
+        let parts = prepare(cfg, true)?;
         let (stop_inputs, stop_in_rx) = watch::channel(false);
         let (stop_outputs, stop_out_rx) = watch::channel(false);
         let mut output_tasks = Vec::new();
@@ -776,7 +670,7 @@ impl Agent {
 
 /// Gathers every polled input once, runs processors, and returns the metrics (`--test`).
 pub async fn gather_once(cfg: Config) -> anyhow::Result<Vec<Metric>> {
-    let parts = prepare(cfg);
+    let parts = prepare(cfg, false)?;
     let Parts {
         inputs,
         mut processors,
@@ -809,7 +703,7 @@ pub async fn run_once(cfg: Config) -> anyhow::Result<()> {
         mut rx,
         skip_procs_after_aggs,
         ..
-    } = prepare(cfg);
+    } = prepare(cfg, true)?;
     let mut batch = Vec::new();
     for (mut e, acc, _, _, _) in inputs {
         if e.plugin.is_service() {
@@ -858,29 +752,6 @@ pub async fn run_once(cfg: Config) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn buffer_drops_oldest_and_counts() {
-        let st = OutputStats::default();
-        let mut b = Buffer::new(3, st.clone());
-        for i in 0..5 {
-            b.push(Metric::new("m", i).with_field("v", i));
-        }
-        assert_eq!(b.len(), 3);
-        assert_eq!(st.metrics_dropped.get(), 2);
-        let batch = b.take(2);
-        assert_eq!(batch[0].time, 2);
-        b.push(Metric::new("m", 5).with_field("v", 5i64));
-        b.push(Metric::new("m", 6).with_field("v", 6i64));
-        // failed batch goes back in front; overflow drops the oldest (time 2)
-        b.put_back(batch);
-        assert_eq!(b.len(), 3);
-        assert_eq!(
-            b.take(10).iter().map(|m| m.time).collect::<Vec<_>>(),
-            vec![4, 5, 6]
-        );
-        assert_eq!(st.metrics_dropped.get(), 4);
-    }
 
     #[test]
     fn jitter_bounds() {
