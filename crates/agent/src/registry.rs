@@ -189,7 +189,7 @@ const UNSUPPORTED: &[(&str, &[&str])] = &[
             "aws_ec2",
         ],
     ),
-    ("aggregators", &["derivative", "starlark"]),
+    ("aggregators", &["starlark"]),
 ];
 
 /// True when `kind.name` is a real Telegraf plugin we do not implement.

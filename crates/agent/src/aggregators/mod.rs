@@ -6,6 +6,7 @@ use crate::metric::Metric;
 use crate::plugin::{Aggregator, PluginSpec};
 
 pub mod basicstats;
+pub mod derivative;
 pub mod final_;
 pub mod histogram;
 pub mod merge;
@@ -16,6 +17,7 @@ pub mod valuecounter;
 /// Every implemented aggregator.
 pub static SPECS: &[PluginSpec<dyn Aggregator>] = &[
     basicstats::SPEC,
+    derivative::SPEC,
     final_::SPEC,
     histogram::SPEC,
     merge::SPEC,
