@@ -1,5 +1,5 @@
-//! Deterministic generator of the TSBS "devops" `cpu-only` data set as
-//! InfluxDB line protocol.
+//! Deterministic generator of the TSBS "devops" data sets (`cpu-only` and the
+//! full `devops`) as InfluxDB line protocol.
 //!
 //! The shape follows the Time Series Benchmark Suite's devops use case:
 //!
@@ -17,11 +17,18 @@
 //! * timestamps in nanoseconds, from `start` (included) to `start + duration`
 //!   (excluded).
 //!
+//! The full `devops` use case writes, after each host's `cpu` line, one line
+//! of each of `diskio`, `disk`, `kernel`, `mem`, `net`, `nginx`, `postgresl`
+//! (TSBS's spelling) and `redis`, with the host's ten tags followed by the
+//! measurement's own (see [`devops`](crate::gen::devops)).
+//!
 //! Randomness comes from a small SplitMix64 generator. Every host has its own
 //! stream derived from the seed and the host number, so host `N`'s series is
 //! the same whatever the scale, and the same seed always gives the same bytes.
 
 use std::io::{self, Write};
+
+pub mod devops;
 
 /// Name of the measurement.
 pub const MEASUREMENT: &str = "cpu";
@@ -146,6 +153,26 @@ impl Rng {
 pub enum UseCase {
     /// TSBS devops `cpu` measurement only: 10 tags, 10 integer fields.
     CpuOnly,
+    /// TSBS devops: `cpu` plus eight more measurements per host (101 fields).
+    Devops,
+}
+
+impl UseCase {
+    /// Lines per host per interval.
+    pub fn lines_per_host(&self) -> u64 {
+        match self {
+            UseCase::CpuOnly => 1,
+            UseCase::Devops => 1 + devops::MEASUREMENTS.len() as u64,
+        }
+    }
+
+    /// Field values per host per interval.
+    pub fn values_per_host(&self) -> u64 {
+        match self {
+            UseCase::CpuOnly => FIELD_KEYS.len() as u64,
+            UseCase::Devops => FIELD_KEYS.len() as u64 + devops::FIELDS_PER_HOST,
+        }
+    }
 }
 
 /// What to generate.
@@ -176,12 +203,12 @@ impl GenConfig {
 
     /// Lines the generator writes.
     pub fn lines(&self) -> u64 {
-        self.steps() * self.scale
+        self.steps() * self.scale * self.use_case.lines_per_host()
     }
 
     /// Field values the generator writes.
     pub fn field_values(&self) -> u64 {
-        self.lines() * FIELD_KEYS.len() as u64
+        self.steps() * self.scale * self.use_case.values_per_host()
     }
 }
 
@@ -193,10 +220,12 @@ struct Host {
     /// Random-walk state of each field.
     usage: [f64; 10],
     rng: Rng,
+    /// The other measurements of the `devops` use case.
+    devops: Option<Box<devops::HostMeasurements>>,
 }
 
 impl Host {
-    fn new(id: u64, seed: u64) -> Host {
+    fn new(id: u64, seed: u64, use_case: UseCase) -> Host {
         // Mix the seed and the host number through one SplitMix64 step so
         // nearby seeds and hosts give unrelated streams.
         let mut seeder = Rng::new(seed ^ id.wrapping_mul(0xD6E8_FEB8_6659_FD93));
@@ -220,11 +249,33 @@ impl Host {
         for u in &mut usage {
             *u = rng.next_f64() * 100.0;
         }
-        Host { prefix, usage, rng }
+        // The other measurements draw from their own stream, so a host's
+        // `cpu` series is the same in both use cases.
+        let devops = (use_case == UseCase::Devops).then(|| {
+            Box::new(devops::HostMeasurements::new(Rng::new(
+                seeder.next_u64() ^ 0xA076_1D64_78BD_642F,
+            )))
+        });
+        Host {
+            prefix,
+            usage,
+            rng,
+            devops,
+        }
     }
 
-    /// Appends this host's line at `ts`, then advances the walks.
-    fn write_line(&mut self, ts: i64, out: &mut Vec<u8>) {
+    /// Appends this host's lines at `ts` (`cpu`, then the devops ones), then
+    /// advances the walks.
+    fn write_lines(&mut self, ts: i64, out: &mut Vec<u8>) {
+        self.write_cpu_line(ts, out);
+        if let Some(d) = self.devops.as_mut() {
+            // The host's tags without the measurement name.
+            let tags = &self.prefix[MEASUREMENT.len()..self.prefix.len() - 1];
+            d.write_lines(tags, ts, out);
+        }
+    }
+
+    fn write_cpu_line(&mut self, ts: i64, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.prefix);
         for (i, key) in FIELD_KEYS.iter().enumerate() {
             if i > 0 {
@@ -245,7 +296,7 @@ impl Host {
     }
 }
 
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
@@ -259,7 +310,7 @@ fn push_u64(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
-fn push_i64(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn push_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
@@ -280,7 +331,13 @@ impl Generator {
     /// A generator for `config`.
     pub fn new(config: GenConfig) -> Generator {
         let hosts = (0..config.scale)
-            .map(|id| Host::new(id, config.seed))
+            .map(|id| {
+                let mut host = Host::new(id, config.seed, config.use_case);
+                if let Some(d) = host.devops.as_mut() {
+                    d.set_interval_ns(config.interval_ns);
+                }
+                host
+            })
             .collect();
         Generator {
             steps: config.steps(),
@@ -296,7 +353,9 @@ impl Generator {
         &self.config
     }
 
-    /// Appends the next line (with its `\n`) to `out`; false when done.
+    /// Appends the next host's lines for the current interval (one line for
+    /// `cpu-only`, nine for `devops`, each ending with `\n`) to `out`; false
+    /// when done.
     pub fn next_line(&mut self, out: &mut Vec<u8>) -> bool {
         if self.step >= self.steps || self.hosts.is_empty() {
             return false;
@@ -305,7 +364,7 @@ impl Generator {
             .config
             .start_ns
             .saturating_add((self.step as i64).saturating_mul(self.config.interval_ns));
-        self.hosts[self.host].write_line(ts, out);
+        self.hosts[self.host].write_lines(ts, out);
         self.host += 1;
         if self.host == self.hosts.len() {
             self.host = 0;
@@ -318,8 +377,9 @@ impl Generator {
     pub fn write_all<W: Write>(&mut self, w: &mut W) -> io::Result<u64> {
         let mut buf = Vec::with_capacity(1 << 20);
         let mut lines = 0;
+        let per_call = self.config.use_case.lines_per_host();
         while self.next_line(&mut buf) {
-            lines += 1;
+            lines += per_call;
             if buf.len() >= 1 << 20 {
                 w.write_all(&buf)?;
                 buf.clear();
@@ -331,7 +391,11 @@ impl Generator {
 
     /// The whole data set in memory.
     pub fn generate(config: GenConfig) -> Vec<u8> {
-        let mut out = Vec::with_capacity(config.lines() as usize * 340);
+        let per_line = match config.use_case {
+            UseCase::CpuOnly => 340,
+            UseCase::Devops => 330,
+        };
+        let mut out = Vec::with_capacity((config.lines() as usize).saturating_mul(per_line));
         let mut g = Generator::new(config);
         while g.next_line(&mut out) {}
         out
@@ -458,6 +522,121 @@ mod tests {
         }
         assert_eq!(count, c.lines());
         assert_eq!(last_ts.len(), 50);
+    }
+
+    fn devops_config(scale: u64, duration_s: i64) -> GenConfig {
+        GenConfig {
+            use_case: UseCase::Devops,
+            ..config(scale, 77, duration_s)
+        }
+    }
+
+    #[test]
+    fn devops_writes_nine_measurements_per_host_and_interval() {
+        let c = devops_config(5, 600);
+        assert_eq!(c.lines(), 5 * 60 * 9);
+        assert_eq!(c.field_values(), 5 * 60 * 101);
+        let data = Generator::generate(c.clone());
+        let mut streamed = Vec::new();
+        let n = Generator::new(c.clone()).write_all(&mut streamed).unwrap();
+        assert_eq!(n, c.lines());
+        assert_eq!(streamed, data);
+        let mut lines = 0u64;
+        let mut values = 0u64;
+        let mut per_measurement: HashMap<String, (usize, usize)> = HashMap::new();
+        let mut order = Vec::new();
+        let mut uptimes: HashMap<String, Vec<i64>> = HashMap::new();
+        for line in parse_lines(&data) {
+            let line = line.expect("generated devops line parses");
+            lines += 1;
+            values += line.fields.len() as u64;
+            let m = line.measurement.to_string();
+            if order.len() < 9 {
+                order.push(m.clone());
+            }
+            for key in TAG_KEYS {
+                assert!(line.tag(key).is_some(), "{m}: missing host tag {key}");
+            }
+            let shape = (line.tags.len(), line.fields.len());
+            assert_eq!(
+                *per_measurement.entry(m.clone()).or_insert(shape),
+                shape,
+                "{m}"
+            );
+            if m == "redis" {
+                let host = line.tag("hostname").unwrap().to_string();
+                if let Some((_, FieldValue::Integer(u))) =
+                    line.fields.iter().find(|(k, _)| *k == "uptime_in_seconds")
+                {
+                    uptimes.entry(host).or_default().push(*u);
+                }
+            }
+            if m == "disk" {
+                for (k, v) in &line.fields {
+                    assert!(matches!(v, FieldValue::Integer(n) if *n >= 0), "disk {k}");
+                }
+            }
+            if m == "mem" {
+                let pct = line
+                    .fields
+                    .iter()
+                    .find(|(k, _)| *k == "used_percent")
+                    .unwrap();
+                assert!(matches!(pct.1, FieldValue::Float(f) if (0.0..=100.0).contains(&f)));
+            }
+        }
+        assert_eq!(lines, c.lines());
+        assert_eq!(values, c.field_values());
+        assert_eq!(
+            order,
+            [
+                "cpu",
+                "diskio",
+                "disk",
+                "kernel",
+                "mem",
+                "net",
+                "nginx",
+                "postgresl",
+                "redis"
+            ]
+        );
+        let shapes: HashMap<&str, (usize, usize)> = [
+            ("cpu", (10, 10)),
+            ("diskio", (11, 7)),
+            ("disk", (12, 7)),
+            ("kernel", (10, 6)),
+            ("mem", (10, 9)),
+            ("net", (11, 8)),
+            ("nginx", (12, 7)),
+            ("postgresl", (10, 16)),
+            ("redis", (12, 31)),
+        ]
+        .into_iter()
+        .collect();
+        for (m, shape) in &per_measurement {
+            assert_eq!(shapes[m.as_str()], *shape, "{m}");
+        }
+        for u in uptimes.values() {
+            assert_eq!(u.len(), 60);
+            assert!(u.windows(2).all(|w| w[1] - w[0] == 10));
+        }
+    }
+
+    #[test]
+    fn cpu_series_are_the_same_in_both_use_cases() {
+        let cpu_only = Generator::generate(config(4, 77, 300));
+        let devops = Generator::generate(devops_config(4, 300));
+        let cpu_lines = |data: &[u8]| -> Vec<String> {
+            String::from_utf8(data.to_vec())
+                .unwrap()
+                .lines()
+                .filter(|l| l.starts_with("cpu,"))
+                .map(String::from)
+                .collect()
+        };
+        assert_eq!(cpu_lines(&cpu_only), cpu_lines(&devops));
+        assert_eq!(cpu_lines(&devops).len(), 4 * 30);
     }
 
     #[test]
