@@ -357,8 +357,8 @@ pub enum FunctionBody {
 #[serde(tag = "type")]
 pub struct FunctionExpression {
     pub location: Location,
-    pub params: Vec<Property>,
-    pub body: FunctionBody,
+    pub params: Arc<Vec<Property>>,
+    pub body: Arc<FunctionBody>,
 }
 
 /// `and` / `or`.

@@ -3,9 +3,35 @@
 //! (universe, array, csv, testing, strings, math, …) and annotated CSV.
 
 pub mod ast;
+pub mod csv;
 pub mod error;
+pub mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod semantic;
+pub mod source;
+pub mod stdlib;
+pub mod table;
+pub mod value;
 
+pub use csv::encode as encode_csv;
 pub use error::{Error, Result};
+pub use interp::ExecContext;
 pub use parser::{parse_file, parse_package};
+pub use source::{EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate};
+pub use table::{ColMeta, ColType, GroupKey, Table};
+pub use value::Value;
+
+/// Parse, check and run a Flux script; returns the yielded results in order
+/// (`_result` for streams that are not yielded explicitly).
+pub fn execute(
+    script: &str,
+    ctx: &ExecContext,
+    source: &dyn FluxSource,
+) -> Result<Vec<(String, Vec<Table>)>> {
+    let file = parse_file(script)?;
+    let mut it = interp::Interp::new(source, ctx.clone())?;
+    semantic::check(&file, &it)?;
+    it.run_file(&file)?;
+    Ok(it.results)
+}

@@ -967,8 +967,8 @@ impl Parser {
         };
         Ok(Expression::FunctionExpression(FunctionExpression {
             location: start.to(self.prev_loc()),
-            params,
-            body,
+            params: Arc::new(params),
+            body: Arc::new(body),
         }))
     }
 

@@ -1,0 +1,385 @@
+//! Annotated CSV: the encoder InfluxDB 2 uses for `/api/v2/query` answers
+//! (`#datatype`, `#group`, `#default`, `result` and `table` columns) and the
+//! decoder behind `csv.from`.
+
+use crate::error::{Error, Result};
+use crate::lexer::parse_time;
+use crate::table::{ColMeta, ColType, GroupKey, Table};
+use crate::value::{format_time, Value};
+
+/// Split CSV text into records (RFC 4180 quoting; quoted fields may span lines).
+pub fn split_records(text: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rec: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut chars = text.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if in_quotes {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    field.push('"');
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                field.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_quotes = true;
+                any = true;
+            }
+            ',' => {
+                rec.push(std::mem::take(&mut field));
+                any = true;
+            }
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\n' => {
+                if any || !field.is_empty() {
+                    rec.push(std::mem::take(&mut field));
+                }
+                out.push(std::mem::take(&mut rec));
+                any = false;
+            }
+            c => {
+                field.push(c);
+                any = true;
+            }
+        }
+    }
+    if any || !field.is_empty() {
+        rec.push(field);
+    }
+    if !rec.is_empty() {
+        out.push(rec);
+    }
+    out
+}
+
+fn col_type(annot: &str) -> Result<ColType> {
+    Ok(match annot {
+        "string" | "" => ColType::String,
+        "long" => ColType::Int,
+        "unsignedLong" => ColType::UInt,
+        "double" => ColType::Float,
+        "boolean" => ColType::Bool,
+        "dateTime:RFC3339" | "dateTime:RFC3339Nano" | "dateTime" => ColType::Time,
+        other => {
+            return Err(Error::unsupported(format!(
+                "annotated CSV datatype {other:?}"
+            )))
+        }
+    })
+}
+
+fn annot_name(t: ColType) -> &'static str {
+    match t {
+        ColType::String => "string",
+        ColType::Int => "long",
+        ColType::UInt => "unsignedLong",
+        ColType::Float => "double",
+        ColType::Bool => "boolean",
+        ColType::Time => "dateTime:RFC3339",
+    }
+}
+
+/// Parse one CSV cell of a column type (empty = null).
+pub fn parse_cell(s: &str, t: ColType) -> Result<Value> {
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    let bad = || Error::rt(format!("failed to parse {s:?} as {}", t.name()));
+    Ok(match t {
+        ColType::String => Value::str(s),
+        ColType::Int => Value::Int(s.parse().map_err(|_| bad())?),
+        ColType::UInt => Value::UInt(s.parse().map_err(|_| bad())?),
+        ColType::Float => Value::Float(match s {
+            "+Inf" | "Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            s => s.parse().map_err(|_| bad())?,
+        }),
+        ColType::Bool => Value::Bool(match s {
+            "true" => true,
+            "false" => false,
+            _ => return Err(bad()),
+        }),
+        ColType::Time => Value::Time(parse_time(s).ok_or_else(bad)?),
+    })
+}
+
+struct Block {
+    types: Option<Vec<String>>,
+    group: Option<Vec<String>>,
+    defaults: Option<Vec<String>>,
+    header: Option<Vec<String>>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Block {
+    fn new() -> Self {
+        Block {
+            types: None,
+            group: None,
+            defaults: None,
+            header: None,
+            rows: Vec::new(),
+        }
+    }
+}
+
+/// Decode annotated CSV into tables (the `result` and `table` columns are dropped).
+pub fn decode(text: &str) -> Result<Vec<Table>> {
+    let mut blocks = Vec::new();
+    let mut cur = Block::new();
+    for rec in split_records(text) {
+        if rec.is_empty() || (rec.len() == 1 && rec[0].trim().is_empty()) {
+            if cur.header.is_some() {
+                blocks.push(std::mem::replace(&mut cur, Block::new()));
+            }
+            continue;
+        }
+        let first = rec[0].as_str();
+        if first.starts_with('#') {
+            if cur.header.is_some() {
+                blocks.push(std::mem::replace(&mut cur, Block::new()));
+            }
+            let vals = rec[1..].to_vec();
+            match first {
+                "#datatype" => cur.types = Some(vals),
+                "#group" => cur.group = Some(vals),
+                "#default" => cur.defaults = Some(vals),
+                _ => {}
+            }
+            continue;
+        }
+        if cur.header.is_none() {
+            cur.header = Some(rec[1.min(rec.len())..].to_vec());
+        } else {
+            cur.rows.push(rec[1.min(rec.len())..].to_vec());
+        }
+    }
+    if cur.header.is_some() {
+        blocks.push(cur);
+    }
+    let mut out = Vec::new();
+    for b in blocks {
+        decode_block(b, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn decode_block(b: Block, out: &mut Vec<Table>) -> Result<()> {
+    let Some(header) = b.header else {
+        return Ok(());
+    };
+    let Some(types) = b.types else {
+        return Err(Error::rt("missing #datatype annotation in annotated CSV"));
+    };
+    let n = header.len();
+    let get = |v: &Option<Vec<String>>, i: usize| {
+        v.as_ref()
+            .and_then(|v| v.get(i).cloned())
+            .unwrap_or_default()
+    };
+    let mut metas = Vec::new();
+    let mut keep = Vec::new();
+    let mut table_col = None;
+    for (i, label) in header.iter().enumerate() {
+        if label == "result" {
+            continue;
+        }
+        if label == "table" {
+            table_col = Some(i);
+            continue;
+        }
+        let typ = col_type(&get(&Some(types.clone()), i))?;
+        metas.push((
+            ColMeta {
+                label: label.clone(),
+                typ,
+            },
+            get(&b.group, i) == "true",
+            get(&b.defaults, i),
+        ));
+        keep.push(i);
+    }
+    // split rows into tables by the `table` column (or group key change)
+    let mut groups: Vec<(String, Vec<Vec<Value>>)> = Vec::new();
+    for row in &b.rows {
+        if row.len() != n {
+            return Err(Error::rt(format!(
+                "annotated CSV row has {} columns, header has {n}",
+                row.len()
+            )));
+        }
+        let id = table_col.map(|i| row[i].clone()).unwrap_or_default();
+        let mut vals = Vec::with_capacity(keep.len());
+        for (k, &i) in keep.iter().enumerate() {
+            let (meta, _, default) = &metas[k];
+            let cell = if row[i].is_empty() {
+                default.as_str()
+            } else {
+                row[i].as_str()
+            };
+            vals.push(parse_cell(cell, meta.typ)?);
+        }
+        let same = groups.last().is_some_and(|(gid, rows)| {
+            *gid == id
+                && rows.first().is_some_and(|r0| {
+                    metas
+                        .iter()
+                        .enumerate()
+                        .all(|(k, m)| !m.1 || r0[k] == vals[k])
+                })
+        });
+        if same {
+            if let Some(g) = groups.last_mut() {
+                g.1.push(vals);
+            }
+        } else {
+            groups.push((id, vec![vals]));
+        }
+    }
+    for (_, rows) in groups {
+        let key = GroupKey::new(
+            metas
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.1)
+                .map(|(k, m)| (m.0.clone(), rows[0][k].clone()))
+                .collect(),
+        );
+        let cols = metas
+            .iter()
+            .enumerate()
+            .map(|(k, m)| (m.0.clone(), rows.iter().map(|r| r[k].clone()).collect()))
+            .collect();
+        out.push(Table::from_columns(key, cols)?);
+    }
+    Ok(())
+}
+
+/// Decode CSV in `raw` mode: the first row is the header, every column a string.
+pub fn decode_raw(text: &str) -> Result<Vec<Table>> {
+    let recs = split_records(text);
+    let mut it = recs
+        .into_iter()
+        .filter(|r| !(r.len() == 1 && r[0].is_empty()));
+    let Some(header) = it.next() else {
+        return Ok(vec![]);
+    };
+    let rows: Vec<Vec<String>> = it.collect();
+    let cols = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            (
+                ColMeta {
+                    label: h.clone(),
+                    typ: ColType::String,
+                },
+                rows.iter()
+                    .map(|r| r.get(i).map(Value::str).unwrap_or(Value::Null))
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(vec![Table::from_columns(GroupKey::default(), cols)?])
+}
+
+fn cell(v: &Value) -> String {
+    let s = match v {
+        Value::Null => return String::new(),
+        Value::Time(t) => format_time(*t),
+        Value::Float(f) if f.is_infinite() => {
+            if *f > 0.0 {
+                "+Inf".into()
+            } else {
+                "-Inf".into()
+            }
+        }
+        Value::Float(f) if f.is_nan() => "NaN".into(),
+        Value::Float(f) => format!("{f}"),
+        v => v.to_string(),
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// Encode results as InfluxDB 2 writes them (CRLF line ends, a blank line after each result).
+pub fn encode(results: &[(String, Vec<Table>)]) -> String {
+    let mut out = String::new();
+    for (name, tables) in results {
+        let mut prev: Option<Vec<(String, ColType, bool)>> = None;
+        let mut started = false;
+        for (id, t) in tables.iter().enumerate() {
+            let sig: Vec<(String, ColType, bool)> = t
+                .cols
+                .iter()
+                .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
+                .collect();
+            if prev.as_ref() != Some(&sig) || t.is_empty() {
+                if started {
+                    out.push_str("\r\n");
+                }
+                started = true;
+                out.push_str("#datatype,string,long");
+                for c in &t.cols {
+                    out.push(',');
+                    out.push_str(annot_name(c.typ));
+                }
+                out.push_str("\r\n#group,false,false");
+                for c in &t.cols {
+                    out.push_str(if t.key.has(&c.label) {
+                        ",true"
+                    } else {
+                        ",false"
+                    });
+                }
+                out.push_str("\r\n#default,");
+                out.push_str(&cell(&Value::str(name)));
+                out.push(',');
+                if t.is_empty() {
+                    out.push_str(&id.to_string());
+                }
+                for c in &t.cols {
+                    out.push(',');
+                    if t.is_empty() {
+                        if let Some(v) = t.key.get(&c.label) {
+                            out.push_str(&cell(v));
+                        }
+                    }
+                }
+                out.push_str("\r\n,result,table");
+                for c in &t.cols {
+                    out.push(',');
+                    out.push_str(&cell(&Value::str(&c.label)));
+                }
+                out.push_str("\r\n");
+                prev = if t.is_empty() { None } else { Some(sig) };
+            }
+            for r in 0..t.len() {
+                out.push_str(",,");
+                out.push_str(&id.to_string());
+                for c in 0..t.cols.len() {
+                    out.push(',');
+                    out.push_str(&cell(&t.value(c, r)));
+                }
+                out.push_str("\r\n");
+            }
+        }
+        if started {
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
