@@ -139,9 +139,7 @@ pub fn decode(text: &str) -> Result<Vec<Table>> {
     let mut cur = Block::new();
     for rec in split_records(text) {
         if rec.is_empty() || (rec.len() == 1 && rec[0].trim().is_empty()) {
-            if cur.header.is_some() {
-                blocks.push(std::mem::replace(&mut cur, Block::new()));
-            }
+            // blank lines separate blocks only when annotations follow
             continue;
         }
         let first = rec[0].as_str();

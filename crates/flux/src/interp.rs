@@ -436,11 +436,20 @@ impl<'a> Interp<'a> {
                 }
             },
             Expression::LogicalExpression(l) => {
-                let left = truthy(self.eval(&l.left, env)?, "and/or")?;
-                match l.operator {
-                    LogicalOperator::And if !left => Value::Bool(false),
-                    LogicalOperator::Or if left => Value::Bool(true),
-                    _ => Value::Bool(truthy(self.eval(&l.right, env)?, "and/or")?),
+                // three-valued logic: null is "unknown"
+                let left = truthy(self.eval(&l.left, env)?)?;
+                match (l.operator, left) {
+                    (LogicalOperator::And, Some(false)) => Value::Bool(false),
+                    (LogicalOperator::Or, Some(true)) => Value::Bool(true),
+                    (op, left) => {
+                        let right = truthy(self.eval(&l.right, env)?)?;
+                        match (op, left, right) {
+                            (LogicalOperator::And, _, Some(false)) => Value::Bool(false),
+                            (LogicalOperator::Or, _, Some(true)) => Value::Bool(true),
+                            (_, Some(_), Some(r)) => Value::Bool(r),
+                            _ => Value::Null,
+                        }
+                    }
                 }
             }
             Expression::UnaryExpression(u) => {
@@ -646,10 +655,10 @@ impl<'a> Interp<'a> {
     }
 }
 
-fn truthy(v: Value, _ctx: &str) -> Result<bool> {
+fn truthy(v: Value) -> Result<Option<bool>> {
     match v {
-        Value::Bool(b) => Ok(b),
-        Value::Null => Ok(false),
+        Value::Bool(b) => Ok(Some(b)),
+        Value::Null => Ok(None),
         v => Err(Error::rt(format!(
             "expected bool but found {}",
             v.type_name()

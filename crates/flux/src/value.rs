@@ -597,11 +597,8 @@ impl fmt::Display for Value {
 }
 
 impl Value {
-    /// `display()` formatting: strings nested in composites are quoted.
+    /// `display()` formatting of a nested value.
     fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::String(s) => write!(f, "{s:?}"),
-            v => write!(f, "{v}"),
-        }
+        write!(f, "{self}")
     }
 }

@@ -4,8 +4,10 @@
 
 mod array;
 mod csvpkg;
+mod date;
 mod debug;
 mod math;
+mod misc;
 mod strings;
 mod testing;
 pub mod universe;
@@ -107,6 +109,12 @@ impl Registry {
         packages.insert("strings", strings::package());
         packages.insert("math", math::package());
         packages.insert("internal/debug", debug::package());
+        packages.insert("date", date::package());
+        packages.insert("dict", misc::dict());
+        packages.insert("regexp", misc::regexp());
+        packages.insert("types", misc::types());
+        packages.insert("planner", misc::planner());
+        packages.insert("testing/expect", misc::expect());
         Registry { packages }
     }
 

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::interp::Interp;
 use crate::table::{ColType, GroupKey, Table, TableBuilder};
 use crate::value::{Args, Record, Value};
+use arrow::array::Array;
 use std::sync::Arc;
 
 fn stream_arg(a: &mut Args, name: &str) -> Result<Vec<Table>> {
@@ -50,9 +51,18 @@ pub fn diff_tables(
                 .collect()
         };
         let schema = |ts: &[&Table]| -> Vec<(String, ColType)> {
+            // a column holding only nulls has no observable type: compare it by label only
             let mut s: Vec<(String, ColType)> = ts
                 .iter()
-                .flat_map(|t| t.cols.iter().map(|c| (c.label.clone(), c.typ)))
+                .flat_map(|t| {
+                    t.cols.iter().enumerate().map(move |(i, c)| {
+                        let all_null = t.batch.column(i).null_count() == t.len();
+                        (
+                            c.label.clone(),
+                            if all_null { ColType::String } else { c.typ },
+                        )
+                    })
+                })
                 .collect();
             s.sort_by(|a, b| a.0.cmp(&b.0));
             s.dedup();

@@ -5,7 +5,7 @@ use super::{call_row, stream, PackageDef};
 use crate::error::{Error, Result};
 use crate::interp::Interp;
 use crate::table::{ColMeta, ColType, GroupKey, Table, TableBuilder};
-use crate::value::{format_float, format_time, Args, Duration, Record, Stream, Value};
+use crate::value::{format_float, Args, Duration, Record, Stream, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -393,6 +393,14 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let mut out = Vec::new();
     for t in &tables {
         let tc = col(t, &time_col)?;
+        // a second range narrows the bounds of the first
+        let (mut start, mut stop) = (start, stop);
+        if let (Some(Value::Time(a)), Some(Value::Time(b))) =
+            (t.key.get(&start_col), t.key.get(&stop_col))
+        {
+            start = start.max(*a);
+            stop = stop.min(*b).max(start);
+        }
         let rows: Vec<usize> = (0..t.len())
             .filter(|&r| matches!(t.value(tc, r), Value::Time(x) if x >= start && x < stop))
             .collect();
@@ -1875,7 +1883,11 @@ pub fn conv_string(v: &Value) -> Result<Value> {
         Value::Null => Value::Null,
         Value::String(_) => v.clone(),
         Value::Float(f) => Value::str(format_float(*f)),
-        Value::Time(t) => Value::str(format_time(*t)),
+        Value::Time(t) => Value::str(
+            chrono::DateTime::from_timestamp_nanos(*t)
+                .format("%Y-%m-%dT%H:%M:%S%.9fZ")
+                .to_string(),
+        ),
         Value::Bytes(b) => Value::str(String::from_utf8_lossy(b)),
         Value::Int(_) | Value::UInt(_) | Value::Bool(_) | Value::Duration(_) => {
             Value::str(v.to_string())

@@ -1,0 +1,126 @@
+//! The `date` package (UTC only: a non-UTC `location` is reported as not supported).
+
+use super::PackageDef;
+use crate::error::{Error, Result};
+use crate::value::{Args, Duration, Value};
+use chrono::{DateTime, Datelike, Timelike};
+
+fn time_arg(it: &crate::interp::Interp, a: &mut Args) -> Result<i64> {
+    if let Some(loc) = a.opt("location") {
+        if let Value::Record(r) = &loc {
+            let utc = matches!(r.get("zone"), Some(Value::String(z)) if &**z == "UTC")
+                && matches!(r.get("offset"), Some(Value::Duration(d)) if *d == Duration::default());
+            if !utc {
+                return Err(Error::unsupported("date functions with a non-UTC location"));
+            }
+        }
+    }
+    match a.req("t")? {
+        Value::Time(t) => Ok(t),
+        Value::Duration(d) => d.add_to(it.ctx.now),
+        v => Err(super::type_error(&a.func, "time", &v)),
+    }
+}
+
+macro_rules! part {
+    ($p:ident, $name:literal, $f:expr) => {
+        $p.f($name, &["t"], &["location"], None, |it, a| {
+            let t = time_arg(it, a)?;
+            let dt = DateTime::from_timestamp_nanos(t);
+            let f: fn(&DateTime<chrono::Utc>) -> i64 = $f;
+            Ok(Value::Int(f(&dt)))
+        });
+    };
+}
+
+/// Build the package definition.
+pub fn package() -> PackageDef {
+    let mut p = PackageDef::default();
+    part!(p, "second", |d| d.second() as i64);
+    part!(p, "minute", |d| d.minute() as i64);
+    part!(p, "hour", |d| d.hour() as i64);
+    part!(p, "weekDay", |d| d.weekday().num_days_from_sunday() as i64);
+    part!(p, "monthDay", |d| d.day() as i64);
+    part!(p, "yearDay", |d| d.ordinal() as i64);
+    part!(p, "month", |d| d.month() as i64);
+    part!(p, "year", |d| d.year() as i64);
+    part!(p, "week", |d| d.iso_week().week() as i64);
+    part!(p, "quarter", |d| d.month0() as i64 / 3 + 1);
+    part!(p, "millisecond", |d| (d.nanosecond() / 1_000_000) as i64);
+    part!(p, "microsecond", |d| (d.nanosecond() / 1_000) as i64);
+    part!(p, "nanosecond", |d| d.nanosecond() as i64);
+    for (n, v) in [
+        ("Sunday", 0),
+        ("Monday", 1),
+        ("Tuesday", 2),
+        ("Wednesday", 3),
+        ("Thursday", 4),
+        ("Friday", 5),
+        ("Saturday", 6),
+        ("January", 1),
+        ("February", 2),
+        ("March", 3),
+        ("April", 4),
+        ("May", 5),
+        ("June", 6),
+        ("July", 7),
+        ("August", 8),
+        ("September", 9),
+        ("October", 10),
+        ("November", 11),
+        ("December", 12),
+    ] {
+        p.consts.push((n, Value::Int(v)));
+    }
+    p.f("truncate", &["t", "unit"], &["location"], None, |it, a| {
+        let t = time_arg(it, a)?;
+        let Some(u) = a.opt_duration("unit")? else {
+            return Err(Error::rt("date.truncate: missing unit"));
+        };
+        if u.months != 0 {
+            let dt = DateTime::from_timestamp_nanos(t);
+            let months =
+                (dt.year() as i64 * 12 + dt.month0() as i64).div_euclid(u.months) * u.months;
+            let (y, m) = (
+                months.div_euclid(12) as i32,
+                months.rem_euclid(12) as u32 + 1,
+            );
+            let d = chrono::NaiveDate::from_ymd_opt(y, m, 1)
+                .ok_or_else(|| Error::rt("time out of range"))?;
+            let ns = d
+                .and_hms_opt(0, 0, 0)
+                .and_then(|x| x.and_utc().timestamp_nanos_opt());
+            return ns
+                .map(Value::Time)
+                .ok_or_else(|| Error::rt("time out of range"));
+        }
+        if u.nanos <= 0 {
+            return Err(Error::rt("date.truncate: unit must be positive"));
+        }
+        Ok(Value::Time(t.div_euclid(u.nanos) * u.nanos))
+    });
+    p.f("add", &["d", "to"], &["location"], None, |it, a| {
+        shift(it, a, false)
+    });
+    p.f("sub", &["d", "from"], &["location"], None, |it, a| {
+        shift(it, a, true)
+    });
+    p
+}
+
+fn shift(it: &crate::interp::Interp, a: &mut Args, sub: bool) -> Result<Value> {
+    let Some(d) = a.opt_duration("d")? else {
+        return Err(Error::rt(format!("{}: missing d", a.func)));
+    };
+    let t = match a.req(if sub { "from" } else { "to" })? {
+        Value::Time(t) => t,
+        Value::Duration(x) => x.add_to(it.ctx.now)?,
+        v => return Err(super::type_error(&a.func, "time", &v)),
+    };
+    let _ = a.opt("location");
+    Ok(Value::Time(if sub {
+        d.neg().add_to(t)?
+    } else {
+        d.add_to(t)?
+    }))
+}
