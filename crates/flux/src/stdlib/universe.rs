@@ -11,6 +11,18 @@ use std::sync::Arc;
 
 /// Flux-level definitions layered on the natives.
 const PRELUDE: &str = r#"
+import "date"
+today = () => date.truncate(t: now(), unit: 1d)
+increase = (columns=["_value"], tables=<-) =>
+    tables |> difference(nonNegative: true, columns: columns, initialZero: true) |> cumulativeSum(columns: columns)
+highestAverage = (n, column="_value", groupColumns=[], tables=<-) =>
+    tables |> group(columns: groupColumns) |> mean(column: column) |> group() |> sort(columns: [column], desc: true) |> limit(n: n)
+lowestAverage = (n, column="_value", groupColumns=[], tables=<-) =>
+    tables |> group(columns: groupColumns) |> mean(column: column) |> group() |> sort(columns: [column]) |> limit(n: n)
+highestCurrent = (n, column="_value", groupColumns=[], tables=<-) =>
+    tables |> group(columns: groupColumns) |> last(column: column) |> group() |> sort(columns: [column], desc: true) |> limit(n: n)
+lowestCurrent = (n, column="_value", groupColumns=[], tables=<-) =>
+    tables |> group(columns: groupColumns) |> last(column: column) |> group() |> sort(columns: [column]) |> limit(n: n)
 toString = (tables=<-) => tables |> map(fn: (r) => ({r with _value: string(v: r._value)}))
 toInt = (tables=<-) => tables |> map(fn: (r) => ({r with _value: int(v: r._value)}))
 toUInt = (tables=<-) => tables |> map(fn: (r) => ({r with _value: uint(v: r._value)}))
@@ -32,6 +44,10 @@ pub fn package() -> PackageDef {
         ..Default::default()
     };
     p.consts.push(("true", Value::Bool(true)));
+    p.consts
+        .push(("inf", Value::Duration(Duration::from_nanos(i64::MAX))));
+    p.t("reduce", &["fn", "identity"], &[], reduce);
+    p.t("movingAverage", &["n"], &[], moving_average);
     p.consts.push(("false", Value::Bool(false)));
     p.consts.push((
         "location",
@@ -157,15 +173,25 @@ pub fn package() -> PackageDef {
     p.t("findColumn", &["fn", "column"], &[], find_column);
     p.t("findRecord", &["fn", "idx"], &[], find_record);
     p.f("string", &["v"], &[], None, |_, a| {
-        conv_string(&a.req("v")?)
+        conv_string(&a.opt("v").unwrap_or(Value::Null))
     });
-    p.f("int", &["v"], &[], None, |_, a| conv_int(&a.req("v")?));
-    p.f("uint", &["v"], &[], None, |_, a| conv_uint(&a.req("v")?));
-    p.f("float", &["v"], &[], None, |_, a| conv_float(&a.req("v")?));
-    p.f("bool", &["v"], &[], None, |_, a| conv_bool(&a.req("v")?));
-    p.f("time", &["v"], &[], None, |_, a| conv_time(&a.req("v")?));
+    p.f("int", &["v"], &[], None, |_, a| {
+        conv_int(&a.opt("v").unwrap_or(Value::Null))
+    });
+    p.f("uint", &["v"], &[], None, |_, a| {
+        conv_uint(&a.opt("v").unwrap_or(Value::Null))
+    });
+    p.f("float", &["v"], &[], None, |_, a| {
+        conv_float(&a.opt("v").unwrap_or(Value::Null))
+    });
+    p.f("bool", &["v"], &[], None, |_, a| {
+        conv_bool(&a.opt("v").unwrap_or(Value::Null))
+    });
+    p.f("time", &["v"], &[], None, |_, a| {
+        conv_time(&a.opt("v").unwrap_or(Value::Null))
+    });
     p.f("duration", &["v"], &[], None, |_, a| {
-        conv_duration(&a.req("v")?)
+        conv_duration(&a.opt("v").unwrap_or(Value::Null))
     });
     p.f("bytes", &["v"], &[], None, |_, a| match a.req("v")? {
         Value::String(s) => Ok(Value::Bytes(Arc::new(s.as_bytes().to_vec()))),
@@ -1090,6 +1116,22 @@ fn window_start(t: i64, every: i64, offset: i64) -> i64 {
 
 fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
     let tc = col(t, &s.time_col)?;
+    if s.every == i64::MAX {
+        // `every: inf`: one window over the whole table
+        let (lo, hi) = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
+            (Some(Value::Time(a)), Some(Value::Time(b))) => (*a, *b),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let rows: Vec<usize> = (0..t.len()).collect();
+        return Ok(vec![set_bounds(
+            t,
+            &s.start_col,
+            &s.stop_col,
+            lo,
+            hi,
+            &rows,
+        )?]);
+    }
     let times = t.column_values(tc);
     let bounds = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
         (Some(Value::Time(a)), Some(Value::Time(b))) => Some((*a, *b)),
@@ -2003,4 +2045,79 @@ pub fn conv_duration(v: &Value) -> Result<Value> {
         Value::String(s) => Value::Duration(Duration::parse(s)?),
         v => return Err(conv_err(v, "duration")),
     })
+}
+
+fn reduce(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let f = a.function("fn")?;
+    let identity = a.req("identity")?;
+    let Value::Record(_) = identity else {
+        return Err(super::type_error("reduce", "record", &identity));
+    };
+    let mut out = Vec::new();
+    for t in &tables {
+        let mut acc = identity.clone();
+        for r in 0..t.len() {
+            acc = it.call(
+                &f,
+                vec![
+                    ("r".into(), Value::Record(Arc::new(t.row(r)))),
+                    ("accumulator".into(), acc),
+                ],
+            )?;
+            if !matches!(acc, Value::Record(_)) {
+                return Err(super::type_error("reduce", "record", &acc));
+            }
+        }
+        let Value::Record(acc) = acc else { continue };
+        let mut rec = Record::default();
+        for (c, v) in &t.key.cols {
+            rec.set(&c.label, v.clone());
+        }
+        for (k, v) in &acc.fields {
+            if t.key.has(k) {
+                return Err(Error::rt(format!(
+                    "reduce: cannot overwrite group key column {k:?}"
+                )));
+            }
+            rec.set(k, v.clone());
+        }
+        let mut b = TableBuilder::new(t.key.clone());
+        for (c, _) in &t.key.cols {
+            b.add_column(&c.label, Some(c.typ));
+        }
+        b.push_record(&rec)?;
+        out.push(b.build()?);
+    }
+    stream(out)
+}
+
+fn moving_average(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let n = a.opt_int("n")?.unwrap_or(0);
+    if n <= 0 {
+        return Err(Error::rt("movingAverage: n must be greater than 0"));
+    }
+    let n = n as usize;
+    let mut out = Vec::new();
+    for t in &tables {
+        let c = col(t, "_value")?;
+        let vals = t.column_values(c);
+        let mut cols = t.to_columns();
+        let mut avg = Vec::with_capacity(vals.len());
+        for i in 0..vals.len() {
+            let lo = (i + 1).saturating_sub(n);
+            let w: Vec<f64> = vals[lo..=i].iter().filter_map(as_f64).collect();
+            avg.push(if w.is_empty() {
+                Value::Null
+            } else {
+                Value::Float(w.iter().sum::<f64>() / w.len() as f64)
+            });
+        }
+        cols[c] = (meta("_value", ColType::Float), avg);
+        let full = Table::from_columns(t.key.clone(), cols)?;
+        let rows: Vec<usize> = (n.saturating_sub(1)..t.len()).collect();
+        out.push(full.take_rows(&rows)?);
+    }
+    stream(out)
 }
