@@ -1,33 +1,37 @@
-//! The `date` package (UTC only: a non-UTC `location` is reported as not supported).
+//! The `date` package; results follow the `location` argument or option.
 
+use super::timezone::Location;
 use super::PackageDef;
 use crate::error::{Error, Result};
-use crate::value::{Args, Duration, Value};
+use crate::value::{Args, Value};
 use chrono::{DateTime, Datelike, Timelike};
 
-fn time_arg(it: &crate::interp::Interp, a: &mut Args) -> Result<i64> {
-    if let Some(loc) = a.opt("location") {
-        if let Value::Record(r) = &loc {
-            let utc = matches!(r.get("zone"), Some(Value::String(z)) if &**z == "UTC")
-                && matches!(r.get("offset"), Some(Value::Duration(d)) if *d == Duration::default());
-            if !utc {
-                return Err(Error::unsupported("date functions with a non-UTC location"));
-            }
-        }
+fn location(it: &crate::interp::Interp, a: &mut Args) -> Result<Location> {
+    match a.opt("location") {
+        Some(v) => Location::from_value(&v),
+        None => match it.universe.lookup("location") {
+            Some(v) => Location::from_value(&v),
+            None => Ok(Location::UTC),
+        },
     }
-    match a.req("t")? {
-        Value::Time(t) => Ok(t),
-        Value::Duration(d) => d.add_to(it.ctx.now),
-        v => Err(super::type_error(&a.func, "time", &v)),
-    }
+}
+
+fn time_arg(it: &crate::interp::Interp, a: &mut Args) -> Result<(i64, Location)> {
+    let loc = location(it, a)?;
+    let t = match a.req("t")? {
+        Value::Time(t) => t,
+        Value::Duration(d) => d.add_to(it.ctx.now)?,
+        v => return Err(super::type_error(&a.func, "time", &v)),
+    };
+    Ok((t, loc))
 }
 
 macro_rules! part {
     ($p:ident, $name:literal, $f:expr) => {
         $p.f($name, &["t"], &["location"], None, |it, a| {
-            let t = time_arg(it, a)?;
-            let dt = DateTime::from_timestamp_nanos(t);
-            let f: fn(&DateTime<chrono::Utc>) -> i64 = $f;
+            let (t, loc) = time_arg(it, a)?;
+            let dt = loc.to_local(t);
+            let f: fn(&chrono::NaiveDateTime) -> i64 = $f;
             Ok(Value::Int(f(&dt)))
         });
     };
@@ -73,12 +77,13 @@ pub fn package() -> PackageDef {
         p.consts.push((n, Value::Int(v)));
     }
     p.f("truncate", &["t", "unit"], &["location"], None, |it, a| {
-        let t = time_arg(it, a)?;
+        let (t, loc) = time_arg(it, a)?;
         let Some(u) = a.opt_duration("unit")? else {
             return Err(Error::rt("date.truncate: missing unit"));
         };
-        if u.months != 0 {
-            let dt = DateTime::from_timestamp_nanos(t);
+        let local = loc.local_nanos(t);
+        let truncated = if u.months != 0 {
+            let dt = DateTime::from_timestamp_nanos(local);
             let months =
                 (dt.year() as i64 * 12 + dt.month0() as i64).div_euclid(u.months) * u.months;
             let (y, m) = (
@@ -87,17 +92,19 @@ pub fn package() -> PackageDef {
             );
             let d = chrono::NaiveDate::from_ymd_opt(y, m, 1)
                 .ok_or_else(|| Error::rt("time out of range"))?;
-            let ns = d
-                .and_hms_opt(0, 0, 0)
-                .and_then(|x| x.and_utc().timestamp_nanos_opt());
-            return ns
-                .map(Value::Time)
-                .ok_or_else(|| Error::rt("time out of range"));
-        }
-        if u.nanos <= 0 {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|x| x.and_utc().timestamp_nanos_opt())
+                .ok_or_else(|| Error::rt("time out of range"))?
+        } else if u.nanos <= 0 {
             return Err(Error::rt("date.truncate: unit must be positive"));
-        }
-        Ok(Value::Time(t.div_euclid(u.nanos) * u.nanos))
+        } else if u.nanos % (7 * 86_400_000_000_000) == 0 {
+            // weeks start on Monday (the epoch was a Thursday)
+            let monday = 4 * 86_400_000_000_000;
+            (local - monday).div_euclid(u.nanos) * u.nanos + monday
+        } else {
+            local.div_euclid(u.nanos) * u.nanos
+        };
+        Ok(Value::Time(loc.from_local_nanos(truncated)?))
     });
     p.f("add", &["d", "to"], &["location"], None, |it, a| {
         shift(it, a, false)

@@ -10,6 +10,7 @@ mod math;
 mod misc;
 mod strings;
 mod testing;
+pub mod timezone;
 pub mod universe;
 
 use crate::error::{Error, Result};
@@ -110,6 +111,7 @@ impl Registry {
         packages.insert("math", math::package());
         packages.insert("internal/debug", debug::package());
         packages.insert("date", date::package());
+        packages.insert("timezone", timezone::package());
         packages.insert("dict", misc::dict());
         packages.insert("regexp", misc::regexp());
         packages.insert("types", misc::types());
