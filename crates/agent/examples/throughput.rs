@@ -1,5 +1,7 @@
 //! Throughput benchmark (not a test): metrics per second through `socket_listener`
-//! (influx line protocol over TCP) and `statsd` (TCP), forwarded to `outputs.discard`.
+//! (influx line protocol over TCP) and `statsd` (TCP), forwarded to `outputs.discard`;
+//! `socket_listener` once more with `buffer_strategy = "disk"` (write-ahead file, fsync per
+//! batch) to show the cost of crash-safe buffering.
 //!
 //! `cargo run --release -p almanac-agent --example throughput -- [N]`
 
@@ -26,13 +28,24 @@ async fn connect(port: u16) -> tokio::net::TcpStream {
     panic!("listener did not come up");
 }
 
-async fn socket_listener(n: usize) -> anyhow::Result<f64> {
+async fn socket_listener(n: usize, disk: Option<&std::path::Path>) -> anyhow::Result<f64> {
     let port = free_port();
     let mut cfg = Config::default();
+    let buffer = disk.map_or(String::new(), |d| {
+        format!(
+            "  buffer_strategy = \"disk\"\n  buffer_directory = \"{}\"\n",
+            d.display()
+        )
+    });
+    let alias = if disk.is_some() {
+        "bench-disk"
+    } else {
+        "bench"
+    };
     cfg.add_text(
         "bench",
         &format!(
-            "[agent]\n  omit_hostname = true\n  metric_buffer_limit = 2000000\n  metric_batch_size = 5000\n  flush_interval = \"100ms\"\n[[inputs.socket_listener]]\n  alias = \"bench\"\n  service_address = \"tcp://127.0.0.1:{port}\"\n[[outputs.discard]]\n  alias = \"bench\"\n"
+            "[agent]\n  omit_hostname = true\n  metric_buffer_limit = 2000000\n  metric_batch_size = 5000\n  flush_interval = \"100ms\"\n{buffer}[[inputs.socket_listener]]\n  alias = \"{alias}\"\n  service_address = \"tcp://127.0.0.1:{port}\"\n[[outputs.discard]]\n  alias = \"{alias}\"\n"
         ),
         &PluginFilters::default(),
     )?;
@@ -47,7 +60,7 @@ async fn socket_listener(n: usize) -> anyhow::Result<f64> {
             1_700_000_000_000_000_000i64 + i as i64
         ));
     }
-    let st = almanac_agent::stats::global().output("discard", "bench");
+    let st = almanac_agent::stats::global().output("discard", alias);
     let start = Instant::now();
     s.write_all(payload.as_bytes()).await?;
     s.shutdown().await?;
@@ -109,8 +122,12 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let r = socket_listener(n).await?;
+        let r = socket_listener(n, None).await?;
         println!("socket_listener → discard: {n} metrics, {r:.0} metrics/s");
+        let dir = std::env::temp_dir().join(format!("almanac-bench-wal-{}", std::process::id()));
+        let r = socket_listener(n, Some(&dir)).await?;
+        let _ = std::fs::remove_dir_all(&dir);
+        println!("socket_listener → discard, disk buffer (WAL): {n} metrics, {r:.0} metrics/s");
         let r = statsd(n).await?;
         println!("statsd (tcp) parse+aggregate: {n} lines, {r:.0} lines/s");
         Ok(())

@@ -230,3 +230,94 @@ async fn http_inputs_over_https() {
     assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+/// A TLS server for raw sockets: everything read from each connection is sent on the
+/// returned channel when the connection ends.
+async fn tls_line_server(pki: &Pki) -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let cfg = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![pki.cert_der.clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(pki.key_der.clone().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let Ok(mut s) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out).await;
+                let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[tokio::test]
+async fn graphite_and_socket_writer_over_tls() {
+    let pki = Pki::new();
+    let (port, mut rx) = tls_line_server(&pki).await;
+    let ca = pki.path("ca.pem");
+
+    let mut g = output(
+        "graphite",
+        &format!("servers=[\"localhost:{port}\"]\ntls_ca=\"{ca}\""),
+    );
+    g.connect().await.unwrap();
+    g.write(&batch()).await.unwrap();
+    g.close().await;
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "h.cpu.usage_user 1.5 1\n");
+
+    let mut w = output(
+        "socket_writer",
+        &format!("address=\"tcp://127.0.0.1:{port}\"\ninsecure_skip_verify=true"),
+    );
+    w.connect().await.unwrap();
+    w.write(&batch()).await.unwrap();
+    w.close().await;
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "cpu,host=h usage_user=1.5 1000000000\n");
+
+    // a CA that did not sign the server's certificate: the handshake is refused
+    let other = Pki::new();
+    let mut bad = output(
+        "socket_writer",
+        &format!(
+            "address=\"tcp://localhost:{port}\"\ntls_ca=\"{}\"",
+            other.path("ca.pem")
+        ),
+    );
+    assert!(bad.connect().await.is_err());
+    // TLS is refused on datagram sockets
+    let o = PluginOptions::from_toml(
+        "outputs",
+        "socket_writer",
+        &format!("address=\"udp://127.0.0.1:1\"\ntls_ca=\"{ca}\""),
+    )
+    .unwrap();
+    let spec = registry::outputs()
+        .iter()
+        .find(|s| s.name == "socket_writer")
+        .unwrap();
+    let e = (spec.build)(&o).err().unwrap().to_string();
+    assert!(e.contains("not supported yet"), "{e}");
+}

@@ -60,6 +60,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[outputs.graphite]]
 
   ## timeout for the connection and the write to graphite
   # timeout = "2s"
+
+  ## Optional TLS Config
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
 "#;
 
 /// Options.
@@ -86,7 +93,7 @@ pub struct GraphiteConfig {
     pub graphite_strict_sanitize_regex: String,
     /// Connect and write timeout (integer seconds or a duration string).
     pub timeout: Dur,
-    /// TLS (not supported yet for raw sockets).
+    /// PEM CA file (TLS when any TLS option is set).
     pub tls_ca: String,
     /// TLS.
     pub tls_cert: String,
@@ -119,9 +126,16 @@ impl Default for GraphiteConfig {
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     let c: GraphiteConfig = o.parse()?;
-    if !c.tls_ca.is_empty() || !c.tls_cert.is_empty() || !c.tls_key.is_empty() {
-        return Err(o.not_supported("TLS on raw sockets"));
-    }
+    let tls =
+        crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify);
+    let tls = if tls.enabled() {
+        Some(
+            tls.rustls_config()
+                .map_err(|e| o.invalid_option("tls_ca", e.to_string()))?,
+        )
+    } else {
+        None
+    };
     if !c.local_address.is_empty() {
         return Err(o.not_supported("local_address"));
     }
@@ -179,6 +193,7 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
         timeout,
         default,
         filtered,
+        tls,
         next: 0,
     }))
 }
@@ -186,11 +201,45 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
 /// The Graphite output.
 pub struct Graphite {
     servers: Vec<String>,
-    conns: Vec<Option<tokio::net::TcpStream>>,
+    conns: Vec<Option<Conn>>,
     timeout: Duration,
     default: GraphiteSerializer,
     filtered: Vec<(Glob, GraphiteSerializer)>,
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
     next: usize,
+}
+
+/// A connection to one server.
+enum Conn {
+    Plain(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
+}
+
+impl Conn {
+    /// True when the peer has closed a plain connection (TLS: found out on write).
+    fn closed(&self) -> bool {
+        match self {
+            Conn::Plain(s) => closed_by_peer(s),
+            Conn::Tls(_) => false,
+        }
+    }
+
+    async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.write_all(data).await,
+            Conn::Tls(s) => {
+                s.write_all(data).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = match self {
+            Conn::Plain(s) => s.shutdown().await,
+            Conn::Tls(s) => s.shutdown().await,
+        };
+    }
 }
 
 /// True when the peer has closed the connection (reads EOF without blocking).
@@ -224,17 +273,20 @@ impl Graphite {
     /// Connects every server that has no live connection; the number connected.
     async fn connect_missing(&mut self) -> usize {
         for (i, server) in self.servers.iter().enumerate() {
-            if self.conns[i].as_ref().is_some_and(|s| !closed_by_peer(s)) {
+            if self.conns[i].as_ref().is_some_and(|c| !c.closed()) {
                 continue;
             }
             self.conns[i] = None;
-            match tokio::time::timeout(
-                self.timeout,
-                tokio::net::TcpStream::connect(server.as_str()),
-            )
-            .await
-            {
-                Ok(Ok(s)) => self.conns[i] = Some(s),
+            let tls = self.tls.clone();
+            let dial = async move {
+                let s = tokio::net::TcpStream::connect(server.as_str()).await?;
+                Ok::<_, std::io::Error>(match tls {
+                    Some(cfg) => Conn::Tls(Box::new(crate::tls::connect(cfg, server, s).await?)),
+                    None => Conn::Plain(s),
+                })
+            };
+            match tokio::time::timeout(self.timeout, dial).await {
+                Ok(Ok(c)) => self.conns[i] = Some(c),
                 Ok(Err(e)) => tracing::debug!("[outputs.graphite] connecting to {server}: {e}"),
                 Err(_) => tracing::debug!("[outputs.graphite] connecting to {server}: timeout"),
             }
@@ -269,7 +321,7 @@ impl Output for Graphite {
             let Some(conn) = self.conns[i].as_mut() else {
                 continue;
             };
-            match tokio::time::timeout(self.timeout, conn.write_all(&data)).await {
+            match tokio::time::timeout(self.timeout, conn.send(&data)).await {
                 Ok(Ok(())) => return Ok(()),
                 Ok(Err(e)) => {
                     tracing::warn!("[outputs.graphite] writing to {}: {e}", self.servers[i])
@@ -286,7 +338,7 @@ impl Output for Graphite {
     async fn close(&mut self) {
         for c in self.conns.iter_mut() {
             if let Some(mut s) = c.take() {
-                let _ = s.shutdown().await;
+                s.shutdown().await;
             }
         }
     }
@@ -385,6 +437,7 @@ mod tests {
                     ".".into(),
                 ),
             )],
+            tls: None,
             next: 0,
         };
         let mem = Metric::new("mem", 3_000_000_000)
@@ -398,6 +451,7 @@ mod tests {
             "templates=[\"a b c\"]",
             "graphite_tag_sanitize_mode=\"compatible\"",
             "tls_cert=\"/x\"",
+            "tls_ca=\"/nonexistent/ca.pem\"",
             "bogus=1",
         ] {
             assert!(build(&opts(bad)).is_err(), "{bad}");

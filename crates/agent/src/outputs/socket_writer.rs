@@ -40,6 +40,13 @@ pub const SAMPLE_CONFIG: &str = r#"[[outputs.socket_writer]]
   ## Defaults to the OS configuration.
   # keep_alive_period = "5m"
 
+  ## Optional TLS Config (tcp only)
+  # tls_ca = "/etc/telegraf/ca.pem"
+  # tls_cert = "/etc/telegraf/cert.pem"
+  # tls_key = "/etc/telegraf/key.pem"
+  ## Use TLS but skip chain & host verification
+  # insecure_skip_verify = false
+
   ## Content encoding for message payloads, can be set to "gzip" or to
   ## "identity" to apply no encoding.
   # content_encoding = "identity"
@@ -58,7 +65,7 @@ pub struct SocketWriterConfig {
     pub keep_alive_period: Option<Dur>,
     /// `identity` or `gzip` (each metric compressed on its own).
     pub content_encoding: String,
-    /// TLS (not supported yet for raw sockets).
+    /// PEM CA file (TLS over `tcp` when any TLS option is set).
     pub tls_ca: String,
     /// TLS.
     pub tls_cert: String,
@@ -122,10 +129,19 @@ pub fn parse_address(a: &str) -> Result<Target, String> {
 
 fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
     let c: SocketWriterConfig = o.parse()?;
-    if !c.tls_ca.is_empty() || !c.tls_cert.is_empty() || !c.tls_key.is_empty() {
-        return Err(o.not_supported("TLS on raw sockets"));
-    }
     let target = parse_address(&c.address).map_err(|m| o.invalid_option("address", m))?;
+    let tls =
+        crate::tls::ClientTls::new(&c.tls_ca, &c.tls_cert, &c.tls_key, c.insecure_skip_verify);
+    let tls = if !tls.enabled() {
+        None
+    } else if matches!(target, Target::Tcp(_)) {
+        Some(
+            tls.rustls_config()
+                .map_err(|e| o.invalid_option("tls_ca", e.to_string()))?,
+        )
+    } else {
+        return Err(o.not_supported("TLS on udp and unix sockets"));
+    };
     let gzip = match c.content_encoding.as_str() {
         "" | "identity" => false,
         "gzip" => true,
@@ -136,12 +152,14 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
         keep_alive: c.keep_alive_period.map(|d| d.0),
         gzip,
         ser: o.serializer()?,
+        tls,
         conn: None,
     }))
 }
 
 enum Conn {
     Tcp(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
     Udp(tokio::net::UdpSocket),
     Unix(tokio::net::UnixStream),
     Unixgram(tokio::net::UnixDatagram),
@@ -151,6 +169,10 @@ impl Conn {
     async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
         match self {
             Conn::Tcp(s) => s.write_all(data).await,
+            Conn::Tls(s) => {
+                s.write_all(data).await?;
+                s.flush().await
+            }
             Conn::Unix(s) => s.write_all(data).await,
             Conn::Udp(s) => s.send(data).await.map(|_| ()),
             Conn::Unixgram(s) => s.send(data).await.map(|_| ()),
@@ -200,6 +222,7 @@ pub struct SocketWriter {
     keep_alive: Option<Duration>,
     gzip: bool,
     ser: Box<dyn Serializer>,
+    tls: Option<std::sync::Arc<tokio_rustls::rustls::ClientConfig>>,
     conn: Option<Conn>,
 }
 
@@ -217,7 +240,14 @@ impl SocketWriter {
                 if let Some(p) = self.keep_alive {
                     set_keep_alive(&s, p)?;
                 }
-                Conn::Tcp(s)
+                match &self.tls {
+                    Some(cfg) => Conn::Tls(Box::new(
+                        tokio::time::timeout(t, crate::tls::connect(cfg.clone(), a, s))
+                            .await
+                            .map_err(timed)??,
+                    )),
+                    None => Conn::Tcp(s),
+                }
             }
             Target::Udp(a) => {
                 let addr = tokio::net::lookup_host(a.as_str())
@@ -287,8 +317,14 @@ impl Output for SocketWriter {
     }
 
     async fn close(&mut self) {
-        if let Some(Conn::Tcp(mut s)) = self.conn.take() {
-            let _ = s.shutdown().await;
+        match self.conn.take() {
+            Some(Conn::Tcp(mut s)) => {
+                let _ = s.shutdown().await;
+            }
+            Some(Conn::Tls(mut s)) => {
+                let _ = s.shutdown().await;
+            }
+            _ => {}
         }
     }
 }
