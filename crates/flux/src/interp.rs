@@ -149,6 +149,20 @@ impl<'a> Interp<'a> {
         Ok(it)
     }
 
+    /// `now()` as the script sees it (honours `option now`).
+    pub fn now(&mut self) -> Result<i64> {
+        match self.universe.lookup("now") {
+            Some(f @ Value::Function(_)) => match self.call(&f, vec![])? {
+                Value::Time(t) => Ok(t),
+                v => Err(Error::rt(format!(
+                    "now: expected time but found {}",
+                    v.type_name()
+                ))),
+            },
+            _ => Ok(self.ctx.now),
+        }
+    }
+
     /// Names known in the universe (for semantic checks).
     pub fn registry(&self) -> &Registry {
         &self.registry

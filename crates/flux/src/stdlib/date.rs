@@ -16,11 +16,11 @@ fn location(it: &crate::interp::Interp, a: &mut Args) -> Result<Location> {
     }
 }
 
-fn time_arg(it: &crate::interp::Interp, a: &mut Args) -> Result<(i64, Location)> {
+fn time_arg(it: &mut crate::interp::Interp, a: &mut Args) -> Result<(i64, Location)> {
     let loc = location(it, a)?;
     let t = match a.req("t")? {
         Value::Time(t) => t,
-        Value::Duration(d) => d.add_to(it.ctx.now)?,
+        Value::Duration(d) => d.add_to(it.now()?)?,
         v => return Err(super::type_error(&a.func, "time", &v)),
     };
     Ok((t, loc))
@@ -106,6 +106,9 @@ pub fn package() -> PackageDef {
         };
         Ok(Value::Time(loc.from_local_nanos(truncated)?))
     });
+    p.f("time", &["t"], &["location"], None, |it, a| {
+        Ok(Value::Time(time_arg(it, a)?.0))
+    });
     p.f("add", &["d", "to"], &["location"], None, |it, a| {
         shift(it, a, false)
     });
@@ -115,13 +118,13 @@ pub fn package() -> PackageDef {
     p
 }
 
-fn shift(it: &crate::interp::Interp, a: &mut Args, sub: bool) -> Result<Value> {
+fn shift(it: &mut crate::interp::Interp, a: &mut Args, sub: bool) -> Result<Value> {
     let Some(d) = a.opt_duration("d")? else {
         return Err(Error::rt(format!("{}: missing d", a.func)));
     };
     let t = match a.req(if sub { "from" } else { "to" })? {
         Value::Time(t) => t,
-        Value::Duration(x) => x.add_to(it.ctx.now)?,
+        Value::Duration(x) => x.add_to(it.now()?)?,
         v => return Err(super::type_error(&a.func, "time", &v)),
     };
     let _ = a.opt("location");

@@ -320,10 +320,10 @@ fn schema_types(tables: &[Table]) -> Vec<(String, ColType)> {
     out
 }
 
-fn time_arg(it: &Interp, v: Value, what: &str) -> Result<i64> {
+fn time_arg(it: &mut Interp, v: Value, what: &str) -> Result<i64> {
     match v {
         Value::Time(t) => Ok(t),
-        Value::Duration(d) => d.add_to(it.ctx.now),
+        Value::Duration(d) => d.add_to(it.now()?),
         Value::Int(s) => Ok(s.saturating_mul(1_000_000_000)),
         v => Err(Error::rt(format!(
             "range: {what}: expected time but found {}",
@@ -333,16 +333,7 @@ fn time_arg(it: &Interp, v: Value, what: &str) -> Result<i64> {
 }
 
 fn now_value(it: &mut Interp) -> Result<i64> {
-    match it.universe.lookup("now") {
-        Some(f @ Value::Function(_)) => match it.call(&f, vec![])? {
-            Value::Time(t) => Ok(t),
-            v => Err(Error::rt(format!(
-                "now: expected time but found {}",
-                v.type_name()
-            ))),
-        },
-        _ => Ok(it.ctx.now),
-    }
+    it.now()
 }
 
 /// Replace or insert constant time columns `_start`/`_stop` and add them to the key.
