@@ -26,7 +26,7 @@ fn err(src: &str) -> String {
 
 /// Evaluate a scalar expression by putting it in a one-row table.
 fn scalar(expr: &str) -> Value {
-    let src = format!("import \"array\"\narray.from(rows: [{{v: {expr}}}])");
+    let src = format!("import \"array\"\nimport \"date\"\narray.from(rows: [{{v: {expr}}}])");
     let res = run(&src);
     res[0].1[0].value(0, 0)
 }
@@ -303,5 +303,39 @@ fn table_functions_shape() {
             Value::str("_measurement"),
             Value::str("h")
         ]
+    );
+}
+
+#[test]
+fn date_and_timezones() {
+    assert_eq!(scalar("date.hour(t: 2020-06-01T10:30:00Z)"), Value::Int(10));
+    let r = run("import \"array\"\nimport \"date\"\nimport \"timezone\"\noption location = timezone.location(name: \"America/Los_Angeles\")\narray.from(rows: [{h: date.hour(t: 2020-06-01T10:30:00Z), d: date.truncate(t: 2020-06-01T03:00:00Z, unit: 1d)}])");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(t.index("h").unwrap(), 0), Value::Int(3)); // PDT = UTC-7
+    assert_eq!(
+        t.value(t.index("d").unwrap(), 0),
+        Value::Time(1_590_969_600_000_000_000 + 7 * 3_600_000_000_000 - 86_400_000_000_000)
+    );
+    let r = run("import \"array\"\nimport \"experimental/date/boundaries\"\noption now = () => 2022-06-08T14:20:11Z\nw = boundaries.week()\narray.from(rows: [{a: w.start, b: w.stop}])");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(0, 0), Value::Time(1_654_473_600_000_000_000)); // 2022-06-06
+    assert_eq!(t.value(1, 0), Value::Time(1_655_078_400_000_000_000)); // 2022-06-13
+    assert!(
+        err("import \"timezone\"\nx = timezone.location(name: \"Nowhere/City\")")
+            .contains("unknown time zone")
+    );
+}
+
+#[test]
+fn reduce_and_moving_average() {
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> filter(fn: (r) => r.host == \"a\") |> reduce(identity: {s: 0.0, n: 0}, fn: (r, accumulator) => ({s: accumulator.s + r._value, n: accumulator.n + 1}))");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(t.index("s").unwrap(), 0), Value::Float(10.0));
+    assert_eq!(t.value(t.index("n").unwrap(), 0), Value::Int(4));
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> filter(fn: (r) => r.host == \"a\") |> movingAverage(n: 2)");
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("_value").unwrap()),
+        vec![Value::Float(1.5), Value::Float(2.5), Value::Float(3.5)]
     );
 }

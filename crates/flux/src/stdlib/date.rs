@@ -134,3 +134,98 @@ fn shift(it: &mut crate::interp::Interp, a: &mut Args, sub: bool) -> Result<Valu
         d.add_to(t)?
     }))
 }
+
+/// Local midnight (as local nanoseconds) of the day `days` after the local day of `now`.
+fn local_day(loc: &Location, now: i64, days: i64) -> Result<chrono::NaiveDate> {
+    let d = loc.to_local(now).date();
+    d.checked_add_signed(chrono::Duration::days(days))
+        .ok_or_else(|| Error::rt("time out of range"))
+}
+
+fn instant(loc: &Location, d: chrono::NaiveDate) -> Result<i64> {
+    let local = d
+        .and_hms_opt(0, 0, 0)
+        .and_then(|x| x.and_utc().timestamp_nanos_opt())
+        .ok_or_else(|| Error::rt("time out of range"))?;
+    loc.from_local_nanos(local)
+}
+
+fn span(loc: &Location, a: chrono::NaiveDate, b: chrono::NaiveDate) -> Result<Value> {
+    Ok(Value::record(vec![
+        ("start".into(), Value::Time(instant(loc, a)?)),
+        ("stop".into(), Value::Time(instant(loc, b)?)),
+    ]))
+}
+
+fn weekday_bounds(it: &mut crate::interp::Interp, a: &mut Args, target: u32) -> Result<Value> {
+    let loc = location(it, a)?;
+    let now = it.now()?;
+    let today = loc.to_local(now).date();
+    let wd = today.weekday().num_days_from_monday();
+    let mut back = (wd + 7 - target) % 7;
+    if back == 0 {
+        back = 7;
+    }
+    let day = local_day(&loc, now, -(back as i64))?;
+    span(
+        &loc,
+        day,
+        day.succ_opt()
+            .ok_or_else(|| Error::rt("time out of range"))?,
+    )
+}
+
+/// The `experimental/date/boundaries` package: start/stop records of calendar periods.
+pub fn boundaries() -> PackageDef {
+    let mut p = PackageDef::default();
+    p.f("yesterday", &[], &[], None, |it, a| {
+        let loc = location(it, a)?;
+        let now = it.now()?;
+        span(&loc, local_day(&loc, now, -1)?, local_day(&loc, now, 0)?)
+    });
+    p.f("monday", &[], &[], None, |it, a| weekday_bounds(it, a, 0));
+    p.f("tuesday", &[], &[], None, |it, a| weekday_bounds(it, a, 1));
+    p.f("wednesday", &[], &[], None, |it, a| {
+        weekday_bounds(it, a, 2)
+    });
+    p.f("thursday", &[], &[], None, |it, a| weekday_bounds(it, a, 3));
+    p.f("friday", &[], &[], None, |it, a| weekday_bounds(it, a, 4));
+    p.f("saturday", &[], &[], None, |it, a| weekday_bounds(it, a, 5));
+    p.f("sunday", &[], &[], None, |it, a| weekday_bounds(it, a, 6));
+    p.f(
+        "week",
+        &[],
+        &["start_sunday", "week_offset"],
+        None,
+        |it, a| {
+            let sunday = a.opt_bool("start_sunday")?.unwrap_or(false);
+            let offset = a.opt_int("week_offset")?.unwrap_or(0);
+            let loc = location(it, a)?;
+            let now = it.now()?;
+            let today = loc.to_local(now).date();
+            let back = if sunday {
+                today.weekday().num_days_from_sunday()
+            } else {
+                today.weekday().num_days_from_monday()
+            };
+            let start = local_day(&loc, now, offset * 7 - back as i64)?;
+            let stop = start
+                .checked_add_signed(chrono::Duration::days(7))
+                .ok_or_else(|| Error::rt("time out of range"))?;
+            span(&loc, start, stop)
+        },
+    );
+    p.f("month", &[], &["month_offset"], None, |it, a| {
+        let offset = a.opt_int("month_offset")?.unwrap_or(0);
+        let loc = location(it, a)?;
+        let now = it.now()?;
+        let today = loc.to_local(now).date();
+        let first = |k: i64| {
+            let m = today.year() as i64 * 12 + today.month0() as i64 + k;
+            chrono::NaiveDate::from_ymd_opt(m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1, 1)
+                .ok_or_else(|| Error::rt("time out of range"))
+        };
+        span(&loc, first(offset)?, first(offset + 1)?)
+    });
+    p
+}

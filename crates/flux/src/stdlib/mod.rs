@@ -112,6 +112,7 @@ impl Registry {
         packages.insert("internal/debug", debug::package());
         packages.insert("date", date::package());
         packages.insert("timezone", timezone::package());
+        packages.insert("experimental/date/boundaries", date::boundaries());
         packages.insert("dict", misc::dict());
         packages.insert("regexp", misc::regexp());
         packages.insert("types", misc::types());
