@@ -339,3 +339,14 @@ fn reduce_and_moving_average() {
         vec![Value::Float(1.5), Value::Float(2.5), Value::Float(3.5)]
     );
 }
+
+#[test]
+fn bitwise_ops() {
+    let r = run("import \"array\"\nimport \"bitwise\"\narray.from(rows: [{a: bitwise.sand(a: 6, b: 3), b: bitwise.uor(a: uint(v: 4), b: uint(v: 1)), c: bitwise.slshift(a: 1, b: 3), d: bitwise.snot(a: 0)}])");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(0, 0), Value::Int(2));
+    assert_eq!(t.value(1, 0), Value::UInt(5));
+    assert_eq!(t.value(2, 0), Value::Int(8));
+    assert_eq!(t.value(3, 0), Value::Int(-1));
+    assert!(err("import \"bitwise\"\nx = bitwise.sand(a: 1.0, b: 2)").contains("expected int"));
+}

@@ -163,3 +163,81 @@ pub fn expect() -> PackageDef {
     });
     p
 }
+
+fn int2(a: &mut Args) -> Result<(i64, i64)> {
+    match (a.req("a")?, a.req("b")?) {
+        (Value::Int(x), Value::Int(y)) => Ok((x, y)),
+        (x, y) => Err(Error::rt(format!(
+            "{}: expected int but found {} and {}",
+            a.func,
+            x.type_name(),
+            y.type_name()
+        ))),
+    }
+}
+
+fn uint2(a: &mut Args) -> Result<(u64, u64)> {
+    match (a.req("a")?, a.req("b")?) {
+        (Value::UInt(x), Value::UInt(y)) => Ok((x, y)),
+        (x, y) => Err(Error::rt(format!(
+            "{}: expected uint but found {} and {}",
+            a.func,
+            x.type_name(),
+            y.type_name()
+        ))),
+    }
+}
+
+/// `bitwise` package (also served as `experimental/bitwise`).
+pub fn bitwise() -> PackageDef {
+    let mut p = PackageDef::default();
+    macro_rules! s2 {
+        ($name:literal, $f:expr) => {
+            p.f($name, &["a", "b"], &[], None, |_, a| {
+                let (x, y) = int2(a)?;
+                let f: fn(i64, i64) -> i64 = $f;
+                Ok(Value::Int(f(x, y)))
+            });
+        };
+    }
+    macro_rules! u2 {
+        ($name:literal, $f:expr) => {
+            p.f($name, &["a", "b"], &[], None, |_, a| {
+                let (x, y) = uint2(a)?;
+                let f: fn(u64, u64) -> u64 = $f;
+                Ok(Value::UInt(f(x, y)))
+            });
+        };
+    }
+    s2!("sand", |x, y| x & y);
+    s2!("sor", |x, y| x | y);
+    s2!("sxor", |x, y| x ^ y);
+    s2!("sclear", |x, y| x & !y);
+    s2!("slshift", |x, y| if (0..64).contains(&y) {
+        x.wrapping_shl(y as u32)
+    } else {
+        0
+    });
+    s2!("srshift", |x, y| if (0..64).contains(&y) {
+        x.wrapping_shr(y as u32)
+    } else if x < 0 {
+        -1
+    } else {
+        0
+    });
+    u2!("uand", |x, y| x & y);
+    u2!("uor", |x, y| x | y);
+    u2!("uxor", |x, y| x ^ y);
+    u2!("uclear", |x, y| x & !y);
+    u2!("ulshift", |x, y| if y < 64 { x << y } else { 0 });
+    u2!("urshift", |x, y| if y < 64 { x >> y } else { 0 });
+    p.f("snot", &["a"], &[], None, |_, a| match a.req("a")? {
+        Value::Int(x) => Ok(Value::Int(!x)),
+        v => Err(super::type_error("bitwise.snot", "int", &v)),
+    });
+    p.f("unot", &["a"], &[], None, |_, a| match a.req("a")? {
+        Value::UInt(x) => Ok(Value::UInt(!x)),
+        v => Err(super::type_error("bitwise.unot", "uint", &v)),
+    });
+    p
+}

@@ -114,6 +114,8 @@ impl Registry {
         packages.insert("timezone", timezone::package());
         packages.insert("experimental/date/boundaries", date::boundaries());
         packages.insert("dict", misc::dict());
+        packages.insert("bitwise", misc::bitwise());
+        packages.insert("experimental/bitwise", misc::bitwise());
         packages.insert("regexp", misc::regexp());
         packages.insert("types", misc::types());
         packages.insert("planner", misc::planner());
