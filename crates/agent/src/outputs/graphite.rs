@@ -152,9 +152,8 @@ fn build(o: &PluginOptions) -> Result<Box<dyn Output>, ConfigError> {
         return Err(o.invalid_option("servers", "at least one server is required"));
     }
     for s in &c.servers {
-        if !s
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        if s.rsplit_once(':')
+            .is_none_or(|(_, p)| p.parse::<u16>().is_err())
         {
             return Err(o.invalid_option("servers", format!("{s:?} is not host:port")));
         }
