@@ -362,7 +362,13 @@ impl<'a> Interp<'a> {
                                 | Value::Float(_)
                                 | Value::Bool(_)
                                 | Value::Time(_)
-                                | Value::Duration(_)) => out.push_str(&v.to_string()),
+                                | Value::Duration(_)) => {
+                                    if let Value::String(s) =
+                                        crate::stdlib::universe::conv_string(&v)?
+                                    {
+                                        out.push_str(&s);
+                                    }
+                                }
                                 Value::Null => {}
                                 v => {
                                     return Err(Error::rt(format!(

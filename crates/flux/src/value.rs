@@ -514,7 +514,8 @@ pub fn format_time(t: i64) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
-/// Format a float as Flux's string conversion does (shortest round-trip form).
+/// Format a float as Flux's string conversion does (shortest round-trip
+/// digits, never an exponent; `NaN`, `+Inf`, `-Inf`).
 pub fn format_float(f: f64) -> String {
     if f.is_nan() {
         "NaN".into()
@@ -525,13 +526,7 @@ pub fn format_float(f: f64) -> String {
             "-Inf".into()
         }
     } else {
-        let s = format!("{f}");
-        // Go's 'g'-free shortest form uses exponent for very large/small values.
-        if (f != 0.0 && (f.abs() >= 1e21 || f.abs() < 1e-4)) && !s.contains('e') {
-            format!("{f:e}").replace("e", "e+").replace("e+-", "e-")
-        } else {
-            s
-        }
+        format!("{f}")
     }
 }
 

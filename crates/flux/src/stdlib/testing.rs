@@ -51,17 +51,17 @@ pub fn diff_tables(
                 .collect()
         };
         let schema = |ts: &[&Table]| -> Vec<(String, ColType)> {
-            // a column holding only nulls has no observable type: compare it by label only
+            // a column holding only nulls is the same as a missing column
             let mut s: Vec<(String, ColType)> = ts
                 .iter()
                 .flat_map(|t| {
-                    t.cols.iter().enumerate().map(move |(i, c)| {
-                        let all_null = t.batch.column(i).null_count() == t.len();
-                        (
-                            c.label.clone(),
-                            if all_null { ColType::String } else { c.typ },
-                        )
-                    })
+                    t.cols
+                        .iter()
+                        .enumerate()
+                        .filter(move |(i, _)| {
+                            t.is_empty() || t.batch.column(*i).null_count() < t.len()
+                        })
+                        .map(|(_, c)| (c.label.clone(), c.typ))
                 })
                 .collect();
             s.sort_by(|a, b| a.0.cmp(&b.0));
