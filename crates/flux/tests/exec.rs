@@ -350,3 +350,19 @@ fn bitwise_ops() {
     assert_eq!(t.value(3, 0), Value::Int(-1));
     assert!(err("import \"bitwise\"\nx = bitwise.sand(a: 1.0, b: 2)").contains("expected int"));
 }
+
+#[test]
+fn join_package_inner_and_left() {
+    let base = "import \"array\"\nimport \"join\"\nl = array.from(rows: [{id: 1, a: \"x\"}, {id: 2, a: \"y\"}])\nr = array.from(rows: [{id: 1, b: 10}])\n";
+    let r = run(&format!("{base}join.inner(left: l, right: r, on: (l, r) => l.id == r.id, as: (l, r) => ({{id: l.id, a: l.a, b: r.b}}))"));
+    let t = &r[0].1[0];
+    assert_eq!(t.len(), 1);
+    assert_eq!(t.value(t.index("b").unwrap(), 0), Value::Int(10));
+    let r = run(&format!("{base}l |> join.left(right: r, on: (l, r) => l.id == r.id, as: (l, r) => ({{id: l.id, b: r.b}}))"));
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("b").unwrap()),
+        vec![Value::Int(10), Value::Null]
+    );
+    assert!(err(&format!("{base}join.tables(left: l, right: r, on: (l, r) => true, as: (l, r) => l, method: \"cross\")")).contains("invalid method"));
+}

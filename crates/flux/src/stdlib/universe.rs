@@ -264,12 +264,7 @@ impl Regrouper {
         let i = match self.index.get(&k) {
             Some(i) => *i,
             None => {
-                let mut b = TableBuilder::new(key);
-                for (l, t) in &self.types {
-                    let _ = (l, t);
-                }
-                let _ = &mut b;
-                self.groups.push(b);
+                self.groups.push(TableBuilder::new(key));
                 self.index.insert(k, self.groups.len() - 1);
                 self.groups.len() - 1
             }
