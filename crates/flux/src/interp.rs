@@ -704,7 +704,7 @@ pub fn unary(op: Operator, v: Value) -> Result<Value> {
         (_, Value::Null) => Value::Null,
         (Operator::Sub, Value::Int(i)) => Value::Int(i.wrapping_neg()),
         (Operator::Sub, Value::Float(f)) => Value::Float(-f),
-        (Operator::Sub, Value::Duration(d)) => Value::Duration(d.neg()),
+        (Operator::Sub, Value::Duration(d)) => Value::Duration(d.negated()),
         (
             Operator::Add,
             v @ (Value::Int(_) | Value::Float(_) | Value::UInt(_) | Value::Duration(_)),
@@ -830,7 +830,7 @@ pub fn binary(op: Operator, l: Value, r: Value) -> Result<Value> {
         (Add, V::Time(t), V::Duration(d)) | (Add, V::Duration(d), V::Time(t)) => {
             V::Time(d.add_to(*t)?)
         }
-        (Sub, V::Time(t), V::Duration(d)) => V::Time(d.neg().add_to(*t)?),
+        (Sub, V::Time(t), V::Duration(d)) => V::Time(d.negated().add_to(*t)?),
         (Sub, V::Time(a), V::Time(b)) => V::Duration(Dur::from_nanos(a.wrapping_sub(*b))),
         (Add, V::Duration(a), V::Duration(b)) => V::Duration(Dur {
             months: a.months + b.months,

@@ -42,6 +42,9 @@ impl FluxSource for EmptySource {
     }
 }
 
+/// (measurement, tags, field) of a stored series.
+type SeriesId = (String, Vec<(String, String)>, String);
+
 /// One stored point of the in-memory source.
 #[derive(Debug, Clone)]
 pub struct MemPoint {
@@ -88,8 +91,7 @@ impl FluxSource for MemorySource {
             return Err(crate::Error::Source(format!("bucket {bucket:?} not found")));
         };
         // series key + field -> rows
-        let mut series: BTreeMap<(String, Vec<(String, String)>, String), Vec<&MemPoint>> =
-            BTreeMap::new();
+        let mut series: BTreeMap<SeriesId, Vec<&MemPoint>> = BTreeMap::new();
         for p in points.iter().filter(|p| p.time >= start && p.time < stop) {
             if let Some(f) = filter {
                 if f.measurement.as_ref().is_some_and(|m| *m != p.measurement)

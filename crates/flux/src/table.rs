@@ -118,7 +118,7 @@ impl GroupKey {
     }
 
     /// Order between keys (by labels then values) used to sort output tables.
-    pub fn cmp(&self, other: &GroupKey) -> std::cmp::Ordering {
+    pub fn order(&self, other: &GroupKey) -> std::cmp::Ordering {
         for (a, b) in self.cols.iter().zip(other.cols.iter()) {
             let o = a.0.label.cmp(&b.0.label).then_with(|| a.1.sort_cmp(&b.1));
             if o != std::cmp::Ordering::Equal {

@@ -29,7 +29,7 @@ impl Duration {
     }
 
     /// The negated duration.
-    pub fn neg(self) -> Self {
+    pub fn negated(self) -> Self {
         Duration {
             months: -self.months,
             nanos: -self.nanos,
@@ -80,7 +80,7 @@ impl Duration {
                 crate::lexer::Tok::Duration(parts) => {
                     let p: Vec<(i64, &str)> = parts.iter().map(|(m, u)| (*m, u.as_str())).collect();
                     let d = Duration::from_parts(&p)?;
-                    Ok(if neg { d.neg() } else { d })
+                    Ok(if neg { d.negated() } else { d })
                 }
                 _ => Err(Error::rt(format!("invalid duration {s}"))),
             },

@@ -87,7 +87,7 @@ fn conformance_pass_count() {
         println!("{p:40} {ok:4}/{n}");
     }
     let mut errs: Vec<_> = errors.into_iter().collect();
-    errs.sort_by(|a, b| b.1.cmp(&a.1));
+    errs.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (m, n) in errs.iter().take(40) {
         println!("{n:4}  {m}");
     }

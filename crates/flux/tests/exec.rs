@@ -366,3 +366,32 @@ fn join_package_inner_and_left() {
     );
     assert!(err(&format!("{base}join.tables(left: l, right: r, on: (l, r) => true, as: (l, r) => l, method: \"cross\")")).contains("invalid method"));
 }
+
+#[test]
+fn state_count_hour_selection_truncate() {
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> filter(fn: (r) => r.host == \"a\") |> stateCount(fn: (r) => r._value > 1.5)");
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("stateCount").unwrap()),
+        vec![Value::Int(-1), Value::Int(1), Value::Int(2), Value::Int(3)]
+    );
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> filter(fn: (r) => r.host == \"a\") |> stateDuration(fn: (r) => r._value > 1.5)");
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("stateDuration").unwrap()),
+        vec![
+            Value::Int(-1),
+            Value::Int(0),
+            Value::Int(10),
+            Value::Int(20)
+        ]
+    );
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> hourSelection(start: 1, stop: 2)");
+    assert!(r[0].1.iter().all(|t| t.is_empty()));
+    let r = run_mem("from(bucket: \"db\") |> range(start: 0) |> hourSelection(start: 0, stop: 0) |> truncateTimeColumn(unit: 1m)");
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("_time").unwrap()),
+        vec![Value::Time(0); 4]
+    );
+}

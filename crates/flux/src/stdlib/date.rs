@@ -129,7 +129,7 @@ fn shift(it: &mut crate::interp::Interp, a: &mut Args, sub: bool) -> Result<Valu
     };
     let _ = a.opt("location");
     Ok(Value::Time(if sub {
-        d.neg().add_to(t)?
+        d.negated().add_to(t)?
     } else {
         d.add_to(t)?
     }))

@@ -13,6 +13,19 @@ use std::sync::Arc;
 const PRELUDE: &str = r#"
 import "date"
 today = () => date.truncate(t: now(), unit: 1d)
+truncateTimeColumn = (unit, timeColumn="_time", tables=<-) =>
+    if timeColumn != "_time" then
+        die(msg: "not supported yet: truncateTimeColumn with a timeColumn other than _time")
+    else
+        tables |> map(fn: (r) => ({r with _time: date.truncate(t: r._time, unit: unit)}))
+hourSelection = (start, stop, timeColumn="_time", location=location, tables=<-) =>
+    tables
+        |> filter(
+            fn: (r) => {
+                h = date.hour(t: r[timeColumn], location: location)
+                return if start <= stop then h >= start and h <= stop else h >= start or h <= stop
+            },
+        )
 increase = (columns=["_value"], tables=<-) =>
     tables |> difference(nonNegative: true, columns: columns, initialZero: true) |> cumulativeSum(columns: columns)
 highestAverage = (n, column="_value", groupColumns=[], tables=<-) =>
@@ -48,6 +61,15 @@ pub fn package() -> PackageDef {
         .push(("inf", Value::Duration(Duration::from_nanos(i64::MAX))));
     p.t("reduce", &["fn", "identity"], &[], reduce);
     p.t("movingAverage", &["n"], &[], moving_average);
+    p.t("stateCount", &["fn"], &["column"], |it, a| {
+        state(it, a, false)
+    });
+    p.t(
+        "stateDuration",
+        &["fn"],
+        &["column", "timeColumn", "unit"],
+        |it, a| state(it, a, true),
+    );
     p.consts.push(("false", Value::Bool(false)));
     p.consts.push((
         "location",
@@ -213,7 +235,7 @@ pub fn package() -> PackageDef {
     p.f("contains", &["value", "set"], &[], None, |_, a| {
         let v = a.req("value")?;
         match a.req("set")? {
-            Value::Array(s) => Ok(Value::Bool(s.iter().any(|x| *x == v))),
+            Value::Array(s) => Ok(Value::Bool(s.contains(&v))),
             v => Err(Error::rt(format!(
                 "contains: expected array but found {}",
                 v.type_name()
@@ -2104,6 +2126,69 @@ fn moving_average(_: &mut Interp, a: &mut Args) -> Result<Value> {
         let full = Table::from_columns(t.key.clone(), cols)?;
         let rows: Vec<usize> = (n.saturating_sub(1)..t.len()).collect();
         out.push(full.take_rows(&rows)?);
+    }
+    stream(out)
+}
+
+fn state(it: &mut Interp, a: &mut Args, duration: bool) -> Result<Value> {
+    let tables = a.tables()?;
+    let f = a.function("fn")?;
+    let default = if duration {
+        "stateDuration"
+    } else {
+        "stateCount"
+    };
+    let column = a.opt_string("column")?.unwrap_or_else(|| default.into());
+    let time_col = a
+        .opt_string("timeColumn")?
+        .unwrap_or_else(|| "_time".into());
+    let unit = a
+        .opt_duration("unit")?
+        .map(|d| fixed(d, "unit"))
+        .transpose()?
+        .unwrap_or(1_000_000_000);
+    let mut out = Vec::new();
+    for t in &tables {
+        let tc = if duration {
+            Some(col(t, &time_col)?)
+        } else {
+            None
+        };
+        let mut vals = Vec::with_capacity(t.len());
+        let mut count = 0i64;
+        let mut since: Option<i64> = None;
+        for r in 0..t.len() {
+            let hit = matches!(
+                call_row(it, &f, Value::Record(Arc::new(t.row(r))))?,
+                Value::Bool(true)
+            );
+            if !hit {
+                count = 0;
+                since = None;
+                vals.push(Value::Int(-1));
+                continue;
+            }
+            match tc {
+                Some(c) => {
+                    let Value::Time(now) = t.value(c, r) else {
+                        vals.push(Value::Null);
+                        continue;
+                    };
+                    let start = *since.get_or_insert(now);
+                    vals.push(Value::Int((now - start) / unit));
+                }
+                None => {
+                    count += 1;
+                    vals.push(Value::Int(count));
+                }
+            }
+        }
+        let mut cols = t.to_columns();
+        match cols.iter().position(|(m, _)| m.label == column) {
+            Some(i) => cols[i] = (meta(&column, ColType::Int), vals),
+            None => cols.push((meta(&column, ColType::Int), vals)),
+        }
+        out.push(Table::from_columns(t.key.clone(), cols)?);
     }
     stream(out)
 }
