@@ -176,6 +176,10 @@ impl<'a> Interp<'a> {
         for (name, v) in pkg.members(path) {
             env.define(&name, v);
         }
+        if path != "universe" {
+            // lets a package's Flux source reach universe members it shadows
+            env.define("_universe", Value::record(self.universe.entries()));
+        }
         if let Some(src) = pkg.flux {
             let file = crate::parser::parse_file(src)
                 .map_err(|e| Error::rt(format!("package {path}: {e}")))?;
@@ -541,6 +545,17 @@ impl<'a> Interp<'a> {
             }
         }
         let Value::Function(f) = callee else {
+            if let (Value::Null, Expression::MemberExpression(m)) = (&callee, c.callee.as_ref()) {
+                if let Expression::Identifier(pkg) = m.object.as_ref() {
+                    if env.lookup(&format!("\u{0}pkg:{}", pkg.name)).is_some() {
+                        return Err(Error::unsupported(format!(
+                            "{}.{}",
+                            pkg.name,
+                            m.property.name()
+                        )));
+                    }
+                }
+            }
             return Err(Error::rt(format!(
                 "cannot call a value of type {}",
                 callee.type_name()

@@ -26,7 +26,7 @@ fn err(src: &str) -> String {
 
 /// Evaluate a scalar expression by putting it in a one-row table.
 fn scalar(expr: &str) -> Value {
-    let src = format!("import \"array\"\nimport \"date\"\narray.from(rows: [{{v: {expr}}}])");
+    let src = format!("import \"array\"\nimport \"date\"\nimport \"experimental\"\narray.from(rows: [{{v: {expr}}}])");
     let res = run(&src);
     res[0].1[0].value(0, 0)
 }
@@ -394,4 +394,24 @@ fn state_count_hour_selection_truncate() {
         t.column_values(t.index("_time").unwrap()),
         vec![Value::Time(0); 4]
     );
+}
+
+#[test]
+fn experimental_package() {
+    let r = run("import \"array\"\nimport \"experimental\"\narray.from(rows: [{_time: 2020-01-01T00:00:00Z, a: 1.0, b: 2.0}]) |> experimental.unpivot() |> experimental.set(o: {s: \"x\"})");
+    assert_eq!(r[0].1.len(), 2);
+    let t = &r[0].1[1];
+    assert_eq!(t.key.get("_field"), Some(&Value::str("b")));
+    assert_eq!(t.value(t.index("_value").unwrap(), 0), Value::Float(2.0));
+    assert_eq!(t.value(t.index("s").unwrap(), 0), Value::str("x"));
+    assert_eq!(
+        scalar("experimental.addDuration(d: 1mo, to: 2020-01-31T00:00:00Z)"),
+        Value::Time(1_582_934_400_000_000_000)
+    );
+    assert!(
+        err("import \"experimental\"\nx = experimental.nothingHere(a: 1)")
+            .contains("not supported yet: experimental.nothingHere")
+    );
+    let r = run("import \"array\"\nimport \"experimental\"\narray.from(rows: [{_value: 1}, {_value: 2}]) |> experimental.sum()");
+    assert_eq!(r[0].1[0].value(0, 0), Value::Int(3));
 }

@@ -6,6 +6,7 @@ mod array;
 mod csvpkg;
 mod date;
 mod debug;
+mod experimental;
 mod join;
 mod math;
 mod misc;
@@ -115,6 +116,7 @@ impl Registry {
         packages.insert("timezone", timezone::package());
         packages.insert("experimental/date/boundaries", date::boundaries());
         packages.insert("dict", misc::dict());
+        packages.insert("experimental", experimental::package());
         packages.insert("join", join::package());
         packages.insert("bitwise", misc::bitwise());
         packages.insert("experimental/bitwise", misc::bitwise());
