@@ -415,3 +415,23 @@ fn experimental_package() {
     let r = run("import \"array\"\nimport \"experimental\"\narray.from(rows: [{_value: 1}, {_value: 2}]) |> experimental.sum()");
     assert_eq!(r[0].1[0].value(0, 0), Value::Int(3));
 }
+
+#[test]
+fn schema_exploration_over_the_source() {
+    let r = run_mem("import \"influxdata/influxdb/schema\"\nschema.tagValues(bucket: \"db\", tag: \"host\", start: 0)");
+    let t = &r[0].1[0];
+    assert_eq!(
+        t.column_values(t.index("_value").unwrap()),
+        vec![Value::str("a"), Value::str("b")]
+    );
+    let r = run_mem(
+        "import \"influxdata/influxdb/schema\"\nschema.measurements(bucket: \"db\", start: 0)",
+    );
+    assert_eq!(
+        r[0].1[0].column_values(r[0].1[0].index("_value").unwrap()),
+        vec![Value::str("cpu")]
+    );
+    let r = run_mem("import \"influxdata/influxdb/schema\"\nfrom(bucket: \"db\") |> range(start: 0) |> schema.fieldsAsCols()");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(t.index("usage").unwrap(), 0), Value::Float(1.0));
+}

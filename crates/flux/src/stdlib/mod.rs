@@ -10,6 +10,7 @@ mod experimental;
 mod join;
 mod math;
 mod misc;
+mod schema;
 mod strings;
 mod testing;
 pub mod timezone;
@@ -116,6 +117,8 @@ impl Registry {
         packages.insert("timezone", timezone::package());
         packages.insert("experimental/date/boundaries", date::boundaries());
         packages.insert("dict", misc::dict());
+        packages.insert("influxdata/influxdb/schema", schema::package());
+        packages.insert("influxdata/influxdb/v1", schema::package());
         packages.insert("experimental", experimental::package());
         packages.insert("join", join::package());
         packages.insert("bitwise", misc::bitwise());
