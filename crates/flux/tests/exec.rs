@@ -435,3 +435,13 @@ fn schema_exploration_over_the_source() {
     let t = &r[0].1[0];
     assert_eq!(t.value(t.index("usage").unwrap(), 0), Value::Float(1.0));
 }
+
+#[test]
+fn math_and_strings_basics() {
+    let r = run("import \"array\"\nimport \"math\"\nimport \"strings\"\narray.from(rows: [{a: math.dim(x: 5.0, y: 3.0), b: math.sqrt(x: 16.0), c: strings.title(v: \"hello world\"), d: strings.substring(v: \"abcdef\", start: 1, end: 3)}])");
+    let t = &r[0].1[0];
+    assert_eq!(t.value(0, 0), Value::Float(2.0));
+    assert_eq!(t.value(1, 0), Value::Float(4.0));
+    assert_eq!(t.value(2, 0), Value::str("Hello World"));
+    assert_eq!(t.value(3, 0), Value::str("bc"));
+}

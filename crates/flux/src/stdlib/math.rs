@@ -50,6 +50,19 @@ pub fn package() -> PackageDef {
         let y = a.opt_float("y")?.unwrap_or(0.0);
         Ok(Value::Float(x(a)? % y))
     });
+    p.f("atan2", &["x", "y"], &[], None, |_, a| {
+        let y = a.opt_float("y")?.unwrap_or(0.0);
+        Ok(Value::Float(y.atan2(x(a)?)))
+    });
+    p.f("dim", &["x", "y"], &[], None, |_, a| {
+        let y = a.opt_float("y")?.unwrap_or(0.0);
+        let x = x(a)?;
+        Ok(Value::Float(if x.is_nan() || y.is_nan() {
+            f64::NAN
+        } else {
+            (x - y).max(0.0)
+        }))
+    });
     p.f("isNaN", &["f"], &[], None, |_, a| {
         Ok(Value::Bool(a.opt_float("f")?.is_some_and(f64::is_nan)))
     });

@@ -108,6 +108,7 @@ impl Registry {
         let mut packages = HashMap::new();
         packages.insert("universe", universe::package());
         packages.insert("array", array::package());
+        packages.insert("experimental/array", array::package());
         packages.insert("csv", csvpkg::package());
         packages.insert("testing", testing::package());
         packages.insert("strings", strings::package());
