@@ -8,12 +8,15 @@
 //! dictionary-string column per tag key, one column per field, and `time`.
 //!
 //! Scans prune partitions and files by the time bounds found in the query's
-//! filters before any file is opened; each time partition is read (and
+//! filters before any file is opened, skip files whose tag ranges hold no
+//! series an equality filter on a tag accepts, and drop rows of other series
+//! before merging; each time partition is read (and
 //! merged where sources overlap) lazily as one DataFusion partition.
 
 #![warn(missing_docs)]
 
 mod table;
+mod tag_filters;
 mod time_bounds;
 
 use std::sync::Arc;
@@ -27,6 +30,7 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub use table::MeasurementTable;
+pub use tag_filters::{tag_filter, tag_filters};
 pub use time_bounds::time_bounds;
 
 /// Name of the schema that holds the default retention policy's tables.

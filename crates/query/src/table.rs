@@ -17,6 +17,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::ExecutionPlan;
 use futures::stream;
 
+use crate::tag_filters::{tag_filter, tag_filters};
 use crate::time_bounds::{is_time_filter, time_bounds};
 
 /// The tables of one retention policy of one database.
@@ -88,8 +89,9 @@ impl MeasurementTable {
     /// The partitions a scan with these filters must read.
     pub fn snapshot(&self, filters: &[Expr]) -> Result<Vec<PartitionSnapshot>> {
         let (min, max) = time_bounds(filters, TIME_COLUMN);
+        let series = tag_filters(filters, &self.schema);
         self.storage
-            .table_snapshot(self.db_id, &self.rp, &self.measurement, min, max)
+            .table_snapshot_filtered(self.db_id, &self.rp, &self.measurement, min, max, &series)
             .map_err(|e| DataFusionError::External(Box::new(e)))
     }
 }
@@ -111,7 +113,7 @@ impl TableProvider for MeasurementTable {
         Ok(filters
             .iter()
             .map(|f| {
-                if is_time_filter(f, TIME_COLUMN) {
+                if is_time_filter(f, TIME_COLUMN) || tag_filter(f, &self.schema).is_some() {
                     TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported

@@ -25,6 +25,7 @@ pub mod delete;
 pub mod error;
 pub mod files;
 pub mod manifest;
+pub mod prune;
 pub mod schema;
 pub mod wal;
 pub mod write;
@@ -46,6 +47,7 @@ pub use buffer::Buffer;
 pub use delete::{DeletePredicate, TagMatch, Tombstone};
 pub use error::StorageError;
 pub use manifest::{FileMeta, Manifest};
+pub use prune::{TagFilter, TagRange};
 pub use write::WriteOutcome;
 
 use crate::dedup::merge_batches_into;
@@ -142,6 +144,8 @@ pub struct PartitionSnapshot {
     pub files: Vec<(PathBuf, FileMeta, Vec<DeletePredicate>)>,
     /// Buffered sorted batches, oldest first (newer than every file).
     pub buffered: Vec<RecordBatch>,
+    /// Series filters applied to every source before merging.
+    pub filters: Vec<TagFilter>,
 }
 
 impl PartitionSnapshot {
@@ -180,6 +184,7 @@ impl PartitionSnapshot {
                 wanted.extend(d.tags.iter().map(|t| t.key.clone()));
             }
         }
+        wanted.extend(self.filters.iter().map(|f| f.column.clone()));
         let wanted: Vec<String> = wanted.into_iter().collect();
         let load_schema: SchemaRef = Arc::new(arrow::datatypes::Schema::new(
             table_schema
@@ -193,12 +198,15 @@ impl PartitionSnapshot {
         for (path, _, deletes) in &self.files {
             for batch in files::read_parquet(path, Some(&wanted))? {
                 let batch = conform(&batch, &load_schema)?;
+                let batch = prune::filter_batch(batch, &self.filters)?;
                 sources.push(apply_deletes(batch, deletes)?);
             }
         }
         for batch in &self.buffered {
-            sources.push(conform(batch, &load_schema)?);
+            let batch = prune::filter_batch(batch.clone(), &self.filters)?;
+            sources.push(conform(&batch, &load_schema)?);
         }
+        let merge = merge && sources.iter().filter(|b| b.num_rows() > 0).count() > 1;
         if merge {
             let merged = merge_batches_into(&sources, &load_schema)?;
             Ok(vec![conform(&merged, &output)?])
@@ -521,6 +529,20 @@ impl Storage {
         min_time: i64,
         max_time: i64,
     ) -> Result<Vec<PartitionSnapshot>, StorageError> {
+        self.table_snapshot_filtered(db_id, rp, measurement, min_time, max_time, &[])
+    }
+
+    /// Like [`Storage::table_snapshot`], also skipping files that hold no
+    /// series `filters` accept; reads of the snapshot apply `filters`.
+    pub fn table_snapshot_filtered(
+        &self,
+        db_id: u64,
+        rp: &str,
+        measurement: &str,
+        min_time: i64,
+        max_time: i64,
+        filters: &[TagFilter],
+    ) -> Result<Vec<PartitionSnapshot>, StorageError> {
         let selects = |k: &PartitionKey| {
             k.db_id == db_id
                 && k.rp == rp
@@ -543,9 +565,13 @@ impl Storage {
                     key: key.clone(),
                     files: Vec::new(),
                     buffered: Vec::new(),
+                    filters: filters.to_vec(),
                 });
             for f in &files.files {
-                if f.max_time < min_time || f.min_time > max_time {
+                if f.max_time < min_time
+                    || f.min_time > max_time
+                    || !filters.iter().all(|t| t.may_match_file(f))
+                {
                     continue;
                 }
                 let deletes = manifest
@@ -566,6 +592,7 @@ impl Storage {
                     key: b.key.clone(),
                     files: Vec::new(),
                     buffered: Vec::new(),
+                    filters: filters.to_vec(),
                 })
                 .buffered = b.batches;
         }
@@ -635,6 +662,7 @@ impl Storage {
             bytes,
             max_seq,
             columns: Some(present_columns(batch)),
+            tag_ranges: Some(prune::tag_ranges(batch)),
         })
     }
 

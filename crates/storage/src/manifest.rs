@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::delete::Tombstone;
 use crate::error::StorageError;
+use crate::prune::TagRange;
 use crate::PartitionKey;
 
 /// One immutable Parquet file.
@@ -33,6 +34,10 @@ pub struct FileMeta {
     /// this was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
+    /// Smallest and largest value of each tag column, for pruning (`None`
+    /// for files written before this was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_ranges: Option<BTreeMap<String, TagRange>>,
 }
 
 /// The persisted state of one partition.

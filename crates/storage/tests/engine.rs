@@ -255,3 +255,53 @@ async fn dropped_database_leaves_nothing_behind_and_ignores_old_wal() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn series_filters_skip_files_and_rows_but_keep_merges_right() {
+    use almanac_storage::TagFilter;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    write(&storage, "db", "m,h=a x=1,y=1 10\nm,h=b x=5 10").await;
+    storage.persist_all().unwrap();
+    write(&storage, "db", "m,h=c x=7 10\nm,h=d x=8 10").await;
+    storage.persist_all().unwrap();
+    write(&storage, "db", "m,h=a x=2 10").await;
+    let def = storage.catalog().database("db").unwrap();
+    let schema = measurement_schema(def.measurement("m").unwrap());
+    let read = |values: &[&str]| {
+        let filter = TagFilter::new("h", values.iter().map(|v| v.to_string()).collect());
+        let snapshots = storage
+            .table_snapshot_filtered(def.id, "autogen", "m", i64::MIN, i64::MAX, &[filter])
+            .unwrap();
+        let files: usize = snapshots.iter().map(|s| s.files.len()).sum();
+        let mut batches = Vec::new();
+        for p in snapshots {
+            batches.extend(p.read(&schema, None).unwrap());
+        }
+        (files, pretty_format_batches(&batches).unwrap().to_string())
+    };
+    // Series `a`: the first file (a..b) and the buffer; the second file
+    // (c..d) is skipped; the buffered write still wins per field.
+    let (files, rows) = read(&["a"]);
+    assert_eq!(files, 1);
+    assert_eq!(
+        rows,
+        "\
++---+-----+-----+---------------------+
+| h | x   | y   | time                |
++---+-----+-----+---------------------+
+| a | 2.0 | 1.0 | 1970-01-01T00:00:10 |
++---+-----+-----+---------------------+"
+    );
+    let (files, rows) = read(&["d", "b"]);
+    assert_eq!(files, 2);
+    assert!(
+        rows.contains("| b | 5.0 |") && rows.contains("| d | 8.0 |"),
+        "{rows}"
+    );
+    assert!(!rows.contains("| a ") && !rows.contains("| c "), "{rows}");
+    let (files, rows) = read(&["zz"]);
+    assert_eq!(files, 0);
+    assert_eq!(rows.trim(), "++\n++");
+}

@@ -388,10 +388,12 @@ mod tests {
         for _ in 0..20 {
             p.gather(&acc).await.unwrap();
             ms = crate::plugin::drain(&mut rx);
-            if ms
-                .iter()
-                .any(|m| m.tag("pid") == Some(&child.id().to_string()))
-            {
+            // Right after exec the kernel may not have mapped the new image yet
+            // (RSS 0), so wait until the child is seen with resident memory.
+            if ms.iter().any(|m| {
+                m.tag("pid") == Some(&child.id().to_string())
+                    && matches!(m.field("memory_rss"), Some(Value::Int(n)) if *n > 0)
+            }) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
