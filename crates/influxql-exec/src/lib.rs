@@ -16,6 +16,7 @@ pub mod condition;
 pub mod continuous;
 pub mod encode;
 pub mod functions;
+mod group;
 mod into;
 mod meta;
 pub mod result;

@@ -2,12 +2,10 @@
 //! into the scan, rows grouped into series by the `GROUP BY` tags and sorted
 //! by time.
 
-use std::collections::HashMap;
-
 use almanac_catalog::MeasurementSchema;
 use almanac_influxql::Expr;
 use almanac_storage::schema::{field_column_name, TIME_COLUMN};
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{
     DataType, Float64Type, Int64Type, TimestampNanosecondType, UInt64Type,
 };
@@ -15,7 +13,9 @@ use datafusion::common::{ScalarValue, TableReference};
 use datafusion::logical_expr::{cast, col, lit, Expr as DfExpr};
 use datafusion::prelude::SessionContext;
 
-use crate::condition::{quoted, tag_column, to_filter};
+use crate::condition::{quoted, to_filter};
+pub use crate::group::RowBudget;
+use crate::group::{group_batches, Layout};
 use crate::result::Value;
 use crate::time::TimeRange;
 use crate::ExecError;
@@ -70,6 +70,8 @@ pub struct ScanRequest<'a> {
     pub group_tags: &'a [String],
     /// Columns to return.
     pub columns: &'a [ColumnRef],
+    /// Rows each group needs at most (raw `LIMIT` queries), if bounded.
+    pub budget: Option<RowBudget>,
 }
 
 fn ts(t: i64) -> DfExpr {
@@ -108,11 +110,13 @@ pub async fn scan_frame(
         filter = filter.and(to_filter(c, req.schema)?);
     }
     let mut exprs = vec![col(TIME_COLUMN).alias("t")];
+    // Tag columns stay dictionary-encoded: grouping compares dictionary keys
+    // and only looks at the strings when a row starts a new series.
     for (i, tag) in req.group_tags.iter().enumerate() {
         let e = if req.schema.tags.contains(tag) {
-            tag_column(tag)
+            col(quoted(tag))
         } else {
-            lit("")
+            lit(ScalarValue::Utf8(None))
         };
         exprs.push(e.alias(format!("g{i}")));
     }
@@ -121,7 +125,7 @@ pub async fn scan_frame(
     }
     if series_key_needed(req) {
         for (i, tag) in req.schema.tags.iter().enumerate() {
-            exprs.push(cast(col(quoted(tag)), DataType::Utf8).alias(format!("s{i}")));
+            exprs.push(col(quoted(tag)).alias(format!("s{i}")));
         }
     }
     Ok(df.filter(filter)?.select(exprs)?)
@@ -143,114 +147,13 @@ pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Gro
     };
     group_batches(
         &batches,
-        req.group_tags.len(),
-        req.columns.len(),
-        &series_tags,
+        &Layout {
+            n_tags: req.group_tags.len(),
+            n_cols: req.columns.len(),
+            series_tags: &series_tags,
+        },
+        req.budget.as_ref(),
     )
-}
-
-fn group_batches(
-    batches: &[RecordBatch],
-    n_tags: usize,
-    n_cols: usize,
-    series_tags: &[&str],
-) -> Result<Vec<Group>, ExecError> {
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
-    let mut keys: HashMap<String, u32> = HashMap::new();
-    let mut key = String::new();
-    for batch in batches {
-        let key_cols: Vec<_> = (0..series_tags.len())
-            .map(|i| batch.column(1 + n_tags + n_cols + i).as_string::<i32>())
-            .collect();
-        let times = batch.column(0).as_primitive::<TimestampNanosecondType>();
-        let tag_cols: Vec<_> = (0..n_tags)
-            .map(|i| batch.column(1 + i).as_string::<i32>())
-            .collect();
-        let cols: Vec<Vec<Value>> = (0..n_cols)
-            .map(|i| to_values(batch.column(1 + n_tags + i).as_ref()))
-            .collect::<Result<_, _>>()?;
-        let mut key_buf: Vec<String> = Vec::with_capacity(n_tags);
-        for row in 0..batch.num_rows() {
-            key_buf.clear();
-            key_buf.extend(tag_cols.iter().map(|c| c.value(row).to_string()));
-            let gi = match index.get(&key_buf) {
-                Some(i) => *i,
-                None => {
-                    index.insert(key_buf.clone(), groups.len());
-                    groups.push(Group {
-                        key: key_buf.clone(),
-                        times: Vec::new(),
-                        columns: vec![Vec::new(); n_cols],
-                        series: Vec::new(),
-                    });
-                    groups.len() - 1
-                }
-            };
-            let g = &mut groups[gi];
-            g.times.push(times.value(row));
-            for (c, values) in cols.iter().enumerate() {
-                g.columns[c].push(values[row].clone());
-            }
-            if !series_tags.is_empty() {
-                key.clear();
-                for (t, c) in series_tags.iter().zip(&key_cols) {
-                    if c.is_valid(row) && !c.value(row).is_empty() {
-                        key.push(',');
-                        key.push_str(t);
-                        key.push('=');
-                        key.push_str(c.value(row));
-                    }
-                }
-                let next = keys.len() as u32;
-                let id = *keys.entry(key.clone()).or_insert(next);
-                g.series.push(id);
-            }
-        }
-    }
-    if !series_tags.is_empty() {
-        // Replace key ids by ranks in key order.
-        let mut sorted: Vec<(&String, u32)> = keys.iter().map(|(k, v)| (k, *v)).collect();
-        sorted.sort();
-        let mut rank = vec![0u32; sorted.len()];
-        for (r, (_, id)) in sorted.iter().enumerate() {
-            rank[*id as usize] = r as u32;
-        }
-        for g in &mut groups {
-            for s in &mut g.series {
-                *s = rank[*s as usize];
-            }
-        }
-    }
-    for g in &mut groups {
-        sort_by_time(g);
-    }
-    Ok(groups)
-}
-
-fn sort_by_time(g: &mut Group) {
-    let sorted = if g.series.is_empty() {
-        g.times.windows(2).all(|w| w[0] <= w[1])
-    } else {
-        (1..g.times.len()).all(|i| (g.times[i - 1], g.series[i - 1]) <= (g.times[i], g.series[i]))
-    };
-    if sorted {
-        return;
-    }
-    let mut order: Vec<usize> = (0..g.times.len()).collect();
-    if g.series.is_empty() {
-        order.sort_by_key(|&i| g.times[i]);
-    } else {
-        order.sort_by_key(|&i| (g.times[i], g.series[i]));
-        g.series = order.iter().map(|&i| g.series[i]).collect();
-    }
-    g.times = order.iter().map(|&i| g.times[i]).collect();
-    for c in &mut g.columns {
-        *c = order
-            .iter()
-            .map(|&i| std::mem::replace(&mut c[i], Value::Null))
-            .collect();
-    }
 }
 
 /// Converts an Arrow column to values.

@@ -13,7 +13,7 @@ use almanac_influxql::{
 
 use crate::functions::{aggregate, is_multi_row, is_selector, AggArgs, AggOut, Point};
 use crate::result::{Series, Value};
-use crate::scan::{scan, ColumnRef, Group, ScanRequest};
+use crate::scan::{scan, ColumnRef, Group, RowBudget, ScanRequest};
 use crate::time::{split_time_condition, window_start, TimeRange};
 use crate::transform::{is_math_function, is_sequence_transform, math_function, sequence};
 use crate::value_ops::{as_f64, math};
@@ -64,6 +64,8 @@ struct Plan {
     transform_desc: bool,
     /// Per needed column: whether it is a field (a raw row exists when one has a value).
     field_needed: Vec<bool>,
+    /// Rows per series a raw `LIMIT` query can return (the scan drops the rest).
+    budget: Option<RowBudget>,
 }
 
 /// One aggregate or selector call of the statement.
@@ -324,6 +326,7 @@ impl Executor {
             condition,
             group_tags: &plan.group_tags,
             columns: &plan.needed,
+            budget: plan.budget.clone(),
         };
         scan(ctx, &req).await
     }
@@ -344,6 +347,7 @@ impl Executor {
             condition,
             group_tags: &plan.group_tags,
             columns: &plan.needed,
+            budget: plan.budget.clone(),
         };
         let push = |line: String| {
             if let Ok(mut lines) = trace.lines.lock() {
@@ -885,6 +889,16 @@ fn build_plan(
         has_transform,
         tag_columns,
         tag_column_names,
+        budget: match stmt.limit {
+            // A raw query returns at most OFFSET + LIMIT rows per series, from
+            // one end of the time order: the scan keeps only those.
+            Some(limit) if limit > 0 && !is_aggregate && !has_transform => Some(RowBudget {
+                rows: (limit as usize).saturating_add(stmt.offset.unwrap_or(0) as usize),
+                from_end: stmt.order_desc,
+                counts: field_needed.clone(),
+            }),
+            _ => None,
+        },
         only_tags,
         field_needed,
         transform_desc: stmt.order_desc && has_transform,

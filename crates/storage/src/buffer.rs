@@ -202,7 +202,7 @@ impl Buffer {
             .collect();
         for p in partitions {
             let p = p.lock();
-            if p.live.len() > 0 {
+            if !p.live.is_empty() {
                 out.extend(crate::present_columns(&p.live.to_record_batch()));
             }
             for f in &p.frozen {

@@ -769,7 +769,7 @@ impl Storage {
                 .iter()
                 .filter(|(key, p)| {
                     p.files.len() >= self.config.compaction_files
-                        || (p.files.len() > 0
+                        || (!p.files.is_empty()
                             && manifest.tombstones.iter().any(|t| {
                                 t.predicate.touches(key)
                                     && p.files.iter().any(|f| f.max_seq < t.seq)

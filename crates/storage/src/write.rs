@@ -232,9 +232,7 @@ pub fn prepare_write(
             .collect();
         let fields: Vec<(&str, &almanac_lineproto::FieldValue<'_>)> =
             line.fields.iter().map(|(k, v)| (k.as_ref(), v)).collect();
-        let chunk = groups
-            .entry((key.measurement.clone(), start))
-            .or_insert_with(Chunk::new);
+        let chunk = groups.entry((key.measurement.clone(), start)).or_default();
         chunk.push_row(&line.series_key(), &tags, &fields, *time, 0);
     }
     let grouped = groups

@@ -1,0 +1,397 @@
+//! Turning scanned record batches into series groups.
+//!
+//! Works in two passes so that work per row stays small: the first pass
+//! assigns every row its group and series (comparing dictionary keys, so the
+//! tag strings are only looked at where a new series starts — storage
+//! returns rows sorted by series), the second materializes the values of the
+//! rows that are kept. A raw `LIMIT` query keeps only the rows each group can
+//! still return, so the rest are never converted.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray, PrimitiveArray, RecordBatch, StringArray};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{
+    DataType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type,
+};
+
+use crate::result::Value;
+use crate::scan::Group;
+use crate::ExecError;
+
+/// How many rows per group a raw query can return at most, and from which
+/// end of the time order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowBudget {
+    /// `OFFSET + LIMIT`.
+    pub rows: usize,
+    /// `ORDER BY time DESC`: the latest rows are the ones returned.
+    pub from_end: bool,
+    /// Per requested column: whether a value in it makes the row a result row
+    /// (fields do; tags alone do not).
+    pub counts: Vec<bool>,
+}
+
+/// Where the columns of a scanned batch are: `t`, the group tags, the
+/// requested columns, then the series-key tags.
+pub struct Layout<'a> {
+    /// Number of `GROUP BY` tag columns.
+    pub n_tags: usize,
+    /// Number of requested columns.
+    pub n_cols: usize,
+    /// Tags forming the series key (empty when groups are single series).
+    pub series_tags: &'a [&'a str],
+}
+
+/// A tag column: dictionary-encoded (as stored), plain strings, or absent
+/// (all null). A null tag reads as "".
+enum TagColumn<'a> {
+    Dictionary {
+        keys: &'a PrimitiveArray<Int32Type>,
+        values: &'a StringArray,
+    },
+    Plain(&'a StringArray),
+    Null,
+}
+
+impl<'a> TagColumn<'a> {
+    fn new(a: &'a dyn Array) -> Result<TagColumn<'a>, ExecError> {
+        match a.data_type() {
+            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                let d = a.as_dictionary::<Int32Type>();
+                Ok(TagColumn::Dictionary {
+                    keys: d.keys(),
+                    values: d.values().as_string::<i32>(),
+                })
+            }
+            DataType::Utf8 => Ok(TagColumn::Plain(a.as_string::<i32>())),
+            DataType::Null => Ok(TagColumn::Null),
+            other => Err(ExecError::Query(format!(
+                "unsupported tag column type {other} in scan"
+            ))),
+        }
+    }
+
+    fn value(&self, row: usize) -> &'a str {
+        match self {
+            TagColumn::Dictionary { keys, values } => {
+                if keys.is_null(row) {
+                    ""
+                } else {
+                    values.value(keys.value(row) as usize)
+                }
+            }
+            TagColumn::Plain(a) => {
+                if a.is_null(row) {
+                    ""
+                } else {
+                    a.value(row)
+                }
+            }
+            TagColumn::Null => "",
+        }
+    }
+
+    /// Whether rows `row - 1` and `row` hold the same value; for dictionaries
+    /// equal keys settle it without looking at the strings.
+    fn same_as_previous(&self, row: usize) -> bool {
+        if let TagColumn::Dictionary { keys, .. } = self {
+            let (a, b) = (keys.is_null(row - 1), keys.is_null(row));
+            if (a && b) || (!a && !b && keys.value(row - 1) == keys.value(row)) {
+                return true;
+            }
+        }
+        matches!(self, TagColumn::Null) || self.value(row - 1) == self.value(row)
+    }
+}
+
+/// A value column of a batch, typed once so rows convert without matching
+/// the data type again.
+enum ValueColumn<'a> {
+    Float(&'a PrimitiveArray<Float64Type>),
+    Integer(&'a PrimitiveArray<Int64Type>),
+    Unsigned(&'a PrimitiveArray<UInt64Type>),
+    String(&'a StringArray),
+    Boolean(&'a datafusion::arrow::array::BooleanArray),
+    Time(&'a PrimitiveArray<TimestampNanosecondType>),
+    Null,
+}
+
+impl<'a> ValueColumn<'a> {
+    fn new(a: &'a dyn Array) -> Result<ValueColumn<'a>, ExecError> {
+        Ok(match a.data_type() {
+            DataType::Float64 => ValueColumn::Float(a.as_primitive()),
+            DataType::Int64 => ValueColumn::Integer(a.as_primitive()),
+            DataType::UInt64 => ValueColumn::Unsigned(a.as_primitive()),
+            DataType::Utf8 => ValueColumn::String(a.as_string::<i32>()),
+            DataType::Boolean => ValueColumn::Boolean(a.as_boolean()),
+            DataType::Timestamp(_, _) => ValueColumn::Time(a.as_primitive()),
+            DataType::Null => ValueColumn::Null,
+            other => {
+                return Err(ExecError::Query(format!(
+                    "unsupported column type {other} in scan"
+                )))
+            }
+        })
+    }
+
+    fn value(&self, row: usize) -> Value {
+        match self {
+            ValueColumn::Float(a) if a.is_valid(row) => Value::Float(a.value(row)),
+            ValueColumn::Integer(a) if a.is_valid(row) => Value::Integer(a.value(row)),
+            ValueColumn::Unsigned(a) if a.is_valid(row) => Value::Unsigned(a.value(row)),
+            ValueColumn::String(a) if a.is_valid(row) => Value::String(a.value(row).to_string()),
+            ValueColumn::Boolean(a) if a.is_valid(row) => Value::Boolean(a.value(row)),
+            ValueColumn::Time(a) if a.is_valid(row) => Value::Time(a.value(row)),
+            _ => Value::Null,
+        }
+    }
+}
+
+/// One row's place: its time, series (id, later rank), batch and row.
+#[derive(Clone, Copy)]
+struct RowRef {
+    time: i64,
+    series: u32,
+    batch: u32,
+    row: u32,
+}
+
+/// Groups the rows of `batches` (laid out as `layout` says) by their
+/// `GROUP BY` tags, each group sorted by (time, series key).
+pub fn group_batches(
+    batches: &[RecordBatch],
+    layout: &Layout<'_>,
+    budget: Option<&RowBudget>,
+) -> Result<Vec<Group>, ExecError> {
+    let (n_tags, n_cols) = (layout.n_tags, layout.n_cols);
+    let with_series = !layout.series_tags.is_empty();
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut keys: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<RowRef>> = Vec::new();
+    let mut series_ids: HashMap<String, u32> = HashMap::new();
+    let mut series_key = String::new();
+    let mut key_buf: Vec<String> = Vec::with_capacity(n_tags);
+
+    // Pass 1: group and series of every row that can be a result row.
+    for (b, batch) in batches.iter().enumerate() {
+        let times = batch.column(0).as_primitive::<TimestampNanosecondType>();
+        let tag_cols: Vec<TagColumn> = (0..n_tags)
+            .map(|i| TagColumn::new(batch.column(1 + i).as_ref()))
+            .collect::<Result<_, _>>()?;
+        let key_cols: Vec<TagColumn> = (0..layout.series_tags.len())
+            .map(|i| TagColumn::new(batch.column(1 + n_tags + n_cols + i).as_ref()))
+            .collect::<Result<_, _>>()?;
+        // Validity of the columns that make a row count, for budgets.
+        let counting: Vec<Option<NullBuffer>> = match budget {
+            Some(budget) => (0..n_cols)
+                .filter(|c| budget.counts.get(*c).copied().unwrap_or(false))
+                .map(|c| batch.column(1 + n_tags + c).logical_nulls())
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut gi = 0;
+        let mut series = 0;
+        // The row whose group and series `gi`/`series` hold.
+        let mut last: Option<usize> = None;
+        for row in 0..batch.num_rows() {
+            if budget.is_some()
+                && !counting
+                    .iter()
+                    .any(|nulls| nulls.as_ref().is_none_or(|n| n.is_valid(row)))
+            {
+                continue;
+            }
+            let follows = row > 0 && last == Some(row - 1);
+            last = Some(row);
+            let same_group = follows && tag_cols.iter().all(|c| c.same_as_previous(row));
+            if !same_group {
+                key_buf.clear();
+                key_buf.extend(tag_cols.iter().map(|c| c.value(row).to_string()));
+                gi = match index.get(&key_buf) {
+                    Some(i) => *i,
+                    None => {
+                        index.insert(key_buf.clone(), keys.len());
+                        keys.push(key_buf.clone());
+                        rows.push(Vec::new());
+                        keys.len() - 1
+                    }
+                };
+            }
+            if with_series {
+                let same_series = same_group && key_cols.iter().all(|c| c.same_as_previous(row));
+                if !same_series {
+                    series_key.clear();
+                    for (t, c) in layout.series_tags.iter().zip(&key_cols) {
+                        let v = c.value(row);
+                        if !v.is_empty() {
+                            series_key.push(',');
+                            series_key.push_str(t);
+                            series_key.push('=');
+                            series_key.push_str(v);
+                        }
+                    }
+                    let next = series_ids.len() as u32;
+                    series = *series_ids.entry(series_key.clone()).or_insert(next);
+                }
+            }
+            rows[gi].push(RowRef {
+                time: times.value(row),
+                series,
+                batch: b as u32,
+                row: row as u32,
+            });
+        }
+    }
+
+    // Series ids become ranks in series-key order (ties in time are ordered
+    // by series key, as InfluxDB merges series).
+    if with_series {
+        let mut sorted: Vec<(&String, u32)> = series_ids.iter().map(|(k, v)| (k, *v)).collect();
+        sorted.sort();
+        let mut rank = vec![0u32; sorted.len()];
+        for (r, (_, id)) in sorted.iter().enumerate() {
+            rank[*id as usize] = r as u32;
+        }
+        for group in &mut rows {
+            for r in group.iter_mut() {
+                r.series = rank[r.series as usize];
+            }
+        }
+    }
+
+    // Pass 2: order, cut to the budget, materialize.
+    let columns: Vec<Vec<ValueColumn>> = batches
+        .iter()
+        .map(|batch| {
+            (0..n_cols)
+                .map(|c| ValueColumn::new(batch.column(1 + n_tags + c).as_ref()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut groups = Vec::with_capacity(keys.len());
+    for (key, mut refs) in keys.into_iter().zip(rows) {
+        let in_order = refs
+            .windows(2)
+            .all(|w| (w[0].time, w[0].series) <= (w[1].time, w[1].series));
+        if !in_order {
+            refs.sort_by_key(|r| (r.time, r.series));
+        }
+        if let Some(budget) = budget {
+            if refs.len() > budget.rows {
+                if budget.from_end {
+                    refs.drain(..refs.len() - budget.rows);
+                } else {
+                    refs.truncate(budget.rows);
+                }
+            }
+        }
+        groups.push(Group {
+            key,
+            times: refs.iter().map(|r| r.time).collect(),
+            columns: (0..n_cols)
+                .map(|c| {
+                    refs.iter()
+                        .map(|r| columns[r.batch as usize][c].value(r.row as usize))
+                        .collect()
+                })
+                .collect(),
+            series: if with_series {
+                refs.iter().map(|r| r.series).collect()
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{DictionaryArray, Float64Array, TimestampNanosecondArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    /// `t`, one group tag (dictionary) and one float column.
+    fn batch(rows: &[(i64, &str, Option<f64>)]) -> RecordBatch {
+        let tags: DictionaryArray<Int32Type> = rows.iter().map(|r| r.1).collect();
+        let schema = Schema::new(vec![
+            Field::new(
+                "t",
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None),
+                false,
+            ),
+            Field::new("g0", tags.data_type().clone(), true),
+            Field::new("c0", DataType::Float64, true),
+        ]);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                Arc::new(TimestampNanosecondArray::from_iter_values(
+                    rows.iter().map(|r| r.0),
+                )),
+                Arc::new(tags),
+                Arc::new(rows.iter().map(|r| r.2).collect::<Float64Array>()),
+            ],
+        )
+        .unwrap()
+    }
+
+    const LAYOUT: Layout<'static> = Layout {
+        n_tags: 1,
+        n_cols: 1,
+        series_tags: &[],
+    };
+
+    #[test]
+    fn groups_rows_by_tag_and_sorts_by_time() {
+        let b1 = batch(&[(5, "a", Some(1.0)), (1, "a", Some(2.0)), (3, "b", None)]);
+        let b2 = batch(&[(2, "b", Some(4.0)), (4, "a", Some(5.0))]);
+        let groups = group_batches(&[b1, b2], &LAYOUT, None).unwrap();
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].key, vec!["a".to_string()]);
+        assert_eq!(groups[0].times, vec![1, 4, 5]);
+        assert_eq!(
+            groups[0].columns[0],
+            vec![Value::Float(2.0), Value::Float(5.0), Value::Float(1.0)]
+        );
+        assert_eq!(groups[1].times, vec![2, 3]);
+        assert_eq!(groups[1].columns[0], vec![Value::Float(4.0), Value::Null]);
+    }
+
+    #[test]
+    fn budget_keeps_the_rows_a_limit_returns_and_skips_rows_without_values() {
+        // Row 2 (host b, no value) is skipped; row 3 must still start group b.
+        let b = batch(&[
+            (1, "a", Some(1.0)),
+            (2, "b", None),
+            (3, "b", Some(2.0)),
+            (4, "a", Some(3.0)),
+            (5, "b", None),
+        ]);
+        let latest = RowBudget {
+            rows: 1,
+            from_end: true,
+            counts: vec![true],
+        };
+        let groups = group_batches(std::slice::from_ref(&b), &LAYOUT, Some(&latest)).unwrap();
+        let by_key: Vec<(String, Vec<i64>)> = groups
+            .iter()
+            .map(|g| (g.key[0].clone(), g.times.clone()))
+            .collect();
+        assert_eq!(
+            by_key,
+            vec![("a".to_string(), vec![4]), ("b".to_string(), vec![3])]
+        );
+        let earliest = RowBudget {
+            rows: 2,
+            from_end: false,
+            counts: vec![true],
+        };
+        let groups = group_batches(&[b], &LAYOUT, Some(&earliest)).unwrap();
+        assert_eq!(groups[0].times, vec![1, 4]);
+        assert_eq!(groups[1].times, vec![3]);
+    }
+}
