@@ -4,17 +4,24 @@ use std::fs::{self, File};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::StorageError;
+use crate::page_select;
+use crate::prune::TagFilter;
 use crate::schema::TIME_COLUMN;
 
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 1 << 20;
+
+/// Rows per data page at most: the page index prunes at this granularity
+/// (a series of a day at 10 s spans about one page).
+const PAGE_ROWS: usize = 8192;
 
 fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
@@ -24,6 +31,7 @@ fn writer_properties() -> WriterProperties {
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_data_page_row_count_limit(PAGE_ROWS)
         .set_column_dictionary_enabled(ColumnPath::from(TIME_COLUMN), false)
         .set_column_encoding(ColumnPath::from(TIME_COLUMN), Encoding::DELTA_BINARY_PACKED)
         .build()
@@ -61,13 +69,35 @@ pub fn read_parquet(
     path: &Path,
     columns: Option<&[String]>,
 ) -> Result<Vec<RecordBatch>, StorageError> {
+    read_parquet_where(path, columns, &[], None)
+}
+
+/// Like [`read_parquet`], but decodes only the pages that can hold rows
+/// matching `filters` and the inclusive time range `time` (by the file's
+/// page index). The result may still hold rows that do not match.
+pub fn read_parquet_where(
+    path: &Path,
+    columns: Option<&[String]>,
+    filters: &[TagFilter],
+    time: Option<(i64, i64)>,
+) -> Result<Vec<RecordBatch>, StorageError> {
     let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let with_index = !filters.is_empty() || time.is_some();
+    let options = ArrowReaderOptions::new().with_page_index_policy(if with_index {
+        PageIndexPolicy::Optional
+    } else {
+        PageIndexPolicy::Skip
+    });
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
         .map_err(|e| StorageError::Manifest {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?
         .with_batch_size(64 * 1024);
+    let builder = match page_select::row_selection(builder.metadata(), filters, time) {
+        Some(selection) => builder.with_row_selection(selection),
+        None => builder,
+    };
     let builder = match columns {
         Some(names) => {
             let schema = builder.schema().clone();

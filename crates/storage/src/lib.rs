@@ -25,6 +25,7 @@ pub mod delete;
 pub mod error;
 pub mod files;
 pub mod manifest;
+pub mod page_select;
 pub mod prune;
 pub mod schema;
 pub mod wal;
@@ -146,6 +147,9 @@ pub struct PartitionSnapshot {
     pub buffered: Vec<RecordBatch>,
     /// Series filters applied to every source before merging.
     pub filters: Vec<TagFilter>,
+    /// Inclusive time range the query asked for: file pages entirely
+    /// outside it are not decoded (rows outside it may still be returned).
+    pub time_range: Option<(i64, i64)>,
 }
 
 impl PartitionSnapshot {
@@ -196,7 +200,9 @@ impl PartitionSnapshot {
         ));
         let mut sources: Vec<RecordBatch> = Vec::new();
         for (path, _, deletes) in &self.files {
-            for batch in files::read_parquet(path, Some(&wanted))? {
+            for batch in
+                files::read_parquet_where(path, Some(&wanted), &self.filters, self.time_range)?
+            {
                 let batch = conform(&batch, &load_schema)?;
                 let batch = prune::filter_batch(batch, &self.filters)?;
                 sources.push(apply_deletes(batch, deletes)?);
@@ -550,6 +556,7 @@ impl Storage {
                 && k.start <= max_time
                 && k.end > min_time
         };
+        let bounded = (min_time > i64::MIN || max_time < i64::MAX).then_some((min_time, max_time));
         // Buffer first, then the manifest: a chunk persisted in between is
         // seen twice (and merged), never missed.
         let buffered = self.buffer.snapshot(selects)?;
@@ -566,6 +573,7 @@ impl Storage {
                     files: Vec::new(),
                     buffered: Vec::new(),
                     filters: filters.to_vec(),
+                    time_range: bounded,
                 });
             for f in &files.files {
                 if f.max_time < min_time
@@ -593,6 +601,7 @@ impl Storage {
                     files: Vec::new(),
                     buffered: Vec::new(),
                     filters: filters.to_vec(),
+                    time_range: bounded,
                 })
                 .buffered = b.batches;
         }
