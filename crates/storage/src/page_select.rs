@@ -52,7 +52,7 @@ pub fn row_selection(
     let mut narrowed = false;
     for (rg, row_group) in metadata.row_groups().iter().enumerate() {
         let rows = row_group.num_rows().max(0) as usize;
-        let mut ranges = vec![0..rows];
+        let mut ranges: Vec<Range<usize>> = std::iter::once(0..rows).collect();
         for (column, check) in &checks {
             let (Some(index), Some(offsets)) = (
                 column_index.get(rg).and_then(|c| c.get(*column)),
@@ -151,6 +151,7 @@ fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::single_range_in_vec_init)]
 mod tests {
     use super::*;
     use std::sync::Arc;
