@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use arrow::array::{Array, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::buffer::BooleanBuffer;
 use arrow::datatypes::Int32Type;
 use serde::{Deserialize, Serialize};
 
@@ -81,11 +82,15 @@ impl TagFilter {
             let wanted: Vec<bool> = (0..values.len())
                 .map(|i| values.is_valid(i) && self.values.iter().any(|v| v == values.value(i)))
                 .collect();
-            return Ok(dict
-                .keys()
-                .iter()
-                .map(|k| Some(k.map_or(missing, |k| wanted[k as usize])))
-                .collect());
+            let keys = dict.keys();
+            let bits = BooleanBuffer::collect_bool(rows, |i| {
+                if keys.is_null(i) {
+                    missing
+                } else {
+                    wanted.get(keys.value(i) as usize).copied().unwrap_or(false)
+                }
+            });
+            return Ok(BooleanArray::new(bits, None));
         }
         if let Some(strings) = column.as_string_opt::<i32>() {
             return Ok(strings
