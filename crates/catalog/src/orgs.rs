@@ -362,6 +362,39 @@ impl Catalog {
             .ok_or_else(|| CatalogError::NotFound(format!("{kind} not found")))
     }
 
+    /// Creates or replaces document `kind`/`id` with a caller-chosen id.
+    pub fn put_named_document(
+        &self,
+        kind: &str,
+        id: &str,
+        org_id: &str,
+        body: String,
+    ) -> Result<Arc<DocumentDef>, CatalogError> {
+        let now = now_ns();
+        let key = (kind.to_string(), id.to_string());
+        let created_at = self
+            .snapshot()
+            .v2
+            .documents
+            .get(&key)
+            .map_or(now, |d| d.created_at);
+        let doc = DocumentDef {
+            kind: kind.to_string(),
+            id: id.to_string(),
+            org_id: org_id.to_string(),
+            body,
+            created_at,
+            updated_at: now,
+        };
+        self.apply_v2(V2Command::PutDocument { doc })?;
+        self.snapshot()
+            .v2
+            .documents
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| CatalogError::NotFound(format!("{kind} not found")))
+    }
+
     /// Deletes a document.
     pub fn delete_document(&self, kind: &str, id: &str) -> Result<(), CatalogError> {
         self.apply_v2(V2Command::DeleteDocument {
