@@ -348,7 +348,7 @@ mod tests {
         let or = parse_predicate(r#"a="1" OR b="2""#).unwrap_err();
         assert_eq!(
             or.to_string(),
-            "the logical operator OR is not supported yet at position 8"
+            "the logical operator OR is not supported yet at position 6"
         );
     }
 
