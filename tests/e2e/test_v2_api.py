@@ -450,6 +450,8 @@ def test_dbrps(setup_server):
                       timeout=30)
     assert r.status_code == 204, r.text
     assert v1_count(server.url, BUCKET, "m") == 1
+    # ... and a 1.x query of the mapped name (default mapping: no rp) reads it.
+    assert v1_count(server.url, "old", "m") == 1
     r = send("PATCH", server.url, f"/api/v2/dbrps/{dbrp['id']}", token=token,
              json={"retention_policy": "kept"})
     assert r.json()["content"]["retention_policy"] == "kept"

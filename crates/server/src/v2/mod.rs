@@ -186,8 +186,6 @@ impl Paging {
 /// Every v2 management route (not `/api/v2/write`, `/api/v2/query*`,
 /// `/api/v2/tasks`), behind the authentication layer.
 pub fn routes(state: AppState) -> Router<AppState> {
-    use axum::routing::MethodRouter;
-    let r = |m: MethodRouter<AppState>| m;
     Router::new()
         .route("/api/v2", get(system::routes_index))
         .route("/api/v2/", get(system::routes_index))
@@ -316,4 +314,48 @@ pub fn routes(state: AppState) -> Router<AppState> {
             axum::routing::delete(dashboards::remove_label),
         )
         .layer(from_fn_with_state(state, token_auth::layer))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn paging_by_offset_and_after() {
+        let items = || (0..5).map(|i| (format!("id{i}"), i)).collect::<Vec<_>>();
+        let p = Paging::from_params(&params(&[("limit", "2")])).unwrap();
+        assert_eq!(p.page(items()), (vec![0, 1], true));
+        let links = p.links("/api/v2/buckets", &[("org", "a b")], true);
+        assert_eq!(
+            links["next"],
+            "/api/v2/buckets?descending=false&limit=2&offset=2&org=a+b"
+        );
+        assert!(links.get("prev").is_none());
+        let p = Paging::from_params(&params(&[("limit", "2"), ("offset", "4")])).unwrap();
+        assert_eq!(p.page(items()), (vec![4], false));
+        let p = Paging::from_params(&params(&[("after", "id1")])).unwrap();
+        assert_eq!(p.page(items()), (vec![2, 3, 4], false));
+        let p = Paging::from_params(&params(&[("descending", "true"), ("limit", "1")])).unwrap();
+        assert_eq!(p.page(items()), (vec![4], true));
+        assert!(Paging::from_params(&params(&[("limit", "0")])).is_err());
+        assert!(Paging::from_params(&params(&[("limit", "101")])).is_err());
+        assert!(Paging::from_params(&params(&[("offset", "x")])).is_err());
+    }
+
+    #[test]
+    fn times_and_sessions() {
+        assert_eq!(rfc3339(1_500_000_000), "1970-01-01T00:00:01.500Z");
+        let rt = V2Runtime::default();
+        let id = rt.open_session("ann").unwrap();
+        assert_eq!(rt.session_user(&id).as_deref(), Some("ann"));
+        rt.close_session(&id);
+        assert_eq!(rt.session_user(&id), None);
+    }
 }

@@ -72,7 +72,7 @@ pub async fn post_setup(State(state): State<AppState>, body: Bytes) -> Result<Re
     let result = tokio::task::spawn_blocking(move || catalog.setup(request))
         .await
         .map_err(|e| super::errors::internal(e.to_string()))?
-        .map_err(catalog_setup_error)?;
+        .map_err(catalog)?;
     let snap = state.storage.catalog().snapshot();
     let (db, rp) = snap
         .bucket(&result.bucket_id)
@@ -84,8 +84,4 @@ pub async fn post_setup(State(state): State<AppState>, body: Bytes) -> Result<Re
         "auth": super::authorizations::auth_json(&snap, &result.auth, Some(&result.token)),
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-fn catalog_setup_error(e: almanac_catalog::CatalogError) -> ApiError {
-    catalog(e)
 }

@@ -15,7 +15,6 @@
 //!   read on orgs it is a member of; read+write on its own user; and bucket
 //!   permissions from its 1.x database privileges.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use almanac_catalog::{
@@ -203,14 +202,18 @@ pub async fn password_user(
         .await
         .ok()?
         .ok()?;
-    let inactive = state
+    is_active(state, &user).then_some(user)
+}
+
+/// Whether `user` is not marked inactive.
+fn is_active(state: &AppState, user: &UserDef) -> bool {
+    !state
         .storage
         .catalog()
         .snapshot()
         .v2
         .inactive_users
-        .contains(&user.id());
-    (!inactive).then_some(user)
+        .contains(&user.id())
 }
 
 /// The value of cookie `name`.
@@ -257,7 +260,9 @@ pub async fn credentials_principal(
                     crate::auth::verify_jwt(value, state.config.shared_secret.as_bytes(), now)
                 {
                     if let Some(user) = state.storage.catalog().user(&name) {
-                        return Ok(Some(user_principal(state, user, None)));
+                        if is_active(state, &user) {
+                            return Ok(Some(user_principal(state, user, None)));
+                        }
                     }
                 }
             }
@@ -279,6 +284,7 @@ pub async fn credentials_principal(
             .v2
             .session_user(&id)
             .and_then(|name| state.storage.catalog().user(&name))
+            .filter(|user| is_active(state, user))
             .ok_or_else(unauthorized)?;
         return Ok(Some(user_principal(state, user, Some(id))));
     }
@@ -464,9 +470,84 @@ pub fn v1_user_for_token(state: &AppState, token: &str) -> Option<Arc<UserDef>> 
     Some(Arc::new(v1))
 }
 
-/// Query parameters of a request as a map.
-pub fn query_map(req_query: Option<&str>) -> HashMap<String, String> {
-    req_query
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perm(action: Action, kind: &str, org: Option<&str>, id: Option<&str>) -> Permission {
+        Permission {
+            action,
+            resource: Resource {
+                kind: kind.into(),
+                id: id.map(Into::into),
+                org_id: org.map(Into::into),
+                name: None,
+                org: None,
+            },
+        }
+    }
+
+    fn principal(perms: Vec<Permission>) -> Principal {
+        Principal {
+            user: None,
+            auth: None,
+            permissions: Some(Arc::new(perms)),
+            session: None,
+        }
+    }
+
+    #[test]
+    fn permissions_scope_by_org_and_id() {
+        let p = principal(vec![
+            perm(Action::Read, "buckets", Some("o1"), Some("b1")),
+            perm(Action::Write, "buckets", Some("o1"), None),
+            perm(Action::Read, "orgs", None, Some("o1")),
+        ]);
+        assert!(p.allows(Action::Read, "buckets", Some("o1"), Some("b1")));
+        assert!(!p.allows(Action::Read, "buckets", Some("o1"), Some("b2")));
+        assert!(!p.allows(Action::Read, "buckets", Some("o2"), Some("b1")));
+        assert!(p.allows(Action::Write, "buckets", Some("o1"), Some("b9")));
+        assert!(p.allows(Action::Write, "buckets", Some("o1"), None));
+        assert!(!p.allows(Action::Write, "buckets", None, None));
+        assert!(p.allows(Action::Read, "orgs", None, Some("o1")));
+        assert!(!p.allows(Action::Write, "orgs", None, Some("o1")));
+        assert!(Principal::open().allows(Action::Write, "users", None, None));
+        let err = p
+            .require(Action::Read, "buckets", Some("o2"), Some("b1"))
+            .unwrap_err();
+        assert_eq!(err.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(err.message, "read:orgs/o2/buckets/b1 is unauthorized");
+        let err = p
+            .require(Action::Write, "orgs", None, Some("o1"))
+            .unwrap_err();
+        assert_eq!(err.message, "write:orgs/o1 is unauthorized");
+    }
+
+    #[test]
+    fn operator_permissions_allow_everything() {
+        let p = principal(operator_permissions());
+        for kind in RESOURCE_TYPES {
+            assert!(
+                p.allows(Action::Write, kind, Some("x"), Some("y")),
+                "{kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::COOKIE,
+            "a=1; influxdb-oss-session=abc==; b=2"
+                .parse()
+                .expect("header"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc=="));
+        assert_eq!(cookie(&headers, "c"), None);
+        assert_eq!(
+            decode_basic("YW5uOnB3OmQ="),
+            Some(("ann".into(), "pw:d".into()))
+        );
+    }
 }
