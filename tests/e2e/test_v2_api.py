@@ -217,6 +217,13 @@ def test_bucket_paging_and_errors(setup_server):
     r = send("POST", server.url, "/api/v2/buckets", token=token,
              json={"orgID": "0123456789abcdef", "name": "x"})
     assert r.status_code == 404
+    # Membership is per organization: a bucket's owners are its org's.
+    owners = get(server.url, f"/api/v2/buckets/{seen[0]}/owners", token=token).json()["users"]
+    assert [(o["name"], o["role"]) for o in owners] == [(USER, "owner")]
+    r = send("POST", server.url, f"/api/v2/buckets/{seen[0]}/members", token=token,
+             json={"id": data["user"]["id"]})
+    assert r.status_code == 501 and r.json()["code"] == "not implemented"
+    assert r.json()["message"].startswith("not supported yet: per-bucket members")
     r = send("DELETE", server.url, f"/api/v2/buckets/{seen[0]}", token=token)
     assert r.status_code == 204
 

@@ -149,7 +149,7 @@ pub enum CatalogCommand {
         name: String,
     },
     /// An InfluxDB 2.x change (orgs, buckets, tokens, …).
-    V2(V2Command),
+    V2(Box<V2Command>),
 }
 
 /// Deserializes a field that is present as `Some(value)`, so that a present

@@ -76,7 +76,7 @@ pub enum DroppedBucket {
 
 impl Catalog {
     fn apply_v2(&self, cmd: V2Command) -> Result<(), CatalogError> {
-        self.execute(&CatalogCommand::V2(cmd)).map(|_| ())
+        self.execute(&CatalogCommand::V2(Box::new(cmd))).map(|_| ())
     }
 
     /// Whether `/api/v2/setup` has completed.

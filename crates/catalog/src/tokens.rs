@@ -50,7 +50,9 @@ impl Catalog {
             updated_at: now,
         };
         let id = auth.id.clone();
-        self.execute(&CatalogCommand::V2(V2Command::CreateAuthorization { auth }))?;
+        self.execute(&CatalogCommand::V2(Box::new(
+            V2Command::CreateAuthorization { auth },
+        )))?;
         let auth = self
             .snapshot()
             .v2
@@ -68,12 +70,14 @@ impl Catalog {
         active: Option<bool>,
         description: Option<String>,
     ) -> Result<Arc<AuthorizationDef>, CatalogError> {
-        self.execute(&CatalogCommand::V2(V2Command::UpdateAuthorization {
-            id: id.to_string(),
-            active,
-            description,
-            now: now_ns(),
-        }))?;
+        self.execute(&CatalogCommand::V2(Box::new(
+            V2Command::UpdateAuthorization {
+                id: id.to_string(),
+                active,
+                description,
+                now: now_ns(),
+            },
+        )))?;
         self.snapshot()
             .v2
             .authorizations
@@ -84,9 +88,9 @@ impl Catalog {
 
     /// Deletes an authorization.
     pub fn delete_authorization(&self, id: &str) -> Result<(), CatalogError> {
-        self.execute(&CatalogCommand::V2(V2Command::DeleteAuthorization {
-            id: id.to_string(),
-        }))
+        self.execute(&CatalogCommand::V2(Box::new(
+            V2Command::DeleteAuthorization { id: id.to_string() },
+        )))
         .map(|_| ())
     }
 

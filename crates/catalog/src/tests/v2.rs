@@ -248,11 +248,11 @@ fn orgs_members_tokens_and_cascades() {
 
 #[test]
 fn v2_commands_round_trip_through_json() {
-    let cmd = CatalogCommand::V2(V2Command::SetMember {
+    let cmd = CatalogCommand::V2(Box::new(V2Command::SetMember {
         org_id: "0000000000000001".into(),
         user_id: "0000000000000002".into(),
         role: Some(MemberRole::Owner),
-    });
+    }));
     let text = serde_json::to_string(&cmd).unwrap();
     assert_eq!(serde_json::from_str::<CatalogCommand>(&text).unwrap(), cmd);
 }

@@ -283,6 +283,7 @@ pub async fn delete(
         .catalog()
         .delete_bucket(&id)
         .map_err(catalog)?;
+    labels::forget_resource(&state, "buckets", &id)?;
     let storage = state.storage.clone();
     tokio::task::spawn_blocking(move || match dropped {
         DroppedBucket::Database(db) => storage.drop_database(db),
@@ -325,4 +326,54 @@ pub async fn remove_label(
     let (_, _, org) = readable_bucket(&state, &principal, &id)?;
     principal.require(Action::Write, "buckets", org.as_deref(), Some(&id))?;
     labels::remove_resource_label(&state, "buckets", &id, &label)
+}
+
+/// `GET /api/v2/buckets/{id}/members|owners`: membership is per
+/// organization here, so a bucket's members/owners are its org's.
+fn list_role(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    role: almanac_catalog::MemberRole,
+) -> Result<Response, ApiError> {
+    let (_, _, org) = readable_bucket(state, principal, id)?;
+    let snap = state.storage.catalog().snapshot();
+    let users: Vec<Value> = snap
+        .v2
+        .members
+        .iter()
+        .filter(|((o, _), r)| Some(o) == org.as_ref() && **r == role)
+        .map(|((_, user), r)| super::orgs::member_json(&snap, user, *r))
+        .collect();
+    Ok(Json(json!({
+        "links": { "self": format!("/api/v2/buckets/{id}/{}s", role.name()) },
+        "users": users,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v2/buckets/{id}/members`.
+pub async fn list_members(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    list_role(&state, &principal, &id, almanac_catalog::MemberRole::Member)
+}
+
+/// `GET /api/v2/buckets/{id}/owners`.
+pub async fn list_owners(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    list_role(&state, &principal, &id, almanac_catalog::MemberRole::Owner)
+}
+
+/// `POST|DELETE /api/v2/buckets/{id}/members|owners…`: 501, membership is
+/// managed per organization (`/api/v2/orgs/{id}/members|owners`).
+pub async fn change_role() -> ApiError {
+    super::errors::not_implemented(
+        "per-bucket members and owners (manage them on the organization)",
+    )
 }

@@ -215,6 +215,7 @@ pub async fn delete(
         .catalog()
         .delete_document(KIND, &id)
         .map_err(catalog)?;
+    labels::forget_resource(&state, KIND, &id)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -269,6 +269,24 @@ fn put_mapping(
     Ok(())
 }
 
+/// Removes every label mapping of resource `rtype`/`rid` (it was deleted).
+pub fn forget_resource(state: &AppState, rtype: &str, rid: &str) -> Result<(), ApiError> {
+    let prefix = format!("{rtype}:{rid}:");
+    let catalog_ = state.storage.catalog();
+    let mappings: Vec<String> = catalog_
+        .snapshot()
+        .v2
+        .documents
+        .range((MAPPINGS.to_string(), prefix.clone())..)
+        .take_while(|((k, m), _)| k == MAPPINGS && m.starts_with(&prefix))
+        .map(|((_, m), _)| m.clone())
+        .collect();
+    for m in mappings {
+        catalog_.delete_document(MAPPINGS, &m).map_err(catalog)?;
+    }
+    Ok(())
+}
+
 /// `DELETE /api/v2/<rtype>/{id}/labels/{labelID}`: 204.
 pub fn remove_resource_label(
     state: &AppState,

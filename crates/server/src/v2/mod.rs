@@ -194,7 +194,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v2/config", get(system::config))
         .route(
             "/api/v2/setup",
-            r(get(setup::get_setup).post(setup::post_setup)),
+            get(setup::get_setup).post(setup::post_setup),
         )
         .route("/api/v2/signin", post(users::signin))
         .route("/api/v2/signout", post(users::signout))
@@ -238,6 +238,22 @@ pub fn routes(state: AppState) -> Router<AppState> {
             get(buckets::get_one)
                 .patch(buckets::patch)
                 .delete(buckets::delete),
+        )
+        .route(
+            "/api/v2/buckets/{id}/members",
+            get(buckets::list_members).post(buckets::change_role),
+        )
+        .route(
+            "/api/v2/buckets/{id}/owners",
+            get(buckets::list_owners).post(buckets::change_role),
+        )
+        .route(
+            "/api/v2/buckets/{id}/members/{user}",
+            axum::routing::delete(buckets::change_role),
+        )
+        .route(
+            "/api/v2/buckets/{id}/owners/{user}",
+            axum::routing::delete(buckets::change_role),
         )
         .route(
             "/api/v2/buckets/{id}/labels",

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::errors::{catalog, conflict, invalid, parse_json};
+use super::errors::{conflict, invalid, parse_json};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -72,7 +72,7 @@ pub async fn post_setup(State(state): State<AppState>, body: Bytes) -> Result<Re
     let result = tokio::task::spawn_blocking(move || catalog.setup(request))
         .await
         .map_err(|e| super::errors::internal(e.to_string()))?
-        .map_err(catalog)?;
+        .map_err(super::errors::catalog)?;
     let snap = state.storage.catalog().snapshot();
     let (db, rp) = snap
         .bucket(&result.bucket_id)
