@@ -121,7 +121,7 @@ impl Catalog {
     }
 
     /// Like [`Catalog::apply`], also returning the states before and after.
-    fn execute(
+    pub(crate) fn execute(
         &self,
         cmd: &CatalogCommand,
     ) -> Result<(Arc<CatalogSnapshot>, Arc<CatalogSnapshot>, ApplyOutcome), CatalogError> {
@@ -131,7 +131,7 @@ impl Catalog {
     /// Like [`Catalog::execute`], with the command built from the current
     /// state under the write lock (so read-modify-write changes such as
     /// REVOKE cannot race); `None` means "nothing to do".
-    fn execute_with(
+    pub(crate) fn execute_with(
         &self,
         build: impl FnOnce(&CatalogSnapshot) -> Result<Option<CatalogCommand>, CatalogError>,
     ) -> Result<(Arc<CatalogSnapshot>, Arc<CatalogSnapshot>, ApplyOutcome), CatalogError> {
@@ -365,6 +365,11 @@ impl Catalog {
             })),
         })?;
         after.user(name).cloned().ok_or(CatalogError::UserNotFound)
+    }
+
+    /// Forgets the cached password check of `name` (renamed or changed).
+    pub(crate) fn forget_cached_password(&self, name: &str) {
+        self.inner.auth_cache.forget(name);
     }
 
     /// DROP USER; `user not found` when absent.

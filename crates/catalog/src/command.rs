@@ -17,6 +17,7 @@ use crate::types::{
     MIN_RETENTION_POLICY_DURATION_NS,
 };
 use crate::users::{Privilege, UserDef};
+use crate::v2apply::V2Command;
 
 /// One change to the catalog, serde-serializable so it can be logged and
 /// replicated (serialize it with `serde_json`).
@@ -147,6 +148,8 @@ pub enum CatalogCommand {
         /// Query name.
         name: String,
     },
+    /// An InfluxDB 2.x change (orgs, buckets, tokens, …).
+    V2(Box<V2Command>),
 }
 
 /// Deserializes a field that is present as `Some(value)`, so that a present
@@ -187,6 +190,8 @@ pub(crate) enum Write {
     ContinuousQuery(u64, String),
     /// Delete one continuous query row.
     DeleteContinuousQuery(u64, String),
+    /// (Re)write, or delete when gone from the state, one `catalog_v2` row (kind, id).
+    V2(&'static str, String),
 }
 
 /// Result of the pure state transition.
@@ -311,10 +316,11 @@ impl CatalogSnapshot {
                 admin,
             } => create_user(&mut next, &mut writes, name, password_hash, *admin)?,
             CatalogCommand::DropUser { name } => {
-                if next.users.remove(name).is_none() {
+                let Some(user) = next.users.remove(name) else {
                     return Err(CatalogError::UserNotFound);
-                }
+                };
                 writes.push(Write::DeleteUser(name.clone()));
+                crate::v2apply::forget_user(&mut next, &mut writes, &user);
             }
             CatalogCommand::SetPassword {
                 name,
@@ -363,6 +369,7 @@ impl CatalogSnapshot {
                     }
                 }
             }
+            CatalogCommand::V2(cmd) => crate::v2apply::apply(&mut next, &mut writes, cmd)?,
         }
         if !writes.is_empty() {
             next.version += 1;
@@ -397,7 +404,7 @@ fn new_database(
 }
 
 /// InfluxDB's CreateDatabase / CreateDatabaseWithRetentionPolicy.
-fn create_database(
+pub(crate) fn create_database(
     next: &mut CatalogSnapshot,
     writes: &mut Vec<Write>,
     name: &str,
@@ -479,7 +486,7 @@ fn create_retention_policy(
 
 /// InfluxDB's UpdateRetentionPolicy (without renaming).
 #[allow(clippy::too_many_arguments)]
-fn alter_retention_policy(
+pub(crate) fn alter_retention_policy(
     next: &mut CatalogSnapshot,
     writes: &mut Vec<Write>,
     database: &str,

@@ -67,6 +67,15 @@ pub enum CatalogError {
     /// CREATE CONTINUOUS QUERY named an existing query with a different text.
     #[error("continuous query already exists")]
     ContinuousQueryExists,
+    /// An InfluxDB 2.x entity does not exist (message names it).
+    #[error("{0}")]
+    NotFound(String),
+    /// An InfluxDB 2.x entity conflicts with an existing one (message says which).
+    #[error("{0}")]
+    Conflict(String),
+    /// An InfluxDB 2.x request is invalid (message says why).
+    #[error("{0}")]
+    Invalid(String),
     /// The redb file could not be opened, read or written.
     #[error("catalog storage error: {0}")]
     Storage(String),

@@ -3,7 +3,10 @@
 //! The catalog records, per database, its retention policies, the schema
 //! of every measurement (tag keys and typed field columns) and its
 //! continuous queries, plus the cluster's users and their privileges
-//! (bcrypt password hashes, as InfluxDB 1.x stores them). It is stored in a
+//! (bcrypt password hashes, as InfluxDB 1.x stores them) and the InfluxDB 2.x
+//! entities: organizations, buckets (= database + retention policy), DBRP
+//! mappings, authorizations (tokens, stored as SHA-256 hashes) and JSON
+//! documents (labels, variables, dashboards). It is stored in a
 //! [redb](https://docs.rs/redb) file and mirrored in memory as an immutable
 //! [`CatalogSnapshot`] behind an `Arc`, so the write path can read it
 //! without contending with writers.
@@ -48,9 +51,13 @@ mod auth;
 mod catalog;
 mod command;
 mod error;
+mod orgs;
 mod store;
+mod tokens;
 mod types;
 mod users;
+mod v2apply;
+mod v2types;
 
 #[cfg(test)]
 mod tests;
@@ -58,6 +65,8 @@ mod tests;
 pub use catalog::{Catalog, CatalogOptions};
 pub use command::{ApplyOutcome, CatalogCommand};
 pub use error::CatalogError;
+pub use orgs::{DroppedBucket, SetupRequest, SetupResult};
+pub use tokens::new_token;
 pub use types::{
     default_shard_group_duration, CatalogSnapshot, ContinuousQueryDef, DatabaseDef, FieldConflict,
     FieldType, MeasurementSchema, RetentionPolicy, RetentionPolicySpec, DAY_NS,
@@ -67,4 +76,10 @@ pub use types::{
 pub use users::{
     check_bcrypt_cost, hash_password, verify_password, Privilege, UserDef, DEFAULT_BCRYPT_COST,
     MAX_BCRYPT_COST, MIN_BCRYPT_COST,
+};
+pub use v2apply::V2Command;
+pub use v2types::{
+    bucket_id, new_id, operator_permissions, token_hash, virtual_dbrp_id, Action, AuthorizationDef,
+    BucketMeta, DbrpDef, DocumentDef, MemberRole, Onboarding, OrgDef, Permission, Resource,
+    V2State, RESOURCE_TYPES,
 };

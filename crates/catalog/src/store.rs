@@ -6,6 +6,8 @@
 //! * `catalog_measurements`: `(u64 id, &str name) → {tags, fields}`.
 //! * `catalog_users`: `&str name → {password_hash, admin, privileges, created_at_version}`.
 //! * `catalog_continuous_queries`: `(u64 id, &str name) → {query, created_at_version}`.
+//! * `catalog_v2`: `(&str kind, &str id) → JSON` — InfluxDB 2.x orgs, memberships, bucket
+//!   metadata, DBRP mappings, authorizations (token hashes only), documents.
 //!
 //! The last two tables were added after format 1 was released without
 //! changing the format: a file without them simply has no users and no
@@ -36,6 +38,9 @@ const MEASUREMENTS: TableDefinition<(u64, &str), &[u8]> =
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("catalog_users");
 const CONTINUOUS_QUERIES: TableDefinition<(u64, &str), &[u8]> =
     TableDefinition::new("catalog_continuous_queries");
+
+/// InfluxDB 2.x rows: (kind, id) → JSON (see `v2types::kinds`).
+const V2_ROWS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("catalog_v2");
 
 const KEY_FORMAT: &str = "format_version";
 const KEY_NEXT_ID: &str = "next_database_id";
@@ -220,10 +225,19 @@ fn load(txn: &WriteTransaction) -> Result<CatalogSnapshot, CatalogError> {
         );
     }
 
+    let mut v2 = crate::v2types::V2State::default();
+    let v2_rows = txn.open_table(V2_ROWS)?;
+    for row in v2_rows.iter()? {
+        let (key, value) = row?;
+        let (kind, id) = key.value();
+        v2.load_row(kind, id, value.value())?;
+    }
+
     let mut snapshot = CatalogSnapshot {
         next_database_id,
         version,
         users,
+        v2,
         ..CatalogSnapshot::default()
     };
     for (id, db) in defs {
@@ -257,6 +271,7 @@ pub(crate) fn persist(
         let mut measurements = txn.open_table(MEASUREMENTS)?;
         let mut users = txn.open_table(USERS)?;
         let mut continuous_queries = txn.open_table(CONTINUOUS_QUERIES)?;
+        let mut v2_rows = txn.open_table(V2_ROWS)?;
         for write in writes {
             match write {
                 Write::Database(id) => {
@@ -331,6 +346,14 @@ pub(crate) fn persist(
                 Write::DeleteContinuousQuery(id, name) => {
                     continuous_queries.remove((*id, name.as_str()))?;
                 }
+                Write::V2(kind, id) => match next.v2.row(kind, id)? {
+                    Some(bytes) => {
+                        v2_rows.insert((*kind, id.as_str()), bytes.as_slice())?;
+                    }
+                    None => {
+                        v2_rows.remove((*kind, id.as_str()))?;
+                    }
+                },
             }
         }
         meta.insert(KEY_NEXT_ID, next.next_database_id)?;

@@ -332,6 +332,8 @@ pub struct CatalogSnapshot {
     pub databases: BTreeMap<String, Arc<DatabaseDef>>,
     /// Users by name (cluster-wide).
     pub users: BTreeMap<String, Arc<UserDef>>,
+    /// InfluxDB 2.x entities (orgs, bucket metadata, tokens, documents).
+    pub v2: crate::v2types::V2State,
     /// Index id → name, kept in step with `databases` by the catalog.
     pub(crate) ids: BTreeMap<u64, String>,
     /// Id the next created database will get.
@@ -345,6 +347,7 @@ impl Default for CatalogSnapshot {
         CatalogSnapshot {
             databases: BTreeMap::new(),
             users: BTreeMap::new(),
+            v2: Default::default(),
             ids: BTreeMap::new(),
             next_database_id: 1,
             version: 0,

@@ -128,6 +128,17 @@ impl fmt::Debug for UserDef {
 }
 
 impl UserDef {
+    /// The user's InfluxDB 2.x id (16 hex digits), derived from its creation
+    /// so it survives renames and restarts without being stored.
+    pub fn id(&self) -> String {
+        if self.created_at_version == 0 {
+            // Users from before creation versions were recorded.
+            crate::v2types::derived_id(&[b"user-name", self.name.as_bytes()])
+        } else {
+            crate::v2types::derived_id(&[b"user", &self.created_at_version.to_le_bytes()])
+        }
+    }
+
     /// Whether the user is a cluster admin.
     pub fn is_admin(&self) -> bool {
         self.admin

@@ -5,7 +5,9 @@
 //! parameters (URL, or a form body), an `Authorization: Bearer <JWT>`
 //! header (HMAC-signed with the shared secret, claims `username` and
 //! `exp`), an `Authorization: Token user:password` header (1.8 style) or
-//! basic auth. Authentication is skipped while no admin user exists; then
+//! basic auth. InfluxDB 2.x API tokens are accepted too (`Token <token>`,
+//! `Bearer <token>`, or as the password), with the token's bucket
+//! permissions as database privileges (`v2::token_auth::v1_user_for_token`). Authentication is skipped while no admin user exists; then
 //! InfluxDB's bootstrap rule applies: with no users at all, only a query
 //! that starts with `CREATE USER ... WITH ALL PRIVILEGES` may run.
 //!
@@ -39,8 +41,10 @@ pub enum Credentials {
         /// Password.
         password: String,
     },
-    /// A JWT from `Authorization: Bearer`.
+    /// A JWT from `Authorization: Bearer` (or a v2 API token).
     Bearer(String),
+    /// A v2 API token from `Authorization: Token <token>`.
+    ApiToken(String),
 }
 
 impl std::fmt::Debug for Credentials {
@@ -52,6 +56,7 @@ impl std::fmt::Debug for Credentials {
                 .field("password", &"<redacted>")
                 .finish(),
             Credentials::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+            Credentials::ApiToken(_) => f.write_str("ApiToken(<redacted>)"),
         }
     }
 }
@@ -110,6 +115,9 @@ pub fn parse_credentials(
                         password: p.to_string(),
                     });
                 }
+                if !value.is_empty() {
+                    return Ok(Credentials::ApiToken(value.to_string()));
+                }
             }
             _ => {}
         }
@@ -153,14 +161,27 @@ pub async fn authenticate(
             }
             // bcrypt is slow on purpose: keep it off the async workers.
             let storage = state.storage.clone();
+            let checked = password.clone();
             let user = tokio::task::spawn_blocking(move || {
-                storage.catalog().authenticate(&username, &password)
+                storage.catalog().authenticate(&username, &checked)
             })
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-            user.map(Some).map_err(|_| AuthError::Failed.into())
+            match user {
+                Ok(user) => Ok(Some(user)),
+                // As InfluxDB 2's 1.x compatibility: a v2 token as password.
+                Err(_) => crate::v2::token_auth::v1_user_for_token(state, &password)
+                    .map(Some)
+                    .ok_or_else(|| AuthError::Failed.into()),
+            }
         }
+        Credentials::ApiToken(token) => crate::v2::token_auth::v1_user_for_token(state, &token)
+            .map(Some)
+            .ok_or_else(|| AuthError::Failed.into()),
         Credentials::Bearer(token) => {
+            if let Some(user) = crate::v2::token_auth::v1_user_for_token(state, &token) {
+                return Ok(Some(user));
+            }
             let secret = &state.config.shared_secret;
             if secret.is_empty() {
                 return Err(AuthError::BearerDisabled.into());

@@ -61,7 +61,10 @@ fn v2_code(status: StatusCode) -> &'static str {
         StatusCode::NOT_FOUND => "not found",
         StatusCode::PAYLOAD_TOO_LARGE => "request too large",
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported media type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable entity",
+        // InfluxDB 2 answers name conflicts (its most common 422) with "conflict".
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => "conflict",
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed",
+        StatusCode::NOT_IMPLEMENTED => "not implemented",
         StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         _ => "internal error",
     }

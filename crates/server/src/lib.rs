@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod sql;
 pub mod v1;
+pub mod v2;
 pub mod write;
 
 use std::future::Future;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub influxql: almanac_influxql_exec::Executor,
     /// HTTP-level counters.
     pub metrics: Arc<metrics::HttpMetrics>,
+    /// v2 API runtime state (start time, sign-in sessions).
+    pub v2: Arc<v2::V2Runtime>,
 }
 
 /// Every route of the server.
@@ -104,6 +107,7 @@ pub fn router(state: AppState) -> Router {
                 .post(sql::query_sql)
                 .layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
+        .merge(v2::routes(state.clone()))
         .layer(DefaultBodyLimit::max(raw_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -160,6 +164,7 @@ impl Server {
             storage,
             config: Arc::new(config),
             metrics: Arc::new(metrics::HttpMetrics::default()),
+            v2: Arc::new(v2::V2Runtime::default()),
         };
         Ok(Server { state, listener })
     }

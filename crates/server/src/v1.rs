@@ -94,7 +94,15 @@ pub async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let params = query_params(uri_params, &headers, &body);
+    let mut params = query_params(uri_params, &headers, &body);
+    // An explicit DBRP mapping (`/api/v2/dbrps`) may give these names to a bucket.
+    if let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() {
+        let rp = params.get("rp").filter(|r| !r.is_empty()).cloned();
+        if let Some((db, rp)) = crate::v2::dbrps::map_v1_name(&state, &db, rp.as_deref()) {
+            params.insert("db".into(), db);
+            params.insert("rp".into(), rp);
+        }
+    }
     let user = crate::auth::authenticate(&state, &params, &headers).await?;
     let q = params
         .get("q")

@@ -35,38 +35,38 @@ pub async fn write_v1(
         .get("rp")
         .map(|s| s.as_str())
         .filter(|s| !s.is_empty());
+    // An explicit DBRP mapping (`/api/v2/dbrps`) may give this name to a bucket.
+    let mapped = crate::v2::dbrps::map_v1_name(&state, db, rp);
+    let (db, rp) = match &mapped {
+        Some((d, r)) => (d.as_str(), Some(r.as_str())),
+        None => (db.as_str(), rp),
+    };
     crate::auth::authorize_write(&state, user.as_deref(), db)?;
     write(&state, db, rp, precision, &headers, body, Api::V1).await
 }
 
-/// `POST /api/v2/write?org=&bucket=&precision=`; the bucket is `db/rp` or `db`.
+/// `POST /api/v2/write?org=&orgID=&bucket=&precision=`: the bucket (name,
+/// `db/rp`, `db` or id) is resolved through the catalog within the org, and
+/// the caller needs write permission on it (see `v2::token_auth`).
 pub async fn write_v2(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let user = crate::auth::authenticate(&state, &params, &headers)
-        .await
-        .map_err(|e| e.shaped(Api::V2))?;
-    let bucket = params
-        .get("bucket")
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| ApiError::bad_request("bucket is required").shaped(Api::V2))?;
+    let principal = crate::v2::token_auth::authenticate(&state, &headers).await?;
+    let get = |k: &str| params.get(k).map(String::as_str).filter(|s| !s.is_empty());
+    let bucket =
+        get("bucket").ok_or_else(|| ApiError::bad_request("bucket is required").shaped(Api::V2))?;
     let precision = precision_param(params.get("precision")).map_err(|e| e.shaped(Api::V2))?;
-    let (db, rp) = match bucket.split_once('/') {
-        Some((db, rp)) => (db, Some(rp).filter(|r| !r.is_empty())),
-        None => (bucket.as_str(), None),
-    };
-    if state.storage.catalog().database(db).is_none() {
-        return Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            message: format!("bucket \"{bucket}\" not found"),
-            api: Api::V2,
-        });
-    }
-    crate::auth::authorize_write(&state, user.as_deref(), db).map_err(|e| e.shaped(Api::V2))?;
-    write(&state, db, rp, precision, &headers, body, Api::V2).await
+    let (db, rp) = crate::v2::resolve_bucket(&state, get("org"), get("orgID"), bucket)?;
+    crate::v2::token_auth::check_bucket(
+        &state,
+        &principal,
+        (&db, &rp),
+        almanac_catalog::Action::Write,
+    )?;
+    write(&state, &db, Some(&rp), precision, &headers, body, Api::V2).await
 }
 
 fn precision_param(value: Option<&String>) -> Result<Precision, ApiError> {

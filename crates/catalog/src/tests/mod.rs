@@ -8,6 +8,7 @@ mod persistence;
 mod props;
 mod retention;
 mod users;
+mod v2;
 
 use std::path::{Path, PathBuf};
 
