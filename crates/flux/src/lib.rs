@@ -8,17 +8,20 @@ pub mod error;
 pub mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod pushdown;
 pub mod semantic;
 pub mod source;
 pub mod stdlib;
 pub mod table;
 pub mod value;
 
-pub use csv::encode as encode_csv;
+pub use csv::{encode as encode_csv, encode_error, encode_with, Dialect};
 pub use error::{Error, Result};
 pub use interp::ExecContext;
 pub use parser::{parse_file, parse_package};
-pub use source::{EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate};
+pub use source::{
+    BucketInfo, EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate, WritePoint,
+};
 pub use table::{ColMeta, ColType, GroupKey, Table};
 pub use value::Value;
 

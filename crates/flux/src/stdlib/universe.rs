@@ -5,7 +5,7 @@ use super::{call_row, stream, PackageDef};
 use crate::error::{Error, Result};
 use crate::interp::Interp;
 use crate::table::{ColMeta, ColType, GroupKey, Table, TableBuilder};
-use crate::value::{format_float, Args, Duration, Record, Stream, Value};
+use crate::value::{format_float, Args, Duration, PendingRead, Record, Stream, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -79,6 +79,7 @@ pub fn package() -> PackageDef {
         ]),
     ));
     p.f("now", &[], &[], None, |it, _| Ok(Value::Time(it.ctx.now)));
+    super::influxdb::register(&mut p);
     p.f(
         "from",
         &["bucket"],
@@ -395,7 +396,8 @@ fn set_bounds(
 
 // ---------- sources and filters ----------
 
-fn from(_: &mut Interp, a: &mut Args) -> Result<Value> {
+/// `from(bucket:)`: an unbounded read waiting for `range()`.
+pub(crate) fn from(_: &mut Interp, a: &mut Args) -> Result<Value> {
     let bucket = a.string("bucket")?;
     Ok(Value::Stream(Arc::new(Stream::From { bucket })))
 }
@@ -420,8 +422,29 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let stop_col = a
         .opt_string("stopColumn")?
         .unwrap_or_else(|| "_stop".into());
+    let default_cols = time_col == "_time" && start_col == "_start" && stop_col == "_stop";
     let tables = match input.as_ref() {
+        // the read waits for filters to push into it
+        Stream::From { bucket } if default_cols => {
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(
+                PendingRead {
+                    bucket: bucket.clone(),
+                    start,
+                    stop: stop.max(start),
+                    pred: Default::default(),
+                    residual: Vec::new(),
+                },
+            )))));
+        }
+        Stream::Read(r) if default_cols => {
+            // a second range narrows the first
+            let mut r = r.as_ref().clone();
+            r.start = r.start.max(start);
+            r.stop = r.stop.min(stop).max(r.start);
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(r)))));
+        }
         Stream::From { bucket } => it.source.read(bucket, start, stop, None)?,
+        Stream::Read(r) => it.execute_read(r)?,
         Stream::Tables(t) => t.clone(),
     };
     let mut out = Vec::new();
@@ -444,14 +467,45 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
 }
 
 fn filter(it: &mut Interp, a: &mut Args) -> Result<Value> {
-    let tables = a.tables()?;
+    let input = match a.req("tables")? {
+        Value::Stream(s) => s,
+        v => return Err(super::type_error("filter", "stream", &v)),
+    };
     let f = a.function("fn")?;
     let keep_empty = a.opt_string("onEmpty")?.as_deref() == Some("keep");
+    let tables = match input.as_ref() {
+        Stream::Read(r) if !keep_empty => {
+            let mut r = r.as_ref().clone();
+            match crate::pushdown::analyse(&f) {
+                Some(an) => {
+                    an.apply_to(&mut r.pred);
+                    if !an.complete {
+                        r.residual.push(f);
+                    }
+                }
+                None => r.residual.push(f),
+            }
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(r)))));
+        }
+        Stream::Read(r) => it.execute_read(r)?,
+        s => s.tables()?,
+    };
+    stream(filter_tables(it, &tables, &f, keep_empty)?)
+}
+
+/// Keep the rows of each table for which `f(r)` is true; tables left empty
+/// are dropped unless `keep_empty`.
+pub fn filter_tables(
+    it: &mut Interp,
+    tables: &[Table],
+    f: &Value,
+    keep_empty: bool,
+) -> Result<Vec<Table>> {
     let mut out = Vec::new();
-    for t in &tables {
+    for t in tables {
         let mut rows = Vec::new();
         for r in 0..t.len() {
-            match call_row(it, &f, Value::Record(Arc::new(t.row(r))))? {
+            match call_row(it, f, Value::Record(Arc::new(t.row(r))))? {
                 Value::Bool(true) => rows.push(r),
                 Value::Bool(false) | Value::Null => {}
                 v => {
@@ -466,7 +520,7 @@ fn filter(it: &mut Interp, a: &mut Args) -> Result<Value> {
             out.push(t.take_rows(&rows)?);
         }
     }
-    stream(out)
+    Ok(out)
 }
 
 fn map(it: &mut Interp, a: &mut Args) -> Result<Value> {
