@@ -80,12 +80,17 @@ impl Scope {
 pub struct ExecContext {
     /// Value of `now()` in nanoseconds since the epoch (unless the script sets `option now`).
     pub now: i64,
+    /// Names defined before the script runs (the API's `params` record).
+    pub globals: Vec<(String, Value)>,
 }
 
 impl Default for ExecContext {
     fn default() -> Self {
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-        ExecContext { now }
+        ExecContext {
+            now,
+            globals: Vec::new(),
+        }
     }
 }
 
@@ -275,6 +280,9 @@ impl<'a> Interp<'a> {
     /// Run a whole file in a fresh scope.
     pub fn run_file(&mut self, file: &File) -> Result<()> {
         let env = Scope::child(&self.universe);
+        for (name, v) in self.ctx.globals.clone() {
+            env.define(&name, v);
+        }
         for imp in &file.imports {
             self.import(imp, &env)?;
         }

@@ -11,10 +11,12 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod flux_source;
 pub mod ingest;
 pub mod metrics;
 pub mod sql;
 pub mod v1;
+pub mod v2_query;
 pub mod write;
 
 use std::future::Future;
@@ -104,6 +106,7 @@ pub fn router(state: AppState) -> Router {
                 .post(sql::query_sql)
                 .layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
+        .merge(v2_query::routes())
         .layer(DefaultBodyLimit::max(raw_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
