@@ -272,3 +272,66 @@ fn dialects_and_error_table() {
             .is_compile_error()
     );
 }
+
+/// `aggregateWindow` with a builtin selector takes a shortcut; a closure
+/// around the same selector takes the general path: both must agree.
+#[test]
+fn aggregate_window_selector_shortcut_matches_general_path() {
+    let src = MemorySource::new();
+    let mut seed = 7u64;
+    let mut next = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    for host in ["a", "b"] {
+        for i in 0..200i64 {
+            if next() % 5 == 0 {
+                continue; // gaps make empty windows
+            }
+            let mut tags = BTreeMap::new();
+            tags.insert("host".to_string(), host.to_string());
+            src.insert(
+                "db",
+                MemPoint {
+                    measurement: "m".into(),
+                    tags,
+                    field: "f".into(),
+                    time: i * 7 * S + (next() % 1000) as i64,
+                    value: Value::Float((next() % 20) as f64),
+                },
+            );
+        }
+    }
+    let ctx = ctx();
+    for sel in ["first", "last", "min", "max"] {
+        for opts in [
+            "every: 1m",
+            "every: 1m, createEmpty: false",
+            "every: 30s, offset: 7s",
+            "every: 2m, createEmpty: false, offset: -10s",
+        ] {
+            let q = |f: &str| {
+                format!(
+                    "from(bucket: \"db\") |> range(start: 1970-01-01T00:00:05Z, stop: 1970-01-01T00:20:00Z)
+                       |> aggregateWindow({opts}, fn: {f})"
+                )
+            };
+            let fast = execute(&q(sel), &ctx, &src).unwrap();
+            let general = execute(
+                &q(&format!(
+                    "(column, tables=<-) => tables |> {sel}(column: column)"
+                )),
+                &ctx,
+                &src,
+            )
+            .unwrap();
+            assert_eq!(
+                almanac_flux::encode_csv(&fast),
+                almanac_flux::encode_csv(&general),
+                "{sel} {opts}"
+            );
+        }
+    }
+}

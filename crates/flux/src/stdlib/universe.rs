@@ -1176,24 +1176,10 @@ fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     (t - o).div_euclid(every) * every + o
 }
 
-fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
+/// The windows of a table: (start, stop, rows) in start order, bounded by
+/// the table's `_start`/`_stop` when it has them.
+fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>> {
     let tc = col(t, &s.time_col)?;
-    if s.every == i64::MAX {
-        // `every: inf`: one window over the whole table
-        let (lo, hi) = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
-            (Some(Value::Time(a)), Some(Value::Time(b))) => (*a, *b),
-            _ => (i64::MIN, i64::MAX),
-        };
-        let rows: Vec<usize> = (0..t.len()).collect();
-        return Ok(vec![set_bounds(
-            t,
-            &s.start_col,
-            &s.stop_col,
-            lo,
-            hi,
-            &rows,
-        )?]);
-    }
     let times = t.column_values(tc);
     let bounds = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
         (Some(Value::Time(a)), Some(Value::Time(b))) => Some((*a, *b)),
@@ -1243,16 +1229,127 @@ fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
                 continue;
             }
         }
-        out.push(set_bounds(
+        out.push((start, stop, rows));
+    }
+    Ok(out)
+}
+
+fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
+    if s.every == i64::MAX {
+        // `every: inf`: one window over the whole table
+        col(t, &s.time_col)?;
+        let (lo, hi) = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
+            (Some(Value::Time(a)), Some(Value::Time(b))) => (*a, *b),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let rows: Vec<usize> = (0..t.len()).collect();
+        return Ok(vec![set_bounds(
             t,
             &s.start_col,
             &s.stop_col,
-            start,
-            stop,
+            lo,
+            hi,
             &rows,
-        )?);
+        )?]);
     }
-    Ok(out)
+    window_rows(t, s)?
+        .into_iter()
+        .map(|(start, stop, rows)| set_bounds(t, &s.start_col, &s.stop_col, start, stop, &rows))
+        .collect()
+}
+
+/// `aggregateWindow(fn: first|last|min|max)` over a table in storage layout,
+/// without building a table per window: the selected row of each window,
+/// stamped with the window stop (what the general path computes). `None`
+/// when the shape is not the simple one.
+fn selector_windows(
+    t: &Table,
+    s: &WindowSpec,
+    f: &Value,
+    column: &str,
+    time_src: &str,
+    time_dst: &str,
+) -> Result<Option<Table>> {
+    let Value::Function(func) = f else {
+        return Ok(None);
+    };
+    let crate::value::Function::Native { name, .. } = func.as_ref() else {
+        return Ok(None);
+    };
+    let sel = match name.as_str() {
+        "first" => Sel::First,
+        "last" => Sel::Last,
+        "min" => Sel::Min,
+        "max" => Sel::Max,
+        _ => return Ok(None),
+    };
+    let simple = s.every != i64::MAX
+        && s.period == s.every
+        && time_src == s.stop_col
+        && time_dst == s.time_col
+        && !t.is_empty()
+        && t.key.has(&s.start_col)
+        && t.key.has(&s.stop_col)
+        && t.index(&s.start_col).is_some()
+        && t.index(&s.stop_col).is_some();
+    let (Some(vc), Some(tc)) = (t.index(column), t.index(&s.time_col)) else {
+        return Ok(None);
+    };
+    if !simple {
+        return Ok(None);
+    }
+    let vals = t.column_values(vc);
+    let mut picks: Vec<(Option<usize>, i64)> = Vec::new();
+    for (_, stop, rows) in window_rows(t, s)? {
+        let mut pick: Option<usize> = None;
+        for &r in &rows {
+            let v = &vals[r];
+            if v.is_null() {
+                continue;
+            }
+            pick = match (&sel, pick) {
+                (_, None) => Some(r),
+                (Sel::First, p) => p,
+                (Sel::Last, _) => Some(r),
+                (Sel::Min, Some(p)) => Some(if v.sort_cmp(&vals[p]) == std::cmp::Ordering::Less {
+                    r
+                } else {
+                    p
+                }),
+                (Sel::Max, Some(p)) => {
+                    Some(if v.sort_cmp(&vals[p]) == std::cmp::Ordering::Greater {
+                        r
+                    } else {
+                        p
+                    })
+                }
+            };
+        }
+        if pick.is_some() || s.create_empty {
+            picks.push((pick, stop));
+        }
+    }
+    let cols = t
+        .cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let values = picks
+                .iter()
+                .map(|(pick, stop)| {
+                    if i == tc {
+                        return Value::Time(*stop);
+                    }
+                    match pick {
+                        Some(r) => t.value(i, *r),
+                        None => t.key.get(&c.label).cloned().unwrap_or(Value::Null),
+                    }
+                })
+                .collect();
+            (c.clone(), values)
+        })
+        .collect();
+    Ok(Some(Table::from_columns(t.key.clone(), cols)?))
 }
 
 fn window(_: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -1274,6 +1371,10 @@ fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let spec = window_spec(a, true)?;
     let mut out = Vec::new();
     for t in &tables {
+        if let Some(fast) = selector_windows(t, &spec, &f, &column, &time_src, &time_dst)? {
+            out.push(fast);
+            continue;
+        }
         let windows = window_table(t, &spec)?;
         let res = it.call_piped(
             &f,
