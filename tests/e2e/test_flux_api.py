@@ -126,7 +126,7 @@ def test_query_csv_stream_raw(client, data):
 
 
 def test_query_data_frame(client, data, shared_server):
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
     df = client.query_api().query_data_frame(
         flux(data, '|> filter(fn: (r) => r._field == "usage_user" or r._field == "usage_system")'
                    ' |> filter(fn: (r) => r.host == "h0")'
