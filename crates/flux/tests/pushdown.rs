@@ -11,10 +11,13 @@ use std::sync::Mutex;
 
 const S: i64 = 1_000_000_000;
 
+/// One read a source served: bucket, start, stop, predicate.
+type Read = (String, i64, i64, Option<PushdownPredicate>);
+
 /// A memory source that records every read it serves.
 struct Recording {
     inner: MemorySource,
-    reads: Mutex<Vec<(String, i64, i64, Option<PushdownPredicate>)>>,
+    reads: Mutex<Vec<Read>>,
 }
 
 impl FluxSource for Recording {
