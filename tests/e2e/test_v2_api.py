@@ -537,3 +537,42 @@ def test_labels_variables_dashboards(setup_server):
     assert send("DELETE", url, f"/api/v2/labels/{label['id']}", token=token).status_code == 204
     assert get(url, f"/api/v2/buckets/{bucket_id}", token=token).json()["labels"] == []
     assert send("DELETE", url, f"/api/v2/variables/{var['id']}", token=token).status_code == 204
+
+
+# ----------------------------------------------------------- flux + auth ----
+
+def test_flux_queries_need_a_token_with_read_on_the_bucket(setup_server):
+    """After setup /api/v2/query takes tokens like every v2 route: buckets
+    resolve by name within the org, and a token reads only what it may."""
+    server, data, token = setup_server
+    org_id, bucket_id = data["org"]["id"], data["bucket"]["id"]
+    with InfluxDBClient(url=server.url, token=token, org=ORG, timeout=30_000) as c:
+        other = c.buckets_api().create_bucket(bucket_name="other", org_id=org_id)
+        w = c.write_api(write_options=SYNCHRONOUS)
+        w.write(bucket=BUCKET, record="cpu,host=a v=1 1000000000")
+        w.write(bucket="other", record="cpu,host=b v=2 1000000000")
+        read = Permission(action="read", resource=PermissionResource(
+            type="buckets", id=bucket_id, org_id=org_id))
+        ro = c.authorizations_api().create_authorization(org_id=org_id, permissions=[read])
+    script = 'from(bucket: "{}") |> range(start: 0) |> keep(columns: ["_value", "host"])'
+    # No token: 401 before anything runs.
+    r = requests.post(server.url + f"/api/v2/query?org={ORG}", timeout=HTTP_TIMEOUT,
+                      json={"query": script.format(BUCKET)})
+    assert (r.status_code, r.json()) == (401, UNAUTHORIZED)
+    with InfluxDBClient(url=server.url, token=ro.token, org=ORG, timeout=30_000) as c:
+        q = c.query_api()
+        rows = [(rec["host"], rec["_value"]) for t in q.query(script.format(BUCKET)) for rec in t]
+        assert rows == [("a", 1.0)]
+        with pytest.raises(ApiException) as e:
+            q.query(script.format("other"))
+        assert e.value.status == 403, e.value.body
+        # buckets() lists only what the token may read.
+        names = [rec["name"] for t in q.query("buckets()") for rec in t]
+        assert names == [BUCKET]
+        # InfluxQL through the v2 endpoint follows the same permissions.
+        r = requests.post(server.url + f"/api/v2/query?org={ORG}", timeout=HTTP_TIMEOUT,
+                          headers={"Authorization": f"Token {ro.token}"},
+                          json={"query": "SELECT v FROM cpu", "type": "influxql",
+                                "bucket": "other"})
+        assert r.status_code == 403, r.text
+    assert other.id

@@ -291,7 +291,52 @@ pub fn decode_raw(text: &str) -> Result<Vec<Table>> {
     Ok(vec![Table::from_columns(GroupKey::default(), cols)?])
 }
 
-fn cell(v: &Value) -> String {
+/// How `/api/v2/query` answers are written (the request's `dialect`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialect {
+    /// Write the header row of each table.
+    pub header: bool,
+    /// Column delimiter.
+    pub delimiter: char,
+    /// Write `#datatype` rows.
+    pub datatype: bool,
+    /// Write `#group` rows.
+    pub group: bool,
+    /// Write `#default` rows.
+    pub default: bool,
+}
+
+impl Default for Dialect {
+    /// Everything on, as `influx query` and the client libraries ask.
+    fn default() -> Self {
+        Dialect {
+            header: true,
+            delimiter: ',',
+            datatype: true,
+            group: true,
+            default: true,
+        }
+    }
+}
+
+impl Dialect {
+    /// Header only, no annotations (what InfluxDB answers a bare `application/vnd.flux` body).
+    pub fn plain() -> Self {
+        Dialect {
+            header: true,
+            delimiter: ',',
+            datatype: false,
+            group: false,
+            default: false,
+        }
+    }
+
+    fn any_annotation(&self) -> bool {
+        self.datatype || self.group || self.default
+    }
+}
+
+fn cell(v: &Value, delim: char) -> String {
     let s = match v {
         Value::Null => return String::new(),
         Value::Time(t) => format_time(*t),
@@ -306,7 +351,7 @@ fn cell(v: &Value) -> String {
         Value::Float(f) => format!("{f}"),
         v => v.to_string(),
     };
-    if s.contains([',', '"', '\n', '\r']) {
+    if s.contains([delim, '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s
@@ -315,69 +360,136 @@ fn cell(v: &Value) -> String {
 
 /// Encode results as InfluxDB 2 writes them (CRLF line ends, a blank line after each result).
 pub fn encode(results: &[(String, Vec<Table>)]) -> String {
+    encode_with(results, &Dialect::default())
+}
+
+/// Encode results with a dialect (annotations, header, delimiter).
+pub fn encode_with(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
     let mut out = String::new();
     for (name, tables) in results {
-        let mut prev: Option<Vec<(String, ColType, bool)>> = None;
-        let mut started = false;
-        for (id, t) in tables.iter().enumerate() {
-            let sig: Vec<(String, ColType, bool)> = t
-                .cols
-                .iter()
-                .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
-                .collect();
-            if prev.as_ref() != Some(&sig) || t.is_empty() {
-                if started {
-                    out.push_str("\r\n");
-                }
-                started = true;
-                out.push_str("#datatype,string,long");
+        encode_result(&mut out, name, tables, d);
+    }
+    out
+}
+
+/// Encode one result (used to stream results one by one).
+pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect) {
+    let sep = d.delimiter;
+    let mut prev: Option<Vec<(String, ColType, bool)>> = None;
+    let mut started = false;
+    // without a #default row, every row names its result
+    let row_result = if d.default {
+        String::new()
+    } else {
+        cell(&Value::str(name), sep)
+    };
+    for (id, t) in tables.iter().enumerate() {
+        let sig: Vec<(String, ColType, bool)> = t
+            .cols
+            .iter()
+            .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
+            .collect();
+        if prev.as_ref() != Some(&sig) || (t.is_empty() && d.default) {
+            if started {
+                out.push_str("\r\n");
+            }
+            started = true;
+            if d.datatype {
+                out.push_str("#datatype");
+                out.push(sep);
+                out.push_str("string");
+                out.push(sep);
+                out.push_str("long");
                 for c in &t.cols {
-                    out.push(',');
+                    out.push(sep);
                     out.push_str(annot_name(c.typ));
                 }
-                out.push_str("\r\n#group,false,false");
+                out.push_str("\r\n");
+            }
+            if d.group {
+                out.push_str("#group");
+                out.push(sep);
+                out.push_str("false");
+                out.push(sep);
+                out.push_str("false");
                 for c in &t.cols {
-                    out.push_str(if t.key.has(&c.label) {
-                        ",true"
-                    } else {
-                        ",false"
-                    });
+                    out.push(sep);
+                    out.push_str(if t.key.has(&c.label) { "true" } else { "false" });
                 }
-                out.push_str("\r\n#default,");
-                out.push_str(&cell(&Value::str(name)));
-                out.push(',');
+                out.push_str("\r\n");
+            }
+            if d.default {
+                out.push_str("#default");
+                out.push(sep);
+                out.push_str(&cell(&Value::str(name), sep));
+                out.push(sep);
                 if t.is_empty() {
                     out.push_str(&id.to_string());
                 }
                 for c in &t.cols {
-                    out.push(',');
+                    out.push(sep);
                     if t.is_empty() {
                         if let Some(v) = t.key.get(&c.label) {
-                            out.push_str(&cell(v));
+                            out.push_str(&cell(v, sep));
                         }
                     }
                 }
-                out.push_str("\r\n,result,table");
+                out.push_str("\r\n");
+            }
+            if d.header {
+                out.push(sep);
+                out.push_str("result");
+                out.push(sep);
+                out.push_str("table");
                 for c in &t.cols {
-                    out.push(',');
-                    out.push_str(&cell(&Value::str(&c.label)));
-                }
-                out.push_str("\r\n");
-                prev = if t.is_empty() { None } else { Some(sig) };
-            }
-            for r in 0..t.len() {
-                out.push_str(",,");
-                out.push_str(&id.to_string());
-                for c in 0..t.cols.len() {
-                    out.push(',');
-                    out.push_str(&cell(&t.value(c, r)));
+                    out.push(sep);
+                    out.push_str(&cell(&Value::str(&c.label), sep));
                 }
                 out.push_str("\r\n");
             }
+            prev = if t.is_empty() && d.default {
+                None
+            } else {
+                Some(sig)
+            };
         }
-        if started {
+        for r in 0..t.len() {
+            out.push(sep);
+            out.push_str(&row_result);
+            out.push(sep);
+            out.push_str(&id.to_string());
+            for c in 0..t.cols.len() {
+                out.push(sep);
+                out.push_str(&cell(&t.value(c, r), sep));
+            }
             out.push_str("\r\n");
         }
     }
+    if started {
+        out.push_str("\r\n");
+    }
+}
+
+/// The table InfluxDB writes when a query fails after its answer started
+/// (`error` and `reference` columns; clients raise the message).
+pub fn encode_error(message: &str, d: &Dialect) -> String {
+    let sep = d.delimiter;
+    let mut out = String::new();
+    if d.datatype {
+        out.push_str(&format!("#datatype{sep}string{sep}string\r\n"));
+    }
+    if d.group {
+        out.push_str(&format!("#group{sep}true{sep}true\r\n"));
+    }
+    if d.default {
+        out.push_str(&format!("#default{sep}{sep}\r\n"));
+    }
+    if d.header || d.any_annotation() {
+        out.push_str(&format!("{sep}error{sep}reference\r\n"));
+    }
+    out.push_str(&format!(
+        "{sep}{}{sep}\r\n\r\n",
+        cell(&Value::str(message), sep)
+    ));
     out
 }

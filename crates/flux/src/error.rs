@@ -30,9 +30,20 @@ pub enum Error {
     /// An error raised by the data source.
     #[error("source error: {0}")]
     Source(String),
+    /// Something the script names does not exist (a bucket).
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not read or write what the script names.
+    #[error("{0}")]
+    PermissionDenied(String),
 }
 
 impl Error {
+    /// Whether the error was found before the script ran (syntax, names, types).
+    pub fn is_compile_error(&self) -> bool {
+        matches!(self, Error::Syntax { .. } | Error::Semantic { .. })
+    }
+
     /// A runtime error with the given message.
     pub fn rt(msg: impl Into<String>) -> Self {
         Error::Runtime(msg.into())

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::source::FluxSource;
 use crate::stdlib::Registry;
 use crate::table::Table;
-use crate::value::{Args, Duration as Dur, Function, Record, Value};
+use crate::value::{Args, Duration as Dur, Function, PendingRead, Record, Stream, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -80,12 +80,17 @@ impl Scope {
 pub struct ExecContext {
     /// Value of `now()` in nanoseconds since the epoch (unless the script sets `option now`).
     pub now: i64,
+    /// Names defined before the script runs (the API's `params` record).
+    pub globals: Vec<(String, Value)>,
 }
 
 impl Default for ExecContext {
     fn default() -> Self {
         let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-        ExecContext { now }
+        ExecContext {
+            now,
+            globals: Vec::new(),
+        }
     }
 }
 
@@ -131,6 +136,19 @@ pub struct Interp<'a> {
 
 const MAX_CALL_DEPTH: usize = 200;
 
+/// Native table functions that accept a pending read as input (they push
+/// themselves into it); every other native gets its streams read first.
+const LAZY_NATIVES: [&str; 2] = ["range", "filter"];
+
+fn has_pending(v: &Value) -> bool {
+    match v {
+        Value::Stream(s) => matches!(s.as_ref(), Stream::Read(_)),
+        Value::Array(a) => a.iter().any(has_pending),
+        Value::Record(r) => r.fields.iter().any(|(_, v)| has_pending(v)),
+        _ => false,
+    }
+}
+
 impl<'a> Interp<'a> {
     /// A fresh interpreter with the universe loaded.
     pub fn new(source: &'a dyn FluxSource, ctx: ExecContext) -> Result<Self> {
@@ -161,6 +179,42 @@ impl<'a> Interp<'a> {
             },
             _ => Ok(self.ctx.now),
         }
+    }
+
+    /// Run pending reads inside a value (streams, arrays and records of them).
+    pub fn materialize(&mut self, v: Value) -> Result<Value> {
+        if !has_pending(&v) {
+            return Ok(v);
+        }
+        Ok(match v {
+            Value::Stream(s) => match s.as_ref() {
+                Stream::Read(r) => Value::stream(self.execute_read(r)?),
+                _ => Value::Stream(s),
+            },
+            Value::Array(a) => Value::Array(Arc::new(
+                a.iter()
+                    .map(|x| self.materialize(x.clone()))
+                    .collect::<Result<Vec<_>>>()?,
+            )),
+            Value::Record(r) => Value::record(
+                r.fields
+                    .iter()
+                    .map(|(k, x)| Ok((k.clone(), self.materialize(x.clone())?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            v => v,
+        })
+    }
+
+    /// Read a pending read from the source and apply its remaining filters.
+    pub fn execute_read(&mut self, r: &PendingRead) -> Result<Vec<Table>> {
+        let mut tables = self
+            .source
+            .read(&r.bucket, r.start, r.stop, Some(&r.pred))?;
+        for f in &r.residual {
+            tables = crate::stdlib::universe::filter_tables(self, &tables, f, false)?;
+        }
+        Ok(tables)
     }
 
     /// Names known in the universe (for semantic checks).
@@ -226,6 +280,9 @@ impl<'a> Interp<'a> {
     /// Run a whole file in a fresh scope.
     pub fn run_file(&mut self, file: &File) -> Result<()> {
         let env = Scope::child(&self.universe);
+        for (name, v) in self.ctx.globals.clone() {
+            env.define(&name, v);
+        }
         for imp in &file.imports {
             self.import(imp, &env)?;
         }
@@ -269,7 +326,7 @@ impl<'a> Interp<'a> {
                 let before = self.results.len();
                 let v = self.eval(&e.expression, env)?;
                 if top && self.results.len() == before {
-                    if let Value::Stream(s) = v {
+                    if let Value::Stream(s) = self.materialize(v)? {
                         let tables = s.tables()?;
                         self.add_result("_result".to_string(), tables)?;
                     }
@@ -299,6 +356,10 @@ impl<'a> Interp<'a> {
                             self.stmt(s, &scope, false)?;
                             None
                         }
+                    };
+                    let v = match v {
+                        Some(v) => Some(self.materialize(v)?),
+                        None => None,
                     };
                     if let Some(Value::Stream(st)) = v {
                         if self.results.len() == before {
@@ -636,6 +697,14 @@ impl<'a> Interp<'a> {
                     if !values.iter().any(|(k, _)| k == r) {
                         return Err(Error::rt(format!("{name}: missing required argument {r}")));
                     }
+                }
+                if !LAZY_NATIVES.contains(&name.as_str())
+                    && values.iter().any(|(_, v)| has_pending(v))
+                {
+                    values = values
+                        .into_iter()
+                        .map(|(k, v)| Ok((k, self.materialize(v)?)))
+                        .collect::<Result<Vec<_>>>()?;
                 }
                 let mut a = Args {
                     func: name.clone(),

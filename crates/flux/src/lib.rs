@@ -8,17 +8,20 @@ pub mod error;
 pub mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod pushdown;
 pub mod semantic;
 pub mod source;
 pub mod stdlib;
 pub mod table;
 pub mod value;
 
-pub use csv::encode as encode_csv;
+pub use csv::{encode as encode_csv, encode_error, encode_with, Dialect};
 pub use error::{Error, Result};
 pub use interp::ExecContext;
 pub use parser::{parse_file, parse_package};
-pub use source::{EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate};
+pub use source::{
+    BucketInfo, EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate, WritePoint,
+};
 pub use table::{ColMeta, ColType, GroupKey, Table};
 pub use value::Value;
 
@@ -34,4 +37,27 @@ pub fn execute(
     semantic::check(&file, &it)?;
     it.run_file(&file)?;
     Ok(it.results)
+}
+
+/// The yielded results of a script and, when it failed while running, the
+/// error (results produced before it are kept: an HTTP answer may already
+/// carry them). Errors found before it runs (syntax, semantics) are `Err`.
+pub type Outcome = (Vec<(String, Vec<Table>)>, Option<Error>);
+
+/// Like [`execute`], keeping the results yielded before a runtime error.
+pub fn execute_partial(
+    script: &str,
+    ctx: &ExecContext,
+    source: &dyn FluxSource,
+) -> Result<Outcome> {
+    let file = parse_file(script)?;
+    let mut it = interp::Interp::new(source, ctx.clone())?;
+    semantic::check(&file, &it)?;
+    match it.run_file(&file) {
+        Ok(()) => Ok((it.results, None)),
+        // a semantic error found while running (an undefined name in a
+        // branch the checker does not follow) is still a compile error
+        Err(e) if e.is_compile_error() && it.results.is_empty() => Err(e),
+        Err(e) => Ok((std::mem::take(&mut it.results), Some(e))),
+    }
 }

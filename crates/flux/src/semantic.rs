@@ -89,7 +89,8 @@ fn sig_of_literal(f: &FunctionExpression) -> FnSig {
 /// Check a file against the interpreter's universe and packages.
 pub fn check(file: &File, it: &Interp) -> Result<()> {
     let mut universe = HashMap::new();
-    for (name, v) in it.universe.entries() {
+    let globals = it.ctx.globals.iter().cloned();
+    for (name, v) in it.universe.entries().into_iter().chain(globals) {
         universe.insert(
             name,
             Info {

@@ -8,14 +8,84 @@ use std::collections::BTreeMap;
 use std::sync::RwLock;
 
 /// Equality predicates a source may apply while reading (all must hold).
+/// Each list means "one of these values"; `None` means no constraint.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PushdownPredicate {
-    /// `_measurement == …`.
-    pub measurement: Option<String>,
-    /// `_field == …`.
-    pub field: Option<String>,
-    /// `tag == value` pairs.
-    pub tags: Vec<(String, String)>,
+    /// `_measurement == …` (one of).
+    pub measurements: Option<Vec<String>>,
+    /// `_field == …` (one of).
+    pub fields: Option<Vec<String>>,
+    /// `tag == value` (one of the values) per tag; every entry must hold.
+    pub tags: Vec<(String, Vec<String>)>,
+}
+
+impl PushdownPredicate {
+    /// Whether a series (measurement, tags, field) passes the predicate.
+    pub fn accepts(&self, measurement: &str, tags: &BTreeMap<String, String>, field: &str) -> bool {
+        self.accepts_measurement(measurement)
+            && self.accepts_field(field)
+            && self
+                .tags
+                .iter()
+                .all(|(k, vals)| tags.get(k).is_some_and(|v| vals.contains(v)))
+    }
+
+    /// Whether a measurement name passes.
+    pub fn accepts_measurement(&self, m: &str) -> bool {
+        self.measurements
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|x| x == m))
+    }
+
+    /// Whether a field name passes.
+    pub fn accepts_field(&self, f: &str) -> bool {
+        self.fields
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|x| x == f))
+    }
+
+    /// Add a constraint `column ∈ values` (intersecting with what is there).
+    pub fn constrain(&mut self, column: &str, values: Vec<String>) {
+        fn intersect(slot: &mut Option<Vec<String>>, values: Vec<String>) {
+            *slot = Some(match slot.take() {
+                Some(old) => old.into_iter().filter(|v| values.contains(v)).collect(),
+                None => values,
+            });
+        }
+        match column {
+            "_measurement" => intersect(&mut self.measurements, values),
+            "_field" => intersect(&mut self.fields, values),
+            tag => self.tags.push((tag.to_string(), values)),
+        }
+    }
+}
+
+/// One point `to()` writes: a measurement, its tags, fields and a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritePoint {
+    /// Measurement name.
+    pub measurement: String,
+    /// Tags (sorted by key).
+    pub tags: BTreeMap<String, String>,
+    /// Field values (float, int, uint, string or bool).
+    pub fields: Vec<(String, Value)>,
+    /// Timestamp, ns since the epoch.
+    pub time: i64,
+}
+
+/// A bucket as `buckets()` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketInfo {
+    /// Bucket name (`db/rp`).
+    pub name: String,
+    /// Bucket id.
+    pub id: String,
+    /// Organization id.
+    pub org_id: String,
+    /// Retention policy name.
+    pub retention_policy: String,
+    /// Retention period in ns (0 = forever).
+    pub retention_period: i64,
 }
 
 /// Where `from(bucket:)` reads data. Tables come back in Flux's storage layout:
@@ -30,6 +100,19 @@ pub trait FluxSource: Send + Sync {
         stop_ns: i64,
         filter: Option<&PushdownPredicate>,
     ) -> Result<Vec<Table>>;
+
+    /// Write points into a bucket (`to()`); returns once they are durable.
+    fn write(&self, bucket: &str, points: &[WritePoint]) -> Result<()> {
+        let _ = (bucket, points);
+        Err(crate::Error::unsupported(
+            "writing with to() on this source",
+        ))
+    }
+
+    /// The buckets this source knows (`buckets()`).
+    fn buckets(&self) -> Result<Vec<BucketInfo>> {
+        Ok(Vec::new())
+    }
 }
 
 /// A source with no data at all.
@@ -67,6 +150,13 @@ impl MemorySource {
         Self::default()
     }
 
+    /// Create an empty bucket (no-op when it exists).
+    pub fn create_bucket(&self, bucket: &str) {
+        if let Ok(mut b) = self.buckets.write() {
+            b.entry(bucket.to_string()).or_default();
+        }
+    }
+
     /// Add a point to a bucket.
     pub fn insert(&self, bucket: &str, p: MemPoint) {
         if let Ok(mut b) = self.buckets.write() {
@@ -93,13 +183,8 @@ impl FluxSource for MemorySource {
         // series key + field -> rows
         let mut series: BTreeMap<SeriesId, Vec<&MemPoint>> = BTreeMap::new();
         for p in points.iter().filter(|p| p.time >= start && p.time < stop) {
-            if let Some(f) = filter {
-                if f.measurement.as_ref().is_some_and(|m| *m != p.measurement)
-                    || f.field.as_ref().is_some_and(|x| *x != p.field)
-                    || f.tags.iter().any(|(k, v)| p.tags.get(k) != Some(v))
-                {
-                    continue;
-                }
+            if filter.is_some_and(|f| !f.accepts(&p.measurement, &p.tags, &p.field)) {
+                continue;
             }
             let tags: Vec<_> = p.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             series
@@ -150,5 +235,52 @@ impl FluxSource for MemorySource {
             out.push(Table::from_columns(GroupKey::new(key), cols)?);
         }
         Ok(out)
+    }
+
+    fn write(&self, bucket: &str, points: &[WritePoint]) -> Result<()> {
+        let mut buckets = self
+            .buckets
+            .write()
+            .map_err(|_| crate::Error::Source("lock poisoned".into()))?;
+        let Some(stored) = buckets.get_mut(bucket) else {
+            return Err(crate::Error::Source(format!("bucket {bucket:?} not found")));
+        };
+        for p in points {
+            for (field, value) in &p.fields {
+                // a later point replaces the same (series, field, time)
+                stored.retain(|q| {
+                    !(q.time == p.time
+                        && q.field == *field
+                        && q.measurement == p.measurement
+                        && q.tags == p.tags)
+                });
+                stored.push(MemPoint {
+                    measurement: p.measurement.clone(),
+                    tags: p.tags.clone(),
+                    field: field.clone(),
+                    time: p.time,
+                    value: value.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn buckets(&self) -> Result<Vec<BucketInfo>> {
+        let buckets = self
+            .buckets
+            .read()
+            .map_err(|_| crate::Error::Source("lock poisoned".into()))?;
+        Ok(buckets
+            .keys()
+            .enumerate()
+            .map(|(i, name)| BucketInfo {
+                name: name.clone(),
+                id: format!("{:016x}", i + 1),
+                org_id: format!("{:016x}", 1),
+                retention_policy: "autogen".into(),
+                retention_period: 0,
+            })
+            .collect())
     }
 }

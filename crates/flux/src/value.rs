@@ -365,6 +365,24 @@ pub enum Stream {
         /// Bucket name.
         bucket: String,
     },
+    /// `from |> range |> filter…` not read yet: predicates collect here so
+    /// the source reads only what they select (see [`PendingRead`]).
+    Read(Box<PendingRead>),
+}
+
+/// A bounded read of a bucket that has not run yet.
+#[derive(Debug, Clone)]
+pub struct PendingRead {
+    /// Bucket name.
+    pub bucket: String,
+    /// Range start (inclusive), ns.
+    pub start: i64,
+    /// Range stop (exclusive), ns.
+    pub stop: i64,
+    /// Predicates pushed into the source.
+    pub pred: crate::source::PushdownPredicate,
+    /// `filter` functions still applied to the rows read, in order.
+    pub residual: Vec<Value>,
 }
 
 impl Stream {
@@ -374,6 +392,10 @@ impl Stream {
             Stream::Tables(t) => Ok(t.clone()),
             Stream::From { bucket } => Err(Error::rt(format!(
                 "cannot submit unbounded read to {bucket:?}; try bounding 'from' with a call to 'range'"
+            ))),
+            Stream::Read(r) => Err(Error::rt(format!(
+                "internal error: read of {:?} was not executed",
+                r.bucket
             ))),
         }
     }

@@ -31,7 +31,9 @@ fn conformance_pass_count() {
         let script = v["script"].as_str().unwrap_or("");
         total += 1;
         let ctx = ExecContext::default();
-        let r = std::panic::catch_unwind(|| execute(script, &ctx, &EmptySource));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            execute(script, &ctx, &EmptySource)
+        }));
         let outcome = match r {
             Err(_) => Err("panic".to_string()),
             Ok(Err(e)) => Err(e.to_string()),
@@ -54,9 +56,9 @@ fn conformance_pass_count() {
         // a pass where `got` holds no rows at all proves little: count those apart
         if outcome.is_ok() {
             if let Some(strict) = v["script_strict"].as_str() {
-                if let Ok(Ok(res)) =
-                    std::panic::catch_unwind(|| execute(strict, &ctx, &EmptySource))
-                {
+                if let Ok(Ok(res)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    execute(strict, &ctx, &EmptySource)
+                })) {
                     let got_rows: Option<usize> = res
                         .iter()
                         .find(|(n, _)| n == "_almanac_got")

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 fn ctx() -> ExecContext {
     // 2030-01-01T00:00:00Z
     ExecContext {
+        globals: Vec::new(),
         now: 1_893_456_000_000_000_000,
     }
 }

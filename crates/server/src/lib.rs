@@ -11,11 +11,13 @@
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod flux_source;
 pub mod ingest;
 pub mod metrics;
 pub mod sql;
 pub mod v1;
 pub mod v2;
+pub mod v2_query;
 pub mod write;
 
 use std::future::Future;
@@ -108,6 +110,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(state.clone(), auth::require_admin)),
         )
         .merge(v2::routes(state.clone()))
+        .merge(v2_query::routes())
         .layer(DefaultBodyLimit::max(raw_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -7,6 +7,7 @@ mod csvpkg;
 mod date;
 mod debug;
 mod experimental;
+mod influxdb;
 mod join;
 mod math;
 mod misc;
@@ -120,6 +121,7 @@ impl Registry {
         packages.insert("dict", misc::dict());
         packages.insert("influxdata/influxdb/schema", schema::package());
         packages.insert("influxdata/influxdb/v1", schema::package());
+        packages.insert("influxdata/influxdb", influxdb::package());
         packages.insert("experimental", experimental::package());
         packages.insert("join", join::package());
         packages.insert("bitwise", misc::bitwise());

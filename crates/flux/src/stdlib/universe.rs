@@ -5,7 +5,7 @@ use super::{call_row, stream, PackageDef};
 use crate::error::{Error, Result};
 use crate::interp::Interp;
 use crate::table::{ColMeta, ColType, GroupKey, Table, TableBuilder};
-use crate::value::{format_float, Args, Duration, Record, Stream, Value};
+use crate::value::{format_float, Args, Duration, PendingRead, Record, Stream, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -79,6 +79,7 @@ pub fn package() -> PackageDef {
         ]),
     ));
     p.f("now", &[], &[], None, |it, _| Ok(Value::Time(it.ctx.now)));
+    super::influxdb::register(&mut p);
     p.f(
         "from",
         &["bucket"],
@@ -395,7 +396,8 @@ fn set_bounds(
 
 // ---------- sources and filters ----------
 
-fn from(_: &mut Interp, a: &mut Args) -> Result<Value> {
+/// `from(bucket:)`: an unbounded read waiting for `range()`.
+pub(crate) fn from(_: &mut Interp, a: &mut Args) -> Result<Value> {
     let bucket = a.string("bucket")?;
     Ok(Value::Stream(Arc::new(Stream::From { bucket })))
 }
@@ -420,8 +422,29 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let stop_col = a
         .opt_string("stopColumn")?
         .unwrap_or_else(|| "_stop".into());
+    let default_cols = time_col == "_time" && start_col == "_start" && stop_col == "_stop";
     let tables = match input.as_ref() {
+        // the read waits for filters to push into it
+        Stream::From { bucket } if default_cols => {
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(
+                PendingRead {
+                    bucket: bucket.clone(),
+                    start,
+                    stop: stop.max(start),
+                    pred: Default::default(),
+                    residual: Vec::new(),
+                },
+            )))));
+        }
+        Stream::Read(r) if default_cols => {
+            // a second range narrows the first
+            let mut r = r.as_ref().clone();
+            r.start = r.start.max(start);
+            r.stop = r.stop.min(stop).max(r.start);
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(r)))));
+        }
         Stream::From { bucket } => it.source.read(bucket, start, stop, None)?,
+        Stream::Read(r) => it.execute_read(r)?,
         Stream::Tables(t) => t.clone(),
     };
     let mut out = Vec::new();
@@ -444,14 +467,45 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
 }
 
 fn filter(it: &mut Interp, a: &mut Args) -> Result<Value> {
-    let tables = a.tables()?;
+    let input = match a.req("tables")? {
+        Value::Stream(s) => s,
+        v => return Err(super::type_error("filter", "stream", &v)),
+    };
     let f = a.function("fn")?;
     let keep_empty = a.opt_string("onEmpty")?.as_deref() == Some("keep");
+    let tables = match input.as_ref() {
+        Stream::Read(r) if !keep_empty => {
+            let mut r = r.as_ref().clone();
+            match crate::pushdown::analyse(&f) {
+                Some(an) => {
+                    an.apply_to(&mut r.pred);
+                    if !an.complete {
+                        r.residual.push(f);
+                    }
+                }
+                None => r.residual.push(f),
+            }
+            return Ok(Value::Stream(Arc::new(Stream::Read(Box::new(r)))));
+        }
+        Stream::Read(r) => it.execute_read(r)?,
+        s => s.tables()?,
+    };
+    stream(filter_tables(it, &tables, &f, keep_empty)?)
+}
+
+/// Keep the rows of each table for which `f(r)` is true; tables left empty
+/// are dropped unless `keep_empty`.
+pub fn filter_tables(
+    it: &mut Interp,
+    tables: &[Table],
+    f: &Value,
+    keep_empty: bool,
+) -> Result<Vec<Table>> {
     let mut out = Vec::new();
-    for t in &tables {
+    for t in tables {
         let mut rows = Vec::new();
         for r in 0..t.len() {
-            match call_row(it, &f, Value::Record(Arc::new(t.row(r))))? {
+            match call_row(it, f, Value::Record(Arc::new(t.row(r))))? {
                 Value::Bool(true) => rows.push(r),
                 Value::Bool(false) | Value::Null => {}
                 v => {
@@ -466,7 +520,7 @@ fn filter(it: &mut Interp, a: &mut Args) -> Result<Value> {
             out.push(t.take_rows(&rows)?);
         }
     }
-    stream(out)
+    Ok(out)
 }
 
 fn map(it: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -1122,24 +1176,10 @@ fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     (t - o).div_euclid(every) * every + o
 }
 
-fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
+/// The windows of a table: (start, stop, rows) in start order, bounded by
+/// the table's `_start`/`_stop` when it has them.
+fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>> {
     let tc = col(t, &s.time_col)?;
-    if s.every == i64::MAX {
-        // `every: inf`: one window over the whole table
-        let (lo, hi) = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
-            (Some(Value::Time(a)), Some(Value::Time(b))) => (*a, *b),
-            _ => (i64::MIN, i64::MAX),
-        };
-        let rows: Vec<usize> = (0..t.len()).collect();
-        return Ok(vec![set_bounds(
-            t,
-            &s.start_col,
-            &s.stop_col,
-            lo,
-            hi,
-            &rows,
-        )?]);
-    }
     let times = t.column_values(tc);
     let bounds = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
         (Some(Value::Time(a)), Some(Value::Time(b))) => Some((*a, *b)),
@@ -1189,16 +1229,127 @@ fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
                 continue;
             }
         }
-        out.push(set_bounds(
+        out.push((start, stop, rows));
+    }
+    Ok(out)
+}
+
+fn window_table(t: &Table, s: &WindowSpec) -> Result<Vec<Table>> {
+    if s.every == i64::MAX {
+        // `every: inf`: one window over the whole table
+        col(t, &s.time_col)?;
+        let (lo, hi) = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
+            (Some(Value::Time(a)), Some(Value::Time(b))) => (*a, *b),
+            _ => (i64::MIN, i64::MAX),
+        };
+        let rows: Vec<usize> = (0..t.len()).collect();
+        return Ok(vec![set_bounds(
             t,
             &s.start_col,
             &s.stop_col,
-            start,
-            stop,
+            lo,
+            hi,
             &rows,
-        )?);
+        )?]);
     }
-    Ok(out)
+    window_rows(t, s)?
+        .into_iter()
+        .map(|(start, stop, rows)| set_bounds(t, &s.start_col, &s.stop_col, start, stop, &rows))
+        .collect()
+}
+
+/// `aggregateWindow(fn: first|last|min|max)` over a table in storage layout,
+/// without building a table per window: the selected row of each window,
+/// stamped with the window stop (what the general path computes). `None`
+/// when the shape is not the simple one.
+fn selector_windows(
+    t: &Table,
+    s: &WindowSpec,
+    f: &Value,
+    column: &str,
+    time_src: &str,
+    time_dst: &str,
+) -> Result<Option<Table>> {
+    let Value::Function(func) = f else {
+        return Ok(None);
+    };
+    let crate::value::Function::Native { name, .. } = func.as_ref() else {
+        return Ok(None);
+    };
+    let sel = match name.as_str() {
+        "first" => Sel::First,
+        "last" => Sel::Last,
+        "min" => Sel::Min,
+        "max" => Sel::Max,
+        _ => return Ok(None),
+    };
+    let simple = s.every != i64::MAX
+        && s.period == s.every
+        && time_src == s.stop_col
+        && time_dst == s.time_col
+        && !t.is_empty()
+        && t.key.has(&s.start_col)
+        && t.key.has(&s.stop_col)
+        && t.index(&s.start_col).is_some()
+        && t.index(&s.stop_col).is_some();
+    let (Some(vc), Some(tc)) = (t.index(column), t.index(&s.time_col)) else {
+        return Ok(None);
+    };
+    if !simple {
+        return Ok(None);
+    }
+    let vals = t.column_values(vc);
+    let mut picks: Vec<(Option<usize>, i64)> = Vec::new();
+    for (_, stop, rows) in window_rows(t, s)? {
+        let mut pick: Option<usize> = None;
+        for &r in &rows {
+            let v = &vals[r];
+            if v.is_null() {
+                continue;
+            }
+            pick = match (&sel, pick) {
+                (_, None) => Some(r),
+                (Sel::First, p) => p,
+                (Sel::Last, _) => Some(r),
+                (Sel::Min, Some(p)) => Some(if v.sort_cmp(&vals[p]) == std::cmp::Ordering::Less {
+                    r
+                } else {
+                    p
+                }),
+                (Sel::Max, Some(p)) => {
+                    Some(if v.sort_cmp(&vals[p]) == std::cmp::Ordering::Greater {
+                        r
+                    } else {
+                        p
+                    })
+                }
+            };
+        }
+        if pick.is_some() || s.create_empty {
+            picks.push((pick, stop));
+        }
+    }
+    let cols = t
+        .cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let values = picks
+                .iter()
+                .map(|(pick, stop)| {
+                    if i == tc {
+                        return Value::Time(*stop);
+                    }
+                    match pick {
+                        Some(r) => t.value(i, *r),
+                        None => t.key.get(&c.label).cloned().unwrap_or(Value::Null),
+                    }
+                })
+                .collect();
+            (c.clone(), values)
+        })
+        .collect();
+    Ok(Some(Table::from_columns(t.key.clone(), cols)?))
 }
 
 fn window(_: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -1220,6 +1371,10 @@ fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let spec = window_spec(a, true)?;
     let mut out = Vec::new();
     for t in &tables {
+        if let Some(fast) = selector_windows(t, &spec, &f, &column, &time_src, &time_dst)? {
+            out.push(fast);
+            continue;
+        }
         let windows = window_table(t, &spec)?;
         let res = it.call_piped(
             &f,

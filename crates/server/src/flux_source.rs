@@ -1,0 +1,546 @@
+//! The Flux data source over the storage engine: `from |> range |> filter`
+//! reads, `to()` writes and `buckets()`.
+//!
+//! It lives in the server (not in `almanac-query`) because it joins three
+//! crates that do not otherwise know each other — `almanac-flux` (the trait
+//! and the table model), `almanac-storage` (snapshots, the write path) and the
+//! bucket naming of the HTTP API — and because it reads storage snapshots
+//! directly: Flux wants one table per (series, field) sorted by time, which a
+//! snapshot read grouped by series gives without a DataFusion plan.
+//!
+//! Pushdown: the time range selects partitions and files (and rows), the
+//! measurement list selects which measurements are read at all, the field list
+//! which field columns are loaded, and tag equalities become storage
+//! [`TagFilter`]s that skip files and drop rows of other series before merging.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use almanac_catalog::{DatabaseDef, MeasurementSchema, Privilege, UserDef};
+use almanac_flux::{
+    BucketInfo, ColMeta, ColType, FluxSource, GroupKey, PushdownPredicate, Table, Value, WritePoint,
+};
+use almanac_lineproto::{write_line, FieldValue, Precision};
+use almanac_storage::schema::{field_column_name, measurement_schema, TIME_COLUMN};
+use almanac_storage::{Storage, TagFilter};
+use arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType};
+
+/// Maps a Flux bucket name to (database, retention policy): `db/rp`, or `db`
+/// for the database's default retention policy (as `/api/v2/write` does).
+/// The one place to replace when buckets get their own catalog entries.
+pub fn resolve_bucket(storage: &Storage, bucket: &str) -> Option<(Arc<DatabaseDef>, String)> {
+    let (db, rp) = match bucket.split_once('/') {
+        Some((db, rp)) => (db, Some(rp).filter(|r| !r.is_empty())),
+        None => (bucket, None),
+    };
+    let def = storage.catalog().database(db)?;
+    let rp = def.rp(rp)?.name.clone();
+    Some((def, rp))
+}
+
+/// Flux's source over one storage engine, reading and writing as one user.
+pub struct StorageFluxSource {
+    storage: Arc<Storage>,
+    runtime: tokio::runtime::Handle,
+    /// `Some` when authorization is enforced: the user (if any) the request
+    /// authenticated as.
+    auth: Option<Option<Arc<UserDef>>>,
+    /// Set for `/api/v2/query`: buckets resolve through the v2 catalog (name
+    /// or id, within the request's org) and the caller's permissions apply.
+    v2: Option<V2Access>,
+}
+
+/// The v2 API's view of a request: who asks, within which organization.
+pub struct V2Access {
+    /// Server state (catalog, settings).
+    pub state: crate::AppState,
+    /// The authenticated caller.
+    pub principal: crate::v2::token_auth::Principal,
+    /// `org` of the request.
+    pub org: Option<String>,
+    /// `orgID` of the request.
+    pub org_id: Option<String>,
+}
+
+/// A v2 API error as the Flux error of the same meaning.
+fn flux_error(e: crate::error::ApiError) -> almanac_flux::Error {
+    if e.status == axum::http::StatusCode::NOT_FOUND {
+        almanac_flux::Error::NotFound(e.message)
+    } else {
+        almanac_flux::Error::PermissionDenied(e.message)
+    }
+}
+
+impl StorageFluxSource {
+    /// A source over `storage`; `runtime` runs the async write path for `to()`
+    /// (queries themselves run on a blocking thread).
+    pub fn new(storage: Arc<Storage>, runtime: tokio::runtime::Handle) -> Self {
+        StorageFluxSource {
+            storage,
+            runtime,
+            auth: None,
+            v2: None,
+        }
+    }
+
+    /// Resolve buckets and check access as the v2 API does for `access`.
+    pub fn with_v2(mut self, access: V2Access) -> Self {
+        self.v2 = Some(access);
+        self
+    }
+
+    /// The database and retention policy of `bucket`, once the caller may
+    /// read (or write) it.
+    fn locate(
+        &self,
+        bucket: &str,
+        need: Privilege,
+    ) -> almanac_flux::Result<(Arc<DatabaseDef>, String)> {
+        let Some(v2) = &self.v2 else {
+            let (db, rp) = resolve_bucket(&self.storage, bucket).ok_or_else(|| not_found(bucket))?;
+            self.check(&db.name, need)?;
+            return Ok((db, rp));
+        };
+        let (db, rp) = crate::v2::token_auth::resolve_bucket(
+            &v2.state,
+            v2.org.as_deref(),
+            v2.org_id.as_deref(),
+            bucket,
+        )
+        .map_err(|_| not_found(bucket))?;
+        let action = if need == Privilege::Write {
+            almanac_catalog::Action::Write
+        } else {
+            almanac_catalog::Action::Read
+        };
+        crate::v2::token_auth::check_bucket(&v2.state, &v2.principal, (&db, &rp), action)
+            .map_err(flux_error)?;
+        let def = self
+            .storage
+            .catalog()
+            .database(&db)
+            .ok_or_else(|| not_found(bucket))?;
+        Ok((def, rp))
+    }
+
+    /// Check every bucket read and written against `user`'s privileges.
+    pub fn with_user(mut self, user: Option<Arc<UserDef>>) -> Self {
+        self.auth = Some(user);
+        self
+    }
+
+    fn check(&self, db: &str, need: Privilege) -> almanac_flux::Result<()> {
+        let Some(user) = &self.auth else {
+            return Ok(());
+        };
+        let what = if need == Privilege::Write {
+            "write to"
+        } else {
+            "read from"
+        };
+        match user {
+            Some(u) if u.authorize(db, need) => Ok(()),
+            Some(u) => Err(almanac_flux::Error::PermissionDenied(format!(
+                "user \"{}\" is not authorized to {what} database \"{db}\"",
+                u.name
+            ))),
+            None => Err(almanac_flux::Error::PermissionDenied(format!(
+                "a user is required to {what} database \"{db}\""
+            ))),
+        }
+    }
+}
+
+fn source_err(e: impl std::fmt::Display) -> almanac_flux::Error {
+    almanac_flux::Error::Source(e.to_string())
+}
+
+fn not_found(bucket: &str) -> almanac_flux::Error {
+    almanac_flux::Error::NotFound(format!("could not find bucket \"{bucket}\""))
+}
+
+/// Rows of one (series, field), in arrival order.
+#[derive(Default)]
+struct Series {
+    times: Vec<i64>,
+    values: Vec<Value>,
+}
+
+impl FluxSource for StorageFluxSource {
+    fn read(
+        &self,
+        bucket: &str,
+        start: i64,
+        stop: i64,
+        filter: Option<&PushdownPredicate>,
+    ) -> almanac_flux::Result<Vec<Table>> {
+        let (db, rp) = self.locate(bucket, Privilege::Read)?;
+        let all = PushdownPredicate::default();
+        let pred = filter.unwrap_or(&all);
+        let mut out = Vec::new();
+        if start >= stop {
+            return Ok(out);
+        }
+        for (name, schema) in &db.measurements {
+            if !pred.accepts_measurement(name) {
+                continue;
+            }
+            // a tag the measurement never had is null on every row: no match
+            if pred.tags.iter().any(|(k, _)| !schema.tags.contains(k)) {
+                continue;
+            }
+            read_measurement(&self.storage, &db, &rp, schema, start, stop, pred, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn write(&self, bucket: &str, points: &[WritePoint]) -> almanac_flux::Result<()> {
+        let (db, rp) = self.locate(bucket, Privilege::Write)?;
+        let mut body = String::new();
+        for p in points {
+            let tags: Vec<(&str, &str)> = p
+                .tags
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let fields: Vec<(&str, FieldValue<'_>)> = p
+                .fields
+                .iter()
+                .filter_map(|(k, v)| {
+                    let fv = match v {
+                        Value::Float(x) => FieldValue::Float(*x),
+                        Value::Int(x) => FieldValue::Integer(*x),
+                        Value::UInt(x) => FieldValue::UInteger(*x),
+                        Value::Bool(x) => FieldValue::Boolean(*x),
+                        Value::String(s) => FieldValue::String(s.as_ref().into()),
+                        _ => return None,
+                    };
+                    Some((k.as_str(), fv))
+                })
+                .collect();
+            if fields.is_empty() {
+                continue;
+            }
+            write_line(&mut body, &p.measurement, &tags, &fields, Some(p.time));
+        }
+        let storage = self.storage.clone();
+        let db_name = db.name.clone();
+        let outcome = self
+            .runtime
+            .block_on(async move {
+                storage
+                    .write(&db_name, Some(&rp), body.as_bytes(), Precision::Nanosecond)
+                    .await
+            })
+            .map_err(source_err)?;
+        match outcome.reason() {
+            None => Ok(()),
+            Some(reason) => Err(almanac_flux::Error::Runtime(format!(
+                "to: partial write: {reason} dropped={}",
+                outcome.dropped()
+            ))),
+        }
+    }
+
+    fn buckets(&self) -> almanac_flux::Result<Vec<BucketInfo>> {
+        if let Some(v2) = &self.v2 {
+            return Ok(v2_buckets(v2));
+        }
+        let mut out = Vec::new();
+        for db in self.storage.catalog().databases() {
+            if self.check(&db.name, Privilege::Read).is_err() {
+                continue;
+            }
+            for (name, rp) in &db.retention_policies {
+                out.push(BucketInfo {
+                    name: format!("{}/{}", db.name, name),
+                    id: format!("{:016x}", (db.id << 16) | (out.len() as u64 & 0xffff)),
+                    org_id: format!("{:016x}", 0),
+                    retention_policy: name.clone(),
+                    retention_period: rp.duration_ns.unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The buckets the caller may read, named and numbered as `/api/v2/buckets` does.
+fn v2_buckets(v2: &V2Access) -> Vec<BucketInfo> {
+    let snap = v2.state.storage.catalog().snapshot();
+    let mut out = Vec::new();
+    for db in snap.databases.values() {
+        for (rp, def) in &db.retention_policies {
+            let id = almanac_catalog::bucket_id(db.id, rp);
+            let org_id = snap.bucket_org_id(&id);
+            if !v2.principal.allows(
+                almanac_catalog::Action::Read,
+                "buckets",
+                org_id.as_deref(),
+                Some(&id),
+            ) {
+                continue;
+            }
+            out.push(BucketInfo {
+                name: snap.bucket_name(db, rp),
+                id,
+                org_id: org_id.unwrap_or_default(),
+                retention_policy: rp.clone(),
+                retention_period: def.duration_ns.unwrap_or(0),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// A tag column of a batch, decoded per row lazily.
+enum TagCol<'a> {
+    Dict(&'a DictionaryArray<Int32Type>, &'a StringArray),
+    Plain(&'a StringArray),
+    Missing,
+}
+
+impl<'a> TagCol<'a> {
+    fn of(batch: &'a RecordBatch, name: &str) -> TagCol<'a> {
+        let Some(col) = batch.column_by_name(name) else {
+            return TagCol::Missing;
+        };
+        match col.data_type() {
+            DataType::Dictionary(_, _) => {
+                let dict = col.as_dictionary::<Int32Type>();
+                match dict.values().as_string_opt::<i32>() {
+                    Some(values) => TagCol::Dict(dict, values),
+                    None => TagCol::Missing,
+                }
+            }
+            DataType::Utf8 => TagCol::Plain(col.as_string::<i32>()),
+            _ => TagCol::Missing,
+        }
+    }
+
+    /// A cheap identity of the row's value (dictionary key) to detect runs.
+    fn code(&self, row: usize) -> i64 {
+        match self {
+            TagCol::Dict(d, _) if d.is_valid(row) => i64::from(d.keys().value(row)),
+            TagCol::Plain(_) => -2, // always compare the strings
+            _ => -1,
+        }
+    }
+
+    fn value(&self, row: usize) -> Option<&'a str> {
+        match self {
+            TagCol::Dict(d, values) => {
+                if d.is_null(row) {
+                    return None;
+                }
+                let k = d.keys().value(row) as usize;
+                (values.is_valid(k)).then(|| values.value(k))
+            }
+            TagCol::Plain(s) => s.is_valid(row).then(|| s.value(row)),
+            TagCol::Missing => None,
+        }
+        .filter(|s| !s.is_empty())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_measurement(
+    storage: &Storage,
+    db: &DatabaseDef,
+    rp: &str,
+    schema: &MeasurementSchema,
+    start: i64,
+    stop: i64,
+    pred: &PushdownPredicate,
+    out: &mut Vec<Table>,
+) -> almanac_flux::Result<()> {
+    let fields: Vec<(&String, ColType)> = schema
+        .fields
+        .iter()
+        .filter(|(f, _)| pred.accepts_field(f))
+        .map(|(f, t)| (f, col_type(*t)))
+        .collect();
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let table_schema = measurement_schema(schema);
+    let tags: Vec<&String> = schema.tags.iter().collect();
+    let mut projection = Vec::new();
+    for tag in &tags {
+        if let Ok(i) = table_schema.index_of(tag) {
+            projection.push(i);
+        }
+    }
+    let field_columns: Vec<String> = fields
+        .iter()
+        .map(|(f, _)| field_column_name(f, schema.tags.contains(*f)))
+        .collect();
+    for c in &field_columns {
+        projection.push(table_schema.index_of(c).map_err(source_err)?);
+    }
+    projection.push(table_schema.index_of(TIME_COLUMN).map_err(source_err)?);
+    let filters: Vec<TagFilter> = pred
+        .tags
+        .iter()
+        .map(|(k, v)| TagFilter::new(k.clone(), v.clone()))
+        .collect();
+    let snapshots = storage
+        .table_snapshot_filtered(db.id, rp, &schema.name, start, stop - 1, &filters)
+        .map_err(source_err)?;
+    // series key (tag values) -> index; per series one slot per field
+    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+    let mut keys: Vec<Vec<Option<String>>> = Vec::new();
+    let mut series: Vec<Vec<Series>> = Vec::new();
+    for snap in snapshots {
+        for batch in snap
+            .read(&table_schema, Some(&projection))
+            .map_err(source_err)?
+        {
+            let times = batch
+                .column_by_name(TIME_COLUMN)
+                .ok_or_else(|| source_err("time column missing"))?
+                .as_primitive::<TimestampNanosecondType>()
+                .clone();
+            let tag_cols: Vec<TagCol<'_>> = tags.iter().map(|t| TagCol::of(&batch, t)).collect();
+            let value_cols: Vec<Option<&ArrayRef>> = field_columns
+                .iter()
+                .map(|c| batch.column_by_name(c))
+                .collect();
+            let mut prev_codes: Vec<i64> = Vec::new();
+            let mut current = usize::MAX;
+            for row in 0..batch.num_rows() {
+                let t = times.value(row);
+                if t < start || t >= stop {
+                    continue;
+                }
+                let codes: Vec<i64> = tag_cols.iter().map(|c| c.code(row)).collect();
+                if current == usize::MAX || codes != prev_codes || codes.contains(&-2) {
+                    let key: Vec<Option<String>> = tag_cols
+                        .iter()
+                        .map(|c| c.value(row).map(str::to_string))
+                        .collect();
+                    current = match index.get(&key) {
+                        Some(i) => *i,
+                        None => {
+                            index.insert(key.clone(), keys.len());
+                            keys.push(key);
+                            series.push((0..fields.len()).map(|_| Series::default()).collect());
+                            keys.len() - 1
+                        }
+                    };
+                    prev_codes = codes;
+                }
+                for (fi, col) in value_cols.iter().enumerate() {
+                    let Some(col) = col else { continue };
+                    if col.is_null(row) {
+                        continue;
+                    }
+                    let v = almanac_flux::table::array_value(col.as_ref(), fields[fi].1, row);
+                    let s = &mut series[current][fi];
+                    s.times.push(t);
+                    s.values.push(v);
+                }
+            }
+        }
+    }
+    // tables in (series key, field) order
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+    for si in order {
+        let key = &keys[si];
+        for (fi, (field, typ)) in fields.iter().enumerate() {
+            let s = std::mem::take(&mut series[si][fi]);
+            if s.times.is_empty() {
+                continue;
+            }
+            let tag_values: Vec<(&str, &str)> = tags
+                .iter()
+                .zip(key)
+                .filter_map(|(t, v)| v.as_deref().map(|v| (t.as_str(), v)))
+                .collect();
+            out.push(series_table(
+                start,
+                stop,
+                &schema.name,
+                field,
+                *typ,
+                &tag_values,
+                s,
+            )?);
+        }
+    }
+    Ok(())
+}
+
+fn col_type(t: almanac_catalog::FieldType) -> ColType {
+    use almanac_catalog::FieldType;
+    match t {
+        FieldType::Float => ColType::Float,
+        FieldType::Integer => ColType::Int,
+        FieldType::UInteger => ColType::UInt,
+        FieldType::String => ColType::String,
+        FieldType::Boolean => ColType::Bool,
+    }
+}
+
+fn meta(label: &str, typ: ColType) -> ColMeta {
+    ColMeta {
+        label: label.to_string(),
+        typ,
+    }
+}
+
+/// One Flux table: `_start, _stop, _time, _value, _field, _measurement, tags…`
+/// sorted by time.
+fn series_table(
+    start: i64,
+    stop: i64,
+    measurement: &str,
+    field: &str,
+    typ: ColType,
+    tags: &[(&str, &str)],
+    mut s: Series,
+) -> almanac_flux::Result<Table> {
+    if !s.times.windows(2).all(|w| w[0] <= w[1]) {
+        let mut order: Vec<usize> = (0..s.times.len()).collect();
+        order.sort_by_key(|&i| s.times[i]);
+        s.times = order.iter().map(|&i| s.times[i]).collect();
+        s.values = order
+            .iter()
+            .map(|&i| std::mem::replace(&mut s.values[i], Value::Null))
+            .collect();
+    }
+    let n = s.times.len();
+    let mut key = vec![
+        (meta("_start", ColType::Time), Value::Time(start)),
+        (meta("_stop", ColType::Time), Value::Time(stop)),
+        (meta("_field", ColType::String), Value::str(field)),
+        (
+            meta("_measurement", ColType::String),
+            Value::str(measurement),
+        ),
+    ];
+    let mut cols = vec![
+        (meta("_start", ColType::Time), vec![Value::Time(start); n]),
+        (meta("_stop", ColType::Time), vec![Value::Time(stop); n]),
+        (
+            meta("_time", ColType::Time),
+            s.times.into_iter().map(Value::Time).collect(),
+        ),
+        (meta("_value", typ), s.values),
+        (meta("_field", ColType::String), vec![Value::str(field); n]),
+        (
+            meta("_measurement", ColType::String),
+            vec![Value::str(measurement); n],
+        ),
+    ];
+    let mut sorted: BTreeMap<&str, &str> = BTreeMap::new();
+    sorted.extend(tags.iter().copied());
+    for (k, v) in sorted {
+        key.push((meta(k, ColType::String), Value::str(v)));
+        cols.push((meta(k, ColType::String), vec![Value::str(v); n]));
+    }
+    Table::from_columns(GroupKey::new(key), cols)
+}
