@@ -83,6 +83,18 @@ struct FileConfig {
     /// `[[opentsdb]]` sections.
     #[serde(default)]
     opentsdb: Vec<almanac_protocols::OpenTsdbConfig>,
+    /// `[continuous_queries]`, as in influxdb.conf.
+    continuous_queries: Option<ContinuousQueriesSection>,
+}
+
+/// `[continuous_queries]`: `enabled`, `run-interval` (an InfluxQL duration
+/// such as "1s"), `log-enabled`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ContinuousQueriesSection {
+    enabled: Option<bool>,
+    run_interval: Option<String>,
+    log_enabled: Option<bool>,
 }
 
 /// Everything `almanac server` needs, resolved.
@@ -124,6 +136,20 @@ impl Settings {
             collectd: file.collectd,
             opentsdb: file.opentsdb,
         };
+        if let Some(cq) = file.continuous_queries {
+            let c = &mut server.continuous_queries;
+            c.enabled = cq.enabled.unwrap_or(c.enabled);
+            c.log_enabled = cq.log_enabled.unwrap_or(c.log_enabled);
+            if let Some(text) = cq.run_interval {
+                let ns = almanac_influxql::parse_duration(&text)
+                    .ok()
+                    .filter(|ns| *ns > 0)
+                    .with_context(|| {
+                        format!("[continuous_queries] run-interval: invalid duration {text:?} (e.g. \"1s\")")
+                    })?;
+                c.run_interval = Duration::from_nanos(ns as u64);
+            }
+        }
         server.auth_enabled = args.auth_enabled.or(file.auth_enabled).unwrap_or(false);
         server.shared_secret = args
             .shared_secret

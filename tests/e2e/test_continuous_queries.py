@@ -10,6 +10,7 @@ until the downsampled rows show up.
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -244,3 +245,44 @@ def test_same_as_influxd(server, reference_server):
             break
         time.sleep(0.2)
     assert ours == theirs
+
+
+def test_continuous_queries_section_of_the_config_file(server_factory, tmp_path):
+    """`[continuous_queries]` as in influxdb.conf: `enabled = false` stops the
+    service, `run-interval` sets how often it checks, `log-enabled = false`
+    silences the per-run log lines; a bad duration fails start-up naming it."""
+    off = tmp_path / "off.toml"
+    off.write_text("[continuous_queries]\nenabled = false\n")
+    server = server_factory("--config", str(off))
+    db = server.create_db()
+    ok(server, f"CREATE CONTINUOUS QUERY cq ON {db} BEGIN "
+               "SELECT count(v) AS n INTO down FROM m GROUP BY time(1s) END")
+    server.write_ok(db, f"m v=1 {next_second_after(0.2) * NS}")
+    time.sleep(3.5)
+    assert server.metrics()["almanac_cq_runs_total"] == 0
+    assert "continuous query service disabled" in server.log_text()
+
+    quiet = tmp_path / "quiet.toml"
+    quiet.write_text('[continuous_queries]\nrun-interval = "200ms"\nlog-enabled = false\n')
+    server = server_factory("--config", str(quiet))
+    db = server.create_db()
+    ok(server, f"CREATE CONTINUOUS QUERY cq ON {db} BEGIN "
+               "SELECT count(v) AS n INTO down FROM m GROUP BY time(1s) END")
+    server.write_ok(db, f"m v=1 {next_second_after(0.5) * NS}")
+    assert poll_rows(server, db, "SELECT n FROM down", 1)[0][1] == 1
+    assert server.metrics()["almanac_cq_runs_total"] >= 1
+    assert "finished continuous query" not in server.log_text()
+    # SHOW STATS has InfluxDB's `cq` module.
+    stats = q(server, "SHOW STATS FOR 'cq'")["series"]
+    assert [s["name"] for s in stats] == ["cq"]
+    row = dict(zip(stats[0]["columns"], stats[0]["values"][0]))
+    assert row["queryOk"] >= 1 and row["queryFail"] == 0
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[continuous_queries]\nrun-interval = "soon"\n')
+    server = server_factory("--config", str(bad), start=False)
+    proc = subprocess.run([str(server.binary), "server", "--config", str(bad),
+                           "--data-dir", str(tmp_path / "bad-data"), "--http-bind", "127.0.0.1:0"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert "run-interval" in proc.stderr and "soon" in proc.stderr, proc.stderr

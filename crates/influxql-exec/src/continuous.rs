@@ -108,18 +108,27 @@ pub struct ContinuousQueryService {
     clock: Clock,
     /// Last run per (database, query), aligned on its resample interval.
     last_runs: HashMap<(String, String), i64>,
+    /// Log each run (InfluxDB's `log-enabled`); errors are always logged.
+    log_runs: bool,
 }
 
 impl ContinuousQueryService {
     /// A service over `executor`'s catalog, checking every second.
     pub fn new(executor: Executor) -> Self {
         ContinuousQueryService {
+            metrics: executor.continuous_query_metrics().clone(),
             executor,
-            metrics: Arc::default(),
             run_interval: DEFAULT_RUN_INTERVAL,
             clock: Arc::new(system_now),
             last_runs: HashMap::new(),
+            log_runs: true,
         }
+    }
+
+    /// Whether each run is logged at info level (errors always are).
+    pub fn with_run_logging(mut self, enabled: bool) -> Self {
+        self.log_runs = enabled;
+        self
     }
 
     /// Counts into `metrics` (shared with the embedding server).
@@ -246,13 +255,15 @@ impl ContinuousQueryService {
         }
         select.condition = with_time_range(select.condition.take(), start, end);
 
-        tracing::info!(
-            name,
-            db = %db.name,
-            start = %format_time(start),
-            end = %format_time(end),
-            "executing continuous query"
-        );
+        if self.log_runs {
+            tracing::info!(
+                name,
+                db = %db.name,
+                start = %format_time(start),
+                end = %format_time(end),
+                "executing continuous query"
+            );
+        }
         let began = Instant::now();
         let ctx = ExecContext {
             database: Some(db.name.clone()),
@@ -280,15 +291,17 @@ impl ContinuousQueryService {
                 self.metrics
                     .points_written
                     .fetch_add(written.max(0) as u64, Ordering::Relaxed);
-                tracing::info!(
-                    name,
-                    db = %db.name,
-                    start = %format_time(start),
-                    end = %format_time(end),
-                    written,
-                    duration = ?began.elapsed(),
-                    "finished continuous query"
-                );
+                if self.log_runs {
+                    tracing::info!(
+                        name,
+                        db = %db.name,
+                        start = %format_time(start),
+                        end = %format_time(end),
+                        written,
+                        duration = ?began.elapsed(),
+                        "finished continuous query"
+                    );
+                }
                 Ok(written)
             }
         };

@@ -84,6 +84,8 @@ pub struct Executor {
     engine: QueryEngine,
     queries: system::SharedRegistry,
     started: std::time::Instant,
+    /// Counters of the continuous query service running over this executor.
+    cq_metrics: Arc<continuous::ContinuousQueryMetrics>,
 }
 
 impl Executor {
@@ -95,7 +97,13 @@ impl Executor {
             engine,
             queries: Arc::default(),
             started: std::time::Instant::now(),
+            cq_metrics: Arc::default(),
         }
+    }
+
+    /// The continuous query counters (`SHOW STATS` module `cq`, `/metrics`).
+    pub fn continuous_query_metrics(&self) -> &Arc<continuous::ContinuousQueryMetrics> {
+        &self.cq_metrics
     }
 
     pub(crate) fn storage(&self) -> &Arc<Storage> {

@@ -268,6 +268,20 @@ impl Executor {
                     ("partitionsExpired", load(&stats.partitions_expired)),
                 ],
             ),
+            {
+                // InfluxDB's `cq` module: queries run and failed.
+                let (runs, failures, _) = self.continuous_query_metrics().snapshot();
+                row_series(
+                    "cq",
+                    vec![
+                        (
+                            "queryOk",
+                            Value::Integer(runs.saturating_sub(failures) as i64),
+                        ),
+                        ("queryFail", Value::Integer(failures as i64)),
+                    ],
+                )
+            },
             row_series(
                 "runtime",
                 vec![

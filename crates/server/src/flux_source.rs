@@ -98,7 +98,8 @@ impl StorageFluxSource {
         need: Privilege,
     ) -> almanac_flux::Result<(Arc<DatabaseDef>, String)> {
         let Some(v2) = &self.v2 else {
-            let (db, rp) = resolve_bucket(&self.storage, bucket).ok_or_else(|| not_found(bucket))?;
+            let (db, rp) =
+                resolve_bucket(&self.storage, bucket).ok_or_else(|| not_found(bucket))?;
             self.check(&db.name, need)?;
             return Ok((db, rp));
         };

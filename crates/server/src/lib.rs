@@ -52,6 +52,29 @@ pub struct ServerConfig {
     pub auth_enabled: bool,
     /// HMAC secret of `Authorization: Bearer` JWTs; empty disables bearer auth.
     pub shared_secret: String,
+    /// The continuous query service (InfluxDB's `[continuous_queries]`).
+    pub continuous_queries: ContinuousQueriesConfig,
+}
+
+/// InfluxDB's `[continuous_queries]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContinuousQueriesConfig {
+    /// Run continuous queries at all.
+    pub enabled: bool,
+    /// How often the service checks which queries are due.
+    pub run_interval: std::time::Duration,
+    /// Log every run (errors are always logged).
+    pub log_enabled: bool,
+}
+
+impl Default for ContinuousQueriesConfig {
+    fn default() -> Self {
+        ContinuousQueriesConfig {
+            enabled: true,
+            run_interval: std::time::Duration::from_secs(1),
+            log_enabled: true,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -64,6 +87,7 @@ impl ServerConfig {
             listeners: ingest::ListenerConfigs::default(),
             auth_enabled: false,
             shared_secret: String::new(),
+            continuous_queries: ContinuousQueriesConfig::default(),
         }
     }
 }
@@ -161,12 +185,17 @@ impl Server {
                 addr: config.http_bind,
                 source,
             })?;
+        let influxql = almanac_influxql_exec::Executor::new(storage.clone());
+        let metrics = metrics::HttpMetrics {
+            continuous_queries: influxql.continuous_query_metrics().clone(),
+            ..Default::default()
+        };
         let state = AppState {
             query: QueryEngine::new(storage.clone()),
-            influxql: almanac_influxql_exec::Executor::new(storage.clone()),
+            influxql,
             storage,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::HttpMetrics::default()),
+            metrics: Arc::new(metrics),
             v2: Arc::new(v2::V2Runtime::default()),
         };
         Ok(Server { state, listener })
@@ -193,11 +222,21 @@ impl Server {
         let background = self.state.storage.start_background();
         tracing::info!(%addr, data_dir = %self.state.config.storage.data_dir.display(), "almanac listening");
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let continuous_queries = almanac_influxql_exec::continuous::ContinuousQueryService::new(
-            self.state.influxql.clone(),
-        )
-        .with_metrics(self.state.metrics.continuous_queries.clone())
-        .spawn(stop_rx.clone());
+        let cq_config = &self.state.config.continuous_queries;
+        let continuous_queries = cq_config.enabled.then(|| {
+            almanac_influxql_exec::continuous::ContinuousQueryService::new(
+                self.state.influxql.clone(),
+            )
+            .with_metrics(self.state.metrics.continuous_queries.clone())
+            .with_run_interval(cq_config.run_interval)
+            .with_run_logging(cq_config.log_enabled)
+            .spawn(stop_rx.clone())
+        });
+        if !cq_config.enabled {
+            tracing::info!(
+                "continuous query service disabled ([continuous_queries] enabled = false)"
+            );
+        }
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -213,7 +252,9 @@ impl Server {
         for task in listeners {
             let _ = task.await;
         }
-        let _ = continuous_queries.await;
+        if let Some(task) = continuous_queries {
+            let _ = task.await;
+        }
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();

@@ -521,11 +521,7 @@ async fn authenticated(state: &AppState, headers: &HeaderMap) -> Result<(), Resp
 }
 
 /// `POST /api/v2/query/ast`: `{"ast": <package>}` for `{"query": …}`.
-pub async fn ast(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn ast(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = authenticated(&state, &headers).await {
         return r;
     }
@@ -540,11 +536,7 @@ pub async fn ast(
 }
 
 /// `POST /api/v2/query/analyze`: `{"errors": [{line, column, character, message}]}`.
-pub async fn analyze(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn analyze(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = authenticated(&state, &headers).await {
         return r;
     }
