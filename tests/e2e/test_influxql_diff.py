@@ -169,6 +169,33 @@ def servers(shared_server, reference_server):  # noqa: F811
     return shared_server, reference_server
 
 
+@pytest.fixture(scope="module")
+def persisted_servers(tmp_path_factory, servers):
+    """A second Almanac with the same data, restarted gracefully so that
+    everything is read back from Parquet files (page-index pruning, file
+    skipping) rather than from the write buffer."""
+    from e2e_util import Server, almanac_bin
+    root = tmp_path_factory.mktemp("persisted")
+    srv = Server(binary=almanac_bin(), data_dir=root / "data", log_path=root / "server.log")
+    try:
+        srv.start()
+        ddl, batches = load_dataset()
+        load_into(srv, ddl, batches)
+        srv.restart(graceful=True)
+        assert list((root / "data").rglob("*.parquet")), "nothing was persisted"
+        yield srv, servers[1]
+    finally:
+        srv.close()
+
+
+# Read-only queries of the categories that read data, asked of the
+# persisted copy: answers must not depend on where the data lives.
+PERSISTED_CASES = [c for c in MAIN_CASES
+                   if _is_read_only(c) and c.category in (
+                       "select_raw", "where", "limits", "group_by", "aggregates",
+                       "selectors", "sources")]
+
+
 # ------------------------------------------------------------- comparison ---
 
 
@@ -333,6 +360,11 @@ def test_query_csv(servers, case):
 @pytest.mark.parametrize("case", CHUNKED_CASES, ids=lambda c: c.id)
 def test_query_chunked(servers, case):
     compare(servers, case, CHUNKED)
+
+
+@pytest.mark.parametrize("case", PERSISTED_CASES, ids=lambda c: c.id)
+def test_query_from_parquet(persisted_servers, case):
+    compare(persisted_servers, case)
 
 
 @pytest.mark.parametrize("case", PENDING_CASES, ids=lambda c: c.id)
