@@ -15,6 +15,7 @@ pub mod flux_source;
 pub mod ingest;
 pub mod metrics;
 pub mod sql;
+pub mod tasks_runner;
 pub mod v1;
 pub mod v2;
 pub mod v2_query;
@@ -198,6 +199,7 @@ impl Server {
         )
         .with_metrics(self.state.metrics.continuous_queries.clone())
         .spawn(stop_rx.clone());
+        let tasks = tasks_runner::spawn(self.state.clone(), stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -214,6 +216,7 @@ impl Server {
             let _ = task.await;
         }
         let _ = continuous_queries.await;
+        let _ = tasks.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();
