@@ -162,6 +162,16 @@ def test_patch_options_and_cron(env):
                        headers={"Authorization": f"Token {token}"},
                        json={"status": "paused"}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 400 and r.json()["code"] == "invalid"
+    # labels attach to tasks; owners/members are not supported yet
+    label = client.labels_api().create_label("prod", org.id)
+    auth = {"Authorization": f"Token {token}"}
+    r = requests.post(f"{server.url}/api/v2/tasks/{task.id}/labels", headers=auth,
+                      json={"labelID": label.id}, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 201, r.text
+    assert [lb.name for lb in tasks.find_task_by_id(task.id).labels] == ["prod"]
+    r = requests.get(f"{server.url}/api/v2/tasks/{task.id}/members", headers=auth,
+                     timeout=HTTP_TIMEOUT)
+    assert r.status_code == 501 and r.json()["code"] == "not implemented"
 
 
 def test_failed_run_is_recorded(env):

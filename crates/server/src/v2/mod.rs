@@ -354,6 +354,22 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/api/v2/tasks/{id}/runs/{run}/logs", get(tasks::run_logs))
         .route("/api/v2/tasks/{id}/logs", get(tasks::task_logs))
+        .route(
+            "/api/v2/tasks/{id}/labels",
+            get(tasks::list_labels).post(tasks::add_label),
+        )
+        .route(
+            "/api/v2/tasks/{id}/labels/{label}",
+            axum::routing::delete(tasks::remove_label),
+        )
+        .route(
+            "/api/v2/tasks/{id}/owners",
+            get(tasks::members).post(tasks::members),
+        )
+        .route(
+            "/api/v2/tasks/{id}/members",
+            get(tasks::members).post(tasks::members),
+        )
         .layer(from_fn_with_state(state, token_auth::layer))
 }
 
