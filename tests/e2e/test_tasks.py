@@ -186,7 +186,22 @@ def test_failed_run_is_recorded(env):
     assert messages[-1] == "Completed(failed)"
     got = tasks.find_task_by_id(task.id)
     assert got.last_run_status == "failed" and "missing" in got.last_run_error
-    tasks.delete_task(task.id)
+    # finished runs and their logs survive a (clean) restart; the scheduler
+    # stops with the server
+    server.restart()
+    restarted = time.time() - 1
+    with InfluxDBClient(url=server.url, token=token, org=ORG, timeout=30_000) as c2:
+        tasks2 = c2.tasks_api()
+        kept = tasks2.get_run(task.id, run.id)
+        assert kept.status == "failed"
+        assert [e.message for e in tasks2.get_run_logs(task.id, run.id)] == messages
+        # and it keeps running after the restart
+        wait_for(lambda: any(r.started_at and r.started_at.timestamp() >= restarted
+                             for r in tasks2.get_runs(task.id)))
+        tasks2.delete_task(task.id)
+        with pytest.raises(ApiException) as e:
+            tasks2.get_runs(task.id)
+        assert e.value.status == 404
 
 
 def test_invalid_scripts_and_auth(env):

@@ -3,7 +3,8 @@
 //! blocking thread with `now()` = the scheduled time, as the task's owner
 //! within the task's organization. Run history lives in [`runs::RunStore`]
 //! (in memory); `latestCompleted` and the last run's status are written back
-//! to the task's catalog document.
+//! to the task's catalog document, and the newest [`PERSISTED_RUNS`] finished
+//! runs to a document of kind [`RUNS_KIND`] (restored at start).
 
 pub mod runs;
 pub mod schedule;
@@ -23,6 +24,12 @@ use schedule::{Schedule, TaskOptions};
 
 /// Catalog document kind of tasks (also the permission resource type).
 pub const KIND: &str = "tasks";
+
+/// Catalog document kind of a task's persisted finished runs (id = task id).
+pub const RUNS_KIND: &str = "taskruns";
+
+/// Finished runs persisted per task.
+pub const PERSISTED_RUNS: usize = 20;
 
 /// A task as the scheduler sees it.
 #[derive(Debug, Clone)]
@@ -79,6 +86,7 @@ impl TaskDef {
 /// Starts the scheduler; it stops (after letting running scripts finish)
 /// when `stop` turns true.
 pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    restore_runs(&state);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -99,6 +107,22 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::J
         }
         while running.join_next().await.is_some() {}
     })
+}
+
+/// Loads the persisted runs of every task into the run store.
+fn restore_runs(state: &AppState) {
+    let snap = state.storage.catalog().snapshot();
+    let docs = snap
+        .v2
+        .documents
+        .range((RUNS_KIND.to_string(), String::new())..)
+        .take_while(|((k, _), _)| k == RUNS_KIND);
+    for ((_, task_id), doc) in docs {
+        match serde_json::from_str::<Vec<runs::Run>>(&doc.body) {
+            Ok(runs) => state.v2.tasks.restore(task_id, runs),
+            Err(e) => tracing::warn!(task = %task_id, error = %e, "unreadable task run history"),
+        }
+    }
 }
 
 /// A run to execute: its id, scheduled time, and whether it advances
@@ -269,6 +293,11 @@ fn record_outcome(
     let text = serde_json::to_string(&body).map_err(|e| e.to_string())?;
     catalog
         .put_document(KIND, Some(&task.id), &doc.org_id, text)
+        .map_err(|e| e.to_string())?;
+    let kept = state.v2.tasks.finished(&task.id, PERSISTED_RUNS);
+    let text = serde_json::to_string(&kept).map_err(|e| e.to_string())?;
+    catalog
+        .put_named_document(RUNS_KIND, &task.id, &doc.org_id, text)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -1,16 +1,19 @@
-//! The run history of tasks, kept in memory (a restart forgets it; each
-//! task's `latestCompleted` and last run status persist in its document).
-//! At most [`MAX_RUNS`] runs are kept per task, oldest dropped first.
+//! The run history of tasks, kept in memory: at most [`MAX_RUNS`] runs per
+//! task, oldest dropped first. The scheduler persists the newest finished
+//! runs of each task (see [`super::PERSISTED_RUNS`]) and restores them at
+//! start; runs that were pending or running at shutdown are not kept.
 
 use std::collections::{HashMap, VecDeque};
 
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 
 /// Runs kept per task.
 pub const MAX_RUNS: usize = 100;
 
 /// State of a run, as InfluxDB names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// Waiting to start (manual runs and retries).
     Scheduled,
@@ -46,7 +49,7 @@ impl RunStatus {
 }
 
 /// One log line of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEvent {
     /// The run.
     pub run_id: String,
@@ -57,7 +60,7 @@ pub struct LogEvent {
 }
 
 /// One execution of a task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Run {
     /// Run id (16 hex digits).
     pub id: String,
@@ -242,6 +245,35 @@ impl RunStore {
         true
     }
 
+    /// The newest `n` finished runs of a task, oldest first.
+    pub fn finished(&self, task_id: &str, n: usize) -> Vec<Run> {
+        let tasks = self.tasks.lock();
+        let Some(history) = tasks.get(task_id) else {
+            return Vec::new();
+        };
+        let mut runs: Vec<Run> = history
+            .runs
+            .iter()
+            .rev()
+            .filter(|r| r.status.is_final())
+            .take(n)
+            .cloned()
+            .collect();
+        runs.reverse();
+        runs
+    }
+
+    /// Puts back the persisted runs of a task (before any new run).
+    pub fn restore(&self, task_id: &str, runs: Vec<Run>) {
+        let mut tasks = self.tasks.lock();
+        let history = tasks.entry(task_id.to_string()).or_default();
+        for run in runs.into_iter().rev() {
+            if !history.runs.iter().any(|r| r.id == run.id) {
+                history.runs.push_front(run);
+            }
+        }
+    }
+
     /// Forgets a deleted task's runs.
     pub fn forget(&self, task_id: &str) {
         self.tasks.lock().remove(task_id);
@@ -279,6 +311,14 @@ mod tests {
         assert_eq!(r2.status, RunStatus::Canceled);
         assert!(!store.cancel("t", "r1"));
         assert_eq!(store.list("t").len(), 2);
+        let kept = store.finished("t", 1);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].id, "r2");
+        let restored = RunStore::default();
+        restored.restore("t", store.finished("t", 5));
+        restored.start("r3".into(), "t", 30, "flux");
+        let ids: Vec<String> = restored.list("t").into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, vec!["r1", "r2", "r3"]);
         store.forget("t");
         assert!(store.list("t").is_empty());
     }

@@ -21,7 +21,7 @@ use super::{labels, rfc3339};
 use crate::error::ApiError;
 use crate::tasks_runner::runs::{LogEvent, Run};
 use crate::tasks_runner::schedule::{rewrite_options, task_options, TaskOptions};
-use crate::tasks_runner::{parse_time, KIND};
+use crate::tasks_runner::{parse_time, KIND, RUNS_KIND};
 use crate::AppState;
 
 /// Fields a task document keeps.
@@ -322,6 +322,20 @@ pub async fn delete(
         .map_err(catalog)?;
     labels::forget_resource(&state, KIND, &id)?;
     state.v2.tasks.forget(&id);
+    if state
+        .storage
+        .catalog()
+        .snapshot()
+        .v2
+        .documents
+        .contains_key(&(RUNS_KIND.to_string(), id.clone()))
+    {
+        state
+            .storage
+            .catalog()
+            .delete_document(RUNS_KIND, &id)
+            .map_err(catalog)?;
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
