@@ -210,8 +210,13 @@ def test_to_then_read_back(client, data, shared_server):
 
 def test_buckets_function(client, data):
     t = client.query_api().query('buckets() |> filter(fn: (r) => r.name =~ /^flux/)')
-    names = {r["name"] for tb in t for r in tb.records}
-    assert f"{data}/autogen" in names
+    rows = {r["name"]: r for tb in t for r in tb.records}
+    # Named as /api/v2/buckets names them: the default RP's bucket is the
+    # database's name.
+    assert data in rows, sorted(rows)
+    assert rows[data]["retentionPolicy"] == "autogen"
+    listed = client.buckets_api().find_bucket_by_name(data)
+    assert listed is not None and listed.id == rows[data]["id"]
 
 
 def test_compile_error_names_line_and_column(client, data):

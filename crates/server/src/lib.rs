@@ -15,6 +15,7 @@ pub mod flux_source;
 pub mod ingest;
 pub mod metrics;
 pub mod sql;
+pub mod tasks_runner;
 pub mod v1;
 pub mod v2;
 pub mod v2_query;
@@ -237,6 +238,7 @@ impl Server {
                 "continuous query service disabled ([continuous_queries] enabled = false)"
             );
         }
+        let tasks = tasks_runner::spawn(self.state.clone(), stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -255,6 +257,7 @@ impl Server {
         if let Some(task) = continuous_queries {
             let _ = task.await;
         }
+        let _ = tasks.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();

@@ -18,6 +18,7 @@ pub mod labels;
 pub mod orgs;
 pub mod setup;
 pub mod system;
+pub mod tasks;
 pub mod token_auth;
 pub mod users;
 pub mod variables;
@@ -46,6 +47,8 @@ pub struct V2Runtime {
     started_at: Instant,
     /// Session id → (user name, expiry).
     sessions: Mutex<HashMap<String, (String, Instant)>>,
+    /// Run history of tasks.
+    pub tasks: crate::tasks_runner::runs::RunStore,
 }
 
 impl Default for V2Runtime {
@@ -54,6 +57,7 @@ impl Default for V2Runtime {
             started: chrono::Utc::now(),
             started_at: Instant::now(),
             sessions: Mutex::new(HashMap::new()),
+            tasks: Default::default(),
         }
     }
 }
@@ -183,8 +187,8 @@ impl Paging {
     }
 }
 
-/// Every v2 management route (not `/api/v2/write`, `/api/v2/query*`,
-/// `/api/v2/tasks`), behind the authentication layer.
+/// Every v2 management route (not `/api/v2/write`, `/api/v2/query*`),
+/// behind the authentication layer.
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v2", get(system::routes_index))
@@ -328,6 +332,43 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/v2/dashboards/{id}/labels/{label}",
             axum::routing::delete(dashboards::remove_label),
+        )
+        .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
+        .route(
+            "/api/v2/tasks/{id}",
+            get(tasks::get_one)
+                .patch(tasks::patch)
+                .delete(tasks::delete),
+        )
+        .route(
+            "/api/v2/tasks/{id}/runs",
+            get(tasks::list_runs).post(tasks::run_now),
+        )
+        .route(
+            "/api/v2/tasks/{id}/runs/{run}",
+            get(tasks::get_run).delete(tasks::cancel_run),
+        )
+        .route(
+            "/api/v2/tasks/{id}/runs/{run}/retry",
+            post(tasks::retry_run),
+        )
+        .route("/api/v2/tasks/{id}/runs/{run}/logs", get(tasks::run_logs))
+        .route("/api/v2/tasks/{id}/logs", get(tasks::task_logs))
+        .route(
+            "/api/v2/tasks/{id}/labels",
+            get(tasks::list_labels).post(tasks::add_label),
+        )
+        .route(
+            "/api/v2/tasks/{id}/labels/{label}",
+            axum::routing::delete(tasks::remove_label),
+        )
+        .route(
+            "/api/v2/tasks/{id}/owners",
+            get(tasks::members).post(tasks::members),
+        )
+        .route(
+            "/api/v2/tasks/{id}/members",
+            get(tasks::members).post(tasks::members),
         )
         .layer(from_fn_with_state(state, token_auth::layer))
 }
