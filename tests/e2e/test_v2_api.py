@@ -521,6 +521,14 @@ def test_labels_variables_dashboards(setup_server):
     r = send("PATCH", url, f"/api/v2/dashboards/{dash['id']}/cells/{cell['id']}", token=token,
              json={"x": 2})
     assert r.json()["x"] == 2
+    # Labels on a dashboard: attach, list, detach, attach again.
+    labels_url = f"/api/v2/dashboards/{dash['id']}/labels"
+    r = send("POST", url, labels_url, token=token, json={"labelID": label["id"]})
+    assert r.status_code == 201, r.text
+    assert [lb["name"] for lb in get(url, labels_url, token=token).json()["labels"]] == ["prod"]
+    assert send("DELETE", url, f"{labels_url}/{label['id']}", token=token).status_code == 204
+    assert get(url, labels_url, token=token).json()["labels"] == []
+    assert get(url, "/api/v2/dashboards/0000000000000000/labels", token=token).status_code == 404
     # Everything is durable.
     server.restart()
     url = server.url

@@ -41,6 +41,9 @@ struct Input {
     hidden_tags: BTreeSet<String>,
 }
 
+/// Which fields (by name and type) a wildcard or regex argument selects.
+type FieldMatcher = Box<dyn Fn(&str, FieldType) -> bool>;
+
 /// Everything derived from the statement before any data is read.
 struct Plan {
     fields: Vec<Field>,
@@ -671,7 +674,7 @@ fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>,
                     name.as_str(),
                     "count" | "first" | "last" | "distinct" | "mode" | "sample"
                 );
-                let matcher: Box<dyn Fn(&str, FieldType) -> bool> = match &args[0] {
+                let matcher: FieldMatcher = match &args[0] {
                     Expr::Regex(r) => {
                         let re = regex::Regex::new(r).map_err(|e| {
                             ExecError::Query(format!("invalid regular expression: {e}"))

@@ -382,7 +382,7 @@ fn decode_base64(input: &[u8], alphabet: Alphabet) -> Result<Vec<u8>, String> {
     if let Some(i) = input[end..].iter().position(|&c| c != b'=') {
         return Err(illegal(end + i));
     }
-    if matches!(alphabet, Alphabet::Standard) && input.len() % 4 != 0 {
+    if matches!(alphabet, Alphabet::Standard) && !input.len().is_multiple_of(4) {
         return Err(illegal(input.len() - input.len() % 4));
     }
     let mut out = Vec::with_capacity(end * 3 / 4);

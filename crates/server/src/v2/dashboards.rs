@@ -19,7 +19,8 @@ use super::{labels, rfc3339};
 use crate::error::ApiError;
 use crate::AppState;
 
-const KIND: &str = "dashboards";
+/// Document kind of dashboards.
+pub const KIND: &str = "dashboards";
 
 fn cell_json(dashboard: &str, cell: &Value) -> Value {
     let id = cell.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -358,35 +359,4 @@ pub async fn patch_view(
     doc.body.insert("cells".into(), Value::Array(all));
     documents::save(&state, KIND, Some(&id), &doc.def.org_id, &doc.body)?;
     Ok(Json(view_json(&id, &updated)).into_response())
-}
-
-/// `GET /api/v2/dashboards/{id}/labels`.
-pub async fn list_labels(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    documents::readable(&state, &principal, KIND, &id, "dashboard")?;
-    labels::list_resource_labels(&state, KIND, &id)
-}
-
-/// `POST /api/v2/dashboards/{id}/labels` `{"labelID": …}`: 201.
-pub async fn add_label(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let doc = documents::writable(&state, &principal, KIND, &id, "dashboard")?;
-    labels::add_resource_label(&state, &principal, KIND, &id, Some(&doc.def.org_id), &body)
-}
-
-/// `DELETE /api/v2/dashboards/{id}/labels/{labelID}`: 204.
-pub async fn remove_label(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path((id, label)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    documents::writable(&state, &principal, KIND, &id, "dashboard")?;
-    labels::remove_resource_label(&state, KIND, &id, &label)
 }

@@ -18,6 +18,50 @@ use crate::error::ApiError;
 use crate::AppState;
 
 const KIND: &str = "labels";
+
+/// `{base}/{id}/labels` (GET, POST) and `{base}/{id}/labels/{label}` (DELETE)
+/// of a resource stored as documents of `kind` (dashboards, tasks), called
+/// `what` in its errors: reading needs read access to the resource,
+/// attaching and detaching write access.
+pub fn document_label_routes(
+    base: &str,
+    kind: &'static str,
+    what: &'static str,
+) -> axum::Router<AppState> {
+    use axum::routing::{delete, get};
+    axum::Router::new()
+        .route(
+            &format!("{base}/{{id}}/labels"),
+            get(
+                move |State(state): State<AppState>,
+                      Extension(principal): Extension<Principal>,
+                      Path(id): Path<String>| async move {
+                    documents::readable(&state, &principal, kind, &id, what)?;
+                    list_resource_labels(&state, kind, &id)
+                },
+            )
+            .post(
+                move |State(state): State<AppState>,
+                      Extension(principal): Extension<Principal>,
+                      Path(id): Path<String>,
+                      body: Bytes| async move {
+                    let doc = documents::writable(&state, &principal, kind, &id, what)?;
+                    add_resource_label(&state, &principal, kind, &id, Some(&doc.def.org_id), &body)
+                },
+            ),
+        )
+        .route(
+            &format!("{base}/{{id}}/labels/{{label}}"),
+            delete(
+                move |State(state): State<AppState>,
+                      Extension(principal): Extension<Principal>,
+                      Path((id, label)): Path<(String, String)>| async move {
+                    documents::writable(&state, &principal, kind, &id, what)?;
+                    remove_resource_label(&state, kind, &id, &label)
+                },
+            ),
+        )
+}
 const MAPPINGS: &str = "label_mappings";
 
 fn label_value(id: &str, org_id: &str, body: &Map<String, Value>) -> Value {

@@ -325,14 +325,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/api/v2/dashboards/{id}/cells/{cell}/view",
             get(dashboards::get_view).patch(dashboards::patch_view),
         )
-        .route(
-            "/api/v2/dashboards/{id}/labels",
-            get(dashboards::list_labels).post(dashboards::add_label),
-        )
-        .route(
-            "/api/v2/dashboards/{id}/labels/{label}",
-            axum::routing::delete(dashboards::remove_label),
-        )
+        .merge(labels::document_label_routes(
+            "/api/v2/dashboards",
+            dashboards::KIND,
+            "dashboard",
+        ))
         .route("/api/v2/tasks", get(tasks::list).post(tasks::create))
         .route(
             "/api/v2/tasks/{id}",
@@ -354,14 +351,11 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/api/v2/tasks/{id}/runs/{run}/logs", get(tasks::run_logs))
         .route("/api/v2/tasks/{id}/logs", get(tasks::task_logs))
-        .route(
-            "/api/v2/tasks/{id}/labels",
-            get(tasks::list_labels).post(tasks::add_label),
-        )
-        .route(
-            "/api/v2/tasks/{id}/labels/{label}",
-            axum::routing::delete(tasks::remove_label),
-        )
+        .merge(labels::document_label_routes(
+            "/api/v2/tasks",
+            crate::tasks_runner::KIND,
+            "task",
+        ))
         .route(
             "/api/v2/tasks/{id}/owners",
             get(tasks::members).post(tasks::members),

@@ -495,37 +495,6 @@ pub async fn run_logs(
     Ok(Json(json!({ "events": events })).into_response())
 }
 
-/// `GET /api/v2/tasks/{id}/labels`.
-pub async fn list_labels(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    documents::readable(&state, &principal, KIND, &id, "task")?;
-    labels::list_resource_labels(&state, KIND, &id)
-}
-
-/// `POST /api/v2/tasks/{id}/labels` `{"labelID": …}`: 201.
-pub async fn add_label(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let doc = documents::writable(&state, &principal, KIND, &id, "task")?;
-    labels::add_resource_label(&state, &principal, KIND, &id, Some(&doc.def.org_id), &body)
-}
-
-/// `DELETE /api/v2/tasks/{id}/labels/{labelID}`: 204.
-pub async fn remove_label(
-    State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
-    Path((id, label)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    documents::writable(&state, &principal, KIND, &id, "task")?;
-    labels::remove_resource_label(&state, KIND, &id, &label)
-}
-
 /// `/api/v2/tasks/{id}/owners` and `/members`: 501 (task membership is not
 /// modelled; a task runs as its `ownerID`).
 pub async fn members() -> ApiError {
