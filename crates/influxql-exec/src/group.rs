@@ -107,7 +107,7 @@ impl<'a> TagColumn<'a> {
 
 /// A value column of a batch, typed once so rows convert without matching
 /// the data type again.
-enum ValueColumn<'a> {
+pub(crate) enum ValueColumn<'a> {
     Float(&'a PrimitiveArray<Float64Type>),
     Integer(&'a PrimitiveArray<Int64Type>),
     Unsigned(&'a PrimitiveArray<UInt64Type>),
@@ -118,7 +118,7 @@ enum ValueColumn<'a> {
 }
 
 impl<'a> ValueColumn<'a> {
-    fn new(a: &'a dyn Array) -> Result<ValueColumn<'a>, ExecError> {
+    pub(crate) fn new(a: &'a dyn Array) -> Result<ValueColumn<'a>, ExecError> {
         Ok(match a.data_type() {
             DataType::Float64 => ValueColumn::Float(a.as_primitive()),
             DataType::Int64 => ValueColumn::Integer(a.as_primitive()),
@@ -135,7 +135,7 @@ impl<'a> ValueColumn<'a> {
         })
     }
 
-    fn value(&self, row: usize) -> Value {
+    pub(crate) fn value(&self, row: usize) -> Value {
         match self {
             ValueColumn::Float(a) if a.is_valid(row) => Value::Float(a.value(row)),
             ValueColumn::Integer(a) if a.is_valid(row) => Value::Integer(a.value(row)),

@@ -5,17 +5,15 @@
 use almanac_catalog::MeasurementSchema;
 use almanac_influxql::Expr;
 use almanac_storage::schema::{field_column_name, TIME_COLUMN};
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{
-    DataType, Float64Type, Int64Type, TimestampNanosecondType, UInt64Type,
-};
+use datafusion::arrow::array::Array;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, TableReference};
 use datafusion::logical_expr::{cast, col, lit, Expr as DfExpr};
 use datafusion::prelude::SessionContext;
 
 use crate::condition::{quoted, to_filter};
 pub use crate::group::RowBudget;
-use crate::group::{group_batches, Layout};
+use crate::group::{group_batches, Layout, ValueColumn};
 use crate::result::Value;
 use crate::time::TimeRange;
 use crate::ExecError;
@@ -158,75 +156,6 @@ pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Gro
 
 /// Converts an Arrow column to values.
 pub fn to_values(a: &dyn Array) -> Result<Vec<Value>, ExecError> {
-    let n = a.len();
-    let mut out = Vec::with_capacity(n);
-    match a.data_type() {
-        DataType::Float64 => {
-            let arr = a.as_primitive::<Float64Type>();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Float(arr.value(i))
-                }
-            }));
-        }
-        DataType::Int64 => {
-            let arr = a.as_primitive::<Int64Type>();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Integer(arr.value(i))
-                }
-            }));
-        }
-        DataType::UInt64 => {
-            let arr = a.as_primitive::<UInt64Type>();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Unsigned(arr.value(i))
-                }
-            }));
-        }
-        DataType::Utf8 => {
-            let arr = a.as_string::<i32>();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::String(arr.value(i).to_string())
-                }
-            }));
-        }
-        DataType::Boolean => {
-            let arr = a.as_boolean();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Boolean(arr.value(i))
-                }
-            }));
-        }
-        DataType::Null => out.resize(n, Value::Null),
-        DataType::Timestamp(_, _) => {
-            let arr = a.as_primitive::<TimestampNanosecondType>();
-            out.extend((0..n).map(|i| {
-                if arr.is_null(i) {
-                    Value::Null
-                } else {
-                    Value::Time(arr.value(i))
-                }
-            }));
-        }
-        other => {
-            return Err(ExecError::Query(format!(
-                "unsupported column type {other} in scan"
-            )))
-        }
-    }
-    Ok(out)
+    let column = ValueColumn::new(a)?;
+    Ok((0..a.len()).map(|row| column.value(row)).collect())
 }
