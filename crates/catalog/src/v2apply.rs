@@ -484,29 +484,8 @@ fn delete_org(
         .remove(id)
         .ok_or_else(|| not_found("organization"))?;
     writes.push(row(kinds::ORG, id));
-    let members: Vec<_> = next
-        .v2
-        .members
-        .keys()
-        .filter(|(o, _)| o == id)
-        .cloned()
-        .collect();
-    for key in members {
-        next.v2.members.remove(&key);
-        writes.push(member_row(&key.0, &key.1));
-    }
-    let auths: Vec<_> = next
-        .v2
-        .authorizations
-        .values()
-        .filter(|a| a.org_id == id)
-        .cloned()
-        .collect();
-    for auth in auths {
-        next.v2.authorizations.remove(&auth.id);
-        next.v2.token_index.remove(&auth.token_hash);
-        writes.push(row(kinds::AUTH, auth.id.clone()));
-    }
+    remove_members(next, writes, |org, _| org == id);
+    remove_authorizations(next, writes, |a| a.org_id == id);
     next.v2.dbrps.retain(|dbrp_id, d| {
         let keep = d.org_id != id;
         if !keep {
@@ -528,32 +507,44 @@ fn delete_org(
     Ok(())
 }
 
+/// Removes the memberships `(org, user)` for which `gone` holds.
+fn remove_members(
+    next: &mut CatalogSnapshot,
+    writes: &mut Vec<Write>,
+    gone: impl Fn(&String, &String) -> bool,
+) {
+    next.v2.members.retain(|(org, user), _| {
+        let drop = gone(org, user);
+        if drop {
+            writes.push(member_row(org, user));
+        }
+        !drop
+    });
+}
+
+/// Removes the authorizations (and their token index entries) for which
+/// `gone` holds.
+fn remove_authorizations(
+    next: &mut CatalogSnapshot,
+    writes: &mut Vec<Write>,
+    gone: impl Fn(&AuthorizationDef) -> bool,
+) {
+    let tokens = &mut next.v2.token_index;
+    next.v2.authorizations.retain(|id, auth| {
+        let drop = gone(auth);
+        if drop {
+            tokens.remove(&auth.token_hash);
+            writes.push(row(kinds::AUTH, id.clone()));
+        }
+        !drop
+    });
+}
+
 /// Removes what the v2 state holds about a dropped user.
 pub(crate) fn forget_user(next: &mut CatalogSnapshot, writes: &mut Vec<Write>, user: &UserDef) {
     let id = user.id();
-    let members: Vec<_> = next
-        .v2
-        .members
-        .keys()
-        .filter(|(_, u)| *u == id)
-        .cloned()
-        .collect();
-    for key in members {
-        next.v2.members.remove(&key);
-        writes.push(member_row(&key.0, &key.1));
-    }
-    let auths: Vec<_> = next
-        .v2
-        .authorizations
-        .values()
-        .filter(|a| a.user_id == id)
-        .cloned()
-        .collect();
-    for auth in auths {
-        next.v2.authorizations.remove(&auth.id);
-        next.v2.token_index.remove(&auth.token_hash);
-        writes.push(row(kinds::AUTH, auth.id.clone()));
-    }
+    remove_members(next, writes, |_, u| *u == id);
+    remove_authorizations(next, writes, |a| a.user_id == id);
     if next.v2.inactive_users.remove(&id) {
         writes.push(row(kinds::USER_STATUS, id));
     }
