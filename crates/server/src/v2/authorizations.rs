@@ -143,15 +143,6 @@ struct AuthBody {
     permissions: Option<Vec<Permission>>,
 }
 
-fn parse_status(status: Option<&str>) -> Result<Option<bool>, ApiError> {
-    match status {
-        None => Ok(None),
-        Some("active") => Ok(Some(true)),
-        Some("inactive") => Ok(Some(false)),
-        Some(other) => Err(invalid(format!("unknown authorization status: {other}"))),
-    }
-}
-
 /// `POST /api/v2/authorizations`: 201 with the token. The caller must hold
 /// every permission it grants.
 pub async fn create(
@@ -208,7 +199,8 @@ pub async fn create(
             },
         });
     }
-    let active = parse_status(req.status.as_deref())?.unwrap_or(true);
+    let active =
+        super::parse_status(req.status.as_deref(), "unknown authorization status")?.unwrap_or(true);
     let (auth, token) = state
         .storage
         .catalog()
@@ -254,7 +246,7 @@ pub async fn patch(
         Some(&id),
     )?;
     let req: AuthBody = parse_json(&body)?;
-    let active = parse_status(req.status.as_deref())?;
+    let active = super::parse_status(req.status.as_deref(), "unknown authorization status")?;
     let auth = state
         .storage
         .catalog()

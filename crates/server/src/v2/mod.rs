@@ -187,6 +187,20 @@ impl Paging {
     }
 }
 
+/// A v2 `status` field: `active` → true, `inactive` → false; anything
+/// else is 400 `invalid` with `"<what>: <value>"`.
+pub(crate) fn parse_status(
+    status: Option<&str>,
+    what: &str,
+) -> Result<Option<bool>, crate::error::ApiError> {
+    match status {
+        None => Ok(None),
+        Some("active") => Ok(Some(true)),
+        Some("inactive") => Ok(Some(false)),
+        Some(other) => Err(errors::invalid(format!("{what}: {other}"))),
+    }
+}
+
 /// Every v2 management route (not `/api/v2/write`, `/api/v2/query*`),
 /// behind the authentication layer.
 pub fn routes(state: AppState) -> Router<AppState> {

@@ -85,15 +85,6 @@ struct UserBody {
     status: Option<String>,
 }
 
-fn parse_status(status: Option<&str>) -> Result<Option<bool>, ApiError> {
-    match status {
-        None => Ok(None),
-        Some("active") => Ok(Some(true)),
-        Some("inactive") => Ok(Some(false)),
-        Some(other) => Err(invalid(format!("invalid user status: {other}"))),
-    }
-}
-
 /// `POST /api/v2/users` `{name, status}`: 201. The user has no usable
 /// password until one is set through `/api/v2/users/{id}/password`.
 pub async fn create(
@@ -107,7 +98,7 @@ pub async fn create(
         .name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| invalid("user name is empty"))?;
-    let active = parse_status(req.status.as_deref())?;
+    let active = super::parse_status(req.status.as_deref(), "invalid user status")?;
     let catalog_ = state.storage.catalog().clone();
     if catalog_.user(&name).is_some() {
         return Err(super::errors::conflict(format!(
@@ -153,7 +144,7 @@ pub async fn patch(
     let user = readable_user(&state, &principal, &id)?;
     principal.require(Action::Write, "users", None, Some(&id))?;
     let req: UserBody = parse_json(&body)?;
-    let active = parse_status(req.status.as_deref())?;
+    let active = super::parse_status(req.status.as_deref(), "invalid user status")?;
     let catalog_ = state.storage.catalog();
     let mut name = user.name.clone();
     if let Some(new_name) = req.name.filter(|n| *n != user.name) {
