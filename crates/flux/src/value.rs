@@ -536,6 +536,19 @@ pub fn format_time(t: i64) -> String {
     dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
+/// Format a timestamp as Go's RFC3339Nano does (the fraction's trailing
+/// zeros trimmed, e.g. `2021-01-01T00:00:10.12Z`), as `json.encode` writes times.
+pub fn format_time_go(t: i64) -> String {
+    let dt = chrono::DateTime::from_timestamp_nanos(t);
+    let base = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let nanos = dt.timestamp_subsec_nanos();
+    if nanos == 0 {
+        return format!("{base}Z");
+    }
+    let frac = format!("{nanos:09}");
+    format!("{base}.{}Z", frac.trim_end_matches('0'))
+}
+
 /// Format a float as Flux's string conversion does (shortest round-trip
 /// digits, never an exponent; `NaN`, `+Inf`, `-Inf`).
 pub fn format_float(f: f64) -> String {

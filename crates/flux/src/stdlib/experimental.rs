@@ -161,5 +161,74 @@ pub fn package() -> PackageDef {
     );
     p.t("set", &["o"], &[], set);
     p.t("unpivot", &[], &["otherColumns"], unpivot);
+    p.t("group", &["columns", "mode"], &[], group_extend);
+    p.f("objectKeys", &["o"], &[], None, |_, a| {
+        match a.req("o")? {
+            Value::Record(r) => Ok(Value::Array(std::sync::Arc::new(
+                r.fields.iter().map(|(k, _)| Value::str(k)).collect(),
+            ))),
+            v => Err(super::type_error(&a.func, "record", &v)),
+        }
+    });
     p
+}
+
+/// `experimental.group(mode: "extend")`: add columns to each table's key.
+fn group_extend(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let columns = a.strings("columns")?;
+    let mode = a.string("mode")?;
+    if mode != "extend" {
+        return Err(Error::rt(format!(
+            "experimental.group: mode must be \"extend\", got {mode:?}"
+        )));
+    }
+    // (key, columns) of each output table, merged when keys are equal
+    let mut out: Vec<(GroupKey, Vec<(ColMeta, Vec<Value>)>)> = Vec::new();
+    for t in &tables {
+        let idx: Vec<usize> = columns
+            .iter()
+            .map(|c| {
+                t.index(c).ok_or_else(|| {
+                    Error::rt(format!("experimental.group: column \"{c}\" does not exist"))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut parts: Vec<(Vec<Value>, Vec<usize>)> = Vec::new();
+        for r in 0..t.len() {
+            let vals: Vec<Value> = idx.iter().map(|&c| t.value(c, r)).collect();
+            match parts.iter_mut().find(|p| p.0 == vals) {
+                Some(p) => p.1.push(r),
+                None => parts.push((vals, vec![r])),
+            }
+        }
+        for (vals, rows) in parts {
+            let mut key = t.key.cols.clone();
+            for (&c, v) in idx.iter().zip(vals) {
+                key.push((t.cols[c].clone(), v));
+            }
+            let key = GroupKey::new(key);
+            let part = t.take_rows(&rows)?.to_columns();
+            match out.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, cols)) => {
+                    let same =
+                        cols.len() == part.len() && cols.iter().zip(&part).all(|(a, b)| a.0 == b.0);
+                    if !same {
+                        return Err(Error::rt(
+                            "experimental.group: tables with the same key have different columns",
+                        ));
+                    }
+                    for (dst, (_, src)) in cols.iter_mut().zip(part) {
+                        dst.1.extend(src);
+                    }
+                }
+                None => out.push((key, part)),
+            }
+        }
+    }
+    let tables = out
+        .into_iter()
+        .map(|(k, cols)| Table::from_columns(k, cols))
+        .collect::<Result<Vec<_>>>()?;
+    stream(tables)
 }

@@ -42,6 +42,52 @@ pub fn package() -> PackageDef {
     unary!("cos", f64::cos);
     unary!("tan", f64::tan);
     unary!("cbrt", f64::cbrt);
+    unary!("roundtoeven", f64::round_ties_even);
+    unary!("exp2", f64::exp2);
+    unary!("expm1", f64::exp_m1);
+    unary!("log1p", f64::ln_1p);
+    unary!("asin", f64::asin);
+    unary!("acos", f64::acos);
+    unary!("atan", f64::atan);
+    unary!("sinh", f64::sinh);
+    unary!("cosh", f64::cosh);
+    unary!("tanh", f64::tanh);
+    unary!("asinh", f64::asinh);
+    unary!("acosh", f64::acosh);
+    unary!("atanh", f64::atanh);
+    p.f("signbit", &["x"], &[], None, |_, a| {
+        Ok(Value::Bool(x(a)?.is_sign_negative()))
+    });
+    p.f("copysign", &["x", "y"], &[], None, |_, a| {
+        let y = a.opt_float("y")?.unwrap_or(0.0);
+        Ok(Value::Float(x(a)?.copysign(y)))
+    });
+    p.f("remainder", &["x", "y"], &[], None, |_, a| {
+        // IEEE 754 remainder: x - n*y with n = x/y rounded half to even
+        let y = a.opt_float("y")?.unwrap_or(0.0);
+        let x = x(a)?;
+        Ok(Value::Float(x - y * (x / y).round_ties_even()))
+    });
+    p.f("hypot", &["p", "q"], &[], None, |_, a| {
+        let p = a.opt_float("p")?.unwrap_or(0.0);
+        let q = a.opt_float("q")?.unwrap_or(0.0);
+        Ok(Value::Float(p.hypot(q)))
+    });
+    p.f("float64bits", &["f"], &[], None, |_, a| {
+        Ok(Value::UInt(a.opt_float("f")?.unwrap_or(0.0).to_bits()))
+    });
+    p.f("float64frombits", &["b"], &[], None, |_, a| {
+        match a.req("b")? {
+            Value::UInt(b) => Ok(Value::Float(f64::from_bits(b))),
+            v => Err(super::type_error(&a.func, "uint", &v)),
+        }
+    });
+    p.f("ldexp", &["frac", "exp"], &[], None, |_, a| {
+        let frac = a.opt_float("frac")?.unwrap_or(0.0);
+        let e = a.opt_int("exp")?.unwrap_or(0);
+        let e = e.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+        Ok(Value::Float(frac * 2f64.powi(e)))
+    });
     p.f("pow", &["x", "y"], &[], None, |_, a| {
         let y = a.opt_float("y")?.unwrap_or(0.0);
         Ok(Value::Float(x(a)?.powf(y)))

@@ -9,8 +9,10 @@ mod debug;
 mod experimental;
 mod influxdb;
 mod join;
+mod json;
 mod math;
 mod misc;
+mod numeric;
 mod schema;
 mod strings;
 mod testing;
@@ -124,6 +126,7 @@ impl Registry {
         packages.insert("influxdata/influxdb", influxdb::package());
         packages.insert("experimental", experimental::package());
         packages.insert("join", join::package());
+        packages.insert("json", json::package());
         packages.insert("bitwise", misc::bitwise());
         packages.insert("experimental/bitwise", misc::bitwise());
         packages.insert("regexp", misc::regexp());

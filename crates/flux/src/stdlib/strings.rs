@@ -9,6 +9,50 @@ fn v(a: &mut Args) -> Result<String> {
     a.string("v")
 }
 
+fn strings_array(parts: Vec<String>) -> Value {
+    Value::Array(Arc::new(parts.into_iter().map(Value::str).collect()))
+}
+
+/// Go's `SplitN`/`SplitAfterN`: at most `n` parts when `n > 0`, none when
+/// `n == 0`, all when `n < 0`; `after` keeps the separator on each part.
+fn split_go(s: &str, sep: &str, n: i64, after: bool) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        let chars: Vec<String> = s.chars().map(|c| c.to_string()).collect();
+        if n > 0 && chars.len() > n as usize {
+            let head: Vec<String> = chars[..n as usize - 1].to_vec();
+            let tail: String = chars[n as usize - 1..].concat();
+            return head.into_iter().chain(std::iter::once(tail)).collect();
+        }
+        return chars;
+    }
+    let mut out = Vec::new();
+    let mut rest = s;
+    while n < 0 || (out.len() as i64) < n - 1 {
+        let Some(i) = rest.find(sep) else { break };
+        let cut = if after { i + sep.len() } else { i };
+        out.push(rest[..cut].to_string());
+        rest = &rest[i + sep.len()..];
+    }
+    out.push(rest.to_string());
+    out
+}
+
+/// `strings.isDigit` and friends: a test on the string's single character.
+fn char_test(a: &mut Args, f: fn(char) -> bool) -> Result<Value> {
+    let s = v(a)?;
+    let mut it = s.chars();
+    match (it.next(), it.next()) {
+        (Some(c), None) => Ok(Value::Bool(f(c))),
+        _ => Err(crate::error::Error::rt(format!(
+            "{}: expected a single-character string, got {s:?}",
+            a.func
+        ))),
+    }
+}
+
 /// Build the package definition.
 pub fn package() -> PackageDef {
     let mut p = PackageDef::default();
@@ -126,6 +170,49 @@ pub fn package() -> PackageDef {
             s.split(t.as_str()).map(Value::str).collect()
         };
         Ok(Value::Array(Arc::new(parts)))
+    });
+    p.f("splitN", &["v", "t", "i"], &[], None, |_, a| {
+        let (t, s) = (a.string("t")?, v(a)?);
+        let i = a.opt_int("i")?.unwrap_or(-1);
+        Ok(strings_array(split_go(&s, &t, i, false)))
+    });
+    p.f("splitAfter", &["v", "t"], &[], None, |_, a| {
+        let (t, s) = (a.string("t")?, v(a)?);
+        Ok(strings_array(split_go(&s, &t, -1, true)))
+    });
+    p.f("splitAfterN", &["v", "t", "i"], &[], None, |_, a| {
+        let (t, s) = (a.string("t")?, v(a)?);
+        let i = a.opt_int("i")?.unwrap_or(-1);
+        Ok(strings_array(split_go(&s, &t, i, true)))
+    });
+    p.f("indexAny", &["v", "chars"], &[], None, |_, a| {
+        let c = a.string("chars")?;
+        let s = v(a)?;
+        Ok(Value::Int(
+            s.find(|x| c.contains(x)).map(|i| i as i64).unwrap_or(-1),
+        ))
+    });
+    p.f("lastIndexAny", &["v", "chars"], &[], None, |_, a| {
+        let c = a.string("chars")?;
+        let s = v(a)?;
+        Ok(Value::Int(
+            s.rfind(|x| c.contains(x)).map(|i| i as i64).unwrap_or(-1),
+        ))
+    });
+    p.f("toTitle", &["v"], &[], None, |_, a| {
+        Ok(Value::str(v(a)?.to_uppercase()))
+    });
+    p.f("isDigit", &["v"], &[], None, |_, a| {
+        char_test(a, char::is_numeric)
+    });
+    p.f("isLetter", &["v"], &[], None, |_, a| {
+        char_test(a, char::is_alphabetic)
+    });
+    p.f("isLower", &["v"], &[], None, |_, a| {
+        char_test(a, char::is_lowercase)
+    });
+    p.f("isUpper", &["v"], &[], None, |_, a| {
+        char_test(a, char::is_uppercase)
     });
     p.f("joinStr", &["arr", "v"], &[], None, |_, a| {
         let arr = a.strings("arr")?;

@@ -80,6 +80,7 @@ pub fn package() -> PackageDef {
     ));
     p.f("now", &[], &[], None, |it, _| Ok(Value::Time(it.ctx.now)));
     super::influxdb::register(&mut p);
+    super::numeric::register(&mut p);
     p.f(
         "from",
         &["bucket"],
@@ -1127,6 +1128,8 @@ struct WindowSpec {
     start_col: String,
     stop_col: String,
     create_empty: bool,
+    /// Windows align to the wall clock of this location.
+    location: super::timezone::Location,
 }
 
 fn fixed(d: Duration, what: &str) -> Result<i64> {
@@ -1138,7 +1141,7 @@ fn fixed(d: Duration, what: &str) -> Result<i64> {
     Ok(d.nanos)
 }
 
-fn window_spec(a: &mut Args, default_empty: bool) -> Result<WindowSpec> {
+fn window_spec(it: &Interp, a: &mut Args, default_empty: bool) -> Result<WindowSpec> {
     let every = a.opt_duration("every")?;
     let period = a.opt_duration("period")?;
     let every = match (every, period) {
@@ -1153,8 +1156,12 @@ fn window_spec(a: &mut Args, default_empty: bool) -> Result<WindowSpec> {
         return Err(Error::rt("window: duration must be positive"));
     }
     let offset = fixed(a.opt_duration("offset")?.unwrap_or_default(), "offset")?;
-    let _ = a.opt("location");
+    let location = match a.opt("location").or_else(|| it.universe.lookup("location")) {
+        Some(v) => super::timezone::Location::from_value(&v)?,
+        None => super::timezone::Location::UTC,
+    };
     Ok(WindowSpec {
+        location,
         every: e,
         period: p,
         offset,
@@ -1184,6 +1191,32 @@ fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>>
     let bounds = match (t.key.get(&s.start_col), t.key.get(&s.stop_col)) {
         (Some(Value::Time(a)), Some(Value::Time(b))) => Some((*a, *b)),
         _ => None,
+    };
+    // windows align to the location's wall clock: shift the offset by its
+    // UTC offset, which must not change (daylight saving) inside the data
+    let (first, last) = match bounds {
+        Some((lo, hi)) => (Some(lo), Some(hi.saturating_sub(1))),
+        None => {
+            let mut ts = times.iter().filter_map(|v| match v {
+                Value::Time(x) => Some(*x),
+                _ => None,
+            });
+            let first = ts.next();
+            (first, ts.last().or(first))
+        }
+    };
+    let zone_offset = first.map(|f| s.location.offset_at(f)).unwrap_or(0);
+    if last.is_some_and(|l| s.location.offset_at(l) != zone_offset) {
+        return Err(Error::unsupported(
+            "window: a location whose UTC offset changes (daylight saving) inside the windowed range",
+        ));
+    }
+    let s = &WindowSpec {
+        offset: s.offset - zone_offset,
+        time_col: s.time_col.clone(),
+        start_col: s.start_col.clone(),
+        stop_col: s.stop_col.clone(),
+        ..*s
     };
     // window start -> rows
     let mut windows: std::collections::BTreeMap<i64, Vec<usize>> =
@@ -1352,9 +1385,9 @@ fn selector_windows(
     Ok(Some(Table::from_columns(t.key.clone(), cols)?))
 }
 
-fn window(_: &mut Interp, a: &mut Args) -> Result<Value> {
+fn window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let tables = a.tables()?;
-    let spec = window_spec(a, false)?;
+    let spec = window_spec(it, a, false)?;
     let mut out = Vec::new();
     for t in &tables {
         out.extend(window_table(t, &spec)?);
@@ -1368,7 +1401,7 @@ fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
     let time_src = a.opt_string("timeSrc")?.unwrap_or_else(|| "_stop".into());
     let time_dst = a.opt_string("timeDst")?.unwrap_or_else(|| "_time".into());
-    let spec = window_spec(a, true)?;
+    let spec = window_spec(it, a, true)?;
     let mut out = Vec::new();
     for t in &tables {
         if let Some(fast) = selector_windows(t, &spec, &f, &column, &time_src, &time_dst)? {
@@ -1743,7 +1776,8 @@ fn derivative(_: &mut Interp, a: &mut Args) -> Result<Value> {
     let time_col = a
         .opt_string("timeColumn")?
         .unwrap_or_else(|| "_time".into());
-    let _ = a.opt_bool("initialZero")?;
+    // with nonNegative, a decrease is measured from zero instead of giving null
+    let initial_zero = a.opt_bool("initialZero")?.unwrap_or(false);
     let mut out = Vec::new();
     for t in &tables {
         let tc = col(t, &time_col)?;
@@ -1765,7 +1799,9 @@ fn derivative(_: &mut Interp, a: &mut Args) -> Result<Value> {
                 let v = as_f64(&cols[c].1[r]);
                 if let (Some(x), Some((pt, pv))) = (v, prev[k]) {
                     let d = (x - pv) / ((tm - pt) as f64) * unit as f64;
-                    new_vals[k][r] = if non_neg && d < 0.0 {
+                    new_vals[k][r] = if non_neg && d < 0.0 && initial_zero {
+                        Value::Float(x / ((tm - pt) as f64) * unit as f64)
+                    } else if non_neg && d < 0.0 {
                         Value::Null
                     } else {
                         Value::Float(d)
@@ -2088,6 +2124,7 @@ pub fn conv_string(v: &Value) -> Result<Value> {
         Value::Null => Value::Null,
         Value::String(_) => v.clone(),
         Value::Float(f) => Value::str(format_float(*f)),
+        // Flux always writes all nine fraction digits here (unlike its CSV)
         Value::Time(t) => Value::str(
             chrono::DateTime::from_timestamp_nanos(*t)
                 .format("%Y-%m-%dT%H:%M:%S%.9fZ")

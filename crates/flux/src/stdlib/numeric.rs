@@ -1,0 +1,339 @@
+//! Universe functions over numeric columns that need more than one row at a
+//! time: `integral`, `histogram`, `histogramQuantile`, `linearBins`,
+//! `logarithmicBins` and `exponentialMovingAverage`.
+
+use super::{stream, PackageDef};
+use crate::error::{Error, Result};
+use crate::interp::Interp;
+use crate::table::{ColMeta, ColType, Table};
+use crate::value::{Args, Value};
+use std::sync::Arc;
+
+/// Register the functions in the universe package.
+pub fn register(p: &mut PackageDef) {
+    p.t(
+        "integral",
+        &[],
+        &["unit", "column", "timeColumn", "interpolate"],
+        integral,
+    );
+    p.t(
+        "histogram",
+        &["bins"],
+        &["column", "upperBoundColumn", "countColumn", "normalize"],
+        histogram,
+    );
+    p.t(
+        "histogramQuantile",
+        &["quantile"],
+        &[
+            "countColumn",
+            "upperBoundColumn",
+            "valueColumn",
+            "minValue",
+            "onNonmonotonic",
+        ],
+        histogram_quantile,
+    );
+    p.f(
+        "linearBins",
+        &["start", "width", "count"],
+        &["infinity"],
+        None,
+        |_, a| {
+            let (start, width) = (float(a, "start")?, float(a, "width")?);
+            let count = a.opt_int("count")?.unwrap_or(0);
+            let inf = a.opt_bool("infinity")?.unwrap_or(true);
+            Ok(bins((0..count).map(|i| start + i as f64 * width), inf))
+        },
+    );
+    p.f(
+        "logarithmicBins",
+        &["start", "factor", "count"],
+        &["infinity"],
+        None,
+        |_, a| {
+            let (start, factor) = (float(a, "start")?, float(a, "factor")?);
+            let count = a.opt_int("count")?.unwrap_or(0);
+            let inf = a.opt_bool("infinity")?.unwrap_or(true);
+            let clamp = |i: i64| i.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+            Ok(bins((0..count).map(|i| start * factor.powi(clamp(i))), inf))
+        },
+    );
+    p.t("exponentialMovingAverage", &["n"], &[], ema);
+}
+
+fn float(a: &mut Args, name: &str) -> Result<f64> {
+    a.opt_float(name)?
+        .ok_or_else(|| Error::rt(format!("{}: missing required argument {name}", a.func)))
+}
+
+fn bins(it: impl Iterator<Item = f64>, infinity: bool) -> Value {
+    let mut v: Vec<Value> = it.map(Value::Float).collect();
+    if infinity {
+        v.push(Value::Float(f64::INFINITY));
+    }
+    Value::Array(Arc::new(v))
+}
+
+fn col(t: &Table, label: &str) -> Result<usize> {
+    t.index(label)
+        .ok_or_else(|| Error::rt(format!("column \"{label}\" does not exist")))
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn meta(label: &str, typ: ColType) -> ColMeta {
+    ColMeta {
+        label: label.into(),
+        typ,
+    }
+}
+
+/// The group key columns of `t` (one row each) followed by `extra` columns.
+fn key_table(t: &Table, rows: usize, extra: Vec<(ColMeta, Vec<Value>)>) -> Result<Table> {
+    let mut cols: Vec<(ColMeta, Vec<Value>)> = t
+        .key
+        .cols
+        .iter()
+        .map(|(m, v)| (m.clone(), vec![v.clone(); rows]))
+        .collect();
+    cols.extend(extra);
+    Table::from_columns(t.key.clone(), cols)
+}
+
+fn integral(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let unit = match a.opt_duration("unit")? {
+        Some(d) if d.months != 0 => {
+            return Err(Error::unsupported("integral with a calendar-month unit"))
+        }
+        Some(d) if d.nanos <= 0 => return Err(Error::rt("integral: unit must be positive")),
+        Some(d) => d.nanos as f64,
+        None => 1e9,
+    };
+    let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
+    let time_col = a
+        .opt_string("timeColumn")?
+        .unwrap_or_else(|| "_time".into());
+    if let Some(i) = a.opt_string("interpolate")?.filter(|s| !s.is_empty()) {
+        return Err(Error::unsupported(format!("integral(interpolate: {i:?})")));
+    }
+    let mut out = Vec::new();
+    for t in &tables {
+        let (vc, tc) = (col(t, &column)?, col(t, &time_col)?);
+        let mut prev: Option<(i64, f64)> = None;
+        let mut area = 0.0;
+        for r in 0..t.len() {
+            let (Value::Time(tm), Some(v)) = (t.value(tc, r), num(&t.value(vc, r))) else {
+                continue;
+            };
+            if let Some((pt, pv)) = prev {
+                area += (pv + v) / 2.0 * (tm - pt) as f64 / unit;
+            }
+            prev = Some((tm, v));
+        }
+        out.push(key_table(
+            t,
+            1,
+            vec![(meta(&column, ColType::Float), vec![Value::Float(area)])],
+        )?);
+    }
+    stream(out)
+}
+
+fn histogram(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
+    let le = a
+        .opt_string("upperBoundColumn")?
+        .unwrap_or_else(|| "le".into());
+    let count_col = a
+        .opt_string("countColumn")?
+        .unwrap_or_else(|| "_value".into());
+    let normalize = a.opt_bool("normalize")?.unwrap_or(false);
+    let Value::Array(b) = a.req("bins")? else {
+        return Err(Error::rt("histogram: bins must be an array of floats"));
+    };
+    let mut bounds: Vec<f64> = b
+        .iter()
+        .map(|v| num(v).ok_or_else(|| Error::rt("histogram: bins must be an array of floats")))
+        .collect::<Result<_>>()?;
+    bounds.sort_by(f64::total_cmp);
+    let mut out = Vec::new();
+    for t in &tables {
+        let c = col(t, &column)?;
+        let mut vals: Vec<f64> = t.column_values(c).iter().filter_map(num).collect();
+        vals.sort_by(f64::total_cmp);
+        let n = vals.len() as f64;
+        let counts: Vec<Value> = bounds
+            .iter()
+            .map(|b| {
+                let k = vals.partition_point(|v| v <= b) as f64;
+                Value::Float(if normalize && n > 0.0 { k / n } else { k })
+            })
+            .collect();
+        out.push(key_table(
+            t,
+            bounds.len(),
+            vec![
+                (
+                    meta(&le, ColType::Float),
+                    bounds.iter().map(|b| Value::Float(*b)).collect(),
+                ),
+                (meta(&count_col, ColType::Float), counts),
+            ],
+        )?);
+    }
+    stream(out)
+}
+
+fn histogram_quantile(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let q = float(a, "quantile")?;
+    if !(0.0..=1.0).contains(&q) {
+        return Err(Error::rt(format!(
+            "histogramQuantile: quantile must be between 0 and 1, got {q}"
+        )));
+    }
+    let count_col = a
+        .opt_string("countColumn")?
+        .unwrap_or_else(|| "_value".into());
+    let le = a
+        .opt_string("upperBoundColumn")?
+        .unwrap_or_else(|| "le".into());
+    let value_col = a
+        .opt_string("valueColumn")?
+        .unwrap_or_else(|| "_value".into());
+    let min_value = a.opt_float("minValue")?.unwrap_or(0.0);
+    let on_nonmono = a
+        .opt_string("onNonmonotonic")?
+        .unwrap_or_else(|| "error".into());
+    let mut out = Vec::new();
+    for t in &tables {
+        let (cc, lc) = (col(t, &count_col)?, col(t, &le)?);
+        let mut buckets: Vec<(f64, f64)> = (0..t.len())
+            .filter_map(|r| Some((num(&t.value(lc, r))?, num(&t.value(cc, r))?)))
+            .collect();
+        buckets.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let monotonic = buckets.windows(2).all(|w| w[1].1 >= w[0].1);
+        if !monotonic {
+            match on_nonmono.as_str() {
+                "error" => {
+                    return Err(Error::rt(
+                        "histogramQuantile: histogram records counts are not monotonic",
+                    ))
+                }
+                "drop" => continue,
+                "force" => {
+                    for i in 1..buckets.len() {
+                        buckets[i].1 = buckets[i].1.max(buckets[i - 1].1);
+                    }
+                }
+                other => {
+                    return Err(Error::rt(format!(
+                        "histogramQuantile: unknown onNonmonotonic mode {other:?}"
+                    )))
+                }
+            }
+        }
+        let value = quantile_of(&buckets, q, min_value);
+        out.push(key_table(
+            t,
+            1,
+            vec![(
+                meta(&value_col, ColType::Float),
+                vec![value.map(Value::Float).unwrap_or(Value::Null)],
+            )],
+        )?);
+    }
+    stream(out)
+}
+
+/// Linear interpolation inside the bucket that holds rank `q * total`.
+fn quantile_of(buckets: &[(f64, f64)], q: f64, min_value: f64) -> Option<f64> {
+    let total = buckets.last()?.1;
+    let rank = q * total;
+    let i = buckets.iter().position(|b| b.1 >= rank)?;
+    let (lo_bound, lo_count) = if i == 0 {
+        (min_value, 0.0)
+    } else {
+        buckets[i - 1]
+    };
+    let (hi_bound, hi_count) = buckets[i];
+    if hi_bound.is_infinite() {
+        return Some(lo_bound);
+    }
+    if hi_count == lo_count {
+        return Some(lo_bound);
+    }
+    Some(lo_bound + (hi_bound - lo_bound) * (rank - lo_count) / (hi_count - lo_count))
+}
+
+fn ema(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let n = a.opt_int("n")?.unwrap_or(0);
+    if n <= 0 {
+        return Err(Error::rt(
+            "exponentialMovingAverage: n must be greater than 0",
+        ));
+    }
+    let n = n as usize;
+    let alpha = 2.0 / (n as f64 + 1.0);
+    let mut out = Vec::new();
+    for t in &tables {
+        let c = col(t, "_value")?;
+        let mut cols = t.to_columns();
+        let vals = std::mem::take(&mut cols[c].1);
+        let mut res = Vec::with_capacity(vals.len());
+        let mut seen = Vec::with_capacity(n);
+        let mut cur: Option<f64> = None;
+        let mut first_row = None;
+        for (r, v) in vals.iter().enumerate() {
+            let Some(x) = num(v) else {
+                res.push(cur.map(Value::Float).unwrap_or(Value::Null));
+                continue;
+            };
+            match cur {
+                None => {
+                    seen.push(x);
+                    if seen.len() == n {
+                        cur = Some(seen.iter().sum::<f64>() / n as f64);
+                        first_row = Some(r);
+                    }
+                }
+                Some(e) => cur = Some(alpha * x + (1.0 - alpha) * e),
+            }
+            res.push(cur.map(Value::Float).unwrap_or(Value::Null));
+        }
+        cols[c] = (meta("_value", ColType::Float), res);
+        let full = Table::from_columns(t.key.clone(), cols)?;
+        let keep: Vec<usize> = match first_row {
+            Some(f) => (f..t.len()).collect(),
+            None => Vec::new(),
+        };
+        out.push(full.take_rows(&keep)?);
+    }
+    stream(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quantile_of;
+
+    #[test]
+    fn quantile_interpolates_within_bucket() {
+        let b = [(2.0, 2.0), (5.0, 4.0), (10.0, 5.0)];
+        assert_eq!(quantile_of(&b, 0.5, 0.0), Some(2.75));
+        assert_eq!(quantile_of(&b, 0.2, 0.0), Some(1.0));
+        let inf = [(1.0, 1.0), (f64::INFINITY, 2.0)];
+        assert_eq!(quantile_of(&inf, 0.9, 0.0), Some(1.0));
+    }
+}

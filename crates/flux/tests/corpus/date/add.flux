@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/date/add/
+import "array"
+import "date"
+
+want = "
+#datatype,string,long,dateTime:RFC3339
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,2021-03-15T11:00:00Z
+"
+
+array.from(rows: [{v: date.add(d: 1h, to: 2021-03-15T10:00:00Z)}])

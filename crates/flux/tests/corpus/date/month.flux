@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/date/month/
+import "array"
+import "date"
+
+want = "
+#datatype,string,long,long
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,3
+"
+
+array.from(rows: [{v: date.month(t: 2021-03-15T10:20:30.123456789Z)}])

@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/date//
+import "array"
+import "date"
+
+want = "
+#datatype,string,long,long
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,12
+"
+
+array.from(rows: [{v: date.December}])

@@ -1,0 +1,14 @@
+// ISO week number
+// doc: https://docs.influxdata.com/flux/v0/stdlib/date/week/
+import "array"
+import "date"
+
+want = "
+#datatype,string,long,long
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,11
+"
+
+array.from(rows: [{v: date.week(t: 2021-03-15T10:20:30.123456789Z)}])

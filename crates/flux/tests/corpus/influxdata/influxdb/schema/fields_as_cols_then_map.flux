@@ -1,0 +1,30 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/schema/fieldsascols/
+import "csv"
+import "influxdata/influxdb/schema"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,1
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,1,2021-01-01T00:00:00Z,cpu,temp,a,40
+,,1,2021-01-01T00:00:10Z,cpu,temp,a,41
+"
+want = "
+#datatype,string,long,dateTime:RFC3339,string,string,double,double,double
+#group,false,false,false,true,true,false,false,false
+#default,_result,,,,,,,
+,result,table,_time,_measurement,host,temp,usage,ratio
+,,0,2021-01-01T00:00:00Z,cpu,a,40,1,0.025
+,,0,2021-01-01T00:00:10Z,cpu,a,41,2,0.04878048780487805
+"
+
+data = csv.from(csv: inData)
+data |> schema.fieldsAsCols() |> map(fn: (r) => ({r with ratio: r.usage / r.temp}))

@@ -1,0 +1,12 @@
+// doc: https://docs.influxdata.com/flux/v0/spec/lexical-elements/#string-literals
+import "array"
+
+want = "
+#datatype,string,long,string
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,a	b
+"
+
+array.from(rows: [{v: "a\tb"}])

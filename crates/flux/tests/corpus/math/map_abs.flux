@@ -1,0 +1,25 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/math/abs/
+import "csv"
+import "math"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,-1.5
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,-0.5
+"
+want = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,1.5
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,0.5
+"
+
+data = csv.from(csv: inData)
+data |> map(fn: (r) => ({r with _value: math.abs(x: r._value)}))

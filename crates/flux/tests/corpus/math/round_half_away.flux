@@ -1,0 +1,14 @@
+// halves round away from zero
+// doc: https://docs.influxdata.com/flux/v0/stdlib/math/round/
+import "array"
+import "math"
+
+want = "
+#datatype,string,long,double
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,3
+"
+
+array.from(rows: [{v: math.round(x: 2.5)}])

@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/strings/hasSuffix/
+import "array"
+import "strings"
+
+want = "
+#datatype,string,long,boolean
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,false
+"
+
+array.from(rows: [{v: strings.hasSuffix(v: "influx", suffix: "in")}])

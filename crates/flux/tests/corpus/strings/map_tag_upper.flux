@@ -1,0 +1,23 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/strings/toUpper/
+import "csv"
+import "strings"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,string
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,state,a,ok
+,,0,2021-01-01T00:00:10Z,cpu,state,a,warn
+"
+want = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,string
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,state,a,OK
+,,0,2021-01-01T00:00:10Z,cpu,state,a,WARN
+"
+
+data = csv.from(csv: inData)
+data |> map(fn: (r) => ({r with _value: strings.toUpper(v: r._value)}))

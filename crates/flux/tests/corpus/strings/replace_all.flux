@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/strings/replaceAll/
+import "array"
+import "strings"
+
+want = "
+#datatype,string,long,string
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,a+b+c
+"
+
+array.from(rows: [{v: strings.replaceAll(v: "a-b-c", t: "-", u: "+")}])

@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/strings/substring/
+import "array"
+import "strings"
+
+want = "
+#datatype,string,long,string
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,fl
+"
+
+array.from(rows: [{v: strings.substring(v: "influxdb", start: 2, end: 4)}])

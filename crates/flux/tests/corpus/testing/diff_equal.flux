@@ -1,0 +1,20 @@
+// no difference: no rows
+// doc: https://docs.influxdata.com/flux/v0/stdlib/testing/diff/
+import "csv"
+import "testing"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,1
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+"
+want = "
+
+"
+
+got = csv.from(csv: inData)
+want_ = csv.from(csv: inData)
+testing.diff(got: got, want: want_)

@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/types/isNumeric/
+import "array"
+import "types"
+
+want = "
+#datatype,string,long,boolean
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,true
+"
+
+array.from(rows: [{v: types.isNumeric(v: uint(v: 2))}])

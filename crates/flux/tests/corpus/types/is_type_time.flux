@@ -1,0 +1,13 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/types/isType/
+import "array"
+import "types"
+
+want = "
+#datatype,string,long,boolean
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,true
+"
+
+array.from(rows: [{v: types.isType(v: 2021-01-01T00:00:00Z, type: "time")}])

@@ -1,0 +1,27 @@
+// a leading null stays null
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/fill/
+import "csv"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,3
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,
+"
+want = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,3
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,3
+"
+
+data = csv.from(csv: inData)
+data |> fill(usePrevious: true)

@@ -1,0 +1,28 @@
+// a counter reset to 0 adds nothing; later increases add up
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/increase/
+import "csv"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,long
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,5
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,9
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,0
+,,0,2021-01-01T00:00:40Z,cpu,usage,a,3
+"
+want = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,long
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,3
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,7
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,7
+,,0,2021-01-01T00:00:40Z,cpu,usage,a,10
+"
+
+data = csv.from(csv: inData)
+data |> increase()

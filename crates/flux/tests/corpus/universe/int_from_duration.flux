@@ -1,0 +1,13 @@
+// nanoseconds
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/int/
+import "array"
+
+want = "
+#datatype,string,long,long
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,60000000000
+"
+
+array.from(rows: [{v: int(v: 1m)}])

@@ -1,0 +1,12 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/int/
+import "array"
+
+want = "
+#datatype,string,long,long
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,1609459200000000000
+"
+
+array.from(rows: [{v: int(v: 2021-01-01T00:00:00Z)}])

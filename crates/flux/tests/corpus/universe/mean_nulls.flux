@@ -1,0 +1,24 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/mean/
+import "csv"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,1
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,3
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,
+,,0,2021-01-01T00:00:40Z,cpu,usage,a,5
+"
+want = "
+#datatype,string,long,string,string,string,double
+#group,false,false,true,true,true,false
+#default,_result,,,,,
+,result,table,_measurement,_field,host,_value
+,,0,cpu,usage,a,3
+"
+
+data = csv.from(csv: inData)
+data |> mean()

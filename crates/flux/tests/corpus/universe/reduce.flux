@@ -1,0 +1,41 @@
+// one row per table: the key columns and the accumulator
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/reduce/
+import "csv"
+
+inData = "
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,0,2021-01-01T00:00:00Z,cpu,usage,a,1.5
+,,0,2021-01-01T00:00:10Z,cpu,usage,a,3
+,,0,2021-01-01T00:00:20Z,cpu,usage,a,2
+,,0,2021-01-01T00:00:30Z,cpu,usage,a,6.5
+,,0,2021-01-01T00:00:40Z,cpu,usage,a,4
+
+#datatype,string,long,dateTime:RFC3339,string,string,string,double
+#group,false,false,false,true,true,true,false
+#default,_result,,,,,,
+,result,table,_time,_measurement,_field,host,_value
+,,1,2021-01-01T00:00:00Z,cpu,usage,b,10
+,,1,2021-01-01T00:00:10Z,cpu,usage,b,8
+,,1,2021-01-01T00:00:20Z,cpu,usage,b,12
+,,1,2021-01-01T00:00:30Z,cpu,usage,b,7
+,,1,2021-01-01T00:00:40Z,cpu,usage,b,9
+"
+want = "
+#datatype,string,long,string,string,string,double,long
+#group,false,false,true,true,true,false,false
+#default,_result,,,,,,
+,result,table,_measurement,_field,host,sum,n
+,,0,cpu,usage,a,17,5
+
+#datatype,string,long,string,string,string,double,long
+#group,false,false,true,true,true,false,false
+#default,_result,,,,,,
+,result,table,_measurement,_field,host,sum,n
+,,1,cpu,usage,b,46,5
+"
+
+data = csv.from(csv: inData)
+data |> reduce(fn: (r, accumulator) => ({sum: r._value + accumulator.sum, n: accumulator.n + 1}), identity: {sum: 0.0, n: 0})
