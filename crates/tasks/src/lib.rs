@@ -3,8 +3,24 @@
 //! - [`tick`]: the TICKscript language (lexer, parser, AST, evaluation into
 //!   a checked pipeline graph).
 //! - [`model`]: points, batches and groups flowing through tasks.
+//! - [`lambda`]: lambda expressions and their function library.
+//! - [`nodes`]: one module per node kind.
+//! - [`alert`]: the alert node, topics, templates and handlers.
+//! - [`engine`]: one running task (dispatch, statistics, dot graph).
+//! - [`manager`]: task definitions, persistence, feeding the write stream.
+//! - [`store`]: the persistence boundary the server implements.
 
 #![warn(missing_docs)]
 
+pub mod alert;
+pub mod engine;
+pub mod lambda;
+pub mod manager;
 pub mod model;
+pub mod nodes;
+pub mod store;
 pub mod tick;
+
+pub use engine::{PointWriter, Services, Task};
+pub use manager::{TaskDef, TaskError, TaskManager, TaskRequest};
+pub use store::{MemoryStore, Store};

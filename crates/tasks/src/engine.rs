@@ -1,0 +1,239 @@
+//! Running one task: the node graph built from a [`Pipeline`], message
+//! dispatch from parents to children, per-node statistics and the `dot`
+//! graph Kapacitor shows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::alert::service::AlertService;
+use crate::model::{Msg, Point};
+use crate::nodes::http_out::Endpoint;
+use crate::nodes::{build, Node, NodeCtx};
+use crate::tick::pipeline::Pipeline;
+use crate::tick::TickError;
+
+/// Where `influxDBOut` writes (the server implements it over storage).
+pub trait PointWriter: Send + Sync {
+    /// Writes points into `database`/`retention_policy` (empty = default RP).
+    fn write_points(
+        &self,
+        database: &str,
+        retention_policy: &str,
+        points: &[Point],
+    ) -> Result<(), String>;
+    /// Creates a database if it does not exist (`influxDBOut.create()`).
+    fn create_database(&self, database: &str) -> Result<(), String>;
+}
+
+/// A writer that refuses every write (when no database is attached).
+pub struct NoWriter;
+
+impl PointWriter for NoWriter {
+    fn write_points(&self, database: &str, _: &str, _: &[Point]) -> Result<(), String> {
+        Err(format!(
+            "no database attached: cannot write to {database:?}"
+        ))
+    }
+
+    fn create_database(&self, database: &str) -> Result<(), String> {
+        Err(format!("no database attached: cannot create {database:?}"))
+    }
+}
+
+/// Services shared by every task.
+pub struct Services {
+    /// `influxDBOut` target.
+    pub writer: Arc<dyn PointWriter>,
+    /// Alert topics and handlers.
+    pub alerts: Arc<AlertService>,
+    /// `httpOut` endpoints by (task, endpoint name).
+    pub http_outs: Mutex<HashMap<(String, String), Endpoint>>,
+}
+
+/// Counters of one node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeStats {
+    /// Messages received.
+    pub collected: u64,
+    /// Messages emitted.
+    pub emitted: u64,
+    /// Messages that failed.
+    pub errors: u64,
+    /// Total time spent processing, ns.
+    pub exec_ns: u64,
+}
+
+struct Slot {
+    name: String,
+    node: Box<dyn Node>,
+    parent: Option<usize>,
+    children: Vec<usize>,
+    stats: NodeStats,
+}
+
+/// A running task.
+pub struct Task {
+    id: String,
+    slots: Vec<Slot>,
+    services: Arc<Services>,
+}
+
+impl Task {
+    /// Builds every node of `pipeline` (their properties are checked here).
+    pub fn new(id: &str, pipeline: &Pipeline, services: Arc<Services>) -> Result<Task, TickError> {
+        let mut slots = Vec::with_capacity(pipeline.nodes.len());
+        for def in &pipeline.nodes {
+            slots.push(Slot {
+                name: def.name(),
+                node: build(def, id, &services)?,
+                parent: def.parent,
+                children: pipeline.children(def.id),
+                stats: NodeStats::default(),
+            });
+        }
+        Ok(Task {
+            id: id.to_string(),
+            slots,
+            services,
+        })
+    }
+
+    /// The task id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Feeds one point from the write stream into the root node.
+    pub fn push(&mut self, point: Point) {
+        if self.slots.is_empty() {
+            return;
+        }
+        self.deliver(0, Msg::Point(point));
+    }
+
+    /// Advances wall-clock driven nodes (`stats`, hence `deadman`) to `now`.
+    pub fn tick(&mut self, now: i64) {
+        for i in 0..self.slots.len() {
+            let parent_emitted = self.slots[i]
+                .parent
+                .map(|p| self.slots[p].stats.emitted)
+                .unwrap_or(0);
+            let mut out = Vec::new();
+            let slot = &mut self.slots[i];
+            let ctx = NodeCtx {
+                task: &self.id,
+                node: &slot.name,
+                services: &self.services,
+                parent_emitted,
+            };
+            if let Err(e) = slot.node.tick(&ctx, now, &mut out) {
+                slot.stats.errors += 1;
+                tracing::warn!(task = %self.id, node = %slot.name, error = %e, "node tick failed");
+            }
+            self.fan_out(i, out);
+        }
+    }
+
+    fn deliver(&mut self, i: usize, msg: Msg) {
+        let parent_emitted = self.slots[i]
+            .parent
+            .map(|p| self.slots[p].stats.emitted)
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        let slot = &mut self.slots[i];
+        slot.stats.collected += 1;
+        let ctx = NodeCtx {
+            task: &self.id,
+            node: &slot.name,
+            services: &self.services,
+            parent_emitted,
+        };
+        let start = std::time::Instant::now();
+        let r = slot.node.process(&ctx, msg, &mut out);
+        slot.stats.exec_ns += start.elapsed().as_nanos() as u64;
+        if let Err(e) = r {
+            slot.stats.errors += 1;
+            tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a message");
+        }
+        self.fan_out(i, out);
+    }
+
+    fn fan_out(&mut self, i: usize, out: Vec<Msg>) {
+        self.slots[i].stats.emitted += out.len() as u64;
+        let children = self.slots[i].children.clone();
+        for msg in out {
+            if let Some((last, rest)) = children.split_last() {
+                for c in rest {
+                    self.deliver(*c, msg.clone());
+                }
+                self.deliver(*last, msg);
+            }
+        }
+    }
+
+    /// Node names with their statistics and node-specific counters.
+    pub fn node_stats(&self) -> Vec<(String, NodeStats, Vec<(&'static str, u64)>)> {
+        self.slots
+            .iter()
+            .map(|s| (s.name.clone(), s.stats.clone(), s.node.counters()))
+            .collect()
+    }
+
+    /// Kapacitor's `dot` graph with per-node statistics.
+    pub fn dot(&self) -> String {
+        let mut s = format!(
+            "digraph {} {{\ngraph [throughput=\"0.00 points/s\"];\n",
+            self.id
+        );
+        for slot in &self.slots {
+            let avg = if slot.stats.collected > 0 {
+                slot.stats.exec_ns / slot.stats.collected
+            } else {
+                0
+            };
+            let mut attrs: Vec<(String, String)> = slot
+                .node
+                .counters()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            attrs.push((
+                "avg_exec_time_ns".into(),
+                crate::model::format_duration(avg as i64),
+            ));
+            attrs.push(("errors".into(), slot.stats.errors.to_string()));
+            attrs.push(("working_cardinality".into(), "0".into()));
+            attrs.sort();
+            s.push('\n');
+            s.push_str(&slot.name);
+            s.push_str(" [");
+            for (k, v) in attrs {
+                s.push_str(&format!("{k}=\"{v}\" "));
+            }
+            s.push_str("];\n");
+            for c in &slot.children {
+                let child = &self.slots[*c];
+                s.push_str(&format!(
+                    "{} -> {} [processed=\"{}\"];\n",
+                    slot.name, child.name, child.stats.collected
+                ));
+            }
+        }
+        s.push_str("}\n");
+        s
+    }
+}
+
+/// The `dot` graph of a pipeline that is not running (no statistics).
+pub fn static_dot(id: &str, pipeline: &Pipeline) -> String {
+    let mut s = format!("digraph {id} {{\n");
+    for n in &pipeline.nodes {
+        for c in pipeline.children(n.id) {
+            s.push_str(&format!("{} -> {};\n", n.name(), pipeline.nodes[c].name()));
+        }
+    }
+    s.push_str("}\n");
+    s
+}

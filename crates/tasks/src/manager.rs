@@ -1,0 +1,606 @@
+//! Task definitions (Kapacitor's task objects), their persistence, enabling
+//! and disabling, and feeding the write stream into enabled stream tasks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{static_dot, NodeStats, Services, Task};
+use crate::model::{FieldValue, Point};
+use crate::store::Store;
+use crate::tick::ast::VarType;
+use crate::tick::pipeline::{evaluate, Pipeline, TaskType, Value};
+
+/// A database / retention policy pair a task reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dbrp {
+    /// Database.
+    pub db: String,
+    /// Retention policy.
+    pub rp: String,
+}
+
+/// A template variable as Kapacitor's API writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarDef {
+    /// Type name (`int`, `float`, `string`, `bool`, `duration`, `lambda`, `regex`, `list`, `star`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The value.
+    #[serde(default)]
+    pub value: serde_json::Value,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+}
+
+/// A stored task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDef {
+    /// Task id.
+    pub id: String,
+    /// Template it was created from (unused until templates exist).
+    #[serde(rename = "template-id", default)]
+    pub template_id: String,
+    /// `stream` or `batch`.
+    #[serde(rename = "type")]
+    pub task_type: String,
+    /// Databases / RPs it reads.
+    pub dbrps: Vec<Dbrp>,
+    /// TICKscript source.
+    pub script: String,
+    /// Template variables.
+    #[serde(default)]
+    pub vars: BTreeMap<String, VarDef>,
+    /// `enabled` or `disabled`.
+    pub status: String,
+    /// Creation time (RFC 3339).
+    pub created: String,
+    /// Last change (RFC 3339).
+    pub modified: String,
+    /// Last time it was enabled (RFC 3339, or empty).
+    #[serde(rename = "last-enabled", default)]
+    pub last_enabled: String,
+}
+
+/// A create or update request (every field optional, as Kapacitor's PATCH).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TaskRequest {
+    /// Task id.
+    pub id: Option<String>,
+    /// Template id (templates are not supported yet).
+    #[serde(rename = "template-id")]
+    pub template_id: Option<String>,
+    /// `stream` or `batch`.
+    #[serde(rename = "type")]
+    pub task_type: Option<String>,
+    /// Databases / RPs.
+    pub dbrps: Option<Vec<Dbrp>>,
+    /// TICKscript.
+    pub script: Option<String>,
+    /// `enabled` or `disabled`.
+    pub status: Option<String>,
+    /// Template variables.
+    pub vars: Option<BTreeMap<String, VarDef>>,
+}
+
+/// Errors of task management, with the HTTP status Kapacitor answers.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TaskError {
+    /// 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400.
+    #[error("{0}")]
+    Invalid(String),
+    /// 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A task with its runtime view.
+#[derive(Debug, Clone)]
+pub struct TaskInfo {
+    /// The definition.
+    pub def: TaskDef,
+    /// Whether it is running.
+    pub executing: bool,
+    /// Why it is not running although enabled (or a script error).
+    pub error: String,
+    /// Its dot graph (with statistics when running).
+    pub dot: String,
+    /// Per-node statistics when running.
+    pub node_stats: Vec<(String, NodeStats, Vec<(&'static str, u64)>)>,
+}
+
+/// All tasks of the server.
+pub struct TaskManager {
+    defs: RwLock<BTreeMap<String, TaskDef>>,
+    running: RwLock<HashMap<String, Arc<Mutex<Task>>>>,
+    errors: Mutex<HashMap<String, String>>,
+    services: Arc<Services>,
+    store: Arc<dyn Store>,
+}
+
+fn now_rfc3339() -> String {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0);
+    crate::model::format_time(ns)
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.' || c == '_')
+}
+
+/// Converts API variables into script values.
+pub fn vars_to_values(vars: &BTreeMap<String, VarDef>) -> Result<HashMap<String, Value>, String> {
+    vars.iter()
+        .map(|(k, v)| Ok((k.clone(), var_value(k, v)?)))
+        .collect()
+}
+
+fn var_value(name: &str, v: &VarDef) -> Result<Value, String> {
+    use serde_json::Value as J;
+    let bad = || format!("invalid value for var {name:?} of type {}", v.ty);
+    let ty = VarType::from_name(&v.ty)
+        .ok_or_else(|| format!("invalid var type {:?} for {name:?}", v.ty))?;
+    Ok(match (ty, &v.value) {
+        (VarType::Int, J::Number(n)) => Value::Int(n.as_i64().ok_or_else(bad)?),
+        (VarType::Float, J::Number(n)) => Value::Float(n.as_f64().ok_or_else(bad)?),
+        (VarType::String, J::String(s)) => Value::Str(s.clone()),
+        (VarType::Bool, J::Bool(b)) => Value::Bool(*b),
+        (VarType::Duration, J::Number(n)) => Value::Duration(n.as_i64().ok_or_else(bad)?),
+        (VarType::Duration, J::String(s)) => Value::Duration(
+            crate::lambda::parse_duration_text(s)
+                .or_else(|| parse_go_duration(s))
+                .ok_or_else(bad)?,
+        ),
+        (VarType::Lambda, J::String(s)) => {
+            let e = crate::tick::parser::parse_lambda_body(s)
+                .map_err(|e| format!("var {name:?}: {e}"))?;
+            Value::Lambda(e)
+        }
+        (VarType::Regex, J::String(s)) => {
+            regex::Regex::new(s).map_err(|e| format!("var {name:?}: {e}"))?;
+            Value::Regex(s.clone())
+        }
+        (VarType::Star, _) => Value::Star,
+        (VarType::List, J::Array(items)) => Value::List(
+            items
+                .iter()
+                .map(|i| {
+                    let d: VarDef = serde_json::from_value(i.clone()).map_err(|_| bad())?;
+                    var_value(name, &d)
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => return Err(bad()),
+    })
+}
+
+/// Parses Go's duration format (`1m0s`, `1h30m`, `1.5s`).
+fn parse_go_duration(s: &str) -> Option<i64> {
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let n_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let n: f64 = rest[..n_end].parse().ok()?;
+        rest = &rest[n_end..];
+        let u_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = match &rest[..u_end] {
+            "ns" => 1.0,
+            "us" | "µs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        total += n * unit;
+        rest = &rest[u_end..];
+    }
+    Some(total as i64)
+}
+
+impl TaskManager {
+    /// Loads the stored tasks and starts the enabled ones.
+    pub fn new(services: Arc<Services>, store: Arc<dyn Store>) -> Result<TaskManager, String> {
+        let m = TaskManager {
+            defs: RwLock::new(BTreeMap::new()),
+            running: RwLock::new(HashMap::new()),
+            errors: Mutex::new(HashMap::new()),
+            services,
+            store,
+        };
+        for doc in m.store.list("task")? {
+            let def: TaskDef =
+                serde_json::from_value(doc).map_err(|e| format!("stored task: {e}"))?;
+            if def.status == "enabled" {
+                if let Err(e) = m.start(&def) {
+                    tracing::error!(task = %def.id, error = %e, "stored task failed to start");
+                    m.errors.lock().insert(def.id.clone(), e.to_string());
+                }
+            }
+            m.defs.write().insert(def.id.clone(), def);
+        }
+        Ok(m)
+    }
+
+    /// The shared services.
+    pub fn services(&self) -> &Arc<Services> {
+        &self.services
+    }
+
+    fn pipeline(def: &TaskDef) -> Result<Pipeline, TaskError> {
+        let program = crate::tick::parse(&def.script)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        let vars = vars_to_values(&def.vars).map_err(TaskError::Invalid)?;
+        let p = evaluate(&program, &vars)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        if let Some((name, _)) = p.vars.iter().find(|(_, (_, v))| v.is_none()) {
+            return Err(TaskError::Invalid(format!(
+                "missing value for var {name:?}"
+            )));
+        }
+        let ty = match p.task_type {
+            TaskType::Stream => "stream",
+            TaskType::Batch => "batch",
+        };
+        if def.task_type != ty {
+            return Err(TaskError::Invalid(format!(
+                "task type {:?} does not match the script, which is a {ty} task",
+                def.task_type
+            )));
+        }
+        if p.task_type == TaskType::Batch {
+            return Err(TaskError::Invalid("not supported yet: batch tasks".into()));
+        }
+        Ok(p)
+    }
+
+    fn start(&self, def: &TaskDef) -> Result<(), TaskError> {
+        let p = Self::pipeline(def)?;
+        let task = Task::new(&def.id, &p, self.services.clone())
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        self.running
+            .write()
+            .insert(def.id.clone(), Arc::new(Mutex::new(task)));
+        self.errors.lock().remove(&def.id);
+        Ok(())
+    }
+
+    fn stop(&self, id: &str) {
+        self.running.write().remove(id);
+        self.services.http_outs.lock().retain(|(t, _), _| t != id);
+    }
+
+    /// Creates a task (Kapacitor's `POST /kapacitor/v1/tasks`).
+    pub fn create(&self, req: TaskRequest) -> Result<TaskInfo, TaskError> {
+        let id = req
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("task-{}", now_rfc3339().replace([':', '.'], "-")));
+        if !valid_id(&id) {
+            return Err(TaskError::Invalid(format!(
+                "task ID must contain only letters, numbers, '-', '.' and '_'. {id:?}"
+            )));
+        }
+        if self.defs.read().contains_key(&id) {
+            return Err(TaskError::Invalid(format!("task {id} already exists")));
+        }
+        if req.template_id.as_deref().is_some_and(|t| !t.is_empty()) {
+            return Err(TaskError::Invalid(
+                "not supported yet: task templates".into(),
+            ));
+        }
+        let script = req.script.clone().unwrap_or_default();
+        if script.trim().is_empty() {
+            return Err(TaskError::Invalid("must provide TICKscript".into()));
+        }
+        let now = now_rfc3339();
+        let mut def = TaskDef {
+            id: id.clone(),
+            template_id: String::new(),
+            task_type: req.task_type.clone().unwrap_or_default(),
+            dbrps: req.dbrps.clone().unwrap_or_default(),
+            script,
+            vars: req.vars.clone().unwrap_or_default(),
+            status: req.status.clone().unwrap_or_else(|| "disabled".into()),
+            created: now.clone(),
+            modified: now,
+            last_enabled: String::new(),
+        };
+        self.check_and_fill(&mut def)?;
+        if def.status == "enabled" {
+            self.start(&def)?;
+            def.last_enabled = def.modified.clone();
+        }
+        self.save(&def)?;
+        self.defs.write().insert(id.clone(), def);
+        self.get(&id)
+    }
+
+    fn check_and_fill(&self, def: &mut TaskDef) -> Result<(), TaskError> {
+        if def.status != "enabled" && def.status != "disabled" {
+            return Err(TaskError::Invalid(format!(
+                "invalid status {:?}, must be enabled or disabled",
+                def.status
+            )));
+        }
+        let program = crate::tick::parse(&def.script)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        let vars = vars_to_values(&def.vars).map_err(TaskError::Invalid)?;
+        let p = evaluate(&program, &vars)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        if def.task_type.is_empty() {
+            def.task_type = match p.task_type {
+                TaskType::Stream => "stream".into(),
+                TaskType::Batch => "batch".into(),
+            };
+        }
+        if def.task_type != "stream" && def.task_type != "batch" {
+            return Err(TaskError::Invalid(format!(
+                "unknown task type {:?}",
+                def.task_type
+            )));
+        }
+        if def.dbrps.is_empty() {
+            def.dbrps = p
+                .dbrps
+                .iter()
+                .map(|(db, rp)| Dbrp {
+                    db: db.clone(),
+                    rp: rp.clone(),
+                })
+                .collect();
+        }
+        if def.dbrps.is_empty() {
+            return Err(TaskError::Invalid(
+                "must provide at least one database and retention policy.".into(),
+            ));
+        }
+        Self::pipeline(def)?;
+        Ok(())
+    }
+
+    fn save(&self, def: &TaskDef) -> Result<(), TaskError> {
+        let doc = serde_json::to_value(def).map_err(|e| TaskError::Internal(e.to_string()))?;
+        self.store
+            .put("task", &def.id, &doc)
+            .map_err(TaskError::Internal)
+    }
+
+    /// Changes a task (Kapacitor's `PATCH`): script, vars, dbrps, type, status.
+    pub fn update(&self, id: &str, req: TaskRequest) -> Result<TaskInfo, TaskError> {
+        let mut def = self
+            .defs
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no task exists with ID {id}")))?;
+        if let Some(new_id) = &req.id {
+            if new_id != id {
+                return Err(TaskError::Invalid(
+                    "not supported yet: renaming a task".into(),
+                ));
+            }
+        }
+        let was_enabled = def.status == "enabled";
+        let mut changed_def = false;
+        if let Some(s) = req.script {
+            def.script = s;
+            changed_def = true;
+        }
+        if let Some(v) = req.vars {
+            def.vars = v;
+            changed_def = true;
+        }
+        if let Some(d) = req.dbrps {
+            def.dbrps = d;
+        }
+        if let Some(t) = req.task_type {
+            def.task_type = t;
+            changed_def = true;
+        }
+        if let Some(s) = req.status {
+            def.status = s;
+        }
+        self.check_and_fill(&mut def)?;
+        def.modified = now_rfc3339();
+        let enable = def.status == "enabled";
+        if was_enabled && (!enable || changed_def) {
+            self.stop(id);
+        }
+        if enable && (!was_enabled || changed_def) {
+            self.start(&def)?;
+            def.last_enabled = def.modified.clone();
+        }
+        self.save(&def)?;
+        self.defs.write().insert(id.to_string(), def);
+        self.get(id)
+    }
+
+    /// Deletes a task.
+    pub fn delete(&self, id: &str) -> Result<(), TaskError> {
+        if self.defs.write().remove(id).is_none() {
+            return Err(TaskError::NotFound(format!("no task exists with ID {id}")));
+        }
+        self.stop(id);
+        self.store.delete("task", id).map_err(TaskError::Internal)
+    }
+
+    /// One task.
+    pub fn get(&self, id: &str) -> Result<TaskInfo, TaskError> {
+        let def = self
+            .defs
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no task exists with ID {id}")))?;
+        Ok(self.info(def))
+    }
+
+    fn info(&self, def: TaskDef) -> TaskInfo {
+        let running = self.running.read().get(&def.id).cloned();
+        let error = self.errors.lock().get(&def.id).cloned().unwrap_or_default();
+        match running {
+            Some(t) => {
+                let t = t.lock();
+                TaskInfo {
+                    dot: t.dot(),
+                    node_stats: t.node_stats(),
+                    executing: true,
+                    error,
+                    def,
+                }
+            }
+            None => {
+                let dot = Self::pipeline(&def)
+                    .map(|p| static_dot(&def.id, &p))
+                    .unwrap_or_default();
+                TaskInfo {
+                    dot,
+                    node_stats: Vec::new(),
+                    executing: false,
+                    error,
+                    def,
+                }
+            }
+        }
+    }
+
+    /// Every task, by id.
+    pub fn list(&self) -> Vec<TaskInfo> {
+        let defs: Vec<TaskDef> = self.defs.read().values().cloned().collect();
+        defs.into_iter().map(|d| self.info(d)).collect()
+    }
+
+    /// Feeds points written to `db`/`rp` into the enabled tasks reading them.
+    pub fn feed(&self, db: &str, rp: &str, points: &[Point]) {
+        if points.is_empty() {
+            return;
+        }
+        let targets: Vec<Arc<Mutex<Task>>> = {
+            let defs = self.defs.read();
+            let running = self.running.read();
+            running
+                .iter()
+                .filter(|(id, _)| {
+                    defs.get(*id)
+                        .is_some_and(|d| d.dbrps.iter().any(|x| x.db == db && x.rp == rp))
+                })
+                .map(|(_, t)| t.clone())
+                .collect()
+        };
+        for t in targets {
+            let mut t = t.lock();
+            for p in points {
+                t.push(p.clone());
+            }
+        }
+    }
+
+    /// Parses line protocol and feeds it (Kapacitor's `/write` and the storage write stream).
+    /// Returns the number of points fed, or the first parse error.
+    pub fn feed_line_protocol(
+        &self,
+        db: &str,
+        rp: &str,
+        body: &[u8],
+        precision_ns: i64,
+        now: i64,
+    ) -> Result<usize, String> {
+        let points = parse_points(db, rp, body, precision_ns, now)?;
+        self.feed(db, rp, &points);
+        Ok(points.len())
+    }
+
+    /// Whether any running task reads `db`/`rp` (lets callers skip parsing).
+    pub fn wants(&self, db: &str, rp: &str) -> bool {
+        let defs = self.defs.read();
+        self.running.read().keys().any(|id| {
+            defs.get(id)
+                .is_some_and(|d| d.dbrps.iter().any(|x| x.db == db && x.rp == rp))
+        })
+    }
+
+    /// Advances wall-clock driven nodes of every running task.
+    pub fn tick(&self, now: i64) {
+        let tasks: Vec<Arc<Mutex<Task>>> = self.running.read().values().cloned().collect();
+        for t in tasks {
+            t.lock().tick(now);
+        }
+    }
+
+    /// The latest result of an `httpOut` endpoint: `{"series": [...]}`.
+    pub fn http_out(&self, task: &str, endpoint: &str) -> Option<serde_json::Value> {
+        let e = self
+            .services
+            .http_outs
+            .lock()
+            .get(&(task.to_string(), endpoint.to_string()))
+            .cloned()?;
+        let series: Vec<serde_json::Value> = e.lock().values().cloned().collect();
+        Some(serde_json::json!({ "series": series }))
+    }
+}
+
+/// Parses a line-protocol body into points (all lines must parse).
+pub fn parse_points(
+    db: &str,
+    rp: &str,
+    body: &[u8],
+    precision_ns: i64,
+    now: i64,
+) -> Result<Vec<Point>, String> {
+    let precision = almanac_lineproto::Precision::parse(match precision_ns {
+        1 => "ns",
+        1_000 => "u",
+        1_000_000 => "ms",
+        1_000_000_000 => "s",
+        60_000_000_000 => "m",
+        3_600_000_000_000 => "h",
+        _ => "ns",
+    })
+    .unwrap_or(almanac_lineproto::Precision::Nanosecond);
+    let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
+    let mut out = Vec::new();
+    for line in almanac_lineproto::parse_lines(body) {
+        let line = line.map_err(|e| e.to_string())?;
+        let time = line
+            .timestamp_ns(precision, now)
+            .map_err(|e| e.to_string())?;
+        let tags = line
+            .tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let fields = line
+            .fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), FieldValue::from_line(v)))
+            .collect();
+        out.push(Point {
+            database: dbs.clone(),
+            retention_policy: rps.clone(),
+            name: line.measurement.to_string(),
+            tags,
+            fields,
+            time,
+            dims: Default::default(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,111 @@
+//! `eval`: computes new fields (or tags) from lambdas.
+
+use super::{args, Node, NodeCtx, NodeError};
+use crate::lambda::{LValue, Lambda};
+use crate::model::{Msg, Point};
+use crate::tick::pipeline::NodeDef;
+use crate::tick::TickError;
+
+/// The `eval` node.
+pub struct EvalNode {
+    exprs: Vec<Lambda>,
+    names: Vec<String>,
+    /// `None`: drop the original fields; `Some([])`: keep all; else keep these.
+    keep: Option<Vec<String>>,
+    tags: Vec<String>,
+    quiet: bool,
+}
+
+impl EvalNode {
+    /// Builds from `eval(lambdas...)` and `.as()`, `.keep()`, `.tags()`, `.quiet()`.
+    pub fn new(def: &NodeDef) -> Result<Self, TickError> {
+        if def.args.is_empty() {
+            return Err(TickError::at(def.pos, "eval expects at least one lambda"));
+        }
+        let exprs = def
+            .args
+            .iter()
+            .map(|a| args::lambda(a, "eval"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut n = EvalNode {
+            exprs,
+            names: Vec::new(),
+            keep: None,
+            tags: Vec::new(),
+            quiet: false,
+        };
+        for p in &def.props {
+            match p.name.as_str() {
+                "as" => n.names = args::strings(&p.args, "as")?,
+                "keep" => n.keep = Some(args::strings(&p.args, "keep")?),
+                "tags" => n.tags = args::strings(&p.args, "tags")?,
+                "quiet" => n.quiet = args::flag(p)?,
+                _ => unreachable!("property checked by the pipeline"),
+            }
+        }
+        if n.names.len() != n.exprs.len() {
+            return Err(TickError::at(
+                def.pos,
+                format!("must provide one name per expression via the 'As' property, got {} names for {} expressions", n.names.len(), n.exprs.len()),
+            ));
+        }
+        for t in &n.tags {
+            if !n.names.contains(t) {
+                return Err(TickError::at(
+                    def.pos,
+                    format!("tag {t:?} is not one of the 'As' names"),
+                ));
+            }
+        }
+        Ok(n)
+    }
+
+    fn apply(&mut self, p: &mut Point) -> Result<(), NodeError> {
+        for (expr, name) in self.exprs.iter_mut().zip(&self.names) {
+            let v = expr.eval(&p.fields, &p.tags, p.time)?;
+            if self.tags.contains(name) {
+                let LValue::Str(s) = v else {
+                    return Err(NodeError(format!(
+                        "cannot use non-string value as tag {name:?}"
+                    )));
+                };
+                p.tags.insert(name.clone(), s);
+            } else {
+                p.fields.insert(name.clone(), v.to_field());
+            }
+        }
+        match &self.keep {
+            None => p
+                .fields
+                .retain(|k, _| self.names.contains(k) && !self.tags.contains(k)),
+            Some(list) if list.is_empty() => {}
+            Some(list) => p.fields.retain(|k, _| list.contains(k)),
+        }
+        Ok(())
+    }
+}
+
+impl Node for EvalNode {
+    fn process(&mut self, _: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>) -> Result<(), NodeError> {
+        match msg {
+            Msg::Point(mut p) => match self.apply(&mut p) {
+                Ok(()) => out.push(Msg::Point(p)),
+                Err(_) if self.quiet => {}
+                Err(e) => return Err(e),
+            },
+            Msg::Batch(mut b) => {
+                let mut kept = Vec::with_capacity(b.points.len());
+                for mut p in std::mem::take(&mut b.points) {
+                    match self.apply(&mut p) {
+                        Ok(()) => kept.push(p),
+                        Err(_) if self.quiet => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                b.points = kept;
+                out.push(Msg::Batch(b));
+            }
+        }
+        Ok(())
+    }
+}

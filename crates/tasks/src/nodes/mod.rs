@@ -1,0 +1,217 @@
+//! Runtime nodes, one module per node kind, and the factory building them
+//! from a checked [`NodeDef`].
+
+pub mod change_detect;
+pub mod default;
+pub mod delete;
+pub mod derivative;
+pub mod eval;
+pub mod from;
+pub mod group_by;
+pub mod http_out;
+pub mod influxdb_out;
+pub mod influxql;
+pub mod log;
+pub mod shift;
+pub mod state;
+pub mod stats;
+pub mod transform;
+pub mod where_node;
+pub mod window;
+
+use std::sync::Arc;
+
+use crate::engine::Services;
+use crate::lambda::Lambda;
+use crate::model::Msg;
+use crate::tick::pipeline::{Arg, NodeDef, Property, Value};
+use crate::tick::{Pos, TickError};
+
+/// A node failed on one message (it is dropped; the task keeps running).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct NodeError(pub String);
+
+impl From<crate::lambda::LambdaError> for NodeError {
+    fn from(e: crate::lambda::LambdaError) -> Self {
+        NodeError(e.0)
+    }
+}
+
+/// What a node sees besides its input.
+pub struct NodeCtx<'a> {
+    /// Task id.
+    pub task: &'a str,
+    /// Node name (`alert4`).
+    pub node: &'a str,
+    /// Shared services (alerts, writer, HTTP outputs).
+    pub services: &'a Services,
+    /// How many messages the parent node has emitted (for `stats`).
+    pub parent_emitted: u64,
+}
+
+/// A runtime node.
+pub trait Node: Send {
+    /// Handles one message, pushing results to `out`.
+    fn process(&mut self, ctx: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>)
+        -> Result<(), NodeError>;
+
+    /// Wall-clock tick (ns since the epoch) for nodes that emit on a timer.
+    fn tick(
+        &mut self,
+        _ctx: &NodeCtx<'_>,
+        _now: i64,
+        _out: &mut Vec<Msg>,
+    ) -> Result<(), NodeError> {
+        Ok(())
+    }
+
+    /// Node-specific counters shown in the task's dot graph and stats.
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+}
+
+/// Builds the runtime node for `def` (the task's id is needed by some nodes).
+pub fn build(
+    def: &NodeDef,
+    task: &str,
+    services: &Arc<Services>,
+) -> Result<Box<dyn Node>, TickError> {
+    Ok(match def.kind.as_str() {
+        "stream" => Box::new(Passthrough),
+        "from" => Box::new(from::FromNode::new(def)?),
+        "where" => Box::new(where_node::WhereNode::new(def)?),
+        "window" => Box::new(window::WindowNode::new(def)?),
+        "groupBy" => Box::new(group_by::GroupByNode::new(def)?),
+        "eval" => Box::new(eval::EvalNode::new(def)?),
+        "default" => Box::new(default::DefaultNode::new(def)?),
+        "delete" => Box::new(delete::DeleteNode::new(def)?),
+        "shift" => Box::new(shift::ShiftNode::new(def)?),
+        "log" => Box::new(log::LogNode::new(def)?),
+        "count" | "distinct" | "mean" | "median" | "mode" | "spread" | "sum" | "first" | "last"
+        | "min" | "max" | "percentile" | "stddev" | "top" | "bottom" => {
+            Box::new(influxql::InfluxQlNode::new(def)?)
+        }
+        "difference" | "cumulativeSum" | "movingAverage" | "elapsed" => {
+            Box::new(transform::TransformNode::new(def)?)
+        }
+        "derivative" => Box::new(derivative::DerivativeNode::new(def)?),
+        "stateDuration" | "stateCount" => Box::new(state::StateNode::new(def)?),
+        "changeDetect" => Box::new(change_detect::ChangeDetectNode::new(def)?),
+        "httpOut" => Box::new(http_out::HttpOutNode::new(def, task, services)?),
+        "influxDBOut" => Box::new(influxdb_out::InfluxDbOutNode::new(def)?),
+        "stats" => Box::new(stats::StatsNode::new(def)?),
+        "alert" => Box::new(crate::alert::node::AlertNode::new(def, task, services)?),
+        other => {
+            return Err(TickError::at(
+                def.pos,
+                format!("not supported yet: {other} node"),
+            ))
+        }
+    })
+}
+
+/// The `stream` root: passes everything on.
+struct Passthrough;
+
+impl Node for Passthrough {
+    fn process(&mut self, _: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>) -> Result<(), NodeError> {
+        out.push(msg);
+        Ok(())
+    }
+}
+
+/// Argument helpers shared by node constructors.
+pub(crate) mod args {
+    use super::*;
+
+    /// The `i`th argument, or an error naming the node.
+    pub fn get<'a>(args: &'a [Arg], i: usize, pos: Pos, what: &str) -> Result<&'a Arg, TickError> {
+        args.get(i)
+            .ok_or_else(|| TickError::at(pos, format!("missing argument: {what}")))
+    }
+
+    /// Requires exactly `n` arguments.
+    pub fn count(args: &[Arg], n: usize, pos: Pos, name: &str) -> Result<(), TickError> {
+        if args.len() != n {
+            return Err(TickError::at(
+                pos,
+                format!("{name} expects {n} argument(s), got {}", args.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A string argument.
+    pub fn string(a: &Arg, what: &str) -> Result<String, TickError> {
+        match &a.value {
+            Value::Str(s) => Ok(s.clone()),
+            v => Err(TickError::at(
+                a.pos,
+                format!("{what}: expected string, got {}", v.type_name()),
+            )),
+        }
+    }
+
+    /// A duration argument.
+    pub fn duration(a: &Arg, what: &str) -> Result<i64, TickError> {
+        match &a.value {
+            Value::Duration(d) => Ok(*d),
+            v => Err(TickError::at(
+                a.pos,
+                format!("{what}: expected duration, got {}", v.type_name()),
+            )),
+        }
+    }
+
+    /// An integer argument.
+    pub fn int(a: &Arg, what: &str) -> Result<i64, TickError> {
+        match &a.value {
+            Value::Int(i) => Ok(*i),
+            v => Err(TickError::at(
+                a.pos,
+                format!("{what}: expected int, got {}", v.type_name()),
+            )),
+        }
+    }
+
+    /// A number argument as f64.
+    pub fn float(a: &Arg, what: &str) -> Result<f64, TickError> {
+        match &a.value {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            v => Err(TickError::at(
+                a.pos,
+                format!("{what}: expected float, got {}", v.type_name()),
+            )),
+        }
+    }
+
+    /// A lambda argument, compiled.
+    pub fn lambda(a: &Arg, what: &str) -> Result<Lambda, TickError> {
+        match &a.value {
+            Value::Lambda(e) => Lambda::compile(e),
+            v => Err(TickError::at(
+                a.pos,
+                format!("{what}: expected lambda, got {}", v.type_name()),
+            )),
+        }
+    }
+
+    /// All arguments as strings.
+    pub fn strings(args: &[Arg], what: &str) -> Result<Vec<String>, TickError> {
+        args.iter().map(|a| string(a, what)).collect()
+    }
+
+    /// A property with no arguments.
+    pub fn flag(p: &Property) -> Result<bool, TickError> {
+        if !p.args.is_empty() {
+            return Err(TickError::at(
+                p.pos,
+                format!(".{}() takes no arguments", p.name),
+            ));
+        }
+        Ok(true)
+    }
+}
