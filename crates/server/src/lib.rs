@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod sql;
 pub mod tasks_runner;
+pub mod ui;
 pub mod v1;
 pub mod v2;
 pub mod v2_query;
@@ -136,6 +137,8 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(v2::routes(state.clone()))
         .merge(v2_query::routes())
+        // The web UI answers only what no API route matched (see `ui`).
+        .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(raw_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -60,7 +60,7 @@ fn cells(doc: &Doc) -> Vec<Value> {
 fn dashboard_json(state: &AppState, doc: &Doc) -> Value {
     let id = &doc.def.id;
     let snap = state.storage.catalog().snapshot();
-    json!({
+    let mut out = json!({
         "links": {
             "self": format!("/api/v2/dashboards/{id}"),
             "org": format!("/api/v2/orgs/{}", doc.def.org_id),
@@ -79,7 +79,25 @@ fn dashboard_json(state: &AppState, doc: &Doc) -> Value {
         },
         "cells": cells(doc).iter().map(|c| cell_json(id, c)).collect::<Vec<_>>(),
         "labels": labels::resource_labels(&snap, KIND, id),
-    })
+    });
+    // The web UI's template variables (Chronograf's per-dashboard `templates`),
+    // kept only when a client stored some.
+    if let Some(t) = doc.body.get("templates") {
+        out["templates"] = t.clone();
+    }
+    out
+}
+
+/// Stores the request's `templates` (an array) in a dashboard body.
+fn set_templates(body: &mut Map<String, Value>, req: &Map<String, Value>) -> Result<(), ApiError> {
+    match req.get("templates") {
+        None => Ok(()),
+        Some(t @ Value::Array(_)) => {
+            body.insert("templates".into(), t.clone());
+            Ok(())
+        }
+        Some(_) => Err(invalid("templates must be an array")),
+    }
 }
 
 /// A stored cell from a request cell (`x, y, w, h`, optional `name`,
@@ -161,6 +179,7 @@ pub async fn create(
         "cells".into(),
         Value::Array(cells_from(req.get("cells"), false)?),
     );
+    set_templates(&mut body, &req)?;
     let def = documents::save(&state, KIND, None, &org, &body)?;
     let doc = Doc { def, body };
     Ok((StatusCode::CREATED, Json(dashboard_json(&state, &doc))).into_response())
@@ -200,6 +219,7 @@ pub async fn patch(
             Value::Array(cells_from(req.get("cells"), true)?),
         );
     }
+    set_templates(&mut doc.body, &req)?;
     doc.def = documents::save(&state, KIND, Some(&id), &doc.def.org_id, &doc.body)?;
     Ok(Json(dashboard_json(&state, &doc)).into_response())
 }

@@ -1,0 +1,209 @@
+//! The web UI: the built assets of `ui/` (`ui/dist`, checked in) embedded in
+//! the binary and served at `/`.
+//!
+//! [`serve`] is the router's fallback, so it only sees paths no API route
+//! matched. It answers an embedded file when one has that path, the SPA's
+//! `index.html` for the UI's own routes (`/explorer`, `/dashboards/…`), and
+//! an empty 404 — exactly what the server answered before the UI existed —
+//! for every path under an API prefix and for missing files.
+//!
+//! Hashed files under `/assets/` are cached for a year; `index.html` is
+//! revalidated with its ETag. Text assets are gzip-compressed once, on first
+//! request, when the client accepts gzip.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use parking_lot::Mutex;
+use rust_embed::RustEmbed;
+
+/// The built UI (`ui/dist`, produced by `scripts/build-ui`).
+#[derive(RustEmbed)]
+#[folder = "../../ui/dist/"]
+struct Assets;
+
+/// Path prefixes owned by the APIs: never answered with the UI.
+const API_PREFIXES: &[&str] = &[
+    "/api/",
+    "/api",
+    "/debug",
+    "/query",
+    "/write",
+    "/ping",
+    "/health",
+    "/metrics",
+    "/kapacitor",
+    "/chronograf",
+];
+
+/// Whether `path` belongs to an API (so a miss stays a plain 404).
+pub fn is_api_path(path: &str) -> bool {
+    API_PREFIXES.iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| p.ends_with('/') || rest.starts_with('/'))
+    })
+}
+
+/// Which embedded file answers `path`: the file itself, or `index.html` for a
+/// UI route (a path whose last segment has no extension); `None` for API
+/// paths and missing files.
+pub fn resolve(path: &str) -> Option<Cow<'static, str>> {
+    if is_api_path(path) {
+        return None;
+    }
+    let rel = path.trim_start_matches('/');
+    if rel.is_empty() {
+        return Some(Cow::Borrowed("index.html"));
+    }
+    if rel.split('/').any(|seg| seg == ".." || seg == ".") {
+        return None;
+    }
+    if Assets::get(rel).is_some() {
+        return Some(Cow::Owned(rel.to_string()));
+    }
+    let last = rel.rsplit('/').next().unwrap_or(rel);
+    if last.contains('.') {
+        None
+    } else {
+        Some(Cow::Borrowed("index.html"))
+    }
+}
+
+/// Gzipped copies of text assets, made on first request.
+static GZIPPED: Mutex<Option<HashMap<String, Arc<Vec<u8>>>>> = Mutex::new(None);
+
+fn gzipped(name: &str, data: &[u8]) -> Arc<Vec<u8>> {
+    if let Some(hit) = GZIPPED.lock().as_ref().and_then(|m| m.get(name)) {
+        return hit.clone();
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(data);
+    let out = Arc::new(enc.finish().unwrap_or_default());
+    GZIPPED
+        .lock()
+        .get_or_insert_with(HashMap::new)
+        .insert(name.to_string(), out.clone());
+    out
+}
+
+fn compressible(mime: &str) -> bool {
+    mime.starts_with("text/")
+        || mime.contains("javascript")
+        || mime.contains("json")
+        || mime.contains("svg")
+}
+
+fn not_found() -> Response {
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// The router's fallback: embedded files, the SPA's routes, else 404.
+pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return not_found();
+    }
+    let Some(name) = resolve(uri.path()) else {
+        return not_found();
+    };
+    let Some(file) = Assets::get(&name) else {
+        // A clone whose ui/dist lacks index.html (built without the UI).
+        return not_found();
+    };
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+    let mime = mime_guess::from_path(name.as_ref())
+        .first_or_octet_stream()
+        .to_string();
+    let cache = if name.starts_with("assets/") {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let mut builder = Response::builder()
+        .header(header::CONTENT_TYPE, &mime)
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::ETAG, &etag)
+        .header(header::VARY, "Accept-Encoding");
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .unwrap_or_else(|_| not_found());
+    }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    let body: Vec<u8> = if accepts_gzip && compressible(&mime) && file.data.len() > 512 {
+        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        gzipped(&name, &file.data).as_ref().clone()
+    } else {
+        file.data.into_owned()
+    };
+    let body = if method == Method::HEAD {
+        builder = builder.header(header::CONTENT_LENGTH, body.len());
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    builder.body(body).unwrap_or_else(|_| not_found())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_are_never_the_ui() {
+        for p in [
+            "/api/v2/nope",
+            "/api",
+            "/query",
+            "/query/x",
+            "/write",
+            "/ping",
+            "/health",
+            "/metrics",
+            "/debug/vars",
+            "/debug/pprof/heap",
+            "/kapacitor/v1/tasks",
+            "/chronograf/v1/dashboards",
+        ] {
+            assert!(is_api_path(p), "{p}");
+            assert_eq!(resolve(p), None, "{p}");
+        }
+        for p in [
+            "/",
+            "/explorer",
+            "/queryx",
+            "/dashboards/12",
+            "/admin/users",
+        ] {
+            assert!(!is_api_path(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn ui_routes_fall_back_to_index() {
+        assert_eq!(resolve("/").as_deref(), Some("index.html"));
+        assert_eq!(resolve("/dashboards/abc").as_deref(), Some("index.html"));
+        assert_eq!(resolve("/missing.js"), None);
+        assert_eq!(resolve("/../Cargo.toml"), None);
+        assert_eq!(resolve("/index.html").as_deref(), Some("index.html"));
+    }
+}

@@ -1,0 +1,176 @@
+// Editing a cell: queries, visualization and its options, with a preview.
+
+import { useState } from 'preact/hooks';
+import { VIS_TYPES, type Cell, type VisType } from '../dashboard';
+import { Editor } from './Editor';
+import { CellView } from './CellView';
+import type { Substitution } from '../templates';
+import { newId } from '../dashboardsApi';
+
+interface Props {
+  cell: Cell;
+  dbs: string[];
+  subs: Substitution[];
+  templateVars: string[];
+  onSave: (c: Cell) => void;
+  onCancel: () => void;
+}
+
+/** The cell editor (a modal). */
+export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: Props) {
+  const [c, setC] = useState<Cell>(cell);
+  const [preview, setPreview] = useState(0);
+  // Queries run in the preview only on refresh (not on every keystroke).
+  const [shownQueries, setShownQueries] = useState(cell.queries);
+  const refresh = () => {
+    setShownQueries(c.queries);
+    setPreview((p) => p + 1);
+  };
+  const y = c.axes.y;
+  const setY = (patch: Partial<typeof y>) => setC({ ...c, axes: { y: { ...y, ...patch } } });
+  const input = (v: string, f: (s: string) => void, label: string, size = 10) => (
+    <input aria-label={label} value={v} size={size} onInput={(e) => f((e.target as HTMLInputElement).value)} />
+  );
+  return (
+    <div class="modal-back" role="dialog" aria-modal="true" aria-label="Edit cell">
+      <div class="modal">
+        <div class="spread">
+          <h2 style={{ marginTop: 0 }}>Edit cell</h2>
+          <div class="row">
+            <button onClick={onCancel}>Cancel</button>
+            <button class="primary" onClick={() => onSave(c)}>
+              Save cell
+            </button>
+          </div>
+        </div>
+        <div class="form">
+          <label for="cell-name">Title</label>
+          <input id="cell-name" value={c.name} onInput={(e) => setC({ ...c, name: (e.target as HTMLInputElement).value })} />
+          <label for="cell-type">Visualization</label>
+          <select id="cell-type" value={c.type} onChange={(e) => setC({ ...c, type: (e.target as HTMLSelectElement).value as VisType })}>
+            {VIS_TYPES.map((v) => (
+              <option value={v.type}>{v.label}</option>
+            ))}
+          </select>
+        </div>
+        {c.type === 'note' ? (
+          <>
+            <h3>Note</h3>
+            <textarea aria-label="Note" rows={6} style={{ width: '100%' }} value={c.note} onInput={(e) => setC({ ...c, note: (e.target as HTMLTextAreaElement).value })} />
+          </>
+        ) : (
+          <>
+            <h3>Queries</h3>
+            {c.queries.map((q, i) => (
+              <div class="card" style={{ marginBottom: 8 }}>
+                <div class="row" style={{ marginBottom: 6 }}>
+                  <label>
+                    Database
+                    <select
+                      aria-label={`Database of query ${i + 1}`}
+                      value={q.db ?? ''}
+                      onChange={(e) => setC({ ...c, queries: c.queries.map((x, j) => (j === i ? { ...x, db: (e.target as HTMLSelectElement).value || undefined } : x)) })}
+                    >
+                      <option value="">(none: qualify names in the query)</option>
+                      {dbs.map((d) => (
+                        <option value={d}>{d}</option>
+                      ))}
+                    </select>
+                  </label>
+                  <button class="link danger" onClick={() => setC({ ...c, queries: c.queries.filter((_, j) => j !== i) })}>
+                    Remove query
+                  </button>
+                </div>
+                <Editor
+                  label={`Query ${i + 1}`}
+                  value={q.query}
+                  onChange={(v) => setC((cur) => ({ ...cur, queries: cur.queries.map((x, j) => (j === i ? { ...x, query: v } : x)) }))}
+                  onRun={refresh}
+                  schema={() => ({ measurements: [], tagKeys: [], fieldKeys: [], templateVars })}
+                />
+              </div>
+            ))}
+            <button
+              onClick={() =>
+                setC({
+                  ...c,
+                  queries: [
+                    ...c.queries,
+                    { query: 'SELECT mean("value") FROM "measurement" WHERE time > :dashboardTime: AND time < :upperDashboardTime: GROUP BY time(:interval:) FILL(null)', db: dbs[0] },
+                  ],
+                })
+              }
+            >
+              Add query
+            </button>
+            <span class="muted"> Variables: {[':dashboardTime:', ':upperDashboardTime:', ':interval:', ...templateVars].join(' ')}</span>
+            <h3>Options</h3>
+            <div class="row">
+              <label>Y label {input(y.label, (v) => setY({ label: v }), 'Y axis label')}</label>
+              <label>Prefix {input(y.prefix, (v) => setY({ prefix: v }), 'Prefix', 4)}</label>
+              <label>Suffix {input(y.suffix, (v) => setY({ suffix: v }), 'Suffix', 4)}</label>
+              <label>Min {input(y.bounds[0], (v) => setY({ bounds: [v, y.bounds[1]] }), 'Y minimum', 6)}</label>
+              <label>Max {input(y.bounds[1], (v) => setY({ bounds: [y.bounds[0], v] }), 'Y maximum', 6)}</label>
+              <label>
+                Scale
+                <select aria-label="Scale" value={y.scale} onChange={(e) => setY({ scale: (e.target as HTMLSelectElement).value as 'linear' | 'log' })}>
+                  <option value="linear">linear</option>
+                  <option value="log">log</option>
+                </select>
+              </label>
+              <label>
+                <input type="checkbox" checked={!c.legend.hidden} onChange={() => setC({ ...c, legend: { hidden: !c.legend.hidden } })} /> Legend
+              </label>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={c.decimalPlaces.isEnforced}
+                  onChange={() => setC({ ...c, decimalPlaces: { ...c.decimalPlaces, isEnforced: !c.decimalPlaces.isEnforced } })}
+                />
+                Decimals
+                <input
+                  type="number"
+                  aria-label="Decimal places"
+                  min={0}
+                  max={10}
+                  style={{ width: 56 }}
+                  value={c.decimalPlaces.digits}
+                  onInput={(e) => setC({ ...c, decimalPlaces: { ...c.decimalPlaces, digits: Number((e.target as HTMLInputElement).value) } })}
+                />
+              </label>
+            </div>
+            <h3>Thresholds (single stat, gauge)</h3>
+            {c.colors.map((k, i) => (
+              <div class="row">
+                <label>
+                  From {input(k.value, (v) => setC({ ...c, colors: c.colors.map((x, j) => (j === i ? { ...x, value: v } : x)) }), `Threshold ${i + 1} value`, 6)}
+                </label>
+                <label>
+                  Color
+                  <input
+                    type="color"
+                    aria-label={`Threshold ${i + 1} color`}
+                    value={k.hex}
+                    onInput={(e) => setC({ ...c, colors: c.colors.map((x, j) => (j === i ? { ...x, hex: (e.target as HTMLInputElement).value } : x)) })}
+                  />
+                </label>
+                <button class="link danger" onClick={() => setC({ ...c, colors: c.colors.filter((_, j) => j !== i) })}>
+                  Remove
+                </button>
+              </div>
+            ))}
+            <button onClick={() => setC({ ...c, colors: [...c.colors, { id: newId(), type: 'threshold', hex: '#f05a5a', name: 'threshold', value: '0' }] })}>Add threshold</button>
+          </>
+        )}
+        <h3>
+          Preview <button class="link" onClick={refresh}>
+            run queries
+          </button>
+        </h3>
+        <div class="card" style={{ height: 280, position: 'relative' }}>
+          <CellView cell={{ ...c, queries: shownQueries }} subs={subs} height={260} tick={preview} />
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+// A uPlot chart: line, stacked, step or bar, with zoom by drag.
+
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { ChartData } from '../results';
+import type { Axis } from '../dashboard';
+
+const PALETTE = ['#22adf6', '#4ed8a0', '#ffb94a', '#f05a5a', '#a78bfa', '#f472b6', '#2dd4bf', '#facc15', '#fb923c', '#60a5fa'];
+
+/** How the lines are drawn. */
+export type ChartKind = 'line' | 'line-stacked' | 'line-stepplot' | 'bar';
+
+interface Props {
+  data: ChartData;
+  kind?: ChartKind;
+  height: number;
+  axis?: Axis;
+  legend?: boolean;
+  /** Called with [start, end] epoch ms after a drag selection. */
+  onZoom?: (start: number, end: number) => void;
+}
+
+/** Cumulative sums per x (nulls count as 0) for stacked charts. */
+export function stack(data: ChartData['data']): ChartData['data'] {
+  const [xs, ...ys] = data;
+  const acc = new Array<number>(xs.length).fill(0);
+  const out = ys.map((y) => y.map((v, i) => (acc[i] += v ?? 0)));
+  return [xs, ...out];
+}
+
+function cssVar(name: string, fallback: string): string {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+/** The chart component. */
+export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom }: Props) {
+  const el = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoom = useRef(onZoom);
+  zoom.current = onZoom;
+
+  useEffect(() => {
+    const host = el.current;
+    if (!host) return;
+    const text = cssVar('--muted', '#999');
+    const grid = cssVar('--grid', '#333');
+    const paths =
+      kind === 'line-stepplot' ? uPlot.paths.stepped!({ align: 1 }) : kind === 'bar' ? uPlot.paths.bars!({ size: [0.8, 60] }) : undefined;
+    const fmt = (v: number | null) => {
+      if (v === null || v === undefined) return '';
+      const s = Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
+      return `${axis?.prefix ?? ''}${s}${axis?.suffix ?? ''}`;
+    };
+    const lo = axis?.bounds?.[0] ? Number(axis.bounds[0]) : null;
+    const hi = axis?.bounds?.[1] ? Number(axis.bounds[1]) : null;
+    const opts: uPlot.Options = {
+      width: host.clientWidth || 600,
+      height,
+      legend: { show: legend },
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      scales: {
+        x: { time: true },
+        y: {
+          distr: axis?.scale === 'log' ? 3 : 1,
+          range: (_u, min, max) => [lo !== null && !Number.isNaN(lo) ? lo : kind === 'bar' ? Math.min(0, min) : min, hi !== null && !Number.isNaN(hi) ? hi : max],
+        },
+      },
+      axes: [
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: axis?.label || undefined, size: 60, values: (_u, vals) => vals.map((v) => fmt(v)) },
+      ],
+      series: [
+        {},
+        ...data.labels.map((label, i) => {
+          const color = PALETTE[i % PALETTE.length];
+          return {
+            label,
+            stroke: color,
+            width: 1.5,
+            value: (_u: uPlot, v: number | null) => fmt(v),
+            fill: kind === 'line-stacked' || kind === 'bar' ? color + '55' : undefined,
+            paths,
+            points: { show: false },
+            spanGaps: kind !== 'bar',
+          } as uPlot.Series;
+        }),
+      ],
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width < 3 || !zoom.current) return;
+            const a = u.posToVal(u.select.left, 'x');
+            const b = u.posToVal(u.select.left + u.select.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            zoom.current(Math.round(a * 1000), Math.round(b * 1000));
+          },
+        ],
+      },
+    };
+    const d = (kind === 'line-stacked' ? stack(data.data) : data.data) as uPlot.AlignedData;
+    const p = new uPlot(opts, d, host);
+    plot.current = p;
+    const ro = new ResizeObserver(() => {
+      if (host.clientWidth > 0) p.setSize({ width: host.clientWidth, height });
+    });
+    ro.observe(host);
+    return () => {
+      ro.disconnect();
+      p.destroy();
+      plot.current = null;
+    };
+  }, [data, kind, height, axis, legend]);
+
+  return <div class="chart" ref={el} data-testid="chart" />;
+}

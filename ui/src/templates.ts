@@ -1,0 +1,237 @@
+// Dashboard template variables with Chronograf's `:name:` substitution.
+
+import type { QueryResponse } from './api';
+import { quoteIdent } from './influxql';
+import { firstColumn } from './results';
+import { autoInterval, lowerExpr, upperExpr, type TimeRange } from './timerange';
+
+/** Kinds of template variable (Chronograf's names). */
+export type TemplateType =
+  | 'databases'
+  | 'measurements'
+  | 'fieldKeys'
+  | 'tagKeys'
+  | 'tagValues'
+  | 'csv'
+  | 'map'
+  | 'influxql'
+  | 'text'
+  | 'constant';
+
+/** Every type the editor offers, with a label. */
+export const TEMPLATE_TYPES: { type: TemplateType; label: string }[] = [
+  { type: 'databases', label: 'Databases' },
+  { type: 'measurements', label: 'Measurements' },
+  { type: 'fieldKeys', label: 'Field keys' },
+  { type: 'tagKeys', label: 'Tag keys' },
+  { type: 'tagValues', label: 'Tag values' },
+  { type: 'csv', label: 'CSV' },
+  { type: 'map', label: 'Map' },
+  { type: 'influxql', label: 'Custom meta query' },
+  { type: 'text', label: 'Text' },
+];
+
+/** One value of a variable; `key` is the shown name of a map entry. */
+export interface TemplateValue {
+  value: string;
+  type: string;
+  selected: boolean;
+  key?: string;
+}
+
+/** Where a dynamic variable's values come from. */
+export interface TemplateQuery {
+  db?: string;
+  rp?: string;
+  measurement?: string;
+  tagKey?: string;
+  fieldKey?: string;
+  influxql?: string;
+}
+
+/** A template variable (the shape of Chronograf's `templates` entries). */
+export interface Template {
+  id: string;
+  tempVar: string;
+  type: TemplateType;
+  label: string;
+  values: TemplateValue[];
+  query?: TemplateQuery;
+}
+
+/** The value type Chronograf records for each variable type. */
+export function valueType(t: TemplateType): string {
+  switch (t) {
+    case 'databases':
+      return 'database';
+    case 'measurements':
+      return 'measurement';
+    case 'fieldKeys':
+      return 'fieldKey';
+    case 'tagKeys':
+      return 'tagKey';
+    case 'tagValues':
+      return 'tagValue';
+    case 'influxql':
+      return 'influxql';
+    default:
+      return t;
+  }
+}
+
+/** A variable name typed by a user as `:name:` (adds the colons, strips spaces). */
+export function normalizeTempVar(name: string): string {
+  const bare = name.trim().replace(/^:+|:+$/g, '');
+  return `:${bare}:`;
+}
+
+/** Names the built-in variables take; user variables may not use them. */
+export const RESERVED = [':dashboardTime:', ':upperDashboardTime:', ':interval:'];
+
+/**
+ * The SHOW statement listing a dynamic variable's values, or null for the
+ * static kinds (csv, map, text, constant). Missing parameters throw.
+ */
+export function metaQuery(t: Template): string | null {
+  const q = t.query ?? {};
+  const need = (v: string | undefined, what: string): string => {
+    if (!v) throw new Error(`template ${t.tempVar}: ${what} is required`);
+    return v;
+  };
+  const on = () => `ON ${quoteIdent(need(q.db, 'database'))}`;
+  const from = () => `FROM ${quoteIdent(need(q.measurement, 'measurement'))}`;
+  switch (t.type) {
+    case 'databases':
+      return 'SHOW DATABASES';
+    case 'measurements':
+      return `SHOW MEASUREMENTS ${on()}`;
+    case 'fieldKeys':
+      return `SHOW FIELD KEYS ${on()} ${from()}`;
+    case 'tagKeys':
+      return `SHOW TAG KEYS ${on()} ${from()}`;
+    case 'tagValues':
+      return `SHOW TAG VALUES ${on()} ${from()} WITH KEY = ${quoteIdent(need(q.tagKey, 'tag key'))}`;
+    case 'influxql':
+      return need(q.influxql, 'meta query');
+    default:
+      return null;
+  }
+}
+
+/** The values a meta query answered, by variable type. */
+export function valuesFromResponse(t: Template, resp: QueryResponse): string[] {
+  switch (t.type) {
+    case 'fieldKeys':
+      return firstColumn(resp, 'fieldKey');
+    case 'tagKeys':
+      return firstColumn(resp, 'tagKey');
+    case 'tagValues':
+      return firstColumn(resp, 'value');
+    default: {
+      // SHOW DATABASES / MEASUREMENTS answer `name`; a custom query its first column
+      // (or the first non-time column).
+      const byName = firstColumn(resp, 'name');
+      if (byName.length > 0 || t.type !== 'influxql') return byName;
+      const series = resp.results.flatMap((r) => r.series ?? []);
+      const col = series[0]?.columns.findIndex((c) => c !== 'time') ?? -1;
+      return col < 0 ? [] : series.flatMap((s) => (s.values ?? []).map((row) => String(row[col])));
+    }
+  }
+}
+
+/** Values of a CSV variable: comma- or newline-separated, quotes stripped. */
+export function parseCSVValues(text: string): string[] {
+  const out: string[] = [];
+  for (const raw of text.split(/[\n,]/)) {
+    const v = raw.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+/** Entries of a map variable: `key, value` per line. */
+export function parseMapValues(text: string): { key: string; value: string }[] {
+  const out: { key: string; value: string }[] = [];
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(',');
+    if (i < 0) continue;
+    const key = line.slice(0, i).trim().replace(/^"(.*)"$/, '$1');
+    const value = line.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
+    if (key) out.push({ key, value });
+  }
+  return out;
+}
+
+/** Replaces a variable's values, keeping the selection when it still exists. */
+export function withValues(t: Template, values: string[]): Template {
+  const prev = t.values.find((v) => v.selected)?.value;
+  const sel = values.includes(prev ?? '') ? prev : values[0];
+  return {
+    ...t,
+    values: values.map((value) => ({ value, type: valueType(t.type), selected: value === sel })),
+  };
+}
+
+/** Selects `value` (for a map, the entry whose key or value is `value`). */
+export function select(t: Template, value: string): Template {
+  if (t.type === 'text') return { ...t, values: [{ value, type: 'text', selected: true }] };
+  return { ...t, values: t.values.map((v) => ({ ...v, selected: v.value === value || v.key === value })) };
+}
+
+/** The text a selected value becomes in a query, quoted as Chronograf does. */
+export function formatValue(type: TemplateType, value: string): string {
+  switch (type) {
+    case 'tagValues':
+      return "'" + value.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+    case 'databases':
+    case 'measurements':
+    case 'fieldKeys':
+    case 'tagKeys':
+      return quoteIdent(value);
+    default:
+      return value;
+  }
+}
+
+/** A resolved substitution: `:name:` → text. */
+export interface Substitution {
+  tempVar: string;
+  text: string;
+}
+
+/** Substitutions of user variables (those with a selected value). */
+export function userSubstitutions(templates: Template[]): Substitution[] {
+  const out: Substitution[] = [];
+  for (const t of templates) {
+    const v = t.values.find((x) => x.selected) ?? (t.type === 'text' ? t.values[0] : undefined);
+    if (v) out.push({ tempVar: t.tempVar, text: formatValue(t.type, v.value) });
+  }
+  return out;
+}
+
+/** Substitutions of the built-ins `:dashboardTime:`, `:upperDashboardTime:`, `:interval:`. */
+export function builtinSubstitutions(tr: TimeRange, maxPoints = 1000, now?: number): Substitution[] {
+  return [
+    { tempVar: ':dashboardTime:', text: lowerExpr(tr) },
+    { tempVar: ':upperDashboardTime:', text: upperExpr(tr) },
+    { tempVar: ':interval:', text: autoInterval(tr, maxPoints, now) },
+  ];
+}
+
+/**
+ * Replaces every `:name:` of `subs` in `query` (longest names first, so
+ * `:host:` does not eat into `:hostname:`). Unknown `:names:` stay as they are.
+ */
+export function substitute(query: string, subs: Substitution[]): string {
+  const sorted = [...subs].sort((a, b) => b.tempVar.length - a.tempVar.length);
+  let out = query;
+  for (const s of sorted) out = out.split(s.tempVar).join(s.text);
+  return out;
+}
+
+/** `:names:` used in a query that no substitution covers. */
+export function unresolved(query: string, subs: Substitution[]): string[] {
+  const known = new Set(subs.map((s) => s.tempVar));
+  const found = query.match(/:[A-Za-z_][\w-]*:/g) ?? [];
+  return [...new Set(found.filter((n) => !known.has(n)))];
+}
