@@ -65,6 +65,9 @@ pub struct NodeStats {
     pub exec_ns: u64,
 }
 
+/// A node's name, statistics and node-specific counters.
+pub type NodeReport = (String, NodeStats, Vec<(&'static str, u64)>);
+
 struct Slot {
     name: String,
     node: Box<dyn Node>,
@@ -174,7 +177,7 @@ impl Task {
     }
 
     /// Node names with their statistics and node-specific counters.
-    pub fn node_stats(&self) -> Vec<(String, NodeStats, Vec<(&'static str, u64)>)> {
+    pub fn node_stats(&self) -> Vec<NodeReport> {
         self.slots
             .iter()
             .map(|s| (s.name.clone(), s.stats.clone(), s.node.counters()))
@@ -188,11 +191,7 @@ impl Task {
             self.id
         );
         for slot in &self.slots {
-            let avg = if slot.stats.collected > 0 {
-                slot.stats.exec_ns / slot.stats.collected
-            } else {
-                0
-            };
+            let avg = slot.stats.exec_ns.checked_div(slot.stats.collected).unwrap_or(0);
             let mut attrs: Vec<(String, String)> = slot
                 .node
                 .counters()

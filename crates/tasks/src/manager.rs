@@ -7,7 +7,7 @@ use std::sync::Arc;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{static_dot, NodeStats, Services, Task};
+use crate::engine::{static_dot, NodeReport, Services, Task};
 use crate::model::{FieldValue, Point};
 use crate::store::Store;
 use crate::tick::ast::VarType;
@@ -112,7 +112,7 @@ pub struct TaskInfo {
     /// Its dot graph (with statistics when running).
     pub dot: String,
     /// Per-node statistics when running.
-    pub node_stats: Vec<(String, NodeStats, Vec<(&'static str, u64)>)>,
+    pub node_stats: Vec<NodeReport>,
 }
 
 /// All tasks of the server.

@@ -223,7 +223,7 @@ fn lex_action(s: &str) -> Result<Vec<String>, TemplateError> {
             while j < chars.len()
                 && !chars[j].is_whitespace()
                 && !"|()\"`".contains(chars[j])
-                && !(chars[j] == ':' && chars.get(j + 1) == Some(&'='))
+                && (chars[j] != ':' || chars.get(j + 1) != Some(&'='))
             {
                 j += 1;
             }

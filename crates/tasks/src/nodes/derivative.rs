@@ -1,6 +1,7 @@
 //! `derivative`: rate of change of a field per `unit` between consecutive
-//! points of a group; the point keeps its fields and gains the result
-//! (named `derivative` unless `.as()`).
+//! points of a group. The current point is emitted with the result stored
+//! in the field named by `.as()`, by default the source field itself (as
+//! Kapacitor does); a negative result with `.nonNegative()` is dropped.
 
 use super::influxql::GroupMap;
 use super::{args, Node, NodeCtx, NodeError};
@@ -21,9 +22,10 @@ impl DerivativeNode {
     /// Builds from `derivative('field')`, `.unit()`, `.nonNegative()`, `.as()`.
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
         args::count(&def.args, 1, def.pos, "derivative")?;
+        let field = args::string(&def.args[0], "field")?;
         let mut n = DerivativeNode {
-            field: args::string(&def.args[0], "field")?,
-            as_name: "derivative".into(),
+            as_name: field.clone(),
+            field,
             unit: 1_000_000_000,
             non_negative: false,
             prev: GroupMap::new(),

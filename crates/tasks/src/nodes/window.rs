@@ -2,11 +2,13 @@
 //! every `every`, as Kapacitor's time-based window does.
 //!
 //! The first emission is due at the first point's time + `every` (with
-//! `.align()`: rounded up to a multiple of `every`; with `.fillPeriod()`:
-//! + `period` instead). A point at or after the due time emits the window
-//! `[due - period, due)` (time of the batch = `due`), then the next due time
-//! is that point's time + `every` (aligned when asked); the point itself
-//! goes to the next window.
+//! `.align()`: truncated to a multiple of `every`). With `.fillPeriod()` it
+//! is due at the first time + `period` (aligned: truncated, plus `every`
+//! unless that is later than first + period). A point at or after the due
+//! time emits the window `[due - period, due)` (the batch's time is `due`),
+//! then the next due time is that point's time + `every` (truncated when
+//! aligned); the point itself goes to the next window. Without `every`, each
+//! point emits the window `(time - period, time]` including itself.
 
 use std::collections::HashMap;
 
@@ -30,13 +32,8 @@ struct GroupWindow {
     buf: Vec<Point>,
 }
 
-fn align_up(t: i64, every: i64) -> i64 {
-    let down = t - t.rem_euclid(every);
-    if down < t {
-        down + every
-    } else {
-        down
-    }
+fn truncate(t: i64, every: i64) -> i64 {
+    t - t.rem_euclid(every)
 }
 
 impl WindowNode {
@@ -90,41 +87,57 @@ impl Node for WindowNode {
             return Err(NodeError("window expects points (a stream edge)".into()));
         };
         let g = self.groups.entry(p.group_id()).or_default();
+        let (period, every, align) = (self.period, self.every, self.align);
         let next = *g.next_emit.get_or_insert_with(|| {
-            let first = p.time
-                + if self.fill_period {
-                    self.period.max(self.every)
+            if self.fill_period {
+                let first = p.time + period;
+                if align && every > 0 {
+                    let t = truncate(first, every);
+                    if t > first {
+                        t
+                    } else {
+                        t + every
+                    }
                 } else {
-                    self.every
-                };
-            if self.align {
-                align_up(first, self.every)
+                    first
+                }
+            } else if align {
+                truncate(p.time + every, every)
             } else {
-                first
+                p.time + every
             }
         });
-        if p.time >= next {
-            let oldest = next - self.period;
-            g.buf.retain(|q| q.time >= oldest);
-            let points: Vec<Point> = g.buf.iter().filter(|q| q.time < next).cloned().collect();
-            if !points.is_empty() {
+        if every == 0 {
+            let pos = g.buf.partition_point(|q| q.time <= p.time);
+            g.buf.insert(pos, p.clone());
+            if p.time >= next {
+                let oldest = p.time - period;
+                g.buf.retain(|q| q.time > oldest);
                 out.push(Msg::Batch(Batch {
-                    name: points[0].name.clone(),
+                    name: p.name.clone(),
+                    tags: p.group_tags(),
+                    tmax: p.time,
+                    dims: p.dims.clone(),
+                    points: g.buf.clone(),
+                }));
+                g.next_emit = Some(p.time);
+            }
+            return Ok(());
+        }
+        if p.time >= next {
+            let oldest = next - period;
+            g.buf.retain(|q| q.time >= oldest);
+            if !g.buf.is_empty() {
+                out.push(Msg::Batch(Batch {
+                    name: p.name.clone(),
                     tags: p.group_tags(),
                     tmax: next,
                     dims: p.dims.clone(),
-                    points,
+                    points: g.buf.clone(),
                 }));
             }
-            let due = p.time + self.every;
-            g.next_emit = Some(if self.align {
-                due - due.rem_euclid(self.every)
-            } else {
-                due
-            });
-            // Keep only what later windows can still include.
-            let keep_from = g.next_emit.unwrap_or(due) - self.period;
-            g.buf.retain(|q| q.time >= keep_from);
+            let due = p.time + every;
+            g.next_emit = Some(if align { truncate(due, every) } else { due });
         }
         let pos = g.buf.partition_point(|q| q.time <= p.time);
         g.buf.insert(pos, p);

@@ -489,6 +489,9 @@ impl Evaluator {
         pos: Pos,
     ) -> Result<usize, TickError> {
         let parent_kind = self.pipeline.nodes[parent].kind.clone();
+        if parent_kind == "batch" {
+            return Err(TickError::at(pos, "not supported yet: batch tasks"));
+        }
         if UNSUPPORTED_NODES.contains(&name) {
             return Err(TickError::at(
                 pos,
@@ -525,7 +528,7 @@ impl Evaluator {
             _ => {}
         }
         if name == "deadman" {
-            // Kapacitor: stats(interval) | derivative('emitted').unit(interval).nonNegative() | alert()
+            // Kapacitor: stats(interval).align() | derivative('emitted').unit(interval).nonNegative() | alert()
             //   .crit(lambda: "emitted" <= threshold)
             let (threshold, interval) = match args.as_slice() {
                 [t, i, ..] => (t.clone(), i.clone()),
@@ -554,6 +557,11 @@ impl Evaluator {
             };
             let watched = self.pipeline.nodes[parent].name();
             let stats = self.add_node("stats", vec![interval.clone()], Some(parent), pos);
+            self.pipeline.nodes[stats].props = vec![Property {
+                name: "align".into(),
+                args: vec![],
+                pos,
+            }];
             let deriv = self.add_node(
                 "derivative",
                 vec![Arg {

@@ -1,0 +1,467 @@
+//! Golden tests written from Kapacitor's documentation examples: input line
+//! protocol, expected alerts and expected output points.
+
+use std::sync::Arc;
+
+use almanac_tasks::alert::service::AlertService;
+use almanac_tasks::manager::{Dbrp, TaskRequest};
+use almanac_tasks::model::{format_time, FieldValue, Point};
+use almanac_tasks::{MemoryStore, PointWriter, Services, Store, TaskManager};
+use parking_lot::Mutex;
+
+const S: i64 = 1_000_000_000;
+
+#[derive(Default)]
+struct RecWriter {
+    points: Mutex<Vec<(String, String, Point)>>,
+}
+
+impl PointWriter for RecWriter {
+    fn write_points(&self, db: &str, rp: &str, points: &[Point]) -> Result<(), String> {
+        let mut w = self.points.lock();
+        for p in points {
+            w.push((db.into(), rp.into(), p.clone()));
+        }
+        Ok(())
+    }
+
+    fn create_database(&self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+struct Harness {
+    manager: TaskManager,
+    writer: Arc<RecWriter>,
+    alerts: Arc<AlertService>,
+    store: Arc<MemoryStore>,
+}
+
+fn harness_with(store: Arc<MemoryStore>) -> Harness {
+    let writer = Arc::new(RecWriter::default());
+    let alerts = Arc::new(AlertService::new(store.clone()).unwrap());
+    let services = Arc::new(Services {
+        writer: writer.clone(),
+        alerts: alerts.clone(),
+        http_outs: Default::default(),
+    });
+    let manager = TaskManager::new(services, store.clone()).unwrap();
+    Harness {
+        manager,
+        writer,
+        alerts,
+        store,
+    }
+}
+
+fn harness() -> Harness {
+    harness_with(Arc::new(MemoryStore::default()))
+}
+
+impl Harness {
+    fn define(&self, id: &str, script: &str) {
+        self.manager
+            .create(TaskRequest {
+                id: Some(id.into()),
+                task_type: Some("stream".into()),
+                dbrps: Some(vec![Dbrp {
+                    db: "telegraf".into(),
+                    rp: "autogen".into(),
+                }]),
+                script: Some(script.into()),
+                status: Some("enabled".into()),
+                ..Default::default()
+            })
+            .unwrap_or_else(|e| panic!("define {id}: {e}"));
+    }
+
+    /// Writes line protocol with second precision.
+    fn write(&self, lp: &str) {
+        self.manager
+            .feed_line_protocol("telegraf", "autogen", lp.as_bytes(), S, 0)
+            .unwrap();
+    }
+
+    /// (id, level, message, duration in s) of every event sent to a topic.
+    fn events(&self, topic: &str) -> Vec<(String, String, String, i64)> {
+        self.alerts
+            .topic(topic)
+            .map(|t| {
+                t.history
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.id.clone(),
+                            e.state.level.as_str().to_string(),
+                            e.state.message.clone(),
+                            e.state.duration / S,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn ev(id: &str, level: &str, msg: &str, dur: i64) -> (String, String, String, i64) {
+    (id.into(), level.into(), msg.into(), dur)
+}
+
+const CPU_INPUT: &str = "cpu,host=serverA,cpu=cpu-total usage_idle=90 1
+cpu,host=serverA,cpu=cpu-total usage_idle=65 2
+cpu,host=serverA,cpu=cpu-total usage_idle=60 3
+cpu,host=serverA,cpu=cpu-total usage_idle=95 4
+cpu,host=serverA,cpu=cpu-total usage_idle=96 5
+";
+
+#[test]
+fn cpu_alert_sends_every_non_ok_event_and_the_recovery() {
+    let h = harness();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("alerts.log");
+    h.define(
+        "cpu_alert",
+        &format!(
+            "stream
+    |from()
+        .measurement('cpu')
+    |alert()
+        .crit(lambda: int(\"usage_idle\") < 70)
+        .log('{}')",
+            log.display()
+        ),
+    );
+    h.write(CPU_INPUT);
+    assert_eq!(
+        h.events("main:cpu_alert:alert2"),
+        vec![
+            ev("cpu:nil", "CRITICAL", "cpu:nil is CRITICAL", 0),
+            ev("cpu:nil", "CRITICAL", "cpu:nil is CRITICAL", 1),
+            ev("cpu:nil", "OK", "cpu:nil is OK", 2),
+        ]
+    );
+    // The log handler writes Kapacitor's alert data, one JSON object per line.
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0],
+        serde_json::json!({
+            "id": "cpu:nil",
+            "message": "cpu:nil is CRITICAL",
+            "details": lines[0]["details"],
+            "time": "1970-01-01T00:00:02Z",
+            "duration": 0,
+            "level": "CRITICAL",
+            "data": {"series": [{"name": "cpu", "tags": {"cpu": "cpu-total", "host": "serverA"}, "columns": ["time", "usage_idle"], "values": [["1970-01-01T00:00:02Z", 65.0]]}]},
+            "previousLevel": "OK",
+            "recoverable": true,
+        })
+    );
+    assert_eq!(lines[2]["previousLevel"], "CRITICAL");
+    assert_eq!(lines[2]["duration"], 2 * S);
+    // Default details: the template data as JSON.
+    let details: serde_json::Value =
+        serde_json::from_str(lines[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(details["TaskName"], "cpu_alert");
+    assert_eq!(details["Level"], "CRITICAL");
+}
+
+#[test]
+fn state_changes_only_and_templates() {
+    let h = harness();
+    h.define(
+        "cpu_changes",
+        "var crit = 70
+stream
+    |from()
+        .measurement('cpu')
+        .groupBy('host')
+    |alert()
+        .id('{{ .TaskName }}/{{ index .Tags \"host\" }}')
+        .message('{{ .ID }} {{ .Level }} idle={{ index .Fields \"usage_idle\" | printf \"%.1f\" }} group={{ .Group }}')
+        .crit(lambda: \"usage_idle\" < crit)
+        .stateChangesOnly()
+        .topic('cpu')",
+    );
+    h.write(CPU_INPUT);
+    assert_eq!(
+        h.events("cpu"),
+        vec![
+            ev(
+                "cpu_changes/serverA",
+                "CRITICAL",
+                "cpu_changes/serverA CRITICAL idle=65.0 group=host=serverA",
+                0
+            ),
+            ev(
+                "cpu_changes/serverA",
+                "OK",
+                "cpu_changes/serverA OK idle=95.0 group=host=serverA",
+                2
+            ),
+        ]
+    );
+}
+
+#[test]
+fn warn_crit_levels_and_resets() {
+    let h = harness();
+    h.define(
+        "levels",
+        "stream|from().measurement('m')
+    |alert()
+        .warn(lambda: \"v\" > 50)
+        .crit(lambda: \"v\" > 90)
+        .critReset(lambda: \"v\" < 80)
+        .topic('levels')",
+    );
+    h.write("m v=60 1\nm v=95 2\nm v=85 3\nm v=70 4\nm v=10 5\n");
+    let levels: Vec<String> = h.events("levels").into_iter().map(|e| e.1).collect();
+    // 85 stays CRITICAL: the reset lambda (v < 80) is false.
+    assert_eq!(levels, ["WARNING", "CRITICAL", "CRITICAL", "WARNING", "OK"]);
+}
+
+#[test]
+fn deadman_fires_when_throughput_drops() {
+    let h = harness();
+    h.define(
+        "deadman_test",
+        "stream|from().measurement('cpu')|deadman(1.0, 10s).topic('dead')",
+    );
+    let tick = |t: i64| h.manager.tick(t * S);
+    tick(100);
+    h.write("cpu v=1 101\ncpu v=1 102\ncpu v=1 103\n");
+    tick(110); // first count, no rate yet
+    h.write("cpu v=1 111\ncpu v=1 112\n");
+    tick(120); // 2 points / 10s: alive, OK → nothing sent
+    tick(130); // 0 points: dead
+    h.write("cpu v=1 131\ncpu v=1 132\ncpu v=1 133\ncpu v=1 134\n");
+    tick(140); // 4 points: alive again
+    let id = "node 'from1' in task 'deadman_test'";
+    assert_eq!(
+        h.events("dead"),
+        vec![
+            ev(
+                id,
+                "CRITICAL",
+                &format!("{id} is dead: 0.000 points/10s."),
+                0
+            ),
+            ev(id, "OK", &format!("{id} is alive: 4.000 points/10s."), 10),
+        ]
+    );
+}
+
+#[test]
+fn rate_of_change_via_derivative() {
+    let h = harness();
+    h.define(
+        "rate",
+        "stream
+    |from().measurement('net').groupBy('host')
+    |derivative('bytes').unit(1s).nonNegative().as('rate')
+    |alert()
+        .crit(lambda: \"rate\" > 100.0)
+        .message('{{ index .Tags \"host\" }} rate {{ index .Fields \"rate\" }}')
+        .topic('net')",
+    );
+    h.write("net,host=a bytes=0i 0\nnet,host=a bytes=50i 1\nnet,host=a bytes=300i 2\nnet,host=a bytes=350i 3\nnet,host=a bytes=100i 4\nnet,host=a bytes=160i 5\n");
+    assert_eq!(
+        h.events("net"),
+        vec![
+            ev("net:host=a", "CRITICAL", "a rate 250", 0),
+            ev("net:host=a", "OK", "a rate 50", 1)
+        ]
+    );
+}
+
+#[test]
+fn top_n_per_window() {
+    let h = harness();
+    h.define(
+        "top",
+        "stream
+    |from().measurement('cpu')
+    |window().period(10s).every(10s).align()
+    |top(2, 'usage', 'host')
+    |httpOut('top')",
+    );
+    h.write(
+        "cpu,host=a usage=10 1\ncpu,host=b usage=50 2\ncpu,host=c usage=30 3\ncpu,host=a usage=70 4\ncpu,host=b usage=20 5\ncpu,host=c usage=99 10\n",
+    );
+    let out = h.manager.http_out("top", "top").unwrap();
+    assert_eq!(
+        out,
+        serde_json::json!({"series": [{"name": "cpu", "columns": ["time", "top"], "values": [
+            ["1970-01-01T00:00:10Z", 50.0], ["1970-01-01T00:00:10Z", 70.0]
+        ]}]})
+    );
+}
+
+#[test]
+fn downsampling_with_window_mean_and_influxdb_out() {
+    let h = harness();
+    h.define(
+        "downsample",
+        "stream
+    |from().database('telegraf').measurement('cpu').groupBy(*)
+    |window().period(1m).every(1m).align()
+    |mean('usage_idle').as('usage_idle')
+    |influxDBOut()
+        .database('telegraf')
+        .retentionPolicy('one_year')
+        .measurement('cpu_1m')
+        .tag('source', 'kapacitor')
+        .precision('s')",
+    );
+    h.write(
+        "cpu,host=a usage_idle=10 0\ncpu,host=b usage_idle=1 5\ncpu,host=a usage_idle=20 30\ncpu,host=a usage_idle=90 60\ncpu,host=b usage_idle=3 70\ncpu,host=a usage_idle=0 120\n",
+    );
+    let written: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(db, rp, p)| {
+            format!(
+                "{db}.{rp} {} {:?} {:?} {}",
+                p.name,
+                p.tags,
+                p.fields,
+                format_time(p.time)
+            )
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [
+            "telegraf.one_year cpu_1m {\"host\": \"a\", \"source\": \"kapacitor\"} {\"usage_idle\": Float(15.0)} 1970-01-01T00:01:00Z",
+            "telegraf.one_year cpu_1m {\"host\": \"b\", \"source\": \"kapacitor\"} {\"usage_idle\": Float(1.0)} 1970-01-01T00:01:00Z",
+            "telegraf.one_year cpu_1m {\"host\": \"a\", \"source\": \"kapacitor\"} {\"usage_idle\": Float(90.0)} 1970-01-01T00:02:00Z",
+        ]
+    );
+}
+
+#[test]
+fn eval_default_delete_state_and_change_detect() {
+    let h = harness();
+    h.define(
+        "transform",
+        "stream
+    |from().measurement('m')
+    |default().field('v', 0.0).tag('dc', 'none')
+    |where(lambda: \"dc\" != 'skip')
+    |eval(lambda: \"v\" * 2.0, lambda: if(\"v\" > 5.0, 'high', 'low'))
+        .as('double', 'band')
+        .tags('band')
+        .keep()
+    |delete().field('v')
+    |stateCount(lambda: \"double\" > 10.0)
+    |changeDetect('state_count')
+    |shift(1h)
+    |influxDBOut().database('out')",
+    );
+    h.write("m v=1 1\nm,dc=skip v=100 2\nm v=6 3\nm v=7 4\nm x=1 5\nm v=1 6\n");
+    let rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(_, _, p)| {
+            let f: Vec<String> = p
+                .fields
+                .iter()
+                .map(|(k, v)| match v {
+                    FieldValue::Float(x) => format!("{k}={x}"),
+                    FieldValue::Int(i) => format!("{k}={i}i"),
+                    other => format!("{k}={other:?}"),
+                })
+                .collect();
+            format!("{:?} {} {}", p.tags, f.join(","), p.time / S)
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "{\"band\": \"low\", \"dc\": \"none\"} double=2,state_count=-1i 3601",
+            "{\"band\": \"high\", \"dc\": \"none\"} double=12,state_count=1i 3603",
+            "{\"band\": \"high\", \"dc\": \"none\"} double=14,state_count=2i 3604",
+            "{\"band\": \"low\", \"dc\": \"none\"} double=0,state_count=-1i,x=1 3605",
+        ]
+    );
+}
+
+#[test]
+fn alert_state_survives_a_restart() {
+    let store = Arc::new(MemoryStore::default());
+    let script = "stream|from().measurement('cpu')|alert().crit(lambda: \"v\" > 90).stateChangesOnly().topic('t')";
+    {
+        let h = harness_with(store.clone());
+        h.define("restart", script);
+        h.write("cpu v=95 10\n");
+        assert_eq!(h.events("t").len(), 1);
+        assert_eq!(h.store.list("task").unwrap().len(), 1);
+    }
+    // A new manager over the same store: the task is running again and the
+    // alert remembers it is CRITICAL (no new event for another high value).
+    let h = harness_with(store);
+    h.write("cpu v=99 20\ncpu v=10 30\n");
+    let events = h.events("t");
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1], ev("cpu:nil", "OK", "cpu:nil is OK", 20));
+}
+
+#[test]
+fn task_errors_are_kapacitor_shaped() {
+    let h = harness();
+    let err = h
+        .manager
+        .create(TaskRequest {
+            id: Some("bad".into()),
+            script: Some(
+                "stream|from()\n  .measurement('cpu')\n  |window().period(1m).bogus()".into(),
+            ),
+            dbrps: Some(vec![Dbrp {
+                db: "d".into(),
+                rp: "r".into(),
+            }]),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid TICKscript: line 3 char 24: no method or property \"bogus\" on WindowNode"
+    );
+    let err = h
+        .manager
+        .create(TaskRequest {
+            id: Some("nodb".into()),
+            script: Some("stream|from()".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "must provide at least one database and retention policy."
+    );
+    let err = h
+        .manager
+        .create(TaskRequest {
+            id: Some("b".into()),
+            script: Some("batch|query('SELECT 1')".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "d".into(),
+                rp: "r".into(),
+            }]),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("not supported yet: batch tasks"),
+        "{err}"
+    );
+}
