@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod page_select;
 pub mod prune;
 pub mod schema;
+pub mod stream;
 pub mod wal;
 pub mod write;
 
@@ -238,6 +239,8 @@ pub struct Storage {
     /// Wakes writers waiting for buffer space.
     space: tokio::sync::Notify,
     stopped: AtomicBool,
+    /// Accepted writes, for in-process subscribers (stream tasks).
+    stream: stream::WriteStream,
     /// Counters for monitoring.
     pub stats: StorageStats,
 }
@@ -295,6 +298,7 @@ impl Storage {
             maintenance: Mutex::new(()),
             space: tokio::sync::Notify::new(),
             stopped: AtomicBool::new(false),
+            stream: stream::WriteStream::default(),
             stats: StorageStats::default(),
         });
         Ok(storage)
@@ -318,6 +322,11 @@ impl Storage {
     /// The write buffer (for statistics).
     pub fn buffer(&self) -> &Buffer {
         &self.buffer
+    }
+
+    /// The stream of accepted writes (subscribe to receive them).
+    pub fn write_stream(&self) -> &stream::WriteStream {
+        &self.stream
     }
 
     /// A copy of the current manifest.
@@ -363,6 +372,7 @@ impl Storage {
         if outcome.accepted == 0 {
             return Ok(outcome);
         }
+        let published = self.stream.is_active().then(|| lines.clone());
         let record = WalRecord::Write {
             db_id: def.id,
             rp: rp_def.name.clone(),
@@ -386,6 +396,15 @@ impl Storage {
         self.stats
             .lines_written
             .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
+        if let Some(lines) = published {
+            self.stream.publish(stream::WriteEvent {
+                database: db.to_string(),
+                retention_policy: rp_def.name.clone(),
+                precision_nanos: precision.nanos(),
+                default_time: now,
+                lines,
+            });
+        }
         Ok(outcome)
     }
 
