@@ -1,6 +1,7 @@
 //! Universe functions over numeric columns that need more than one row at a
 //! time: `integral`, `histogram`, `histogramQuantile`, `linearBins`,
-//! `logarithmicBins` and `exponentialMovingAverage`.
+//! `logarithmicBins`, `exponentialMovingAverage`, `kaufmansER`, `covariance`
+//! and `sample`.
 
 use super::{stream, PackageDef};
 use crate::error::{Error, Result};
@@ -61,6 +62,137 @@ pub fn register(p: &mut PackageDef) {
         },
     );
     p.t("exponentialMovingAverage", &["n"], &[], ema);
+    p.t("kaufmansER", &["n"], &[], kaufmans_er);
+    p.t(
+        "covariance",
+        &["columns"],
+        &["pearsonr", "valueDst"],
+        covariance,
+    );
+    p.t("sample", &["n"], &["pos", "column"], sample);
+}
+
+/// `kaufmansER(n)`: |change over n rows| / sum of the |row-to-row changes|
+/// over those rows, from the n-th row on.
+fn kaufmans_er(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let n = a.opt_int("n")?.unwrap_or(0);
+    if n <= 0 {
+        return Err(Error::rt("kaufmansER: n must be greater than 0"));
+    }
+    let n = n as usize;
+    let mut out = Vec::new();
+    for t in &tables {
+        let c = col(t, "_value")?;
+        let mut cols = t.to_columns();
+        let vals: Vec<Option<f64>> = cols[c].1.iter().map(num).collect();
+        let er: Vec<Value> = (0..vals.len())
+            .map(|i| {
+                if i < n {
+                    return Value::Null;
+                }
+                let window = &vals[i - n..=i];
+                let (Some(first), Some(last)) = (window[0], window[n]) else {
+                    return Value::Null;
+                };
+                let mut path = 0.0;
+                for w in window.windows(2) {
+                    match (w[0], w[1]) {
+                        (Some(x), Some(y)) => path += (y - x).abs(),
+                        _ => return Value::Null,
+                    }
+                }
+                Value::Float(if path == 0.0 {
+                    0.0
+                } else {
+                    (last - first).abs() / path
+                })
+            })
+            .collect();
+        cols[c] = (meta("_value", ColType::Float), er);
+        let full = Table::from_columns(t.key.clone(), cols)?;
+        let keep: Vec<usize> = (n..t.len()).collect();
+        out.push(full.take_rows(&keep)?);
+    }
+    stream(out)
+}
+
+/// `covariance(columns: [x, y])`: the sample covariance (or Pearson's r).
+fn covariance(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let columns = a.strings("columns")?;
+    let [x, y] = columns.as_slice() else {
+        return Err(Error::rt(format!(
+            "covariance: columns must name exactly two columns, got {}",
+            columns.len()
+        )));
+    };
+    let pearson = a.opt_bool("pearsonr")?.unwrap_or(false);
+    let dst = a.opt_string("valueDst")?.unwrap_or_else(|| "_value".into());
+    let mut out = Vec::new();
+    for t in &tables {
+        let (cx, cy) = (col(t, x)?, col(t, y)?);
+        let pairs: Vec<(f64, f64)> = (0..t.len())
+            .filter_map(|r| Some((num(&t.value(cx, r))?, num(&t.value(cy, r))?)))
+            .collect();
+        let n = pairs.len() as f64;
+        let v = if pairs.len() < 2 {
+            Value::Null
+        } else {
+            let mx = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+            let my = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+            let sxy: f64 = pairs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+            if pearson {
+                let sxx: f64 = pairs.iter().map(|p| (p.0 - mx).powi(2)).sum();
+                let syy: f64 = pairs.iter().map(|p| (p.1 - my).powi(2)).sum();
+                Value::Float(sxy / (sxx * syy).sqrt())
+            } else {
+                Value::Float(sxy / (n - 1.0))
+            }
+        };
+        out.push(key_table(
+            t,
+            1,
+            vec![(meta(&dst, ColType::Float), vec![v])],
+        )?);
+    }
+    stream(out)
+}
+
+/// `sample(n, pos)`: every n-th row from `pos` (a random start below n
+/// when `pos` is negative, as Flux does).
+fn sample(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let n = a.opt_int("n")?.unwrap_or(0);
+    if n <= 0 {
+        return Err(Error::rt("sample: n must be greater than 0"));
+    }
+    let pos = a.opt_int("pos")?.unwrap_or(-1);
+    if pos >= n {
+        return Err(Error::rt(format!(
+            "sample: pos must be less than n, got pos {pos} and n {n}"
+        )));
+    }
+    // the selector's column must exist, even though every column is kept
+    let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
+    let mut out = Vec::new();
+    for t in &tables {
+        col(t, &column)?;
+        let start = if pos < 0 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() as i64)
+                .unwrap_or(0);
+            nanos % n
+        } else {
+            pos
+        };
+        let rows: Vec<usize> = (start as usize..t.len()).step_by(n as usize).collect();
+        if !rows.is_empty() {
+            out.push(t.take_rows(&rows)?);
+        }
+    }
+    stream(out)
 }
 
 fn float(a: &mut Args, name: &str) -> Result<f64> {

@@ -42,6 +42,22 @@ toUInt = (tables=<-) => tables |> map(fn: (r) => ({r with _value: uint(v: r._val
 toFloat = (tables=<-) => tables |> map(fn: (r) => ({r with _value: float(v: r._value)}))
 toBool = (tables=<-) => tables |> map(fn: (r) => ({r with _value: bool(v: r._value)}))
 toTime = (tables=<-) => tables |> map(fn: (r) => ({r with _value: time(v: r._value)}))
+doubleEMA = (n, tables=<-) =>
+    tables
+        |> exponentialMovingAverage(n: n)
+        |> duplicate(column: "_value", as: "__ema1")
+        |> exponentialMovingAverage(n: n)
+        |> map(fn: (r) => ({r with _value: 2.0 * r.__ema1 - r._value}))
+        |> drop(columns: ["__ema1"])
+tripleEMA = (n, tables=<-) =>
+    tables
+        |> exponentialMovingAverage(n: n)
+        |> duplicate(column: "_value", as: "__ema1")
+        |> exponentialMovingAverage(n: n)
+        |> duplicate(column: "_value", as: "__ema2")
+        |> exponentialMovingAverage(n: n)
+        |> map(fn: (r) => ({r with _value: 3.0 * r.__ema1 - 3.0 * r.__ema2 + r._value}))
+        |> drop(columns: ["__ema1", "__ema2"])
 top = (n, columns=["_value"], tables=<-) => tables |> sort(columns: columns, desc: true) |> limit(n: n)
 bottom = (n, columns=["_value"], tables=<-) => tables |> sort(columns: columns, desc: false) |> limit(n: n)
 highestMax = (n, column="_value", groupColumns=[], tables=<-) =>

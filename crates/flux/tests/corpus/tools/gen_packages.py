@@ -410,3 +410,16 @@ case("influxdata/influxdb/schema", "fields_as_cols_then_map",
 case("v1", "fields_as_cols", "https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/v1/fieldsascols/",
      "data = csv.from(csv: inData)\ndata |> v1.fieldsAsCols()", inputs={"inData": FC},
      imports=["csv", "influxdata/influxdb/v1"], want=FC_WANT)
+
+# ---- date with the location and now options -----------------------------------
+MADRID = 'option location = timezone.location(name: "Europe/Madrid")\n'
+for name, unit, want_t, note in [
+    ("truncate_option_location_day", "1d", "2021-07-09T22:00:00Z", "local midnight in Madrid (UTC+2 in summer)"),
+    ("truncate_option_location_month", "1mo", "2021-06-30T22:00:00Z", "the local first of the month"),
+    ("truncate_option_location_year", "1y", "2020-12-31T23:00:00Z", "the local new year (UTC+1 in winter)"),
+]:
+    scalar("date", name, D + "truncate", "date.truncate(t: 2021-07-10T05:00:00Z, unit: %s)" % unit, TIME, want_t,
+           imports=["date", "timezone"], prelude=MADRID, note=note)
+scalar("date", "truncate_relative_option_now", D + "truncate", "date.truncate(t: -30s, unit: 1s)", TIME,
+       "2021-01-01T00:00:00Z", imports=["date"], prelude="option now = () => 2021-01-01T00:00:30.5Z\n",
+       note="a duration is relative to now()")

@@ -569,3 +569,52 @@ case(PKG, "yield_named", U + "yield", IN + 'data |> sum() |> yield(name: "total"
 case(PKG, "two_yields", U + "yield",
      IN + 'data |> min() |> yield(name: "lo")\ndata |> max() |> yield(name: "hi")',
      inputs={"inData": [IA[0]]}, want=select([IA[0]], argmin) + select([IA[0]], argmax))
+
+# ---- more --------------------------------------------------------------------
+c("sample", "sample", "data |> sample(n: 2, pos: 0)", FA, select(FA, lambda tb: [0, 2, 4]),
+  note="every n-th row, starting at pos")
+c("sample_pos", "sample", "data |> sample(n: 2, pos: 1)", FA, select(FA, lambda tb: [1, 3]))
+case(PKG, "covariance", U + "covariance",
+     'array.from(rows: [{x: 1.0, y: 2.0}, {x: 2.0, y: 4.0}, {x: 3.0, y: 6.0}, {x: 4.0, y: 9.0}])\n'
+     '    |> covariance(columns: ["x", "y"])',
+     imports=["array"], want=[rows_table([("_value", "double")], [[11.5 / 3]])],
+     note="sample covariance: sum of (x - mean x)(y - mean y) / (n - 1)")
+case(PKG, "covariance_pearsonr", U + "covariance",
+     'array.from(rows: [{x: 1.0, y: 3.0}, {x: 2.0, y: 5.0}, {x: 3.0, y: 7.0}])\n'
+     '    |> covariance(columns: ["x", "y"], pearsonr: true)',
+     imports=["array"], want=[rows_table([("_value", "double")], [[1.0]])],
+     note="a perfect linear relation has a Pearson r of 1")
+c("pivot_two_column_keys", "pivot",
+  'data |> pivot(rowKey: ["_time"], columnKey: ["host", "_field"], valueColumn: "_value")', FA,
+  [T([("_time", TIME), ("_measurement", "string"), ("a_usage", "double"), ("b_usage", "double")], ["_measurement"],
+     [[10 * i, "cpu", FA[0].rows[i][4], FA[1].rows[i][4]] for i in range(5)])],
+  note="the new column's label joins the column key values with _")
+c("aggregate_window_offset", "aggregateWindow",
+  RNG + " |> aggregateWindow(every: 20s, offset: 10s, fn: sum)", [IA[0]],
+  [T([("_start", TIME), ("_stop", TIME)] + IA[0].cols, ["_start", "_stop"] + IA[0].key,
+     [[0, 60, tm, "cpu", "usage", "a", v] for tm, v in [(10, 3), (30, 5), (50, 7), (60, None)]])],
+  note="windows start at 10s past each 20s boundary; the first and last are cut by the range")
+MON = [series("a", [1, 2, 3, 4], "long", times=[14 * 86400, 40 * 86400, 50 * 86400, 63 * 86400])]
+c("aggregate_window_month", "aggregateWindow",
+  "data |> range(start: 2021-01-01T00:00:00Z, stop: 2021-04-01T00:00:00Z) |> aggregateWindow(every: 1mo, fn: sum)",
+  MON, [T([("_start", TIME), ("_stop", TIME)] + MON[0].cols, ["_start", "_stop"] + MON[0].key,
+          [["2021-01-01T00:00:00Z", "2021-04-01T00:00:00Z", tm, "cpu", "usage", "a", v]
+           for tm, v in [("2021-02-01T00:00:00Z", 1), ("2021-03-01T00:00:00Z", 5), ("2021-04-01T00:00:00Z", 4)]])],
+  note="calendar months: January, February (28 days), March")
+
+
+def dema(v, n):
+    e1 = ema(v, n)
+    first = [x for x in e1 if x is not None]
+    e2 = ema(first, n)
+    pad = len(v) - len(first)
+    return [None if i - pad < 0 or e2[i - pad] is None else 2 * e1[i] - e2[i - pad] for i in range(len(v))]
+
+
+c("double_ema", "doubleEMA", "data |> doubleEMA(n: 2)", FA,
+  [T(tb.cols, tb.key, [tb.rows[i][:4] + [dema(tb.col("_value"), 2)[i]] for i in range(2, 5)]) for tb in FA],
+  note="2 * EMA - EMA(EMA); the first value needs 2n - 1 rows")
+c("kaufmans_er", "kaufmansER", "data |> kaufmansER(n: 2)", [IA[0]],
+  [T(IA[0].cols[:4] + [("_value", "double")], IA[0].key,
+     [IA[0].rows[i][:4] + [v] for i, v in [(2, 0.2), (3, 0.2), (4, 0.2)]])],
+  note="|change over n rows| / sum of |row-to-row changes| in those rows")
