@@ -13,6 +13,7 @@ pub mod body;
 pub mod error;
 pub mod flux_source;
 pub mod ingest;
+pub mod kapacitor;
 pub mod metrics;
 pub mod sql;
 pub mod tasks_runner;
@@ -109,6 +110,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::HttpMetrics>,
     /// v2 API runtime state (start time, sign-in sessions).
     pub v2: Arc<v2::V2Runtime>,
+    /// Kapacitor: TICKscript tasks, alert topics and handlers.
+    pub kapacitor: Arc<kapacitor::Kapacitor>,
 }
 
 /// Every route of the server.
@@ -137,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(v2::routes(state.clone()))
         .merge(v2_query::routes())
+        .merge(
+            kapacitor::routes()
+                .layer(from_fn_with_state(state.clone(), auth::require_admin)),
+        )
         // The web UI answers only what no API route matched (see `ui`).
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(raw_limit))
@@ -156,6 +163,9 @@ pub enum ServerError {
     /// A UDP/Graphite/collectd/OpenTSDB listener could not start.
     #[error("listener: {0}")]
     Listener(#[from] almanac_protocols::ListenerError),
+    /// The Kapacitor store could not be opened.
+    #[error("kapacitor: {0}")]
+    Kapacitor(String),
     /// The listening socket could not be bound or served.
     #[error("http {addr}: {source}")]
     Http {
@@ -189,6 +199,8 @@ impl Server {
                 addr: config.http_bind,
                 source,
             })?;
+        let kapacitor =
+            kapacitor::Kapacitor::open(&dir, storage.clone()).map_err(ServerError::Kapacitor)?;
         let influxql = almanac_influxql_exec::Executor::new(storage.clone());
         let metrics = metrics::HttpMetrics {
             continuous_queries: influxql.continuous_query_metrics().clone(),
@@ -201,6 +213,7 @@ impl Server {
             config: Arc::new(config),
             metrics: Arc::new(metrics),
             v2: Arc::new(v2::V2Runtime::default()),
+            kapacitor,
         };
         Ok(Server { state, listener })
     }
@@ -242,6 +255,7 @@ impl Server {
             );
         }
         let tasks = tasks_runner::spawn(self.state.clone(), stop_rx.clone());
+        let kapacitor = kapacitor::spawn(self.state.clone(), stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -261,6 +275,7 @@ impl Server {
             let _ = task.await;
         }
         let _ = tasks.await;
+        let _ = kapacitor.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();

@@ -536,6 +536,11 @@ impl TaskManager {
         })
     }
 
+    /// Whether any task is running.
+    pub fn has_running(&self) -> bool {
+        !self.running.read().is_empty()
+    }
+
     /// Advances wall-clock driven nodes of every running task.
     pub fn tick(&self, now: i64) {
         let tasks: Vec<Arc<Mutex<Task>>> = self.running.read().values().cloned().collect();
