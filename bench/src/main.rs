@@ -145,6 +145,19 @@ struct StatsCmd {
     json: bool,
 }
 
+/// `--lang` of `almanac-bench query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LangChoice {
+    /// InfluxQL through `/query`.
+    Influxql,
+    /// Flux through `/api/v2/query`.
+    Flux,
+    /// PromQL through `/api/v1/query_range`.
+    Promql,
+    /// InfluxQL and Flux, compared.
+    Both,
+}
+
 #[derive(Args)]
 struct QueryCmd {
     /// Server base URL.
@@ -165,9 +178,10 @@ struct QueryCmd {
     /// Seed of the query parameters.
     #[arg(long, default_value_t = 321)]
     query_seed: u64,
-    /// Query language / API.
-    #[arg(long, value_enum, default_value = "influxql")]
-    language: Language,
+    /// Query language / API; `both` runs InfluxQL then Flux, cross-checks
+    /// the answers' numbers and prints the Flux/InfluxQL median ratio per type.
+    #[arg(long, visible_alias = "lang", value_enum, default_value = "influxql")]
+    language: LangChoice,
     /// Also send the queries to this server (untimed) and compare the answers.
     #[arg(long)]
     cross_check: Option<String>,
@@ -428,6 +442,9 @@ async fn load_cmd(cmd: LoadCmd) -> anyhow::Result<i32> {
 }
 
 async fn query_cmd(cmd: QueryCmd) -> anyhow::Result<i32> {
+    if cmd.language == LangChoice::Both {
+        return query_both(cmd).await;
+    }
     let gen = cmd.gen.config()?;
     let mut opts = QueryOptions {
         url: cmd.url,
@@ -437,7 +454,11 @@ async fn query_cmd(cmd: QueryCmd) -> anyhow::Result<i32> {
         workers: cmd.workers,
         seed: cmd.query_seed,
         span: compare::span_of(&gen),
-        language: cmd.language,
+        language: match cmd.language {
+            LangChoice::Flux => Language::Flux,
+            LangChoice::Promql => Language::Promql,
+            LangChoice::Influxql | LangChoice::Both => Language::Influxql,
+        },
         keep_answers: 0,
         timeout: Duration::from_secs(cmd.timeout_secs),
     };
@@ -464,6 +485,55 @@ async fn query_cmd(cmd: QueryCmd) -> anyhow::Result<i32> {
     } else {
         0
     })
+}
+
+/// `--lang both`: the same plan in InfluxQL, then in Flux; the answers'
+/// numbers cross-checked; the median ratio per type.
+async fn query_both(cmd: QueryCmd) -> anyhow::Result<i32> {
+    if cmd.cross_check.is_some() {
+        anyhow::bail!(
+            "--cross-check is not supported with --lang both (it cross-checks the two languages)"
+        );
+    }
+    let gen = cmd.gen.config()?;
+    let mut opts = QueryOptions {
+        url: cmd.url,
+        db: cmd.db,
+        types: tsbs::parse_types(&cmd.types)?,
+        queries: cmd.queries,
+        workers: cmd.workers,
+        seed: cmd.query_seed,
+        span: compare::span_of(&gen),
+        language: Language::Influxql,
+        keep_answers: cmd.cross_check_count.unwrap_or(cmd.queries),
+        timeout: Duration::from_secs(cmd.timeout_secs),
+    };
+    let influxql = query::run(&opts).await?;
+    opts.language = Language::Flux;
+    let mut flux = query::run(&opts).await?;
+    let mismatches = query::cross_check_flux(&mut flux, &influxql);
+    println!("{}\n", influxql.summary());
+    println!("{}\n", flux.summary());
+    let ratios = query::ratios(&influxql, &flux);
+    println!("{}", query::ratio_summary(&ratios));
+    let compared: u64 = flux.types.iter().map(|t| t.cross_checked).sum();
+    println!("Flux vs InfluxQL: {compared} answers compared, {mismatches} disagree");
+    if let Some(path) = &cmd.json {
+        let mut text = serde_json::to_string_pretty(&serde_json::json!({
+            "influxql": influxql,
+            "flux": flux,
+            "ratios": ratios,
+        }))?;
+        text.push('\n');
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(
+        if influxql.failed > 0 || flux.failed > 0 || mismatches > 0 {
+            1
+        } else {
+            0
+        },
+    )
 }
 
 async fn compare_cmd(cmd: CompareCmd) -> anyhow::Result<i32> {

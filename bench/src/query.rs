@@ -20,6 +20,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::answer::{self, Answer, AnswerError};
+use crate::flux;
 use crate::load::Latency;
 use crate::tsbs::{DataSpan, Query, QueryGenerator, QueryType};
 
@@ -34,6 +35,8 @@ pub enum Language {
     Influxql,
     /// PromQL through `GET /api/v1/query_range` (types without a PromQL form are skipped).
     Promql,
+    /// Flux through `POST /api/v2/query` (bucket `<db>/autogen`, annotated CSV).
+    Flux,
 }
 
 /// How to run the queries.
@@ -41,7 +44,7 @@ pub enum Language {
 pub struct QueryOptions {
     /// Server base URL.
     pub url: String,
-    /// Database (InfluxQL only).
+    /// Database (InfluxQL; Flux reads bucket `<db>/autogen`).
     pub db: String,
     /// Query types, in run order.
     pub types: Vec<QueryType>,
@@ -215,6 +218,13 @@ pub fn request(
         Language::Influxql => client
             .get(format!("{base}/query"))
             .query(&[("db", db), ("q", q.influxql.as_str())]),
+        Language::Flux => client
+            .post(format!("{base}/api/v2/query"))
+            .header("Accept", "application/csv")
+            .json(&flux::request_body(&flux::script(
+                q,
+                &format!("{db}/autogen"),
+            ))),
         Language::Promql => {
             let p = q
                 .promql
@@ -251,12 +261,40 @@ pub async fn execute(
     let parsed = match language {
         Language::Influxql => answer::parse_influxql(&body),
         Language::Promql => answer::parse_promql(&body),
+        Language::Flux if !status.is_success() => Err(AnswerError::Query(v2_error(&body))),
+        Language::Flux => flux::parse_csv(&body),
     };
     match parsed {
         Ok(a) if status.is_success() => Ok(a),
         Ok(_) => Err(format!("HTTP {status}")),
         Err(AnswerError::Query(msg)) => Err(format!("HTTP {status}: {msg}")),
         Err(e) => Err(format!("HTTP {status}: {e}")),
+    }
+}
+
+/// The message of a `/api/v2` JSON error body (`{"code", "message"}`).
+fn v2_error(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| body.chars().take(200).collect())
+}
+
+/// The text of `q` in `language` (for examples and error reports).
+pub fn text_of(q: &Query, language: Language, db: &str) -> String {
+    match language {
+        Language::Influxql => q.influxql.clone(),
+        Language::Flux => flux::script(q, &format!("{db}/autogen")),
+        Language::Promql => q.promql.as_ref().map_or_else(String::new, |p| {
+            format!(
+                "{} (start={} end={} step={})",
+                p.query, p.start, p.end, p.step
+            )
+        }),
     }
 }
 
@@ -311,15 +349,7 @@ async fn run_type(
         queries_per_sec: 0.0,
         skipped: None,
         errors: Vec::new(),
-        example: queries.first().map(|q| match opts.language {
-            Language::Influxql => q.influxql.clone(),
-            Language::Promql => q.promql.as_ref().map_or_else(String::new, |p| {
-                format!(
-                    "{} (start={} end={} step={})",
-                    p.query, p.start, p.end, p.step
-                )
-            }),
-        }),
+        example: queries.first().map(|q| text_of(q, opts.language, &opts.db)),
         mismatches: Vec::new(),
         cross_checked: 0,
         answers: Vec::new(),
@@ -375,7 +405,8 @@ async fn run_type(
                 if let Err(e) = verdict {
                     out.failed += 1;
                     if out.errors.len() < MAX_REPORTED_ERRORS {
-                        out.errors.push(format!("query {i}: {e} [{}]", q.influxql));
+                        let text = text_of(q, language, &db);
+                        out.errors.push(format!("query {i}: {e} [{text}]"));
                     }
                 }
             }
@@ -465,4 +496,92 @@ pub async fn cross_check(
         }
     }
     Ok(total)
+}
+
+/// One type of a `--lang both` run: the two medians and their ratio.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratio {
+    /// TSBS name.
+    pub query_type: String,
+    /// InfluxQL p50, ms.
+    pub influxql_p50_ms: Option<f64>,
+    /// Flux p50, ms.
+    pub flux_p50_ms: Option<f64>,
+    /// Flux p50 / InfluxQL p50.
+    pub ratio: Option<f64>,
+}
+
+/// The Flux/InfluxQL median ratio of every type run in both languages.
+pub fn ratios(influxql: &QueryReport, flux: &QueryReport) -> Vec<Ratio> {
+    influxql
+        .types
+        .iter()
+        .map(|q| {
+            let f = flux.types.iter().find(|t| t.query_type == q.query_type);
+            let ql = q.latency.as_ref().map(|l| l.p50_ms);
+            let fx = f.and_then(|t| t.latency.as_ref()).map(|l| l.p50_ms);
+            Ratio {
+                query_type: q.query_type.clone(),
+                influxql_p50_ms: ql,
+                flux_p50_ms: fx,
+                ratio: match (fx, ql) {
+                    (Some(f), Some(q)) if q > 0.0 => Some(f / q),
+                    _ => None,
+                },
+            }
+        })
+        .collect()
+}
+
+/// A table of [`ratios`].
+pub fn ratio_summary(r: &[Ratio]) -> String {
+    let mut s = format!(
+        "{:<24} {:>12} {:>10} {:>11}\n",
+        "type", "influxql p50", "flux p50", "flux/influxql"
+    );
+    let fmt = |v: Option<f64>, p: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.p$}"));
+    for x in r {
+        s.push_str(&format!(
+            "{:<24} {:>12} {:>10} {:>11}\n",
+            x.query_type,
+            fmt(x.influxql_p50_ms, 2),
+            fmt(x.flux_p50_ms, 2),
+            fmt(x.ratio, 2)
+        ));
+    }
+    s
+}
+
+/// Compares the kept answers of a Flux run with those of an InfluxQL run of
+/// the same plan by their numbers ([`flux::flux_numbers`]), recording
+/// disagreements in the Flux report. Returns the mismatch count.
+pub fn cross_check_flux(flux_report: &mut QueryReport, influxql: &QueryReport) -> u64 {
+    let mut total = 0;
+    for tf in &mut flux_report.types {
+        let Some(tq) = influxql
+            .types
+            .iter()
+            .find(|t| t.query_type == tf.query_type)
+        else {
+            continue;
+        };
+        let Ok(qtype) = tf.query_type.parse::<QueryType>() else {
+            continue;
+        };
+        for (i, (f, q)) in tf.answers.iter().zip(&tq.answers).enumerate() {
+            let (Some(f), Some(q)) = (f, q) else { continue };
+            tf.cross_checked += 1;
+            let diff = flux::numbers_differ(
+                &flux::flux_numbers(qtype, f),
+                &flux::influxql_numbers(qtype, q),
+            );
+            if let Some(diff) = diff {
+                total += 1;
+                if tf.mismatches.len() < MAX_REPORTED_ERRORS {
+                    tf.mismatches.push(format!("query {i} vs InfluxQL: {diff}"));
+                }
+            }
+        }
+    }
+    total
 }

@@ -12,6 +12,15 @@
 //! range (TSBS refuses to generate), and a type that asks for more hosts than
 //! the data set has uses every host.
 //!
+//! Every type also has a Flux form (sent to `/api/v2/query`), built from the
+//! same random hosts and window: `from |> range |> filter` (measurement,
+//! fields, hosts) followed by the type's shaping — `group` by field (and host)
+//! then `aggregateWindow` for the grouped types, `pivot` then a `usage_user`
+//! filter for `high-cpu-*`, `last` for `lastpoint`, and `aggregateWindow`
+//! then `limit` for `groupby-orderby-limit`. TSBS has no Flux generator of
+//! its own; these ask the same questions as the InfluxQL texts, so that the
+//! two answers can be cross-checked (see [`crate::flux`]).
+//!
 //! Some types also have a PromQL form (for VictoriaMetrics, which does not
 //! speak InfluxQL): `single-groupby-*`, `cpu-max-all-*` and `double-groupby-*`,
 //! following TSBS's VictoriaMetrics generator; the others have none.
@@ -221,6 +230,9 @@ pub struct Query {
     pub influxql: String,
     /// The PromQL equivalent, for the types that have one.
     pub promql: Option<PromQuery>,
+    /// The Flux form after its `from(bucket: …)` (the bucket depends on the
+    /// database: [`crate::flux::script`] puts the two together).
+    pub flux: String,
 }
 
 fn ser_type<S: serde::Serializer>(t: &QueryType, s: S) -> Result<S::Ok, S::Error> {
@@ -315,6 +327,7 @@ impl QueryGenerator {
                     qtype,
                     influxql,
                     promql: Some(promql),
+                    flux: flux_grouped(start, end, fields, &hosts, &["_field"], "1m", "max"),
                 }
             }
             QueryType::CpuMaxAll { hosts } => {
@@ -340,6 +353,7 @@ impl QueryGenerator {
                     qtype,
                     influxql,
                     promql: Some(promql),
+                    flux: flux_grouped(start, end, &FIELD_KEYS, &hosts, &["_field"], "1m", "max"),
                 }
             }
             QueryType::DoubleGroupby { metrics } => {
@@ -364,26 +378,45 @@ impl QueryGenerator {
                     qtype,
                     influxql,
                     promql: Some(promql),
+                    flux: flux_grouped(
+                        start,
+                        end,
+                        fields,
+                        &[],
+                        &["hostname", "_field"],
+                        "1h",
+                        "mean",
+                    ),
                 }
             }
             QueryType::HighCpu { hosts } => {
                 let (start, end) = self.window(12 * HOUR_NS);
                 // TSBS leaves the host clause's slot empty for all hosts,
                 // hence the double space.
+                let picked = if hosts == 0 {
+                    Vec::new()
+                } else {
+                    self.hosts(hosts as u64)
+                };
                 let clause = if hosts == 0 {
                     String::new()
                 } else {
-                    format!("and {}", host_clause(&self.hosts(hosts as u64)))
+                    format!("and {}", host_clause(&picked))
                 };
                 let influxql = format!(
                     "SELECT * from cpu where usage_user > 90.0 {clause} and time >= '{}' and time < '{}'",
                     rfc3339(start),
                     rfc3339(end),
                 );
+                let flux = format!(
+                    "{}\n  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")\n  |> filter(fn: (r) => r.usage_user > 90.0)",
+                    flux_select(&rfc3339(start), Some(end), &[], &picked)
+                );
                 Query {
                     qtype,
                     influxql,
                     promql: None,
+                    flux,
                 }
             }
             QueryType::Lastpoint => Query {
@@ -391,6 +424,7 @@ impl QueryGenerator {
                 influxql: "SELECT * from cpu group by \"hostname\" order by time desc limit 1"
                     .into(),
                 promql: None,
+                flux: format!("{}\n  |> last()", flux_select(EPOCH, None, &[], &[])),
             },
             QueryType::GroupbyOrderbyLimit => {
                 let (_, end) = self.window(HOUR_NS);
@@ -401,6 +435,10 @@ impl QueryGenerator {
                         rfc3339(end)
                     ),
                     promql: None,
+                    flux: format!(
+                        "{}\n  |> group(columns: [\"_field\"])\n  |> aggregateWindow(every: 1m, fn: max, createEmpty: false)\n  |> limit(n: 5)",
+                        flux_select(EPOCH, Some(end), &FIELD_KEYS[..1], &[])
+                    ),
                 }
             }
         }
@@ -410,6 +448,52 @@ impl QueryGenerator {
     pub fn take(&mut self, n: usize) -> Vec<Query> {
         (0..n).map(|_| self.next_query()).collect()
     }
+}
+
+/// The start of the Flux range of the queries without a lower time bound.
+const EPOCH: &str = "1970-01-01T00:00:00Z";
+
+/// `|> range |> filter` of the `cpu` measurement, the fields (none: all) and
+/// the hosts (none: all).
+fn flux_select(start: &str, end: Option<i64>, fields: &[&str], hosts: &[String]) -> String {
+    let range = match end {
+        Some(e) => format!("  |> range(start: {start}, stop: {})", rfc3339(e)),
+        None => format!("  |> range(start: {start})"),
+    };
+    let mut conds = vec!["r._measurement == \"cpu\"".to_string()];
+    let any = |col: &str, vals: &mut dyn Iterator<Item = &str>| {
+        let parts: Vec<String> = vals.map(|v| format!("r.{col} == \"{v}\"")).collect();
+        if parts.len() == 1 {
+            parts[0].clone()
+        } else {
+            format!("({})", parts.join(" or "))
+        }
+    };
+    if !fields.is_empty() {
+        conds.push(any("_field", &mut fields.iter().copied()));
+    }
+    if !hosts.is_empty() {
+        conds.push(any("hostname", &mut hosts.iter().map(String::as_str)));
+    }
+    format!("{range}\n  |> filter(fn: (r) => {})", conds.join(" and "))
+}
+
+/// A grouped type in Flux: select, `group(columns:)`, `aggregateWindow`.
+fn flux_grouped(
+    start: i64,
+    end: i64,
+    fields: &[&str],
+    hosts: &[String],
+    by: &[&str],
+    every: &str,
+    func: &str,
+) -> String {
+    let by: Vec<String> = by.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        "{}\n  |> group(columns: [{}])\n  |> aggregateWindow(every: {every}, fn: {func}, createEmpty: false)",
+        flux_select(&rfc3339(start), Some(end), fields, hosts),
+        by.join(", ")
+    )
 }
 
 fn aggregates(func: &str, fields: &[&str], sep: &str) -> String {
@@ -667,6 +751,46 @@ mod tests {
             let q = QueryGenerator::new(s, t, 1).next_query();
             assert_eq!(q.promql.is_some(), t.has_promql(), "{t}");
         }
+    }
+
+    #[test]
+    fn flux_forms_share_the_influxql_parameters() {
+        let s = span(100, 24);
+        for t in ALL_TYPES {
+            let q = QueryGenerator::new(s, t, 4).next_query();
+            assert!(q.flux.starts_with("  |> range(start: "), "{t}: {}", q.flux);
+            assert!(q.flux.contains("r._measurement == \"cpu\""), "{t}");
+            // the same window and hosts as the InfluxQL text
+            for part in q
+                .influxql
+                .split('\'')
+                .filter(|p| p.starts_with("2016-") || p.starts_with("host_"))
+            {
+                assert!(q.flux.contains(part), "{t}: {part} not in {}", q.flux);
+            }
+        }
+        let q = QueryGenerator::new(s, "single-groupby-5-8-1".parse().unwrap(), 3).next_query();
+        assert_eq!(q.flux.matches("r._field == ").count(), 5);
+        assert_eq!(q.flux.matches("r.hostname == ").count(), 8);
+        assert!(q.flux.ends_with(
+            "|> group(columns: [\"_field\"])\n  |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"
+        ));
+        let q = QueryGenerator::new(s, "double-groupby-all".parse().unwrap(), 3).next_query();
+        assert!(q
+            .flux
+            .contains("group(columns: [\"hostname\", \"_field\"])"));
+        assert!(q.flux.contains("every: 1h, fn: mean"));
+        assert!(!q.flux.contains("r.hostname"));
+        let q = QueryGenerator::new(s, QueryType::HighCpu { hosts: 0 }, 3).next_query();
+        assert!(q
+            .flux
+            .ends_with("|> filter(fn: (r) => r.usage_user > 90.0)"));
+        assert!(!q.flux.contains("r.hostname"));
+        let q = QueryGenerator::new(s, QueryType::Lastpoint, 3).next_query();
+        assert!(q.flux.ends_with("|> last()"));
+        let q = QueryGenerator::new(s, QueryType::GroupbyOrderbyLimit, 3).next_query();
+        assert!(q.flux.ends_with("|> limit(n: 5)"));
+        assert!(q.flux.contains("r._field == \"usage_user\""));
     }
 
     #[test]

@@ -66,6 +66,24 @@ async fn promql(State(fake): State<Fake>, Query(params): Query<HashMap<String, S
     r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"cpu_usage_user"},"values":[[1451606400,"1"]]}]}}"#.into()
 }
 
+/// `/api/v2/query`: one annotated CSV table per query (or an in-band error).
+async fn flux(State(fake): State<Fake>, axum::Json(body): axum::Json<serde_json::Value>) -> String {
+    let script = body["query"].as_str().unwrap_or_default().to_string();
+    let dialect = body["dialect"]["annotations"].to_string();
+    fake.seen.lock().unwrap().push(HashMap::from([
+        ("flux".to_string(), script.clone()),
+        ("annotations".to_string(), dialect),
+    ]));
+    let v = value_of(&script);
+    match fake.mode {
+        Mode::Empty => "#datatype,string,long,double\n#group,false,false,false\n,result,table,_value\n\n".into(),
+        Mode::Error => "#datatype,string,string\n#group,true,true\n,error,reference\n,not supported yet: something,\n\n".into(),
+        Mode::Rows | Mode::Skewed => format!(
+            "#datatype,string,long,dateTime:RFC3339,string,string,double\n#group,false,false,false,true,true,false\n,result,table,_time,_field,hostname,_value\n,_result,0,2016-01-01T00:01:00Z,usage_user,host_1,{v}\n\n"
+        ),
+    }
+}
+
 async fn serve(mode: Mode) -> (String, Fake) {
     let fake = Fake {
         mode,
@@ -74,6 +92,7 @@ async fn serve(mode: Mode) -> (String, Fake) {
     let app = Router::new()
         .route("/query", get(influxql))
         .route("/api/v1/query_range", get(promql))
+        .route("/api/v2/query", axum::routing::post(flux))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -206,4 +225,40 @@ async fn promql_runs_the_mapped_types_and_skips_the_rest() {
     assert!(seen
         .iter()
         .all(|p| p.contains_key("query") && p.contains_key("step")));
+}
+
+#[tokio::test]
+async fn flux_sends_the_planned_scripts_and_reads_annotated_csv() {
+    let (url, fake) = serve(Mode::Rows).await;
+    let opts = options(&url, Language::Flux, 2);
+    let report = query::run(&opts).await.unwrap();
+    assert_eq!(report.failed, 0);
+    for t in &report.types {
+        assert_eq!((t.ok, t.rows), (2, 2), "{}", t.query_type);
+        assert!(t
+            .example
+            .as_ref()
+            .unwrap()
+            .starts_with("from(bucket: \"benchmark/autogen\")"));
+    }
+    let seen = fake.seen.lock().unwrap();
+    assert!(seen.iter().all(|p| p["annotations"].contains("datatype")));
+    let mut sent: Vec<&str> = seen.iter().map(|p| p["flux"].as_str()).collect();
+    let mut planned: Vec<String> = query::plan(&opts)
+        .into_iter()
+        .flat_map(|(_, qs)| qs.into_iter())
+        .map(|q| almanac_bench::flux::script(&q, "benchmark/autogen"))
+        .collect();
+    sent.sort();
+    planned.sort();
+    assert_eq!(sent, planned);
+
+    let (url, _) = serve(Mode::Error).await;
+    let report = query::run(&options(&url, Language::Flux, 1)).await.unwrap();
+    assert_eq!(report.failed, 15);
+    assert!(report.types[0].errors[0].contains("not supported yet: something"));
+
+    let (url, _) = serve(Mode::Empty).await;
+    let report = query::run(&options(&url, Language::Flux, 1)).await.unwrap();
+    assert_eq!(report.failed, 13, "only high-cpu may be empty");
 }
