@@ -191,7 +191,11 @@ impl Task {
             self.id
         );
         for slot in &self.slots {
-            let avg = slot.stats.exec_ns.checked_div(slot.stats.collected).unwrap_or(0);
+            let avg = slot
+                .stats
+                .exec_ns
+                .checked_div(slot.stats.collected)
+                .unwrap_or(0);
             let mut attrs: Vec<(String, String)> = slot
                 .node
                 .counters()

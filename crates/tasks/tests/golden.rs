@@ -465,3 +465,78 @@ fn task_errors_are_kapacitor_shaped() {
         "{err}"
     );
 }
+
+#[test]
+fn no_recoveries_level_tag_and_id_field() {
+    let h = harness();
+    h.define(
+        "norec",
+        "stream|from().measurement('m')
+    |alert().crit(lambda: \"v\" > 1).noRecoveries().levelTag('level').idField('alert_id').durationField('dur').topic('nr')
+    |influxDBOut().database('alerts')",
+    );
+    h.write("m v=5 1\nm v=0 2\nm v=7 3\n");
+    let levels: Vec<String> = h.events("nr").into_iter().map(|e| e.1).collect();
+    assert_eq!(levels, ["CRITICAL", "CRITICAL"]);
+    let rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(_, _, p)| format!("{:?} {:?} {}", p.tags, p.fields.get("alert_id"), p.time / S))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "{\"level\": \"CRITICAL\"} Some(Str(\"m:nil\")) 1",
+            "{\"level\": \"CRITICAL\"} Some(Str(\"m:nil\")) 3",
+        ]
+    );
+}
+
+#[test]
+fn flapping_alerts_are_silenced() {
+    let h = harness();
+    h.define(
+        "flap",
+        "stream|from().measurement('m')|alert().crit(lambda: \"v\" > 1).flapping(0.25, 0.5).history(4).topic('f')",
+    );
+    // History of 4 levels, initially OK. The first CRITICAL is a single
+    // change (weighted share 0.36 < 0.5): sent. The recovery makes it 0.67:
+    // flapping, silent until the share drops below 0.25 (after three OKs).
+    h.write("m v=5 1\nm v=0 2\nm v=5 3\nm v=0 4\nm v=5 5\nm v=0 6\nm v=0 7\nm v=0 8\n");
+    let levels: Vec<String> = h.events("f").into_iter().map(|e| e.1).collect();
+    assert_eq!(levels, ["CRITICAL"]);
+    h.write("m v=0 9\nm v=5 10\n");
+    let levels: Vec<String> = h.events("f").into_iter().map(|e| e.1).collect();
+    assert_eq!(levels, ["CRITICAL", "CRITICAL"]);
+}
+
+#[test]
+fn inhibited_alerts_are_not_sent() {
+    let h = harness();
+    h.define(
+        "inhibitor",
+        "stream|from().measurement('up')|alert().category('host_down').crit(lambda: \"up\" == 0).topic('hosts')",
+    );
+    h.define(
+        "cpu",
+        "stream|from().measurement('cpu')|alert().crit(lambda: \"v\" > 90).inhibit('host_down', 'host').topic('cpu')",
+    );
+    // One write per step: a write is fed to one task after the other.
+    h.write("up,host=a up=0i 1\n");
+    h.write("cpu,host=a v=95 2\ncpu,host=b v=95 3\n");
+    h.write("up,host=a up=1i 4\n");
+    h.write("cpu,host=a v=96 5\n");
+    assert_eq!(h.events("hosts").len(), 2);
+    let cpu: Vec<i64> = h
+        .alerts
+        .topic("cpu")
+        .unwrap()
+        .history
+        .iter()
+        .map(|e| e.state.time / S)
+        .collect();
+    // host=a at 2 is inhibited (its host is down); host=b at 3 is not; at 5 host=a is up again.
+    assert_eq!(cpu, [3, 5]);
+}

@@ -39,7 +39,8 @@ struct AlertState {
 }
 
 impl AlertState {
-    /// Nagios-style weighted share of state changes in the history (0..1).
+    /// Nagios-style weighted share of state changes in the history (0..1):
+    /// changes between consecutive entries weigh 0.8 (oldest) to 1.2 (newest).
     fn percent_change(&self) -> f64 {
         let l = self.history.len();
         if l < 2 {
@@ -440,7 +441,12 @@ impl Node for AlertNode {
 
         let mut state = match self.states.remove(&id) {
             Some(s) => s,
-            None => self.restore(ctx, &id),
+            None => {
+                let mut s = self.restore(ctx, &id);
+                // Kapacitor's flapping history starts full of OK levels.
+                s.history = std::iter::repeat_n(Level::Ok, self.history).collect();
+                s
+            }
         };
         let refs: Vec<(&Fields, &Tags, i64)> = points
             .iter()
@@ -454,7 +460,7 @@ impl Node for AlertNode {
                 return Err(e);
             }
         };
-        // Fields shown in templates: those of the first point at the level reached.
+        // Fields shown in templates: those of the (batch's first) point.
         let fields = points[0].fields.clone();
 
         let previous = state.level;

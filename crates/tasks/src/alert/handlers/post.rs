@@ -7,7 +7,8 @@ use crate::alert::template::{TValue, Template};
 use crate::alert::{AlertEvent, HandlerSpec};
 
 /// Options: `url` (required), `headers`, `timeout` (duration text, default 10s),
-/// `alert-template` (a Go template over the alert data, replacing the JSON body).
+/// `alert-template` (a Go template over the alert data, replacing the JSON body),
+/// `capture-response` (put the response body of a failed request in the error).
 #[derive(Debug, Clone)]
 pub struct PostOptions {
     /// Target URL.
@@ -18,6 +19,8 @@ pub struct PostOptions {
     pub timeout: i64,
     /// Body template.
     pub template: Option<Template>,
+    /// Report the response body of failed requests.
+    pub capture_response: bool,
 }
 
 impl PostOptions {
@@ -62,11 +65,17 @@ impl PostOptions {
             Some(_) => return Err("post handler: alert-template must be a string".into()),
             None => None,
         };
+        let capture_response = match spec.options.get("capture-response") {
+            None => false,
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(_) => return Err("post handler: capture-response must be a boolean".into()),
+        };
         Ok(PostOptions {
             url,
             headers,
             timeout,
             template,
+            capture_response,
         })
     }
 }
@@ -115,12 +124,17 @@ pub async fn deliver(
         .send()
         .await
         .map_err(|e| format!("post handler {}: {e}", opts.url))?;
-    if !resp.status().is_success() {
-        return Err(format!(
-            "post handler {}: status {}",
-            opts.url,
-            resp.status()
-        ));
+    let status = resp.status();
+    if !status.is_success() {
+        if opts.capture_response {
+            let body = resp.text().await.unwrap_or_default();
+            return Err(format!(
+                "post handler {}: status {status}: {}",
+                opts.url,
+                body.trim()
+            ));
+        }
+        return Err(format!("post handler {}: status {status}", opts.url));
     }
     Ok(())
 }
