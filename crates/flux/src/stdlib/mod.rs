@@ -12,6 +12,7 @@ mod join;
 mod json;
 mod math;
 mod misc;
+mod months;
 mod numeric;
 mod schema;
 mod strings;

@@ -1146,6 +1146,8 @@ struct WindowSpec {
     create_empty: bool,
     /// Windows align to the wall clock of this location.
     location: super::timezone::Location,
+    /// Calendar months per window (`every: 1mo`); `every`/`period` are 0 then.
+    every_months: i64,
 }
 
 fn fixed(d: Duration, what: &str) -> Result<i64> {
@@ -1166,18 +1168,36 @@ fn window_spec(it: &Interp, a: &mut Args, default_empty: bool) -> Result<WindowS
         (None, None) => return Err(Error::rt("window: one of every or period must be provided")),
     };
     let period = period.unwrap_or(every);
-    let e = fixed(every, "every")?;
-    let p = fixed(period, "period")?;
-    if e <= 0 || p <= 0 {
-        return Err(Error::rt("window: duration must be positive"));
-    }
-    let offset = fixed(a.opt_duration("offset")?.unwrap_or_default(), "offset")?;
+    let offset = a.opt_duration("offset")?.unwrap_or_default();
+    let every_months = every.months;
+    let (e, p, offset) = if every_months != 0 {
+        // calendar windows: whole months, aligned to the location's wall clock
+        if every.nanos != 0 || every_months < 0 {
+            return Err(Error::unsupported(
+                "window durations that mix calendar months with smaller units",
+            ));
+        }
+        if period != every || offset != Duration::default() {
+            return Err(Error::unsupported(
+                "window period or offset with a calendar-month every",
+            ));
+        }
+        (0, 0, 0)
+    } else {
+        let e = fixed(every, "every")?;
+        let p = fixed(period, "period")?;
+        if e <= 0 || p <= 0 {
+            return Err(Error::rt("window: duration must be positive"));
+        }
+        (e, p, fixed(offset, "offset")?)
+    };
     let location = match a.opt("location").or_else(|| it.universe.lookup("location")) {
         Some(v) => super::timezone::Location::from_value(&v)?,
         None => super::timezone::Location::UTC,
     };
     Ok(WindowSpec {
         location,
+        every_months,
         every: e,
         period: p,
         offset,
@@ -1208,6 +1228,9 @@ fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>>
         (Some(Value::Time(a)), Some(Value::Time(b))) => Some((*a, *b)),
         _ => None,
     };
+    if s.every_months > 0 {
+        return month_window_rows(&times, bounds, s);
+    }
     // windows align to the location's wall clock: shift the offset by its
     // UTC offset, which must not change (daylight saving) inside the data
     let (first, last) = match bounds {
@@ -1271,6 +1294,45 @@ fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>>
     let mut out = Vec::new();
     for (ws, rows) in windows {
         let (mut start, mut stop) = (ws, ws + s.period);
+        if let Some((lo, hi)) = bounds {
+            start = start.max(lo);
+            stop = stop.min(hi);
+            if start >= stop {
+                continue;
+            }
+        }
+        out.push((start, stop, rows));
+    }
+    Ok(out)
+}
+
+/// [`window_rows`] for calendar-month windows.
+fn month_window_rows(
+    times: &[Value],
+    bounds: Option<(i64, i64)>,
+    s: &WindowSpec,
+) -> Result<Vec<(i64, i64, Vec<usize>)>> {
+    let window_of = |t: i64| super::months::window_of(t, s.every_months, &s.location);
+    let mut windows: std::collections::BTreeMap<i64, (i64, Vec<usize>)> =
+        std::collections::BTreeMap::new();
+    for (r, v) in times.iter().enumerate() {
+        let Value::Time(x) = v else { continue };
+        let (ws, we) = window_of(*x)?;
+        windows.entry(ws).or_insert((we, Vec::new())).1.push(r);
+    }
+    if let (true, Some((lo, hi))) = (s.create_empty, bounds) {
+        let (mut ws, mut we) = window_of(lo)?;
+        while ws < hi {
+            windows.entry(ws).or_insert((we, Vec::new()));
+            (ws, we) = window_of(we)?;
+            if windows.len() > 1_000_000 {
+                return Err(Error::rt("window: too many windows"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (ws, (we, rows)) in windows {
+        let (mut start, mut stop) = (ws, we);
         if let Some((lo, hi)) = bounds {
             start = start.max(lo);
             stop = stop.min(hi);

@@ -618,3 +618,20 @@ c("kaufmans_er", "kaufmansER", "data |> kaufmansER(n: 2)", [IA[0]],
   [T(IA[0].cols[:4] + [("_value", "double")], IA[0].key,
      [IA[0].rows[i][:4] + [v] for i, v in [(2, 0.2), (3, 0.2), (4, 0.2)]])],
   note="|change over n rows| / sum of |row-to-row changes| in those rows")
+QTR = [series("a", [1, 2, 3, 4], "long", times=[40 * 86400, 130 * 86400, 220 * 86400, 310 * 86400])]
+c("aggregate_window_quarter", "aggregateWindow",
+  "data |> range(start: 2021-01-01T00:00:00Z, stop: 2022-01-01T00:00:00Z) |> aggregateWindow(every: 3mo, fn: sum)",
+  QTR, [T([("_start", TIME), ("_stop", TIME)] + QTR[0].cols, ["_start", "_stop"] + QTR[0].key,
+          [["2021-01-01T00:00:00Z", "2022-01-01T00:00:00Z", tm, "cpu", "usage", "a", v]
+           for tm, v in [("2021-04-01T00:00:00Z", 1), ("2021-07-01T00:00:00Z", 2), ("2021-10-01T00:00:00Z", 3),
+                         ("2022-01-01T00:00:00Z", 4)]])],
+  note="three-month windows: calendar quarters")
+MADRID_MON = [series("a", [2, 1, 4], "long", times=["2021-01-15T12:00:00Z", "2021-01-31T23:30:00Z", "2021-03-31T21:30:00Z"])]
+case(PKG, "aggregate_window_month_location", U + "aggregateWindow",
+     'option location = timezone.location(name: "Europe/Madrid")\n' + IN +
+     "data |> range(start: 2020-12-31T23:00:00Z, stop: 2021-03-31T22:00:00Z) |> aggregateWindow(every: 1mo, fn: sum)",
+     inputs={"inData": MADRID_MON}, imports=["csv", "timezone"],
+     want=[T([("_start", TIME), ("_stop", TIME)] + MADRID_MON[0].cols, ["_start", "_stop"] + MADRID_MON[0].key,
+             [["2020-12-31T23:00:00Z", "2021-03-31T22:00:00Z", tm, "cpu", "usage", "a", v]
+              for tm, v in [("2021-01-31T23:00:00Z", 2), ("2021-02-28T23:00:00Z", 1), ("2021-03-31T22:00:00Z", 4)]])],
+     note="months start at local midnight in Madrid (UTC+1, then UTC+2 from 28 March)")
