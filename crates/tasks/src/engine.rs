@@ -27,6 +27,16 @@ pub trait PointWriter: Send + Sync {
     fn create_database(&self, database: &str) -> Result<(), String>;
 }
 
+/// Runs a batch task's due query (the server implements it with its
+/// InfluxQL engine) and returns one batch per series.
+pub trait BatchQuerier: Send + Sync {
+    /// Runs `query`; each resulting series becomes a batch stamped `query.stop`.
+    fn query(
+        &self,
+        query: &crate::nodes::query::BatchQuery,
+    ) -> impl std::future::Future<Output = Result<Vec<crate::model::Batch>, String>> + Send;
+}
+
 /// A writer that refuses every write (when no database is attached).
 pub struct NoWriter;
 
@@ -114,6 +124,35 @@ impl Task {
             return;
         }
         self.deliver(0, Msg::Point(point));
+    }
+
+    /// Batch queries of this task due at `now`.
+    pub fn due_queries(&mut self, now: i64) -> Vec<crate::nodes::query::BatchQuery> {
+        let id = self.id.clone();
+        let mut out = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(q) = slot.node.as_query() {
+                out.extend(q.due(&id, i, now));
+            }
+        }
+        out
+    }
+
+    /// Feeds the batches of a query run into the query node `node`.
+    pub fn push_batches(&mut self, node: usize, batches: Vec<crate::model::Batch>) {
+        if node >= self.slots.len() {
+            return;
+        }
+        for b in batches {
+            self.deliver(node, Msg::Batch(b));
+        }
+    }
+
+    /// Counts a failed query run against node `node`.
+    pub fn query_failed(&mut self, node: usize) {
+        if let Some(s) = self.slots.get_mut(node) {
+            s.stats.errors += 1;
+        }
     }
 
     /// Advances wall-clock driven nodes (`stats`, hence `deadman`) to `now`.

@@ -264,9 +264,6 @@ impl TaskManager {
                 def.task_type
             )));
         }
-        if p.task_type == TaskType::Batch {
-            return Err(TaskError::Invalid("not supported yet: batch tasks".into()));
-        }
         Ok(p)
     }
 
@@ -371,7 +368,19 @@ impl TaskManager {
                 "must provide at least one database and retention policy.".into(),
             ));
         }
-        Self::pipeline(def)?;
+        let p = Self::pipeline(def)?;
+        // Build the nodes once (against scratch services, so nothing is
+        // registered) to check every property even for a disabled task.
+        let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
+        let scratch = Arc::new(Services {
+            writer: Arc::new(crate::engine::NoWriter),
+            alerts: Arc::new(
+                crate::alert::service::AlertService::new(store).map_err(TaskError::Internal)?,
+            ),
+            http_outs: Default::default(),
+        });
+        Task::new(&def.id, &p, scratch)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
         Ok(())
     }
 
@@ -498,8 +507,9 @@ impl TaskManager {
             running
                 .iter()
                 .filter(|(id, _)| {
-                    defs.get(*id)
-                        .is_some_and(|d| d.dbrps.iter().any(|x| x.db == db && x.rp == rp))
+                    defs.get(*id).is_some_and(|d| {
+                        d.task_type == "stream" && d.dbrps.iter().any(|x| x.db == db && x.rp == rp)
+                    })
                 })
                 .map(|(_, t)| t.clone())
                 .collect()
@@ -531,9 +541,30 @@ impl TaskManager {
     pub fn wants(&self, db: &str, rp: &str) -> bool {
         let defs = self.defs.read();
         self.running.read().keys().any(|id| {
-            defs.get(id)
-                .is_some_and(|d| d.dbrps.iter().any(|x| x.db == db && x.rp == rp))
+            defs.get(id).is_some_and(|d| {
+                d.task_type == "stream" && d.dbrps.iter().any(|x| x.db == db && x.rp == rp)
+            })
         })
+    }
+
+    /// Runs every batch query due at `now` through `querier` and feeds the
+    /// results to their tasks (a failed run counts as an error of its node).
+    pub async fn run_batches<Q: crate::engine::BatchQuerier>(&self, querier: &Q, now: i64) {
+        let tasks: Vec<Arc<Mutex<Task>>> = self.running.read().values().cloned().collect();
+        let mut due = Vec::new();
+        for t in tasks {
+            let qs = t.lock().due_queries(now);
+            due.extend(qs.into_iter().map(|q| (t.clone(), q)));
+        }
+        for (task, q) in due {
+            match querier.query(&q).await {
+                Ok(batches) => task.lock().push_batches(q.node, batches),
+                Err(e) => {
+                    tracing::warn!(task = %q.task, error = %e, "batch query failed");
+                    task.lock().query_failed(q.node);
+                }
+            }
+        }
     }
 
     /// Whether any task is running.

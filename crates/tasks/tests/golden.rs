@@ -460,9 +460,25 @@ fn task_errors_are_kapacitor_shaped() {
             ..Default::default()
         })
         .unwrap_err();
-    assert!(
-        err.to_string().contains("not supported yet: batch tasks"),
-        "{err}"
+    assert_eq!(
+        err.to_string(),
+        "invalid TICKscript: line 1 char 7: query: period and every must be set"
+    );
+    let err = h
+        .manager
+        .create(TaskRequest {
+            id: Some("j".into()),
+            script: Some("stream|from()|join()".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "d".into(),
+                rp: "r".into(),
+            }]),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid TICKscript: line 1 char 15: not supported yet: join node"
     );
 }
 
@@ -539,4 +555,89 @@ fn inhibited_alerts_are_not_sent() {
         .collect();
     // host=a at 2 is inhibited (its host is down); host=b at 3 is not; at 5 host=a is up again.
     assert_eq!(cpu, [3, 5]);
+}
+
+/// A querier answering from fixed rows, recording the queries it got.
+struct FakeQuerier {
+    seen: Mutex<Vec<almanac_tasks::nodes::query::BatchQuery>>,
+}
+
+impl almanac_tasks::engine::BatchQuerier for FakeQuerier {
+    async fn query(
+        &self,
+        q: &almanac_tasks::nodes::query::BatchQuery,
+    ) -> Result<Vec<almanac_tasks::model::Batch>, String> {
+        self.seen.lock().push(q.clone());
+        let mk = |host: &str, v: f64, t: i64| {
+            let mut tags = almanac_tasks::model::Tags::new();
+            tags.insert("host".into(), host.into());
+            let mut fields = almanac_tasks::model::Fields::new();
+            fields.insert("mean".into(), FieldValue::Float(v));
+            Point::new("telegraf", "autogen", "cpu", tags, fields, t)
+        };
+        let batch = |host: &str, vals: &[(f64, i64)]| {
+            let mut tags = almanac_tasks::model::Tags::new();
+            tags.insert("host".into(), host.into());
+            almanac_tasks::model::Batch {
+                name: "cpu".into(),
+                tags,
+                tmax: q.stop,
+                dims: Arc::new(almanac_tasks::model::Dimensions {
+                    tag_names: vec!["host".into()],
+                    ..Default::default()
+                }),
+                points: vals.iter().map(|(v, t)| mk(host, *v, *t)).collect(),
+            }
+        };
+        Ok(vec![
+            batch("a", &[(10.0, q.start), (95.0, q.start + S)]),
+            batch("b", &[(20.0, q.start), (30.0, q.start + S)]),
+        ])
+    }
+}
+
+#[tokio::test]
+async fn batch_task_runs_queries_on_schedule() {
+    let h = harness();
+    h.manager
+        .create(TaskRequest {
+            id: Some("batch_cpu".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "telegraf".into(),
+                rp: "autogen".into(),
+            }]),
+            script: Some(
+                "batch
+    |query('SELECT mean(usage_idle) FROM \"telegraf\".\"autogen\".\"cpu\"')
+        .period(2m)
+        .every(1m)
+        .align()
+        .groupBy(time(1m), 'host')
+    |max('mean')
+    |alert().crit(lambda: \"max\" > 90).topic('batch')"
+                    .into(),
+            ),
+            status: Some("enabled".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(h.manager.get("batch_cpu").unwrap().def.task_type, "batch");
+    let q = FakeQuerier {
+        seen: Mutex::new(Vec::new()),
+    };
+    h.manager.run_batches(&q, 90 * S).await; // schedules the first run at 120 s
+    assert!(q.seen.lock().is_empty());
+    h.manager.run_batches(&q, 121 * S).await;
+    let seen = q.seen.lock().clone();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].start, seen[0].stop), (0, 120 * S));
+    assert_eq!(seen[0].group_by_time, Some(60 * S));
+    let events = h.events("batch");
+    assert_eq!(
+        events,
+        vec![ev("cpu:host=a", "CRITICAL", "cpu:host=a is CRITICAL", 0)]
+    );
+    // Stream writes do not reach batch tasks.
+    h.write("cpu,host=a mean=99 1\n");
+    assert_eq!(h.events("batch").len(), 1);
 }

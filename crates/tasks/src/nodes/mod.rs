@@ -12,6 +12,7 @@ pub mod http_out;
 pub mod influxdb_out;
 pub mod influxql;
 pub mod log;
+pub mod query;
 pub mod shift;
 pub mod state;
 pub mod stats;
@@ -66,6 +67,11 @@ pub trait Node: Send {
         Ok(())
     }
 
+    /// The node as a batch `query` source, if it is one.
+    fn as_query(&mut self) -> Option<&mut query::QueryNode> {
+        None
+    }
+
     /// Node-specific counters shown in the task's dot graph and stats.
     fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
@@ -79,7 +85,8 @@ pub fn build(
     services: &Arc<Services>,
 ) -> Result<Box<dyn Node>, TickError> {
     Ok(match def.kind.as_str() {
-        "stream" => Box::new(Passthrough),
+        "stream" | "batch" => Box::new(Passthrough),
+        "query" => Box::new(query::QueryNode::new(def)?),
         "from" => Box::new(from::FromNode::new(def)?),
         "where" => Box::new(where_node::WhereNode::new(def)?),
         "window" => Box::new(window::WindowNode::new(def)?),

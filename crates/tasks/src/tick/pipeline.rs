@@ -32,6 +32,8 @@ pub enum Value {
     Node(usize),
     /// A field reference outside a lambda.
     Reference(String),
+    /// `time(d)` in a batch query's `groupBy`.
+    GroupByTime(i64),
 }
 
 impl Value {
@@ -49,6 +51,7 @@ impl Value {
             Value::Lambda(_) => "lambda",
             Value::Node(_) => "node",
             Value::Reference(_) => "reference",
+            Value::GroupByTime(_) => "time dimension",
         }
     }
 
@@ -146,7 +149,6 @@ impl Pipeline {
 
 /// Node kinds Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "query",
     "join",
     "union",
     "combine",
@@ -236,6 +238,7 @@ const INFLUXQL_PROPS: &[&str] = &["as", "usePointTimes"];
 pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "stream" | "batch" => &[],
+        "query" => &["period", "every", "offset", "align", "groupBy", "fill"],
         "from" => &[
             "measurement",
             "database",
@@ -441,6 +444,10 @@ impl Evaluator {
                 let (l, r) = (self.eval(lhs)?, self.eval(rhs)?);
                 const_binary(op, l, r).map_err(|m| TickError::at(*pos, m))?
             }
+            Expr::Call { name, args, pos } if name == "time" => match args.as_slice() {
+                [Expr::Duration(d, _)] => Value::GroupByTime(*d),
+                _ => return Err(TickError::at(*pos, "time() takes one duration")),
+            },
             Expr::Call { name, pos, .. } => {
                 return Err(TickError::at(
                     *pos,
@@ -489,9 +496,6 @@ impl Evaluator {
         pos: Pos,
     ) -> Result<usize, TickError> {
         let parent_kind = self.pipeline.nodes[parent].kind.clone();
-        if parent_kind == "batch" {
-            return Err(TickError::at(pos, "not supported yet: batch tasks"));
-        }
         if UNSUPPORTED_NODES.contains(&name) {
             return Err(TickError::at(
                 pos,
@@ -515,12 +519,18 @@ impl Evaluator {
                     format!("no method or property \"{name}\" on StreamNode"),
                 ))
             }
-            ("batch", _) => return Err(TickError::at(pos, "not supported yet: batch tasks")),
-            (_, "from") => {
+            ("batch", "query") => {}
+            ("batch", _) => {
+                return Err(TickError::at(
+                    pos,
+                    format!("no method or property \"{name}\" on BatchNode"),
+                ))
+            }
+            (_, "from" | "query") => {
                 return Err(TickError::at(
                     pos,
                     format!(
-                        "no method or property \"from\" on {}Node",
+                        "no method or property \"{name}\" on {}Node",
                         capitalize(&parent_kind)
                     ),
                 ))
