@@ -11,11 +11,13 @@ import { DashboardPage } from './pages/Dashboard';
 import { Hosts, HostPage } from './pages/Hosts';
 import { Login } from './pages/Login';
 import { Alerting } from './pages/Alerting';
+import { Logs } from './pages/Logs';
 
 const NAV = [
   { href: '/hosts', label: 'Hosts' },
   { href: '/explorer', label: 'Data Explorer' },
   { href: '/dashboards', label: 'Dashboards' },
+  { href: '/logs', label: 'Logs' },
   { href: '/alerting', label: 'Alerting' },
   { href: '/admin', label: 'Admin' },
 ];
@@ -30,6 +32,7 @@ function Route({ path, search, presentation, setPresentation }: { path: string; 
   if (path === '/hosts') return <Hosts db={search.get('db')} />;
   if ((m = path.match(/^\/hosts\/([^/]+)$/))) return <HostPage host={decodeURIComponent(m[1])} db={search.get('db') ?? 'telegraf'} />;
   if (path === '/alerting') return <Alerting />;
+  if (path === '/logs') return <Logs db={search.get('db')} />;
   return (
     <div class="empty">
       <h1>Not found</h1>

@@ -21,14 +21,14 @@ export interface QueryState {
 export function useQueryRunner() {
   const [state, setState] = useState<QueryState>({ loading: false, error: null, response: null, elapsedMs: null, query: null });
   const ctrl = useRef<AbortController | null>(null);
-  const run = useCallback(async (q: string, opts: Omit<QueryOptions, 'signal'> = {}) => {
+  const run = useCallback(async (q: string, opts: Omit<QueryOptions, 'signal'> = {}, exec?: (signal: AbortSignal) => Promise<QueryResponse>) => {
     ctrl.current?.abort();
     const c = new AbortController();
     ctrl.current = c;
     setState((s) => ({ ...s, loading: true, error: null }));
     const t0 = performance.now();
     try {
-      const response = await influxql(q, { ...opts, signal: c.signal });
+      const response = exec ? await exec(c.signal) : await influxql(q, { ...opts, signal: c.signal });
       if (ctrl.current !== c) return;
       setState({ loading: false, error: null, response, elapsedMs: performance.now() - t0, query: q });
     } catch (e) {

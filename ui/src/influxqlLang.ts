@@ -28,7 +28,7 @@ interface State {
   inComment: boolean;
 }
 
-function token(stream: StringStream, state: State): string | null {
+function tokenWith(kw: Set<string>, fn: Set<string>, lineComment: string, stream: StringStream, state: State): string | null {
   if (state.inComment) {
     if (stream.skipTo('*/')) {
       stream.next();
@@ -38,10 +38,11 @@ function token(stream: StringStream, state: State): string | null {
     return 'comment';
   }
   if (stream.eatSpace()) return null;
-  if (stream.match('--')) {
+  if (stream.match(lineComment)) {
     stream.skipToEnd();
     return 'comment';
   }
+  if (lineComment === '//' && stream.match('|>')) return 'operator';
   if (stream.match('/*')) {
     state.inComment = true;
     return 'comment';
@@ -73,8 +74,8 @@ function token(stream: StringStream, state: State): string | null {
   if (ch === '/' && stream.match(/^\/(\\.|[^/\\])+\//)) return 'regexp';
   if (stream.match(/^[A-Za-z_][\w]*/)) {
     const w = stream.current();
-    if (KW.has(w.toUpperCase())) return 'keyword';
-    if (FN.has(w.toLowerCase()) && stream.peek() === '(') return 'function';
+    if (kw.has(w.toUpperCase()) || kw.has(w)) return 'keyword';
+    if ((fn.has(w.toLowerCase()) || fn.has(w)) && stream.peek() === '(') return 'function';
     return 'variableName';
   }
   if (stream.match(/^(=~|!~|!=|<>|<=|>=|[=<>+\-*/%])/)) return 'operator';
@@ -86,8 +87,40 @@ function token(stream: StringStream, state: State): string | null {
 export const influxqlLanguage = StreamLanguage.define<State>({
   name: 'influxql',
   startState: () => ({ inComment: false }),
-  token,
+  token: (stream, state) => tokenWith(KW, FN, '--', stream, state),
   languageData: { commentTokens: { line: '--' } },
+});
+
+/** SQL keywords (the SQL endpoint is DataFusion's dialect). */
+export const SQL_KEYWORDS = (
+  'SELECT FROM WHERE GROUP BY ORDER LIMIT OFFSET HAVING AS AND OR NOT IN IS NULL LIKE ILIKE BETWEEN CASE WHEN THEN ELSE END ' +
+  'JOIN LEFT RIGHT INNER OUTER FULL ON USING UNION ALL DISTINCT ASC DESC WITH INTERVAL TRUE FALSE CAST EXPLAIN SHOW TABLES COLUMNS'
+).split(' ');
+const SQL_FN = ['avg', 'count', 'sum', 'min', 'max', 'date_bin', 'date_trunc', 'now', 'coalesce', 'round', 'abs', 'approx_percentile_cont', 'first_value', 'last_value', 'selector_first', 'selector_last', 'to_timestamp'];
+
+/** SQL highlighting. */
+export const sqlLanguage = StreamLanguage.define<State>({
+  name: 'sql',
+  startState: () => ({ inComment: false }),
+  token: (stream, state) => tokenWith(new Set(SQL_KEYWORDS), new Set(SQL_FN), '--', stream, state),
+  languageData: { commentTokens: { line: '--' } },
+});
+
+/** Flux keywords. */
+export const FLUX_KEYWORDS = ['import', 'package', 'option', 'builtin', 'return', 'and', 'or', 'not', 'if', 'then', 'else', 'exists', 'true', 'false'];
+/** Common Flux functions (completed and highlighted). */
+export const FLUX_FUNCTIONS = (
+  'from range filter map aggregateWindow mean median sum count min max first last group keep drop rename pivot ' +
+  'window yield limit sort unique distinct derivative difference integral cumulativeSum movingAverage fill join union ' +
+  'to buckets duplicate set toFloat toInt toString top bottom quantile stddev spread timeShift elapsed histogram'
+).split(' ');
+
+/** Flux highlighting. */
+export const fluxLanguage = StreamLanguage.define<State>({
+  name: 'flux',
+  startState: () => ({ inComment: false }),
+  token: (stream, state) => tokenWith(new Set(FLUX_KEYWORDS), new Set(FLUX_FUNCTIONS), '//', stream, state),
+  languageData: { commentTokens: { line: '//' } },
 });
 
 /** Names the completion offers besides keywords and functions. */
@@ -99,7 +132,7 @@ export interface SchemaNames {
 }
 
 /** A completion source over keywords, functions and `schema()`'s names. */
-export function influxqlCompletion(schema: () => SchemaNames) {
+export function influxqlCompletion(schema: () => SchemaNames, keywords: string[] = KEYWORDS, functions: string[] = [...FN]) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const word = ctx.matchBefore(/[:"]?[\w.-]*/);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
@@ -111,8 +144,8 @@ export function influxqlCompletion(schema: () => SchemaNames) {
       detail,
     });
     const options: Completion[] = [
-      ...KEYWORDS.map((k) => ({ label: k, type: 'keyword' })),
-      ...[...FN].map((f) => ({ label: f, type: 'function', apply: f + '()' })),
+      ...keywords.map((k) => ({ label: k, type: 'keyword' })),
+      ...functions.map((f) => ({ label: f, type: 'function', apply: f + '()' })),
       ...s.measurements.map((m) => quoted(m, 'class', 'measurement')),
       ...s.tagKeys.map((t) => quoted(t, 'property', 'tag')),
       ...s.fieldKeys.map((f) => quoted(f, 'variable', 'field')),

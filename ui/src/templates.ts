@@ -139,11 +139,15 @@ export function valuesFromResponse(t: Template, resp: QueryResponse): string[] {
   }
 }
 
-/** Values of a CSV variable: comma- or newline-separated, quotes stripped. */
+/**
+ * Values of a CSV variable: comma- or newline-separated and trimmed. Quotes
+ * stay, as in Chronograf: a CSV value is substituted exactly as written, so
+ * `'web-1'` gives a string literal and `"cpu"` an identifier.
+ */
 export function parseCSVValues(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split(/[\n,]/)) {
-    const v = raw.trim().replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
+    const v = raw.trim();
     if (v) out.push(v);
   }
   return out;
@@ -205,6 +209,16 @@ export function userSubstitutions(templates: Template[]): Substitution[] {
   for (const t of templates) {
     const v = t.values.find((x) => x.selected) ?? (t.type === 'text' ? t.values[0] : undefined);
     if (v) out.push({ tempVar: t.tempVar, text: formatValue(t.type, v.value) });
+  }
+  return out;
+}
+
+/** Substitutions for cell titles: the selected values as shown (unquoted, a map's key). */
+export function titleSubstitutions(templates: Template[]): Substitution[] {
+  const out: Substitution[] = [];
+  for (const t of templates) {
+    const v = t.values.find((x) => x.selected) ?? (t.type === 'text' ? t.values[0] : undefined);
+    if (v) out.push({ tempVar: t.tempVar, text: v.key ?? v.value });
   }
   return out;
 }

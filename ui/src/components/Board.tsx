@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { influxql } from '../api';
 import { GRID_COLUMNS, newCell, nextRow, resolveOverlaps, type Cell, type Dashboard } from '../dashboard';
-import { builtinSubstitutions, metaQuery, select, substitute, userSubstitutions, valuesFromResponse, withValues, type Template } from '../templates';
+import { builtinSubstitutions, metaQuery, select, substitute, titleSubstitutions, userSubstitutions, valuesFromResponse, withValues, type Template } from '../templates';
 import type { TimeRange } from '../timerange';
 import { REFRESH_CHOICES, useInterval } from '../hooks';
 import { TimeRangePicker } from './TimeRangePicker';
@@ -89,6 +89,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
   }, []);
 
   const subs = [...userSubstitutions(templates), ...builtinSubstitutions(range)];
+  const titleSubs = titleSubstitutions(templates);
   const colW = (width - GAP * (GRID_COLUMNS - 1)) / GRID_COLUMNS;
   const cells = dashboard.cells.map((c) => (drag && drag.id === c.id ? drag.preview : c));
 
@@ -98,7 +99,8 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
     const next = templates.map((x) => (x.id === t.id ? select(x, value) : x));
     setTemplates(next);
     // Remember the selection with the dashboard (as Chronograf does).
-    if (onChange) save({ ...dashboard, templates: dashboard.templates.map((x) => (x.id === t.id ? select(x, value) : x)) });
+    // Dynamic variables are stored with their resolved values, as Chronograf does.
+    if (onChange) save({ ...dashboard, templates: dashboard.templates.map((x) => next.find((n) => n.id === x.id && n.id === t.id) ?? x) });
   };
 
   const onPointerDown = (e: PointerEvent, c: Cell, mode: 'move' | 'resize') => {
@@ -211,12 +213,12 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
           return (
             <section
               class="cell"
-              aria-label={c.name || 'cell'}
+              aria-label={substitute(c.name, titleSubs) || 'cell'}
               data-testid="cell"
               style={{ left: c.x * (colW + GAP), top: c.y * (ROW_HEIGHT + GAP), width: c.w * colW + (c.w - 1) * GAP, height: h, zIndex: drag?.id === c.id ? 2 : 1 }}
             >
               <div class="cell-head" onPointerDown={(e) => onPointerDown(e as unknown as PointerEvent, c, 'move')} tabIndex={editing ? 0 : -1} onKeyDown={(e) => keyMove(e as unknown as KeyboardEvent, c)} title={editing ? 'Drag to move; arrow keys move, Shift+arrows resize' : undefined}>
-                <span class="title">{substitute(c.name, subs)}</span>
+                <span class="title">{substitute(c.name, titleSubs)}</span>
                 {editing && onChange && (
                   <>
                     <button class="link" onClick={() => setEditCell(c)}>

@@ -7,7 +7,16 @@ import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { autocompletion, completionKeymap, closeBrackets } from '@codemirror/autocomplete';
 import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { tags as t } from '@lezer/highlight';
-import { influxqlCompletion, influxqlLanguage, type SchemaNames } from '../influxqlLang';
+import { FLUX_FUNCTIONS, FLUX_KEYWORDS, SQL_KEYWORDS, fluxLanguage, influxqlCompletion, influxqlLanguage, sqlLanguage, type SchemaNames } from '../influxqlLang';
+
+/** Query languages the editor knows. */
+export type Language = 'influxql' | 'flux' | 'sql';
+
+const LANGS = {
+  influxql: { lang: influxqlLanguage, keywords: undefined, functions: undefined },
+  flux: { lang: fluxLanguage, keywords: FLUX_KEYWORDS, functions: FLUX_FUNCTIONS },
+  sql: { lang: sqlLanguage, keywords: SQL_KEYWORDS, functions: ['avg', 'count', 'sum', 'min', 'max', 'date_bin', 'date_trunc', 'now'] },
+};
 
 const highlight = HighlightStyle.define([
   { tag: t.keyword, color: 'var(--accent)', fontWeight: '600' },
@@ -29,16 +38,21 @@ interface Props {
   schema?: () => SchemaNames;
   label: string;
   placeholder?: string;
+  language?: Language;
 }
 
 /** The editor component (uncontrolled CodeMirror kept in sync with `value`). */
-export function Editor({ value, onChange, onRun, schema, label, placeholder }: Props) {
+export function Editor({ value, onChange, onRun, schema, label, placeholder, language = 'influxql' }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const cb = useRef({ onChange, onRun, schema });
+  // Texts this editor reported: a `value` among them is our own echo (possibly
+  // an older one while keystrokes are in flight) and must not reset the doc.
+  const emitted = useRef(new Set<string>([value]));
   cb.current = { onChange, onRun, schema };
 
   useEffect(() => {
+    emitted.current = new Set([value]);
     const v = new EditorView({
       parent: host.current!,
       state: EditorState.create({
@@ -46,10 +60,16 @@ export function Editor({ value, onChange, onRun, schema, label, placeholder }: P
         extensions: [
           history(),
           closeBrackets(),
-          influxqlLanguage,
+          LANGS[language].lang,
           syntaxHighlighting(highlight),
           autocompletion({
-            override: [influxqlCompletion(() => cb.current.schema?.() ?? { measurements: [], tagKeys: [], fieldKeys: [] })],
+            override: [
+              influxqlCompletion(
+                () => cb.current.schema?.() ?? { measurements: [], tagKeys: [], fieldKeys: [] },
+                LANGS[language].keywords,
+                LANGS[language].functions,
+              ),
+            ],
           }),
           keymap.of([
             { key: 'Mod-Enter', run: () => (cb.current.onRun?.(), true) },
@@ -61,18 +81,29 @@ export function Editor({ value, onChange, onRun, schema, label, placeholder }: P
           EditorView.contentAttributes.of({ 'aria-label': label }),
           cmPlaceholder(placeholder ?? ''),
           EditorView.updateListener.of((u) => {
-            if (u.docChanged) cb.current.onChange(u.state.doc.toString());
+            if (!u.docChanged) return;
+            const text = u.state.doc.toString();
+            emitted.current.add(text);
+            cb.current.onChange(text);
           }),
         ],
       }),
     });
     view.current = v;
     return () => v.destroy();
-  }, []);
+  }, [language]);
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) {
+    if (!v) return;
+    const doc = v.state.doc.toString();
+    if (value === doc) {
+      // Caught up: forget older echoes.
+      emitted.current = new Set([value]);
+      return;
+    }
+    if (!emitted.current.has(value)) {
+      emitted.current = new Set([value]);
       v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
     }
   }, [value]);

@@ -45,6 +45,7 @@ function TagKey({ db, m, k, query, onToggleTag, onToggleGroupBy }: { db: string;
           class="link"
           aria-pressed={query.groupByTags.includes(k)}
           title={`Group by ${k}`}
+          aria-label={`Group by ${k}`}
           onClick={() => onToggleGroupBy(k)}
           style={{ fontWeight: query.groupByTags.includes(k) ? 700 : 400 }}
         >

@@ -2,7 +2,8 @@
 
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { SchemaBrowser } from '../components/SchemaBrowser';
-import { Editor } from '../components/Editor';
+import { Editor, type Language } from '../components/Editor';
+import { flux, sql } from '../otherQueries';
 import { TimeRangePicker } from '../components/TimeRangePicker';
 import { Visualization } from '../components/Visualization';
 import { REFRESH_CHOICES, useInterval, useQueryRunner } from '../hooks';
@@ -22,6 +23,9 @@ interface Saved {
   mode: 'builder' | 'raw';
   range: TimeRange;
   vis: VisType;
+  lang?: Language;
+  flux?: string;
+  sql?: string;
 }
 
 function load(): Saved {
@@ -52,25 +56,30 @@ export function Explorer() {
   const [mode, setMode] = useState<'builder' | 'raw'>(saved.mode);
   const [range, setRange] = useState<TimeRange>(saved.range);
   const [vis, setVis] = useState<VisType>(saved.vis);
+  const [lang, setLang] = useState<Language>(saved.lang ?? 'influxql');
+  const [fluxText, setFluxText] = useState(saved.flux ?? 'from(bucket: "telegraf")\n  |> range(start: -1h)\n  |> filter(fn: (r) => r._measurement == "cpu")\n  |> aggregateWindow(every: 1m, fn: mean)');
+  const [sqlText, setSqlText] = useState(saved.sql ?? '');
   const [refresh, setRefresh] = useState(0);
   const names = useRef<SchemaNames>({ measurements: [], tagKeys: [], fieldKeys: [] });
   const { state, run, cancel } = useQueryRunner();
 
-  const text = mode === 'builder' ? qb.buildQuery(builder) : raw;
+  const text = lang === 'flux' ? fluxText : lang === 'sql' ? sqlText : mode === 'builder' ? qb.buildQuery(builder) : raw;
   useEffect(() => {
-    sessionStorage.setItem(STORE, JSON.stringify({ builder, raw, mode, range, vis }));
-  }, [builder, raw, mode, range, vis]);
+    sessionStorage.setItem(STORE, JSON.stringify({ builder, raw, mode, range, vis, lang, flux: fluxText, sql: sqlText }));
+  }, [builder, raw, mode, range, vis, lang, fluxText, sqlText]);
 
   const execute = (tr: TimeRange = range) => {
     if (!text.trim()) return;
+    if (lang === 'flux') return run(text, {}, (signal) => flux(text, signal));
+    if (lang === 'sql') return run(text, {}, (signal) => sql(text, builder.db, signal));
     const q = substitute(text, builtinSubstitutions(tr));
     run(q, { db: builder.db || undefined, rp: builder.rp || undefined });
   };
   // The builder runs as it changes (like Chronograf); raw queries on demand.
   useEffect(() => {
-    if (mode === 'builder' && builder.measurement) execute();
+    if (lang === 'influxql' && mode === 'builder' && builder.measurement) execute();
   }, [builder, mode, range]);
-  useInterval(() => isReadOnly(text) && execute(), refresh);
+  useInterval(() => (lang !== 'influxql' || isReadOnly(text)) && execute(), refresh);
 
   const zoom = (a: number, b: number) => setRange({ kind: 'absolute', start: a, end: b });
   const aggregate = qb.isAggregate(builder);
@@ -107,7 +116,15 @@ export function Explorer() {
             </label>
           </div>
         </div>
-        {mode === 'builder' && builder.fields.length > 0 && (
+        <div class="row" role="radiogroup" aria-label="Query language">
+          {(['influxql', 'flux', 'sql'] as Language[]).map((l) => (
+            <label>
+              <input type="radio" name="lang" checked={lang === l} onChange={() => setLang(l)} /> {l === 'influxql' ? 'InfluxQL' : l === 'flux' ? 'Flux' : 'SQL'}
+            </label>
+          ))}
+          {lang === 'sql' && <span class="muted">on database {builder.db ? <code>{builder.db}</code> : '(choose one in the schema)'}</span>}
+        </div>
+        {lang === 'influxql' && mode === 'builder' && builder.fields.length > 0 && (
           <div class="card row" aria-label="Query builder">
             {builder.fields.map((f) => (
               <label>
@@ -149,10 +166,14 @@ export function Explorer() {
           </div>
         )}
         <Editor
-          label="InfluxQL query"
+          key={lang}
+          language={lang}
+          label={lang === 'flux' ? 'Flux query' : lang === 'sql' ? 'SQL query' : 'InfluxQL query'}
           value={text}
-          placeholder={'SELECT mean("value") FROM "cpu" WHERE time > :dashboardTime: GROUP BY time(:interval:)'}
+          placeholder={lang === 'sql' ? "SELECT * FROM cpu WHERE time > now() - interval '1 hour'" : 'SELECT mean("value") FROM "cpu" WHERE time > :dashboardTime: GROUP BY time(:interval:)'}
           onChange={(v) => {
+            if (lang === 'flux') return setFluxText(v);
+            if (lang === 'sql') return setSqlText(v);
             if (v !== text) {
               setRaw(v);
               setMode('raw');
@@ -172,7 +193,7 @@ export function Explorer() {
                 <button onClick={cancel}>Cancel</button>
               </>
             )}
-            {mode === 'raw' && builder.measurement && (
+            {lang === 'influxql' && mode === 'raw' && builder.measurement && (
               <button class="link" onClick={() => setMode('builder')}>
                 Back to the builder's query
               </button>
