@@ -1,7 +1,7 @@
 //! Universe functions over numeric columns that need more than one row at a
 //! time: `integral`, `histogram`, `histogramQuantile`, `linearBins`,
-//! `logarithmicBins`, `exponentialMovingAverage`, `kaufmansER`, `covariance`
-//! and `sample`.
+//! `logarithmicBins`, `exponentialMovingAverage`, `kaufmansER`, `covariance`,
+//! `sample`, `mode` and `keyValues`.
 
 use super::{stream, PackageDef};
 use crate::error::{Error, Result};
@@ -70,6 +70,94 @@ pub fn register(p: &mut PackageDef) {
         covariance,
     );
     p.t("sample", &["n"], &["pos", "column"], sample);
+    p.t("mode", &[], &["column"], mode);
+    p.t("keyValues", &["keyColumns"], &[], key_values);
+}
+
+/// `mode()`: the most frequent non-null values, sorted; null when every
+/// value occurs once.
+fn mode(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
+    let mut out = Vec::new();
+    for t in &tables {
+        if t.is_empty() {
+            continue;
+        }
+        let c = col(t, &column)?;
+        let mut counts: Vec<(Value, usize)> = Vec::new();
+        for v in t.column_values(c).into_iter().filter(|v| !v.is_null()) {
+            match counts.iter_mut().find(|(x, _)| *x == v) {
+                Some(e) => e.1 += 1,
+                None => counts.push((v, 1)),
+            }
+        }
+        let max = counts.iter().map(|e| e.1).max().unwrap_or(0);
+        let mut modes: Vec<Value> = if max <= 1 {
+            vec![Value::Null]
+        } else {
+            counts
+                .into_iter()
+                .filter(|e| e.1 == max)
+                .map(|e| e.0)
+                .collect()
+        };
+        modes.sort_by(|x, y| x.sort_cmp(y));
+        let n = modes.len();
+        out.push(key_table(
+            t,
+            n,
+            vec![(meta(&column, t.cols[c].typ), modes)],
+        )?);
+    }
+    stream(out)
+}
+
+/// `keyValues(keyColumns)`: per table, one row per distinct (column, value)
+/// of the listed columns, in `_key` and `_value`.
+fn key_values(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let columns = a.strings("keyColumns")?;
+    if columns.is_empty() {
+        return Err(Error::rt(
+            "keyValues: keyColumns must name at least one column",
+        ));
+    }
+    let mut out = Vec::new();
+    for t in &tables {
+        let idx: Vec<usize> = columns.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
+        let typ = t.cols[idx[0]].typ;
+        if let Some(&other) = idx.iter().find(|&&i| t.cols[i].typ != typ) {
+            return Err(Error::rt(format!(
+                "keyValues: keyColumns must all have the same type, {} is {} but {} is {}",
+                t.cols[idx[0]].label,
+                typ.name(),
+                t.cols[other].label,
+                t.cols[other].typ.name()
+            )));
+        }
+        let (mut keys, mut vals) = (Vec::new(), Vec::new());
+        for (label, &i) in columns.iter().zip(&idx) {
+            let mut seen: Vec<Value> = Vec::new();
+            for v in t.column_values(i) {
+                if !seen.contains(&v) {
+                    seen.push(v.clone());
+                    keys.push(Value::str(label));
+                    vals.push(v);
+                }
+            }
+        }
+        let n = keys.len();
+        out.push(key_table(
+            t,
+            n,
+            vec![
+                (meta("_key", ColType::String), keys),
+                (meta("_value", typ), vals),
+            ],
+        )?);
+    }
+    stream(out)
 }
 
 /// `kaufmansER(n)`: |change over n rows| / sum of the |row-to-row changes|

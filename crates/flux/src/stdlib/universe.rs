@@ -42,6 +42,12 @@ toUInt = (tables=<-) => tables |> map(fn: (r) => ({r with _value: uint(v: r._val
 toFloat = (tables=<-) => tables |> map(fn: (r) => ({r with _value: float(v: r._value)}))
 toBool = (tables=<-) => tables |> map(fn: (r) => ({r with _value: bool(v: r._value)}))
 toTime = (tables=<-) => tables |> map(fn: (r) => ({r with _value: time(v: r._value)}))
+timedMovingAverage = (every, period, column="_value", tables=<-) =>
+    tables
+        |> window(every: every, period: period)
+        |> mean(column: column)
+        |> duplicate(column: "_stop", as: "_time")
+        |> window(every: inf)
 doubleEMA = (n, tables=<-) =>
     tables
         |> exponentialMovingAverage(n: n)
@@ -1466,11 +1472,69 @@ fn selector_windows(
 fn window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let tables = a.tables()?;
     let spec = window_spec(it, a, false)?;
+    if spec.every == i64::MAX {
+        return stream(window_inf(&tables, &spec)?);
+    }
     let mut out = Vec::new();
     for t in &tables {
         out.extend(window_table(t, &spec)?);
     }
     stream(out)
+}
+
+/// `window(every: inf)`: one window over everything, so the tables that
+/// differ only by their window bounds merge back into one, bounded by the
+/// union of their bounds (the range the windows were cut from).
+fn window_inf(tables: &[Table], s: &WindowSpec) -> Result<Vec<Table>> {
+    let is_bound = |m: &ColMeta| m.label == s.start_col || m.label == s.stop_col;
+    let mut groups: Vec<(Vec<(ColMeta, Value)>, Vec<&Table>)> = Vec::new();
+    for t in tables {
+        col(t, &s.time_col)?;
+        let key: Vec<(ColMeta, Value)> = t
+            .key
+            .cols
+            .iter()
+            .filter(|(m, _)| !is_bound(m))
+            .cloned()
+            .collect();
+        match groups
+            .iter_mut()
+            .find(|(k, ts)| *k == key && ts[0].cols == t.cols)
+        {
+            Some((_, ts)) => ts.push(t),
+            None => groups.push((key, vec![t])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, ts) in groups {
+        let bound = |label: &str| -> Vec<i64> {
+            ts.iter()
+                .filter_map(|t| match t.key.get(label) {
+                    Some(Value::Time(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect()
+        };
+        let lo = bound(&s.start_col).into_iter().min().unwrap_or(i64::MIN);
+        let hi = bound(&s.stop_col).into_iter().max().unwrap_or(i64::MAX);
+        let mut cols = ts[0].to_columns();
+        for t in &ts[1..] {
+            for (dst, (_, src)) in cols.iter_mut().zip(t.to_columns()) {
+                dst.1.extend(src);
+            }
+        }
+        let merged = Table::from_columns(ts[0].key.clone(), cols)?;
+        let rows: Vec<usize> = (0..merged.len()).collect();
+        out.push(set_bounds(
+            &merged,
+            &s.start_col,
+            &s.stop_col,
+            lo,
+            hi,
+            &rows,
+        )?);
+    }
+    Ok(out)
 }
 
 fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {

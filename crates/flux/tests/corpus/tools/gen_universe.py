@@ -635,3 +635,50 @@ case(PKG, "aggregate_window_month_location", U + "aggregateWindow",
              [["2020-12-31T23:00:00Z", "2021-03-31T22:00:00Z", tm, "cpu", "usage", "a", v]
               for tm, v in [("2021-01-31T23:00:00Z", 2), ("2021-02-28T23:00:00Z", 1), ("2021-03-31T22:00:00Z", 4)]])],
      note="months start at local midnight in Madrid (UTC+1, then UTC+2 from 28 March)")
+
+
+def tema(v, n):
+    e1 = ema(v, n)
+    f1 = [x for x in e1 if x is not None]
+    e2 = ema(f1, n)
+    f2 = [x for x in e2 if x is not None]
+    e3 = ema(f2, n)
+    p1, p2 = len(v) - len(f1), len(v) - len(f2)
+    out = [None] * len(v)
+    for i in range(len(v)):
+        j2, j3 = i - p1, i - p2
+        if j3 >= 0 and e3[j3] is not None:
+            out[i] = 3 * e1[i] - 3 * e2[j2] + e3[j3]
+    return out
+
+
+c("triple_ema", "tripleEMA", "data |> tripleEMA(n: 2)", FA,
+  [T(tb.cols, tb.key, [tb.rows[i][:4] + [tema(tb.col("_value"), 2)[i]] for i in range(3, 5)]) for tb in FA],
+  note="3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA)); the first value needs 3n - 2 rows")
+scalar("display_array", "display", 'display(v: [1, 2, 3])', "string", "[1, 2, 3]")
+scalar("display_record", "display", 'display(v: {a: 1, b: "x"})', "string", "{a: 1, b: x}",
+       note="strings inside are shown without quotes")
+scalar("display_dict", "display", 'display(v: ["a": 1, "b": 2])', "string", "[a: 1, b: 2]")
+scalar("display_bytes", "display", 'display(v: bytes(v: "abc"))', "string", "0x616263",
+       note="bytes as lowercase hex with 0x")
+scalar("display_int", "display", "display(v: 42)", "string", "42")
+c("key_values", "keyValues", 'data |> keyValues(keyColumns: ["host"])', FA,
+  [T([("_measurement", "string"), ("_field", "string"), ("host", "string"), ("_key", "string"), ("_value", "string")],
+     ["_measurement", "_field", "host"], [["cpu", "usage", h, "host", h]]) for h in "ab"],
+  note="one row per requested key column: its label in _key and its value in _value")
+MODE = [series("a", [1, 2, 2, 3, 2, 1], "long")]
+c("mode", "mode", "data |> mode()", MODE,
+  [T([("_measurement", "string"), ("_field", "string"), ("host", "string"), ("_value", "long")],
+     ["_measurement", "_field", "host"], [["cpu", "usage", "a", 2]])], note="the most frequent value")
+MODE2 = [series("a", [3, 1, 3, 1, 2], "long"), series("b", [5, 6, 7], "long")]
+c("mode_several_and_none", "mode", "data |> mode()", MODE2,
+  [T([("_measurement", "string"), ("_field", "string"), ("host", "string"), ("_value", "long")],
+     ["_measurement", "_field", "host"], rows) for rows in
+   [[["cpu", "usage", "a", 1], ["cpu", "usage", "a", 3]], [["cpu", "usage", "b", None]]]],
+  note="two modes come sorted; no repeated value: null")
+c("timed_moving_average", "timedMovingAverage",
+  RNG + " |> timedMovingAverage(every: 20s, period: 40s)", [FA[0]],
+  [T([("_start", TIME), ("_stop", TIME)] + FA[0].cols, ["_start", "_stop"] + FA[0].key,
+     [[0, 60, tm, "cpu", "usage", "a", v] for tm, v in
+      [(20, 2.25), (40, 3.25), (60, (2.0 + 6.5 + 4.0) / 3), (60, 4.0)]])],
+  note="the mean of each 40 s window, every 20 s, at the window stop (windows cut by the range)")

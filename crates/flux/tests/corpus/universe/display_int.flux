@@ -1,0 +1,12 @@
+// doc: https://docs.influxdata.com/flux/v0/stdlib/universe/display/
+import "array"
+
+want = "
+#datatype,string,long,string
+#group,false,false,false
+#default,_result,,
+,result,table,v
+,,0,42
+"
+
+array.from(rows: [{v: display(v: 42)}])
