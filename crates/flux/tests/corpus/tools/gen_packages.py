@@ -407,7 +407,7 @@ case("influxdata/influxdb/schema", "fields_as_cols_then_map",
      "data = csv.from(csv: inData)\ndata |> schema.fieldsAsCols() |> map(fn: (r) => ({r with ratio: r.usage / r.temp}))",
      inputs={"inData": FC}, imports=["csv", "influxdata/influxdb/schema"],
      want=[T(FC_WANT[0].cols + [("ratio", "double")], FC_WANT[0].key, [r + [r[4] / r[3]] for r in FC_WANT[0].rows])])
-case("v1", "fields_as_cols", "https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/v1/fieldsascols/",
+case("influxdata/influxdb/v1", "fields_as_cols", "https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/v1/fieldsascols/",
      "data = csv.from(csv: inData)\ndata |> v1.fieldsAsCols()", inputs={"inData": FC},
      imports=["csv", "influxdata/influxdb/v1"], want=FC_WANT)
 
