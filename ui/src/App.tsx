@@ -96,7 +96,7 @@ export function App() {
       </nav>
       <main class="main">
         {presentation && (
-          <button style={{ position: 'fixed', right: 12, top: 8, zIndex: 5 }} onClick={() => setPresentation(false)}>
+          <button style={{ position: 'fixed', right: '12px', top: '8px', zIndex: 5 }} onClick={() => setPresentation(false)}>
             Exit presentation (Esc)
           </button>
         )}

@@ -59,3 +59,15 @@ describe('result parsing', () => {
     expect(seriesLabel({ name: 'cpu', tags: { host: 'a', empty: '' }, columns: [], values: [] }, 'v')).toBe('cpu.v {host=a}');
   });
 });
+
+import { stack } from './components/Chart';
+
+describe('stacking', () => {
+  it('adds series up and keeps times without any value as gaps', () => {
+    expect(stack([[1, 2, 3], [1, null, 2], [10, null, null]])).toEqual([
+      [1, 2, 3],
+      [1, null, 2],
+      [11, null, 2],
+    ]);
+  });
+});

@@ -15,6 +15,9 @@ import { databases } from '../schema';
 import { newId } from '../dashboardsApi';
 
 const ROW_HEIGHT = 80;
+
+/** A CSS length (Preact 11 does not add `px` to numbers). */
+const px = (n: number) => `${n}px`;
 const GAP = 8;
 
 interface Props {
@@ -141,7 +144,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
   const height = cells.reduce((m, c) => Math.max(m, c.y + c.h), 0) * (ROW_HEIGHT + GAP);
   return (
     <div class={editing ? 'editing' : ''}>
-      <div class="spread" style={{ marginBottom: 6 }}>
+      <div class="spread" style={{ marginBottom: '6px' }}>
         <div class="row">{toolbar}</div>
         <div class="row">
           <TimeRangePicker value={range} onChange={onRange} />
@@ -207,7 +210,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
           {onChange && <p>{editing ? 'Use “Add cell” to add a graph.' : 'Press “Edit” to add cells.'}</p>}
         </div>
       )}
-      <div class="grid" ref={gridRef} style={{ height }} onPointerMove={onPointerMove} onPointerUp={onPointerUp}>
+      <div class="grid" ref={gridRef} style={{ height: px(height) }} onPointerMove={onPointerMove} onPointerUp={onPointerUp}>
         {cells.map((c) => {
           const h = c.h * ROW_HEIGHT + (c.h - 1) * GAP;
           return (
@@ -215,7 +218,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
               class="cell"
               aria-label={substitute(c.name, titleSubs) || 'cell'}
               data-testid="cell"
-              style={{ left: c.x * (colW + GAP), top: c.y * (ROW_HEIGHT + GAP), width: c.w * colW + (c.w - 1) * GAP, height: h, zIndex: drag?.id === c.id ? 2 : 1 }}
+              style={{ left: px(c.x * (colW + GAP)), top: px(c.y * (ROW_HEIGHT + GAP)), width: px(c.w * colW + (c.w - 1) * GAP), height: px(h), zIndex: drag?.id === c.id ? 2 : 1 }}
             >
               <div class="cell-head" onPointerDown={(e) => onPointerDown(e as unknown as PointerEvent, c, 'move')} tabIndex={editing ? 0 : -1} onKeyDown={(e) => keyMove(e as unknown as KeyboardEvent, c)} title={editing ? 'Drag to move; arrow keys move, Shift+arrows resize' : undefined}>
                 <span class="title">{substitute(c.name, titleSubs)}</span>

@@ -62,8 +62,8 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
           <>
             <h3>Queries</h3>
             {c.queries.map((q, i) => (
-              <div class="card" style={{ marginBottom: 8 }}>
-                <div class="row" style={{ marginBottom: 6 }}>
+              <div class="card" style={{ marginBottom: '8px' }}>
+                <div class="row" style={{ marginBottom: '6px' }}>
                   <label>
                     Database
                     <select
@@ -133,7 +133,7 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
                   aria-label="Decimal places"
                   min={0}
                   max={10}
-                  style={{ width: 56 }}
+                  style={{ width: '56px' }}
                   value={c.decimalPlaces.digits}
                   onInput={(e) => setC({ ...c, decimalPlaces: { ...c.decimalPlaces, digits: Number((e.target as HTMLInputElement).value) } })}
                 />
@@ -167,7 +167,7 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
             run queries
           </button>
         </h3>
-        <div class="card" style={{ height: 280, position: 'relative' }}>
+        <div class="card" style={{ height: '280px', position: 'relative' }}>
           <CellView cell={{ ...c, queries: shownQueries }} subs={subs} height={260} tick={preview} />
         </div>
       </div>

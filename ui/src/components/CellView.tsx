@@ -45,7 +45,7 @@ export function CellView({ cell, subs, height, tick, onZoom }: Props) {
   if (cell.queries.length === 0) return <p class="muted">No query yet: edit the cell to add one.</p>;
   return (
     <>
-      {state.loading && <span class="spinner" style={{ position: 'absolute', right: 8, top: 8 }} role="status" aria-label="Loading" />}
+      {state.loading && <span class="spinner" style={{ position: 'absolute', right: '8px', top: '8px' }} role="status" aria-label="Loading" />}
       {state.error && (
         <div class="error" role="alert">
           {state.error}

@@ -21,11 +21,16 @@ interface Props {
   onZoom?: (start: number, end: number) => void;
 }
 
-/** Cumulative sums per x (nulls count as 0) for stacked charts. */
+/**
+ * Cumulative sums per x for stacked charts. A time where no series has a
+ * value stays a gap (null) instead of dropping to zero; otherwise a missing
+ * value counts as 0.
+ */
 export function stack(data: ChartData['data']): ChartData['data'] {
   const [xs, ...ys] = data;
   const acc = new Array<number>(xs.length).fill(0);
-  const out = ys.map((y) => y.map((v, i) => (acc[i] += v ?? 0)));
+  const any = xs.map((_, i) => ys.some((y) => y[i] !== null));
+  const out = ys.map((y) => y.map((v, i) => (any[i] ? (acc[i] += v ?? 0) : null)));
   return [xs, ...out];
 }
 

@@ -36,7 +36,7 @@ function TagKey({ db, m, k, query, onToggleTag, onToggleGroupBy }: { db: string;
   const selected = query.tags[k] ?? [];
   return (
     <li>
-      <span class="row" style={{ gap: 2 }}>
+      <span class="row" style={{ gap: '2px' }}>
         <button class="node" aria-expanded={open} onClick={() => setOpen(!open)} style={{ width: 'auto', flex: 1 }}>
           {open ? '▾' : '▸'} {k}
           {selected.length > 0 && <span class="pill">{selected.length}</span>}

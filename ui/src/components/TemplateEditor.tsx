@@ -81,7 +81,7 @@ export function TemplateEditor({ templates, dbs, onSave, onCancel }: Props) {
           const setQ = (patch: Partial<typeof q>) => update(t.id, { query: { ...q, ...patch } });
           const n = i + 1;
           return (
-            <div class="card" style={{ marginBottom: 8 }} data-testid="template-row">
+            <div class="card" style={{ marginBottom: '8px' }} data-testid="template-row">
               <div class="row">
                 <label>
                   Name
@@ -123,7 +123,7 @@ export function TemplateEditor({ templates, dbs, onSave, onCancel }: Props) {
                 </button>
               </div>
               {t.type === 'influxql' && (
-                <label style={{ display: 'flex', marginTop: 6 }}>
+                <label style={{ display: 'flex', marginTop: '6px' }}>
                   Meta query
                   <input
                     aria-label={`Variable ${n} meta query`}
@@ -135,7 +135,7 @@ export function TemplateEditor({ templates, dbs, onSave, onCancel }: Props) {
                 </label>
               )}
               {(t.type === 'csv' || t.type === 'map' || t.type === 'text') && (
-                <label style={{ display: 'flex', marginTop: 6 }}>
+                <label style={{ display: 'flex', marginTop: '6px' }}>
                   {t.type === 'csv' ? 'Values (comma-separated)' : t.type === 'map' ? 'Entries (key, value per line)' : 'Default text'}
                   <textarea
                     aria-label={`Variable ${n} values`}

@@ -57,7 +57,7 @@ function Gauge({ value, colors, axis, digits, height }: { value: number | null; 
   const y = 100 - r * Math.sin(a);
   const color = thresholdColor(colors, value) ?? 'var(--accent)';
   return (
-    <svg class="gauge" viewBox="0 0 200 120" style={{ height: Math.max(60, height), width: '100%' }} role="img" aria-label={`gauge ${value}`}>
+    <svg class="gauge" viewBox="0 0 200 120" style={{ height: `${Math.max(60, height)}px`, width: '100%' }} role="img" aria-label={`gauge ${value}`}>
       <path d="M20 100 A80 80 0 0 1 180 100" stroke="var(--grid)" stroke-width="16" fill="none" />
       <path d={`M20 100 A80 80 0 0 1 ${x} ${y}`} stroke={color} stroke-width="16" fill="none" />
       <text x="100" y="95" text-anchor="middle" font-size="24" font-weight="600">

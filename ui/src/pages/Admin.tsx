@@ -105,7 +105,7 @@ function Databases() {
         </form>
       )}
       {data.data?.map(({ db, rps }) => (
-        <div class="card" style={{ marginTop: 10 }} data-testid={`db-${db}`}>
+        <div class="card" style={{ marginTop: '10px' }} data-testid={`db-${db}`}>
           <div class="spread">
             <h3 style={{ margin: 0 }}>{db}</h3>
             <div class="row">
@@ -118,7 +118,7 @@ function Databases() {
               </button>
             </div>
           </div>
-          <table class="data" style={{ marginTop: 6 }}>
+          <table class="data" style={{ marginTop: '6px' }}>
             <thead>
               <tr>
                 <th>Retention policy</th>
@@ -244,7 +244,7 @@ function Users() {
       {data.error && <p class="error">{data.error}</p>}
       {data.data?.users.length === 0 && <p class="empty">No users yet. Create an admin before enabling authentication.</p>}
       {data.data && data.data.users.length > 0 && (
-        <table class="data" style={{ marginTop: 10 }}>
+        <table class="data" style={{ marginTop: '10px' }}>
           <thead>
             <tr>
               <th>User</th>
@@ -381,7 +381,7 @@ function Server() {
             </label>
             <button onClick={data.reload}>Refresh</button>
           </div>
-          <pre class="card" style={{ maxHeight: 480, overflow: 'auto', fontSize: 12 }}>
+          <pre class="card" style={{ maxHeight: '480px', overflow: 'auto', fontSize: '12px' }}>
             {lines.join('\n')}
           </pre>
         </>

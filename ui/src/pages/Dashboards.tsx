@@ -84,7 +84,7 @@ export function Dashboards() {
           <textarea
             aria-label="Dashboard JSON"
             rows={10}
-            style={{ width: '100%', marginTop: 8, fontFamily: 'monospace' }}
+            style={{ width: '100%', marginTop: '8px', fontFamily: 'monospace' }}
             value={importText}
             onInput={(e) => setImportText((e.target as HTMLTextAreaElement).value)}
           />

@@ -219,7 +219,7 @@ export function Explorer() {
           </div>
         </div>
         {state.query && (
-          <pre class="code muted" style={{ margin: 0, whiteSpace: 'pre-wrap', fontSize: 12 }} data-testid="sent-query">
+          <pre class="code muted" style={{ margin: 0, whiteSpace: 'pre-wrap', fontSize: '12px' }} data-testid="sent-query">
             {state.query}
           </pre>
         )}
@@ -228,7 +228,7 @@ export function Explorer() {
             {state.error}
           </div>
         )}
-        <div class="card" style={{ minHeight: 340 }}>
+        <div class="card" style={{ minHeight: '340px' }}>
           {state.response ? (
             <Visualization response={state.response} type={vis} height={320} onZoom={zoom} />
           ) : (

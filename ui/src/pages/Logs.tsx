@@ -93,7 +93,7 @@ export function Logs({ db: dbParam }: { db: string | null }) {
         </div>
       )}
       {data.data?.chart && (
-        <div class="card" style={{ marginBottom: 10 }}>
+        <div class="card" style={{ marginBottom: '10px' }}>
           <Chart data={data.data.chart} kind="bar" height={160} onZoom={(a, b) => setRange({ kind: 'absolute', start: a, end: b })} />
         </div>
       )}
