@@ -71,10 +71,11 @@ def kap(server, method: str, path: str, **kw) -> requests.Response:
     return requests.request(method, server.url + "/kapacitor/v1" + path, timeout=HTTP_TIMEOUT, **kw)
 
 
-def define(server, task_id: str, db: str, script: str, status: str = "enabled") -> dict:
+def define(server, task_id: str, db: str, script: str, status: str = "enabled",
+           task_type: str = "stream") -> dict:
     r = kap(server, "POST", "/tasks", json={
         "id": task_id,
-        "type": "stream",
+        "type": task_type,
         "dbrps": [{"db": db, "rp": "autogen"}],
         "script": script,
         "status": status,
@@ -209,3 +210,32 @@ data|window().period(10s).every(10s).align()|mean('used')|httpOut('avg')
 
     assert kap(server, "DELETE", "/alerts/topics/ops/handlers/to-receiver").status_code == 204
     assert kap(server, "GET", "/alerts/topics/ops/handlers").json()["handlers"] == []
+
+
+def test_batch_task_runs_influxql_on_schedule(server):
+    db = server.create_db(unique("kapb"))
+    now = int(time.time())
+    rows = [("a", 10.0), ("a", 30.0), ("b", 5.0)]
+    server.write_ok(db, "\n".join(f"cpu,host={h} usage={v} {now - 30 + i}" for i, (h, v) in enumerate(rows)),
+                    precision="s")
+    t = define(server, "batch_mean", db, f"""
+batch
+    |query('SELECT mean("usage") AS usage FROM "{db}"."autogen"."cpu"')
+        .period(1h)
+        .every(1s)
+        .groupBy('host')
+    |httpOut('mean')
+""", task_type="batch")
+    assert t["type"] == "batch" and t["executing"] is True
+    assert t["dot"].startswith("digraph batch_mean {")
+    deadline = time.monotonic() + 15
+    series = []
+    while time.monotonic() < deadline:
+        series = kap(server, "GET", "/tasks/batch_mean/mean").json()["series"]
+        if len(series) == 2:
+            break
+        time.sleep(0.2)
+    assert [(s["tags"], s["columns"], [r[1] for r in s["values"]]) for s in series] == [
+        ({"host": "a"}, ["time", "usage"], [20.0]),
+        ({"host": "b"}, ["time", "usage"], [5.0]),
+    ]

@@ -6,6 +6,7 @@
 //! nothing extra otherwise.
 
 pub mod alerts;
+pub mod querier;
 pub mod store;
 pub mod tasks;
 pub mod writer;
@@ -106,13 +107,31 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs the feed loop (write stream → tasks, wall-clock ticks), the alert
-/// delivery worker and the `influxDBOut` writer until `stop` turns true.
+/// Runs the feed loop (write stream → tasks, wall-clock ticks), the batch
+/// query loop, the alert delivery worker and the `influxDBOut` writer until
+/// `stop` turns true.
 pub fn spawn(
     state: AppState,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     let k = state.kapacitor.clone();
+    let batches = {
+        let k = k.clone();
+        let querier = querier::InfluxQlQuerier {
+            executor: state.influxql.clone(),
+        };
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(Duration::from_millis(250));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    _ = ticker.tick() => k.manager.run_batches(&querier, now_ns()).await,
+                }
+            }
+        })
+    };
     tokio::spawn(async move {
         let delivery = k.alerts.start_delivery();
         let writes = k
@@ -158,6 +177,7 @@ pub fn spawn(
                 k.feed(&ev);
             }
         }
+        let _ = batches.await;
         k.alerts.stop_delivery();
         let _ = tokio::time::timeout(Duration::from_secs(5), delivery).await;
         if let Some(w) = writes {
