@@ -198,6 +198,75 @@ mod tests {
         }
     }
 
+    fn get(path: &str, headers: &[(header::HeaderName, &str)]) -> (Method, Uri, HeaderMap) {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        (Method::GET, path.parse().unwrap(), map)
+    }
+
+    async fn body(r: Response) -> Vec<u8> {
+        axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn serves_index_with_etag_and_revalidation() {
+        let (m, u, h) = get("/dashboards/1", &[]);
+        let r = serve(m, u, h).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/html");
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-cache");
+        let etag = r.headers()[header::ETAG].to_str().unwrap().to_string();
+        let html = String::from_utf8(body(r).await).unwrap();
+        assert!(html.contains("<div id=\"app\">"), "{html}");
+        let (m, u, h) = get("/", &[(header::IF_NONE_MATCH, &etag)]);
+        let r = serve(m, u, h).await;
+        assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+        assert!(body(r).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn gzips_hashed_assets_for_clients_that_accept_it() {
+        let js = Assets::iter()
+            .find(|f| f.starts_with("assets/") && f.ends_with(".js"))
+            .expect("ui/dist has a script");
+        let plain = Assets::get(&js).unwrap().data.into_owned();
+        let (m, u, h) = get(&format!("/{js}"), &[(header::ACCEPT_ENCODING, "br, gzip")]);
+        let r = serve(m, u, h).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip");
+        assert!(r.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("immutable"));
+        let zipped = body(r).await;
+        assert!(zipped.len() < plain.len());
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped[..]), &mut out)
+            .unwrap();
+        assert_eq!(out, plain);
+        let (m, u, h) = get(&format!("/{js}"), &[]);
+        let r = serve(m, u, h).await;
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_eq!(body(r).await, plain);
+    }
+
+    #[tokio::test]
+    async fn api_paths_and_other_methods_stay_404() {
+        for path in ["/api/v2/nope", "/debug/pprof", "/missing.png"] {
+            let (m, u, h) = get(path, &[]);
+            let r = serve(m, u, h).await;
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+            assert!(body(r).await.is_empty());
+        }
+        let r = serve(Method::POST, "/".parse().unwrap(), HeaderMap::new()).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+
     #[test]
     fn ui_routes_fall_back_to_index() {
         assert_eq!(resolve("/").as_deref(), Some("index.html"));
