@@ -252,3 +252,52 @@ test('Flux and SQL in the explorer', async ({ page }) => {
   await expect(page.locator('table.data tbody tr')).toHaveCount(3);
   await expect(page.locator('table.data thead')).toContainText('used_percent');
 });
+
+test('cells move and resize on the grid, and stay there', async ({ page }) => {
+  await page.goto('/dashboards');
+  await page.getByLabel('Name').fill('Grid');
+  await page.getByRole('button', { name: 'Create dashboard' }).click();
+  await expect(page.getByTestId('dashboard-name')).toHaveText('Grid');
+  await page.getByRole('button', { name: 'Add cell' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Edit cell' });
+  await dialog.getByLabel('Title').fill('A note');
+  await dialog.getByLabel('Visualization').selectOption('note');
+  await dialog.getByLabel('Note').fill('Deploys happen on Tuesdays.');
+  await dialog.getByRole('button', { name: 'Save cell' }).click();
+  const cell = page.getByTestId('cell');
+  await expect(cell).toContainText('Deploys happen on Tuesdays.');
+  const before = (await cell.boundingBox())!;
+
+  // Drag the title bar right and down, then the corner handle to make it larger.
+  const head = cell.locator('.cell-head');
+  const h = (await head.boundingBox())!;
+  await page.mouse.move(h.x + 40, h.y + h.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(h.x + 40 + before.width / 2, h.y + h.height / 2 + 100, { steps: 8 });
+  await page.mouse.up();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  const moved = (await cell.boundingBox())!;
+  expect(moved.x).toBeGreaterThan(before.x + 100);
+  expect(moved.y).toBeGreaterThan(before.y + 50);
+
+  const corner = (await cell.locator('.resize').boundingBox())!;
+  await page.mouse.move(corner.x + 8, corner.y + 8);
+  await page.mouse.down();
+  await page.mouse.move(corner.x + 8 + 120, corner.y + 8 + 100, { steps: 8 });
+  await page.mouse.up();
+  await expect.poll(async () => (await cell.boundingBox())!.height).toBeGreaterThan(moved.height + 50);
+
+  // Keyboard: Shift+ArrowLeft narrows the focused cell by one column.
+  const wide = (await cell.boundingBox())!.width;
+  await head.focus();
+  await page.keyboard.press('Shift+ArrowLeft');
+  await expect.poll(async () => (await cell.boundingBox())!.width).toBeLessThan(wide);
+
+  const final = (await cell.boundingBox())!;
+  await page.reload();
+  await expect(page.getByTestId('cell')).toContainText('Deploys happen on Tuesdays.');
+  const after = (await page.getByTestId('cell').boundingBox())!;
+  expect(Math.round(after.x)).toBe(Math.round(final.x));
+  expect(Math.round(after.width)).toBe(Math.round(final.width));
+  expect(Math.round(after.height)).toBe(Math.round(final.height));
+});
