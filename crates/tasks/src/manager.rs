@@ -86,6 +86,47 @@ pub struct TaskRequest {
     pub vars: Option<BTreeMap<String, VarDef>>,
 }
 
+/// A stored task template (a script whose declared `var`s tasks fill in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateDef {
+    /// Template id.
+    pub id: String,
+    /// `stream` or `batch`.
+    #[serde(rename = "type")]
+    pub task_type: String,
+    /// TICKscript source.
+    pub script: String,
+    /// Creation time (RFC 3339).
+    pub created: String,
+    /// Last change (RFC 3339).
+    pub modified: String,
+}
+
+/// A template create or update request.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TemplateRequest {
+    /// Template id.
+    pub id: Option<String>,
+    /// `stream` or `batch`.
+    #[serde(rename = "type")]
+    pub task_type: Option<String>,
+    /// TICKscript.
+    pub script: Option<String>,
+}
+
+/// A template with what Kapacitor shows about it.
+#[derive(Debug, Clone)]
+pub struct TemplateInfo {
+    /// The definition.
+    pub def: TemplateDef,
+    /// Its variables (declared ones have a null value).
+    pub vars: BTreeMap<String, VarDef>,
+    /// Its dot graph.
+    pub dot: String,
+    /// Ids of the tasks created from it.
+    pub tasks: Vec<String>,
+}
+
 /// Errors of task management, with the HTTP status Kapacitor answers.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TaskError {
@@ -118,6 +159,7 @@ pub struct TaskInfo {
 /// All tasks of the server.
 pub struct TaskManager {
     defs: RwLock<BTreeMap<String, TaskDef>>,
+    templates: RwLock<BTreeMap<String, TemplateDef>>,
     running: RwLock<HashMap<String, Arc<Mutex<Task>>>>,
     errors: Mutex<HashMap<String, String>>,
     services: Arc<Services>,
@@ -219,11 +261,17 @@ impl TaskManager {
     pub fn new(services: Arc<Services>, store: Arc<dyn Store>) -> Result<TaskManager, String> {
         let m = TaskManager {
             defs: RwLock::new(BTreeMap::new()),
+            templates: RwLock::new(BTreeMap::new()),
             running: RwLock::new(HashMap::new()),
             errors: Mutex::new(HashMap::new()),
             services,
             store,
         };
+        for doc in m.store.list("template")? {
+            let t: TemplateDef =
+                serde_json::from_value(doc).map_err(|e| format!("stored template: {e}"))?;
+            m.templates.write().insert(t.id.clone(), t);
+        }
         for doc in m.store.list("task")? {
             let def: TaskDef =
                 serde_json::from_value(doc).map_err(|e| format!("stored task: {e}"))?;
@@ -297,20 +345,34 @@ impl TaskManager {
         if self.defs.read().contains_key(&id) {
             return Err(TaskError::Invalid(format!("task {id} already exists")));
         }
-        if req.template_id.as_deref().is_some_and(|t| !t.is_empty()) {
-            return Err(TaskError::Invalid(
-                "not supported yet: task templates".into(),
-            ));
-        }
-        let script = req.script.clone().unwrap_or_default();
+        let template_id = req.template_id.clone().unwrap_or_default();
+        let (script, task_type) = if template_id.is_empty() {
+            (
+                req.script.clone().unwrap_or_default(),
+                req.task_type.clone().unwrap_or_default(),
+            )
+        } else {
+            if req.script.as_deref().is_some_and(|s| !s.is_empty()) {
+                return Err(TaskError::Invalid(
+                    "cannot specify both template-id and script".into(),
+                ));
+            }
+            let t = self
+                .templates
+                .read()
+                .get(&template_id)
+                .cloned()
+                .ok_or_else(|| TaskError::Invalid(format!("unknown template {template_id:?}")))?;
+            (t.script, t.task_type)
+        };
         if script.trim().is_empty() {
             return Err(TaskError::Invalid("must provide TICKscript".into()));
         }
         let now = now_rfc3339();
         let mut def = TaskDef {
             id: id.clone(),
-            template_id: String::new(),
-            task_type: req.task_type.clone().unwrap_or_default(),
+            template_id,
+            task_type,
             dbrps: req.dbrps.clone().unwrap_or_default(),
             script,
             vars: req.vars.clone().unwrap_or_default(),
@@ -409,6 +471,11 @@ impl TaskManager {
         let was_enabled = def.status == "enabled";
         let mut changed_def = false;
         if let Some(s) = req.script {
+            if !def.template_id.is_empty() {
+                return Err(TaskError::Invalid(
+                    "cannot change the script of a task created from a template; update the template".into(),
+                ));
+            }
             def.script = s;
             changed_def = true;
         }
@@ -439,6 +506,168 @@ impl TaskManager {
         self.save(&def)?;
         self.defs.write().insert(id.to_string(), def);
         self.get(id)
+    }
+
+    fn template_info(&self, def: TemplateDef) -> Result<TemplateInfo, TaskError> {
+        let p = template_pipeline(&def.script)?;
+        let vars = p
+            .vars
+            .iter()
+            .map(|(k, (ty, v))| {
+                (
+                    k.clone(),
+                    VarDef {
+                        ty: ty.name().into(),
+                        value: v
+                            .as_ref()
+                            .map(value_json)
+                            .unwrap_or(serde_json::Value::Null),
+                        description: String::new(),
+                    },
+                )
+            })
+            .collect();
+        let tasks = self
+            .defs
+            .read()
+            .values()
+            .filter(|t| t.template_id == def.id)
+            .map(|t| t.id.clone())
+            .collect();
+        Ok(TemplateInfo {
+            dot: static_dot(&def.id, &p),
+            vars,
+            tasks,
+            def,
+        })
+    }
+
+    /// Creates a template (`POST /kapacitor/v1/templates`).
+    pub fn create_template(&self, req: TemplateRequest) -> Result<TemplateInfo, TaskError> {
+        let id = req.id.unwrap_or_default();
+        if !valid_id(&id) {
+            return Err(TaskError::Invalid(format!(
+                "template ID must contain only letters, numbers, '-', '.' and '_'. {id:?}"
+            )));
+        }
+        if self.templates.read().contains_key(&id) {
+            return Err(TaskError::Invalid(format!("template {id} already exists")));
+        }
+        let script = req.script.unwrap_or_default();
+        let p = template_pipeline(&script)?;
+        let ty = match p.task_type {
+            TaskType::Stream => "stream",
+            TaskType::Batch => "batch",
+        };
+        let task_type = req.task_type.unwrap_or_else(|| ty.to_string());
+        if task_type != ty {
+            return Err(TaskError::Invalid(format!(
+                "template type {task_type:?} does not match the script, which is a {ty} task"
+            )));
+        }
+        let now = now_rfc3339();
+        let def = TemplateDef {
+            id: id.clone(),
+            task_type,
+            script,
+            created: now.clone(),
+            modified: now,
+        };
+        self.save_template(&def)?;
+        self.templates.write().insert(id, def.clone());
+        self.template_info(def)
+    }
+
+    fn save_template(&self, def: &TemplateDef) -> Result<(), TaskError> {
+        let doc = serde_json::to_value(def).map_err(|e| TaskError::Internal(e.to_string()))?;
+        self.store
+            .put("template", &def.id, &doc)
+            .map_err(TaskError::Internal)
+    }
+
+    /// Changes a template's script or type; every task created from it is
+    /// checked with the new script first, then reloaded.
+    pub fn update_template(
+        &self,
+        id: &str,
+        req: TemplateRequest,
+    ) -> Result<TemplateInfo, TaskError> {
+        let mut def = self
+            .templates
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no template exists with ID {id}")))?;
+        if req.id.as_deref().is_some_and(|n| n != id) {
+            return Err(TaskError::Invalid(
+                "not supported yet: renaming a template".into(),
+            ));
+        }
+        if let Some(s) = req.script {
+            def.script = s;
+        }
+        if let Some(t) = req.task_type {
+            def.task_type = t;
+        }
+        template_pipeline(&def.script)?;
+        let mut tasks: Vec<TaskDef> = self
+            .defs
+            .read()
+            .values()
+            .filter(|t| t.template_id == id)
+            .cloned()
+            .collect();
+        for t in &mut tasks {
+            t.script = def.script.clone();
+            t.task_type = def.task_type.clone();
+            self.check_and_fill(t).map_err(|e| {
+                TaskError::Invalid(format!("error reloading associated task {}: {e}", t.id))
+            })?;
+        }
+        def.modified = now_rfc3339();
+        self.save_template(&def)?;
+        self.templates.write().insert(id.to_string(), def.clone());
+        for mut t in tasks {
+            t.modified = def.modified.clone();
+            if t.status == "enabled" {
+                self.stop(&t.id);
+                self.start(&t)?;
+            }
+            self.save(&t)?;
+            self.defs.write().insert(t.id.clone(), t);
+        }
+        self.template_info(def)
+    }
+
+    /// One template.
+    pub fn get_template(&self, id: &str) -> Result<TemplateInfo, TaskError> {
+        let def = self
+            .templates
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no template exists with ID {id}")))?;
+        self.template_info(def)
+    }
+
+    /// Every template, by id.
+    pub fn list_templates(&self) -> Vec<TemplateInfo> {
+        let defs: Vec<TemplateDef> = self.templates.read().values().cloned().collect();
+        defs.into_iter()
+            .filter_map(|d| self.template_info(d).ok())
+            .collect()
+    }
+
+    /// Deletes a template (tasks created from it keep their copy of the script).
+    pub fn delete_template(&self, id: &str) -> Result<(), TaskError> {
+        if self.templates.write().remove(id).is_none() {
+            return Err(TaskError::NotFound(format!(
+                "no template exists with ID {id}"
+            )));
+        }
+        self.store
+            .delete("template", id)
+            .map_err(TaskError::Internal)
     }
 
     /// Deletes a task.
@@ -567,9 +796,13 @@ impl TaskManager {
         }
     }
 
-    /// Whether any task is running.
+    /// Whether any stream task is running (only those read the write stream).
     pub fn has_running(&self) -> bool {
-        !self.running.read().is_empty()
+        let defs = self.defs.read();
+        self.running
+            .read()
+            .keys()
+            .any(|id| defs.get(id).is_some_and(|d| d.task_type == "stream"))
     }
 
     /// Advances wall-clock driven nodes of every running task.
@@ -590,6 +823,55 @@ impl TaskManager {
             .cloned()?;
         let series: Vec<serde_json::Value> = e.lock().values().cloned().collect();
         Some(serde_json::json!({ "series": series }))
+    }
+}
+
+/// Evaluates a template script: declared variables get placeholder values
+/// of their type (and are listed without a value).
+fn template_pipeline(script: &str) -> Result<Pipeline, TaskError> {
+    use crate::tick::ast::{Expr, Statement};
+    let program = crate::tick::parse(script)
+        .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+    let mut placeholders = HashMap::new();
+    let mut declared = Vec::new();
+    for st in &program.statements {
+        if let Statement::Declare { name, ty, pos } = st {
+            let v = match ty {
+                VarType::Int => Value::Int(0),
+                VarType::Float => Value::Float(0.0),
+                VarType::String => Value::Str(String::new()),
+                VarType::Bool => Value::Bool(false),
+                VarType::Duration => Value::Duration(1_000_000_000),
+                VarType::Lambda => Value::Lambda(Expr::Bool(true, *pos)),
+                VarType::Regex => Value::Regex(".*".into()),
+                VarType::List => Value::List(Vec::new()),
+                VarType::Star => Value::Star,
+            };
+            placeholders.insert(name.clone(), v);
+            declared.push((name.clone(), *ty));
+        }
+    }
+    let mut p = evaluate(&program, &placeholders)
+        .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+    for (name, ty) in declared {
+        p.vars.insert(name, (ty, None));
+    }
+    Ok(p)
+}
+
+/// A script value as Kapacitor's vars JSON writes it.
+fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Into::into)
+            .unwrap_or(serde_json::Value::Null),
+        Value::Str(s) | Value::Regex(s) | Value::Reference(s) => s.clone().into(),
+        Value::Bool(b) => (*b).into(),
+        Value::Duration(d) => crate::model::format_duration(*d).into(),
+        Value::Lambda(e) => e.to_string().into(),
+        Value::List(items) => serde_json::Value::Array(items.iter().map(value_json).collect()),
+        Value::Star | Value::Node(_) | Value::GroupByTime(_) => serde_json::Value::Null,
     }
 }
 

@@ -641,3 +641,114 @@ async fn batch_task_runs_queries_on_schedule() {
     h.write("cpu,host=a mean=99 1\n");
     assert_eq!(h.events("batch").len(), 1);
 }
+
+#[test]
+fn templates_define_tasks_and_reload_them() {
+    let h = harness();
+    let t = h
+        .manager
+        .create_template(almanac_tasks::manager::TemplateRequest {
+            id: Some("threshold".into()),
+            task_type: None,
+            script: Some(
+                "var measurement string
+var limit = 90.0
+var topic = 'tpl'
+stream|from().measurement(measurement)|alert().crit(lambda: \"v\" > limit).topic(topic)"
+                    .into(),
+            ),
+        })
+        .unwrap();
+    assert_eq!(t.def.task_type, "stream");
+    let vars: Vec<(String, String, serde_json::Value)> = t
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.ty.clone(), v.value.clone()))
+        .collect();
+    assert_eq!(
+        vars,
+        vec![
+            ("limit".into(), "float".into(), serde_json::json!(90.0)),
+            (
+                "measurement".into(),
+                "string".into(),
+                serde_json::Value::Null
+            ),
+            ("topic".into(), "string".into(), serde_json::json!("tpl")),
+        ]
+    );
+    let mut vars = std::collections::BTreeMap::new();
+    vars.insert(
+        "measurement".to_string(),
+        almanac_tasks::manager::VarDef {
+            ty: "string".into(),
+            value: "cpu".into(),
+            description: String::new(),
+        },
+    );
+    vars.insert(
+        "limit".to_string(),
+        almanac_tasks::manager::VarDef {
+            ty: "float".into(),
+            value: 50.0.into(),
+            description: String::new(),
+        },
+    );
+    h.manager
+        .create(TaskRequest {
+            id: Some("from_tpl".into()),
+            template_id: Some("threshold".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "telegraf".into(),
+                rp: "autogen".into(),
+            }]),
+            vars: Some(vars),
+            status: Some("enabled".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    h.write("cpu v=60 1\nmem v=99 2\n");
+    assert_eq!(h.events("tpl").len(), 1);
+    // A task missing a declared var is refused.
+    let err = h
+        .manager
+        .create(TaskRequest {
+            id: Some("missing".into()),
+            template_id: Some("threshold".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "telegraf".into(),
+                rp: "autogen".into(),
+            }]),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("measurement"), "{err}");
+    // Updating the template reloads its tasks.
+    h.manager
+        .update_template(
+            "threshold",
+            almanac_tasks::manager::TemplateRequest {
+                script: Some(
+                    "var measurement string
+var limit = 90.0
+stream|from().measurement(measurement)|alert().crit(lambda: \"v\" > limit).topic('tpl2')"
+                        .into(),
+                ),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        h.manager.get_template("threshold").unwrap().tasks,
+        vec!["from_tpl".to_string()]
+    );
+    h.write("cpu v=70 3\n");
+    assert_eq!(h.events("tpl2").len(), 1);
+    assert!(h
+        .manager
+        .get("from_tpl")
+        .unwrap()
+        .def
+        .script
+        .contains("tpl2"));
+}
