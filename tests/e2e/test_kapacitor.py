@@ -239,3 +239,31 @@ batch
         ({"host": "a"}, ["time", "usage"], [20.0]),
         ({"host": "b"}, ["time", "usage"], [5.0]),
     ]
+
+
+def test_templates(server):
+    r = kap(server, "POST", "/templates", json={
+        "id": "threshold",
+        "type": "stream",
+        "script": "var measurement string\nvar limit = 90.0\n"
+                  "stream|from().measurement(measurement)|alert().crit(lambda: \"v\" > limit).topic('tpl')",
+    })
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["vars"] == {"limit": {"type": "float", "value": 90.0},
+                         "measurement": {"type": "string", "value": None}}
+    r = kap(server, "POST", "/tasks", json={
+        "id": "from_tpl", "template-id": "threshold", "status": "enabled",
+        "dbrps": [{"db": "tele", "rp": "autogen"}],
+        "vars": {"measurement": {"type": "string", "value": "cpu"}, "limit": {"type": "float", "value": 50.0}},
+    })
+    assert r.status_code == 200, r.text
+    assert r.json()["template-id"] == "threshold"
+    r = kap(server, "POST", "/write", params={"db": "tele", "precision": "s"}, data="cpu v=60 1\nmem v=99 2")
+    assert r.status_code == 204, r.text
+    events = kap(server, "GET", "/alerts/topics/tpl/events").json()["events"]
+    assert [(e["id"], e["state"]["level"]) for e in events] == [("cpu:nil", "CRITICAL")]
+    assert kap(server, "GET", "/templates/threshold").json()["task-ids"] == ["from_tpl"]
+    assert [t["id"] for t in kap(server, "GET", "/templates").json()["templates"]] == ["threshold"]
+    assert kap(server, "DELETE", "/templates/threshold").status_code == 204
+    assert kap(server, "GET", "/templates/threshold").status_code == 404

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod querier;
 pub mod store;
 pub mod tasks;
+pub mod templates;
 pub mod writer;
 
 use std::path::Path;
@@ -263,6 +264,16 @@ pub fn routes() -> Router<AppState> {
             get(tasks::get).patch(tasks::patch).delete(tasks::delete),
         )
         .route("/kapacitor/v1/tasks/{id}/{endpoint}", get(tasks::http_out))
+        .route(
+            "/kapacitor/v1/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route(
+            "/kapacitor/v1/templates/{id}",
+            get(templates::get)
+                .patch(templates::patch)
+                .delete(templates::delete),
+        )
         .route("/kapacitor/v1/alerts/topics", get(alerts::list_topics))
         .route(
             "/kapacitor/v1/alerts/topics/{topic}",
