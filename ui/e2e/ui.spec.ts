@@ -13,6 +13,7 @@ test('the UI is served at / and the APIs keep their paths', async ({ page, alman
   expect((await fetch(`${almanac.url}/ping`)).status).toBe(204);
   expect((await fetch(`${almanac.url}/api/v2/no-such-route`)).status).toBe(404);
   expect((await fetch(`${almanac.url}/dashboards/any`)).status).toBe(200);
+  expect((await fetch(`${almanac.url}/no/such/endpoint`)).status).toBe(404);
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
 });
 

@@ -3,9 +3,10 @@
 //!
 //! [`serve`] is the router's fallback, so it only sees paths no API route
 //! matched. It answers an embedded file when one has that path, the SPA's
-//! `index.html` for the UI's own routes (`/explorer`, `/dashboards/…`), and
-//! an empty 404 — exactly what the server answered before the UI existed —
-//! for every path under an API prefix and for missing files.
+//! `index.html` for the UI's own routes ([`UI_ROUTES`]: `/explorer`,
+//! `/dashboards/…`), and an empty 404 — exactly what the server answered
+//! before the UI existed — for everything else (API prefixes, unknown paths,
+//! missing files).
 //!
 //! Hashed files under `/assets/` are cached for a year; `index.html` is
 //! revalidated with its ETag. Text assets are gzip-compressed once, on first
@@ -51,9 +52,19 @@ pub fn is_api_path(path: &str) -> bool {
     })
 }
 
-/// Which embedded file answers `path`: the file itself, or `index.html` for a
-/// UI route (a path whose last segment has no extension); `None` for API
-/// paths and missing files.
+/// First path segments of the UI's own (client-side) routes; `/` is one too.
+/// Keep in step with `ui/src/App.tsx`.
+pub const UI_ROUTES: &[&str] = &[
+    "explorer",
+    "dashboards",
+    "hosts",
+    "logs",
+    "alerting",
+    "admin",
+];
+
+/// Which embedded file answers `path`: the file itself, or `index.html` for
+/// `/` and the UI's routes; `None` for API paths and everything else.
 pub fn resolve(path: &str) -> Option<Cow<'static, str>> {
     if is_api_path(path) {
         return None;
@@ -68,12 +79,10 @@ pub fn resolve(path: &str) -> Option<Cow<'static, str>> {
     if Assets::get(rel).is_some() {
         return Some(Cow::Owned(rel.to_string()));
     }
-    let last = rel.rsplit('/').next().unwrap_or(rel);
-    if last.contains('.') {
-        None
-    } else {
-        Some(Cow::Borrowed("index.html"))
-    }
+    let first = rel.split('/').next().unwrap_or(rel);
+    UI_ROUTES
+        .contains(&first)
+        .then_some(Cow::Borrowed("index.html"))
 }
 
 /// Gzipped copies of text assets, made on first request.
@@ -271,6 +280,8 @@ mod tests {
     fn ui_routes_fall_back_to_index() {
         assert_eq!(resolve("/").as_deref(), Some("index.html"));
         assert_eq!(resolve("/dashboards/abc").as_deref(), Some("index.html"));
+        assert_eq!(resolve("/hosts/web-1").as_deref(), Some("index.html"));
+        assert_eq!(resolve("/logs").as_deref(), Some("index.html"));
         assert_eq!(resolve("/missing.js"), None);
         assert_eq!(resolve("/../Cargo.toml"), None);
         assert_eq!(resolve("/index.html").as_deref(), Some("index.html"));
