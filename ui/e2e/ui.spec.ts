@@ -34,6 +34,15 @@ test('explore a measurement and see a chart', async ({ page }) => {
   await expect(chart.locator('.u-legend')).toContainText('host=web-2');
   await screenshot(page, 'explorer');
 
+  // Zoom by dragging over the chart: the range becomes an absolute one.
+  const over = (await chart.locator('.u-over').boundingBox())!;
+  await page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await expect(page.getByTestId('sent-query')).toContainText(/time > '20\d\d-/);
+  await expect(page.getByLabel('Time range')).toHaveValue('custom');
+
   // Table view and a server error with the server's message.
   await page.getByLabel('Visualization').selectOption('table');
   await expect(page.locator('table.data')).toContainText('web-1');
