@@ -446,3 +446,41 @@ fn math_and_strings_basics() {
     assert_eq!(t.value(2, 0), Value::str("Hello World"));
     assert_eq!(t.value(3, 0), Value::str("bc"));
 }
+
+/// The fast paths of `aggregateWindow` (native selectors and aggregates, with
+/// or without window bounds in the key) give what the general path gives
+/// when the same function is wrapped in a user function.
+#[test]
+fn aggregate_window_fast_paths_match_the_general_path() {
+    let data = r#"import "array"
+data = array.from(rows: [
+    {_time: 2021-01-01T00:00:05Z, host: "a", _value: 1.5},
+    {_time: 2021-01-01T00:00:15Z, host: "a", _value: 4.0},
+    {_time: 2021-01-01T00:00:16Z, host: "a", _value: -2.0},
+    {_time: 2021-01-01T00:00:47Z, host: "a", _value: 3.0},
+    {_time: 2021-01-01T00:00:07Z, host: "b", _value: 10.0},
+    {_time: 2021-01-01T00:01:02Z, host: "b", _value: 11.0},
+]) |> group(columns: ["host"])
+"#;
+    for f in [
+        "max", "min", "first", "last", "sum", "mean", "count", "spread",
+    ] {
+        for shape in [
+            "data",
+            "data |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-01T00:01:30Z)",
+        ] {
+            for extra in ["", ", createEmpty: false", ", timeSrc: \"_start\""] {
+                if extra.contains("timeSrc") && ["max", "min", "first", "last"].contains(&f) {
+                    continue;
+                }
+                let fast = csv(&format!(
+                    "{data}{shape} |> aggregateWindow(every: 20s, fn: {f}{extra})"
+                ));
+                let slow = csv(&format!(
+                    "{data}{shape} |> aggregateWindow(every: 20s, fn: (column, tables=<-) => tables |> {f}(column: column){extra})"
+                ));
+                assert_eq!(fast, slow, "fn {f}, {shape}{extra}");
+            }
+        }
+    }
+}

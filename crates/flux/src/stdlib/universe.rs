@@ -752,6 +752,11 @@ fn group(_: &mut Interp, a: &mut Args) -> Result<Value> {
     let tables = a.tables()?;
     let columns = a.opt_strings("columns")?.unwrap_or_default();
     let mode = a.opt_string("mode")?.unwrap_or_else(|| "by".into());
+    if mode == "by" {
+        if let Some(out) = group_whole_tables(&tables, &columns)? {
+            return stream(out);
+        }
+    }
     let types = schema_types(&tables);
     let type_map: HashMap<String, ColType> = types.iter().cloned().collect();
     let mut rg = Regrouper::new(types.clone());
@@ -790,6 +795,51 @@ fn group(_: &mut Interp, a: &mut Args) -> Result<Value> {
         }
     }
     stream(rg.finish()?)
+}
+
+/// `group(columns:)` when every listed column a table has is in its key and
+/// all tables have the same columns: whole tables move to their new group
+/// (rows keep their order), with no per-row work. None: take the general path.
+fn group_whole_tables(tables: &[Table], columns: &[String]) -> Result<Option<Vec<Table>>> {
+    let Some(first) = tables.first() else {
+        return Ok(None);
+    };
+    let fits = tables.iter().all(|t| {
+        t.cols == first.cols && columns.iter().all(|c| t.index(c).is_none() || t.key.has(c))
+    });
+    if !fits {
+        return Ok(None);
+    }
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(GroupKey, Vec<(ColMeta, Vec<Value>)>)> = Vec::new();
+    for t in tables {
+        let key = GroupKey::new(
+            t.key
+                .cols
+                .iter()
+                .filter(|(m, _)| columns.contains(&m.label))
+                .cloned()
+                .collect(),
+        );
+        let id = format!("{:?}", key.cols);
+        let cols = t.to_columns();
+        match index.get(&id) {
+            Some(&g) => {
+                for (dst, (_, src)) in groups[g].1.iter_mut().zip(cols) {
+                    dst.1.extend(src);
+                }
+            }
+            None => {
+                index.insert(id, groups.len());
+                groups.push((key, cols));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(k, cols)| Table::from_columns(k, cols))
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 fn sort(_: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -1404,20 +1454,19 @@ fn selector_windows(
         && s.period == s.every
         && time_src == s.stop_col
         && time_dst == s.time_col
-        && !t.is_empty()
-        && t.key.has(&s.start_col)
-        && t.key.has(&s.stop_col)
-        && t.index(&s.start_col).is_some()
-        && t.index(&s.stop_col).is_some();
+        && !t.is_empty();
     let (Some(vc), Some(tc)) = (t.index(column), t.index(&s.time_col)) else {
+        return Ok(None);
+    };
+    let Some(bounded) = window_bounds_shape(t, s) else {
         return Ok(None);
     };
     if !simple {
         return Ok(None);
     }
     let vals = t.column_values(vc);
-    let mut picks: Vec<(Option<usize>, i64)> = Vec::new();
-    for (_, stop, rows) in window_rows(t, s)? {
+    let mut picks: Vec<(Option<usize>, i64, i64)> = Vec::new();
+    for (start, stop, rows) in window_rows(t, s)? {
         let mut pick: Option<usize> = None;
         for &r in &rows {
             let v = &vals[r];
@@ -1443,29 +1492,144 @@ fn selector_windows(
             };
         }
         if pick.is_some() || s.create_empty {
-            picks.push((pick, stop));
+            picks.push((pick, start, stop));
         }
     }
-    let cols = t
+    // a table without bounds gets each window's bounds in _start/_stop
+    let mut cols: Vec<(ColMeta, Vec<Value>)> = Vec::new();
+    if !bounded {
+        cols.push((
+            meta(&s.start_col, ColType::Time),
+            picks.iter().map(|p| Value::Time(p.1)).collect(),
+        ));
+        cols.push((
+            meta(&s.stop_col, ColType::Time),
+            picks.iter().map(|p| Value::Time(p.2)).collect(),
+        ));
+    }
+    cols.extend(t.cols.iter().enumerate().map(|(i, c)| {
+        let values = picks
+            .iter()
+            .map(|(pick, _, stop)| {
+                if i == tc {
+                    return Value::Time(*stop);
+                }
+                match pick {
+                    Some(r) => t.value(i, *r),
+                    None => t.key.get(&c.label).cloned().unwrap_or(Value::Null),
+                }
+            })
+            .collect();
+        (c.clone(), values)
+    }));
+    Ok(Some(Table::from_columns(t.key.clone(), cols)?))
+}
+
+/// Whether `t` carries window bounds (`_start`/`_stop` in its key): Some(true);
+/// none at all: Some(false); anything else (a bound column outside the key):
+/// None, left to the general path.
+fn window_bounds_shape(t: &Table, s: &WindowSpec) -> Option<bool> {
+    let in_key = t.key.has(&s.start_col) && t.key.has(&s.stop_col);
+    let has_cols = t.index(&s.start_col).is_some() || t.index(&s.stop_col).is_some();
+    match (in_key, has_cols) {
+        (true, true) if t.index(&s.start_col).is_some() && t.index(&s.stop_col).is_some() => {
+            Some(true)
+        }
+        (false, false) => Some(false),
+        _ => None,
+    }
+}
+
+/// `aggregateWindow` with a native aggregate (`sum`, `mean`, `count`,
+/// `spread`): computed per window without building window tables, with the
+/// same columns and values as the general path.
+fn aggregate_windows_native(
+    t: &Table,
+    s: &WindowSpec,
+    f: &Value,
+    column: &str,
+    time_src: &str,
+    time_dst: &str,
+) -> Result<Option<Table>> {
+    let Value::Function(func) = f else {
+        return Ok(None);
+    };
+    let crate::value::Function::Native { name, .. } = func.as_ref() else {
+        return Ok(None);
+    };
+    let agg: AggFn = match name.as_str() {
+        "sum" => agg_sum,
+        "mean" => agg_mean,
+        "count" => agg_count,
+        "spread" => agg_spread,
+        _ => return Ok(None),
+    };
+    let use_start = if time_src == s.start_col {
+        true
+    } else if time_src == s.stop_col {
+        false
+    } else {
+        return Ok(None);
+    };
+    if s.every == i64::MAX || t.key.has(column) || time_dst == column {
+        return Ok(None);
+    }
+    let Some(vc) = t.index(column) else {
+        return Ok(None);
+    };
+    let Some(bounded) = window_bounds_shape(t, s) else {
+        return Ok(None);
+    };
+    if t.index(time_dst).is_some_and(|_| t.key.has(time_dst)) {
+        return Ok(None);
+    }
+    let vals = t.column_values(vc);
+    let in_type = t.cols[vc].typ;
+    let mut results: Vec<(i64, i64, Value)> = Vec::new();
+    let mut out_type: Option<ColType> = None;
+    let mut buf: Vec<Value> = Vec::new();
+    for (start, stop, rows) in window_rows(t, s)? {
+        buf.clear();
+        buf.extend(rows.iter().map(|&r| vals[r].clone()));
+        let (v, typ) = agg(&buf, in_type)?;
+        if out_type.is_none() || !v.is_null() {
+            out_type = Some(typ);
+        }
+        results.push((start, stop, v));
+    }
+    let out_type = out_type.unwrap_or(in_type);
+    // the general path's columns: window bounds, key columns (table order),
+    // the aggregate, then the time column
+    let mut cols: Vec<(ColMeta, Vec<Value>)> = Vec::new();
+    if !bounded {
+        cols.push((
+            meta(&s.start_col, ColType::Time),
+            results.iter().map(|r| Value::Time(r.0)).collect(),
+        ));
+        cols.push((
+            meta(&s.stop_col, ColType::Time),
+            results.iter().map(|r| Value::Time(r.1)).collect(),
+        ));
+    }
+    for c in t
         .cols
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let values = picks
-                .iter()
-                .map(|(pick, stop)| {
-                    if i == tc {
-                        return Value::Time(*stop);
-                    }
-                    match pick {
-                        Some(r) => t.value(i, *r),
-                        None => t.key.get(&c.label).cloned().unwrap_or(Value::Null),
-                    }
-                })
-                .collect();
-            (c.clone(), values)
-        })
-        .collect();
+        .filter(|c| t.key.has(&c.label) && c.label != column)
+    {
+        let v = t.key.get(&c.label).cloned().unwrap_or(Value::Null);
+        cols.push((c.clone(), vec![v; results.len()]));
+    }
+    cols.push((
+        meta(column, out_type),
+        results.iter().map(|r| r.2.clone()).collect(),
+    ));
+    cols.push((
+        meta(time_dst, ColType::Time),
+        results
+            .iter()
+            .map(|r| Value::Time(if use_start { r.0 } else { r.1 }))
+            .collect(),
+    ));
     Ok(Some(Table::from_columns(t.key.clone(), cols)?))
 }
 
@@ -1547,6 +1711,10 @@ fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let mut out = Vec::new();
     for t in &tables {
         if let Some(fast) = selector_windows(t, &spec, &f, &column, &time_src, &time_dst)? {
+            out.push(fast);
+            continue;
+        }
+        if let Some(fast) = aggregate_windows_native(t, &spec, &f, &column, &time_src, &time_dst)? {
             out.push(fast);
             continue;
         }
