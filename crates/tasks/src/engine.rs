@@ -82,6 +82,8 @@ struct Slot {
     name: String,
     node: Box<dyn Node>,
     parent: Option<usize>,
+    /// Every parent in edge order (the primary one first).
+    parents: Vec<usize>,
     children: Vec<usize>,
     stats: NodeStats,
 }
@@ -102,6 +104,7 @@ impl Task {
                 name: def.name(),
                 node: build(def, id, &services)?,
                 parent: def.parent,
+                parents: def.parent.iter().chain(&def.others).copied().collect(),
                 children: pipeline.children(def.id),
                 stats: NodeStats::default(),
             });
@@ -123,7 +126,7 @@ impl Task {
         if self.slots.is_empty() {
             return;
         }
-        self.deliver(0, Msg::Point(point));
+        self.deliver(0, 0, Msg::Point(point));
     }
 
     /// Batch queries of this task due at `now`.
@@ -144,7 +147,7 @@ impl Task {
             return;
         }
         for b in batches {
-            self.deliver(node, Msg::Batch(b));
+            self.deliver(node, 0, Msg::Batch(b));
         }
     }
 
@@ -178,7 +181,8 @@ impl Task {
         }
     }
 
-    fn deliver(&mut self, i: usize, msg: Msg) {
+    /// Processes `msg` arriving at node `i` on its edge number `edge`.
+    fn deliver(&mut self, i: usize, edge: usize, msg: Msg) {
         let parent_emitted = self.slots[i]
             .parent
             .map(|p| self.slots[p].stats.emitted)
@@ -193,7 +197,7 @@ impl Task {
             parent_emitted,
         };
         let start = std::time::Instant::now();
-        let r = slot.node.process(&ctx, msg, &mut out);
+        let r = slot.node.process_edge(&ctx, edge, msg, &mut out);
         slot.stats.exec_ns += start.elapsed().as_nanos() as u64;
         if let Err(e) = r {
             slot.stats.errors += 1;
@@ -204,13 +208,24 @@ impl Task {
 
     fn fan_out(&mut self, i: usize, out: Vec<Msg>) {
         self.slots[i].stats.emitted += out.len() as u64;
-        let children = self.slots[i].children.clone();
+        let children: Vec<(usize, usize)> = self.slots[i]
+            .children
+            .iter()
+            .map(|c| {
+                let edge = self.slots[*c]
+                    .parents
+                    .iter()
+                    .position(|p| *p == i)
+                    .unwrap_or(0);
+                (*c, edge)
+            })
+            .collect();
         for msg in out {
             if let Some((last, rest)) = children.split_last() {
-                for c in rest {
-                    self.deliver(*c, msg.clone());
+                for (c, e) in rest {
+                    self.deliver(*c, *e, msg.clone());
                 }
-                self.deliver(*last, msg);
+                self.deliver(last.0, last.1, msg);
             }
         }
     }

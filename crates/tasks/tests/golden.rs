@@ -468,7 +468,7 @@ fn task_errors_are_kapacitor_shaped() {
         .manager
         .create(TaskRequest {
             id: Some("j".into()),
-            script: Some("stream|from()|join()".into()),
+            script: Some("stream|from()|combine()".into()),
             dbrps: Some(vec![Dbrp {
                 db: "d".into(),
                 rp: "r".into(),
@@ -478,7 +478,7 @@ fn task_errors_are_kapacitor_shaped() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid TICKscript: line 1 char 15: not supported yet: join node"
+        "invalid TICKscript: line 1 char 15: not supported yet: combine node"
     );
 }
 
@@ -751,4 +751,70 @@ stream|from().measurement(measurement)|alert().crit(lambda: \"v\" > limit).topic
         .def
         .script
         .contains("tpl2"));
+}
+
+#[test]
+fn join_computes_an_error_rate_and_union_merges() {
+    let h = harness();
+    h.define(
+        "error_rate",
+        "var errors = stream|from().measurement('errors').groupBy('service')
+var requests = stream|from().measurement('requests').groupBy('service')
+errors
+    |join(requests)
+        .as('errors', 'requests')
+        .tolerance(1s)
+    |eval(lambda: \"errors.value\" / \"requests.value\")
+        .as('rate')
+    |influxDBOut().database('out').measurement('error_rate')",
+    );
+    h.write(
+        "errors,service=a value=1 10\nrequests,service=a value=10 10\nrequests,service=b value=4 10\nerrors,service=a value=3 20\nrequests,service=a value=30 20\nerrors,service=a value=5 30\nrequests,service=a value=7 40\nerrors,service=a value=1 40\n",
+    );
+    let rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(_, _, p)| {
+            format!(
+                "{} {:?} {:?} {}",
+                p.name,
+                p.tags,
+                p.fields.get("rate"),
+                p.time / S
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "error_rate {\"service\": \"a\"} Some(Float(0.1)) 10",
+            "error_rate {\"service\": \"a\"} Some(Float(0.1)) 20",
+            format!(
+                "error_rate {{\"service\": \"a\"}} Some(Float({:?})) 40",
+                1.0f64 / 7.0
+            )
+            .as_str(),
+        ]
+    );
+
+    let h = harness();
+    h.define(
+        "merged",
+        "var a = stream|from().measurement('a')
+var b = stream|from().measurement('b')
+a|union(b).rename('ab')|httpOut('all')",
+    );
+    h.write("a v=1 1\nb v=2 2\nc v=3 3\n");
+    let out = h.manager.http_out("merged", "all").unwrap();
+    assert_eq!(
+        out,
+        serde_json::json!({"series": [{"name": "ab", "columns": ["time", "v"], "values": [["1970-01-01T00:00:02Z", 2.0]]}]})
+    );
+    let dot = h.manager.get("merged").unwrap().dot;
+    assert!(
+        dot.contains("from1 -> union3") && dot.contains("from2 -> union3"),
+        "{dot}"
+    );
 }

@@ -11,12 +11,14 @@ pub mod group_by;
 pub mod http_out;
 pub mod influxdb_out;
 pub mod influxql;
+pub mod join;
 pub mod log;
 pub mod query;
 pub mod shift;
 pub mod state;
 pub mod stats;
 pub mod transform;
+pub mod union;
 pub mod where_node;
 pub mod window;
 
@@ -57,6 +59,19 @@ pub trait Node: Send {
     fn process(&mut self, ctx: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>)
         -> Result<(), NodeError>;
 
+    /// Handles a message arriving on edge `edge` (0 = the node it was
+    /// chained from; `join`/`union` have more). Defaults to [`Node::process`].
+    fn process_edge(
+        &mut self,
+        ctx: &NodeCtx<'_>,
+        edge: usize,
+        msg: Msg,
+        out: &mut Vec<Msg>,
+    ) -> Result<(), NodeError> {
+        let _ = edge;
+        self.process(ctx, msg, out)
+    }
+
     /// Wall-clock tick (ns since the epoch) for nodes that emit on a timer.
     fn tick(
         &mut self,
@@ -87,6 +102,8 @@ pub fn build(
     Ok(match def.kind.as_str() {
         "stream" | "batch" => Box::new(Passthrough),
         "query" => Box::new(query::QueryNode::new(def)?),
+        "join" => Box::new(join::JoinNode::new(def)?),
+        "union" => Box::new(union::UnionNode::new(def)?),
         "from" => Box::new(from::FromNode::new(def)?),
         "where" => Box::new(where_node::WhereNode::new(def)?),
         "window" => Box::new(window::WindowNode::new(def)?),

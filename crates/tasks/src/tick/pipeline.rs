@@ -103,6 +103,8 @@ pub struct NodeDef {
     pub props: Vec<Property>,
     /// The parent node, if any.
     pub parent: Option<usize>,
+    /// Further parents (`join` and `union` take the other nodes as arguments).
+    pub others: Vec<usize>,
     /// Where the node was created.
     pub pos: Pos,
 }
@@ -141,7 +143,7 @@ impl Pipeline {
     pub fn children(&self, id: usize) -> Vec<usize> {
         self.nodes
             .iter()
-            .filter(|n| n.parent == Some(id))
+            .filter(|n| n.parent == Some(id) || n.others.contains(&id))
             .map(|n| n.id)
             .collect()
     }
@@ -149,8 +151,6 @@ impl Pipeline {
 
 /// Node kinds Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "join",
-    "union",
     "combine",
     "flatten",
     "sample",
@@ -239,6 +239,8 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "stream" | "batch" => &[],
         "query" => &["period", "every", "offset", "align", "groupBy", "fill"],
+        "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
+        "union" => &["rename"],
         "from" => &[
             "measurement",
             "database",
@@ -382,6 +384,7 @@ impl Evaluator {
             args,
             props: Vec::new(),
             parent,
+            others: Vec::new(),
             pos,
         });
         id
@@ -634,6 +637,26 @@ impl Evaluator {
             ];
             return Ok(alert);
         }
+        if name == "join" || name == "union" {
+            let mut others = Vec::new();
+            for a in &args {
+                match a.value {
+                    Value::Node(n) => others.push(n),
+                    ref v => {
+                        return Err(TickError::at(
+                            a.pos,
+                            format!("{name} expects nodes, got {}", v.type_name()),
+                        ))
+                    }
+                }
+            }
+            if name == "join" && others.is_empty() {
+                return Err(TickError::at(pos, "join expects at least one other node"));
+            }
+            let id = self.add_node(name, Vec::new(), Some(parent), pos);
+            self.pipeline.nodes[id].others = others;
+            return Ok(id);
+        }
         Ok(self.add_node(name, args, Some(parent), pos))
     }
 
@@ -752,10 +775,10 @@ mod tests {
             e.to_string(),
             "line 1 char 15: no method or property \"bogus\" on FromNode"
         );
-        let e = eval("stream|from()|join()").unwrap_err();
+        let e = eval("stream|from()|combine()").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "line 1 char 15: not supported yet: join node"
+            "line 1 char 15: not supported yet: combine node"
         );
         let e = eval("stream|from()|alert().slack()").unwrap_err();
         assert_eq!(
