@@ -311,3 +311,38 @@ test('cells move and resize on the grid, and stay there', async ({ page }) => {
   expect(Math.round(after.width)).toBe(Math.round(final.width));
   expect(Math.round(after.height)).toBe(Math.round(final.height));
 });
+
+test('annotations are stored as Chronograf does and drawn on graphs', async ({ page, almanac }) => {
+  const dash = {
+    dashboard: {
+      name: 'Annotated',
+      cells: [{ x: 0, y: 0, w: 12, h: 4, name: 'Memory', queries: [{ query: 'SELECT mean("used_percent") FROM "mem" WHERE time > :dashboardTime: GROUP BY time(:interval:)', queryConfig: { database: 'telegraf' } }], type: 'line' }],
+      templates: [],
+    },
+  };
+  await page.goto('/dashboards');
+  await page.getByRole('button', { name: 'Import dashboard' }).click();
+  await page.getByRole('textbox', { name: 'Dashboard JSON' }).fill(JSON.stringify(dash));
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect(page.getByTestId('dashboard-name')).toHaveText('Annotated');
+  const chart = page.getByTestId('chart');
+  await expect(chart).toHaveAttribute('data-annotations', '0');
+
+  await page.getByRole('button', { name: /^Annotations/ }).click();
+  const dialog = page.getByRole('dialog', { name: 'Annotations' });
+  await dialog.getByLabel('Text').fill('deploy v2');
+  await dialog.getByRole('button', { name: 'Add annotation' }).click();
+  await expect(dialog.locator('table.data')).toContainText('deploy v2');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(chart).toHaveAttribute('data-annotations', '1');
+  const stored = await almanac.query('SELECT "text", "deleted" FROM "annotations"', 'chronograf');
+  expect(JSON.stringify(stored)).toContain('deploy v2');
+
+  await page.reload();
+  await expect(page.getByTestId('chart')).toHaveAttribute('data-annotations', '1');
+  await page.getByRole('button', { name: /^Annotations/ }).click();
+  await page.getByRole('dialog', { name: 'Annotations' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('dialog', { name: 'Annotations' })).toContainText('No annotations in this time range.');
+  await page.getByRole('dialog', { name: 'Annotations' }).getByRole('button', { name: 'Close' }).click();
+  await expect(page.getByTestId('chart')).toHaveAttribute('data-annotations', '0');
+});

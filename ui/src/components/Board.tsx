@@ -13,6 +13,9 @@ import { CellEditor } from './CellEditor';
 import { TemplateEditor } from './TemplateEditor';
 import { databases } from '../schema';
 import { newId } from '../dashboardsApi';
+import { listAnnotations, type Annotation } from '../annotations';
+import { AnnotationsDialog } from './AnnotationsDialog';
+import { bounds } from '../timerange';
 
 const ROW_HEIGHT = 80;
 
@@ -64,7 +67,17 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
   const [width, setWidth] = useState(1000);
   const [drag, setDrag] = useState<{ id: string; mode: 'move' | 'resize'; x0: number; y0: number; cell: Cell; preview: Cell } | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
+  const [annotations, setAnnotations] = useState<Annotation[]>([]);
+  const [annTick, setAnnTick] = useState(0);
+  const [showAnnotations, setShowAnnotations] = useState(false);
   useInterval(() => setTick((t) => t + 1), refresh);
+
+  useEffect(() => {
+    const c = new AbortController();
+    const [a, b] = bounds(range);
+    listAnnotations(a, b, c.signal).then(setAnnotations, () => !c.signal.aborted && setAnnotations([]));
+    return () => c.abort();
+  }, [JSON.stringify(range), tick, annTick]);
 
   useEffect(() => {
     const c = new AbortController();
@@ -159,6 +172,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
           <button onClick={() => setTick((t) => t + 1)} aria-label="Refresh now">
             ↻
           </button>
+          <button onClick={() => setShowAnnotations(true)}>Annotations{annotations.length ? ` (${annotations.length})` : ''}</button>
           {editing && onChange && (
             <>
               <button onClick={() => setEditTemplates(true)}>Variables</button>
@@ -237,7 +251,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
                 )}
               </div>
               <div class="cell-body">
-                <CellView cell={c} subs={subs} height={h - 44} tick={tick} onZoom={(a, b) => onRange({ kind: 'absolute', start: a, end: b })} />
+                <CellView cell={c} subs={subs} height={h - 44} tick={tick} annotations={annotations} onZoom={(a, b) => onRange({ kind: 'absolute', start: a, end: b })} />
               </div>
               {editing && <div class="resize" aria-hidden="true" onPointerDown={(e) => onPointerDown(e as unknown as PointerEvent, c, 'resize')} />}
             </section>
@@ -259,6 +273,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
           }}
         />
       )}
+      {showAnnotations && <AnnotationsDialog annotations={annotations} onChanged={() => setAnnTick((t) => t + 1)} onClose={() => setShowAnnotations(false)} />}
       {editTemplates && (
         <TemplateEditor
           templates={dashboard.templates}

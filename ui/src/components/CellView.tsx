@@ -6,6 +6,7 @@ import { influxql, type QueryResponse } from '../api';
 import type { Cell } from '../dashboard';
 import { substitute, unresolved, type Substitution } from '../templates';
 import { Visualization } from './Visualization';
+import type { Annotation } from '../annotations';
 
 interface Props {
   cell: Cell;
@@ -14,10 +15,11 @@ interface Props {
   /** Changes force a re-run (auto-refresh). */
   tick: number;
   onZoom?: (a: number, b: number) => void;
+  annotations?: Annotation[];
 }
 
 /** The cell content. */
-export function CellView({ cell, subs, height, tick, onZoom }: Props) {
+export function CellView({ cell, subs, height, tick, onZoom, annotations }: Props) {
   const [state, setState] = useState<{ response: QueryResponse | null; error: string | null; loading: boolean }>({ response: null, error: null, loading: false });
   const key = JSON.stringify([cell.queries, subs]);
   useEffect(() => {
@@ -61,6 +63,7 @@ export function CellView({ cell, subs, height, tick, onZoom }: Props) {
           legend={!cell.legend.hidden}
           digits={cell.decimalPlaces.isEnforced ? cell.decimalPlaces.digits : null}
           onZoom={onZoom}
+          annotations={annotations}
         />
       )}
     </>

@@ -5,6 +5,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { ChartData } from '../results';
 import type { Axis } from '../dashboard';
+import type { Annotation } from '../annotations';
 
 const PALETTE = ['#22adf6', '#4ed8a0', '#ffb94a', '#f05a5a', '#a78bfa', '#f472b6', '#2dd4bf', '#facc15', '#fb923c', '#60a5fa'];
 
@@ -19,6 +20,8 @@ interface Props {
   legend?: boolean;
   /** Called with [start, end] epoch ms after a drag selection. */
   onZoom?: (start: number, end: number) => void;
+  /** Annotations drawn as vertical lines (spans shaded). */
+  annotations?: Annotation[];
 }
 
 /**
@@ -40,7 +43,7 @@ function cssVar(name: string, fallback: string): string {
 }
 
 /** The chart component. */
-export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom }: Props) {
+export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom, annotations }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -93,6 +96,33 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
         }),
       ],
       hooks: {
+        draw: [
+          (u) => {
+            if (!annotations?.length) return;
+            const ctx = u.ctx;
+            const { top, height: h } = u.bbox;
+            ctx.save();
+            ctx.fillStyle = ctx.strokeStyle = cssVar('--warn', '#ffb94a');
+            ctx.lineWidth = 2 * devicePixelRatio;
+            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+            for (const a of annotations) {
+              const x0 = u.valToPos(a.start / 1000, 'x', true);
+              const x1 = u.valToPos(a.end / 1000, 'x', true);
+              if (x1 < u.bbox.left || x0 > u.bbox.left + u.bbox.width) continue;
+              if (x1 - x0 > 1) {
+                ctx.globalAlpha = 0.15;
+                ctx.fillRect(x0, top, x1 - x0, h);
+                ctx.globalAlpha = 1;
+              }
+              ctx.beginPath();
+              ctx.moveTo(x0, top);
+              ctx.lineTo(x0, top + h);
+              ctx.stroke();
+              ctx.fillText(a.text, x0 + 4 * devicePixelRatio, top + 12 * devicePixelRatio);
+            }
+            ctx.restore();
+          },
+        ],
         setSelect: [
           (u) => {
             if (u.select.width < 3 || !zoom.current) return;
@@ -116,7 +146,7 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
       p.destroy();
       plot.current = null;
     };
-  }, [data, kind, height, axis, legend]);
+  }, [data, kind, height, axis, legend, annotations]);
 
-  return <div class="chart" ref={el} data-testid="chart" />;
+  return <div class="chart" ref={el} data-testid="chart" data-annotations={annotations?.length ?? 0} />;
 }

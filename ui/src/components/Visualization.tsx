@@ -6,6 +6,7 @@ import type { Axis, CellColor, VisType } from '../dashboard';
 import { Chart } from './Chart';
 import { ResultTable } from './Table';
 import { useMemo } from 'preact/hooks';
+import type { Annotation } from '../annotations';
 
 interface Props {
   response: QueryResponse;
@@ -16,6 +17,7 @@ interface Props {
   legend?: boolean;
   digits?: number | null;
   onZoom?: (a: number, b: number) => void;
+  annotations?: Annotation[];
 }
 
 function formatNumber(v: number, digits: number | null | undefined): string {
@@ -72,7 +74,7 @@ function Gauge({ value, colors, axis, digits, height }: { value: number | null; 
 }
 
 /** The visualization component. */
-export function Visualization({ response, type, height, axis, colors, legend = true, digits, onZoom }: Props) {
+export function Visualization({ response, type, height, axis, colors, legend = true, digits, onZoom, annotations }: Props) {
   const chart = useMemo(() => (type === 'table' ? null : toChartData(response)), [response, type]);
   const table = useMemo(() => (type === 'table' || !chart ? toTable(response) : null), [response, type, chart]);
   if (type === 'table' || (!chart && table)) {
@@ -86,7 +88,7 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     const v = lastValue(chart);
     return (
       <div style={{ position: 'relative' }}>
-        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} onZoom={onZoom} />
+        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} />
         <div style={{ position: 'absolute', inset: 0, pointerEvents: 'none', opacity: 0.85 }}>
           <SingleStat value={v} axis={axis} colors={colors} digits={digits} />
         </div>
@@ -94,5 +96,5 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     );
   }
   const kind = type === 'line-stacked' || type === 'line-stepplot' || type === 'bar' ? type : 'line';
-  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} onZoom={onZoom} />;
+  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} />;
 }
