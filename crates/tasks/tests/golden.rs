@@ -818,3 +818,30 @@ a|union(b).rename('ab')|httpOut('all')",
         "{dot}"
     );
 }
+
+#[test]
+fn sample_by_count_and_by_time() {
+    let h = harness();
+    h.define(
+        "by_count",
+        "stream|from().measurement('m').groupBy('h')|sample(2)|influxDBOut().database('c')",
+    );
+    h.define(
+        "by_time",
+        "stream|from().measurement('n')|sample(10s)|influxDBOut().database('t')",
+    );
+    h.write("m,h=a v=1 1\nm,h=b v=2 2\nm,h=a v=3 3\nm,h=a v=4 4\nm,h=b v=5 5\n");
+    h.write("n v=1 1\nn v=2 5\nn v=3 10\nn v=4 19\nn v=5 20\n");
+    let mut rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(db, _, p)| format!("{db} {} {}", p.name, p.time / S))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        ["c m 1", "c m 2", "c m 4", "t n 1", "t n 10", "t n 20"]
+    );
+}

@@ -14,6 +14,7 @@ pub mod influxql;
 pub mod join;
 pub mod log;
 pub mod query;
+pub mod sample;
 pub mod shift;
 pub mod state;
 pub mod stats;
@@ -104,6 +105,7 @@ pub fn build(
         "query" => Box::new(query::QueryNode::new(def)?),
         "join" => Box::new(join::JoinNode::new(def)?),
         "union" => Box::new(union::UnionNode::new(def)?),
+        "sample" => Box::new(sample::SampleNode::new(def)?),
         "from" => Box::new(from::FromNode::new(def)?),
         "where" => Box::new(where_node::WhereNode::new(def)?),
         "window" => Box::new(window::WindowNode::new(def)?),

@@ -153,7 +153,6 @@ impl Pipeline {
 const UNSUPPORTED_NODES: &[&str] = &[
     "combine",
     "flatten",
-    "sample",
     "barrier",
     "holtWinters",
     "holtWintersWithFit",
@@ -241,6 +240,7 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "query" => &["period", "every", "offset", "align", "groupBy", "fill"],
         "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
+        "sample" => &[],
         "from" => &[
             "measurement",
             "database",

@@ -46,10 +46,13 @@ pub async fn deliver(opts: &ExecOptions, event: &AlertEvent) -> Result<(), Strin
         .map_err(|e| format!("exec handler {}: {e}", opts.prog))?;
     if let Some(mut stdin) = child.stdin.take() {
         let body = event.alert_data().to_string();
-        stdin
-            .write_all(body.as_bytes())
-            .await
-            .map_err(|e| format!("exec handler {}: {e}", opts.prog))?;
+        // A program that exits without reading its input is judged by its
+        // exit status below, not by the broken pipe.
+        if let Err(e) = stdin.write_all(body.as_bytes()).await {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(format!("exec handler {}: {e}", opts.prog));
+            }
+        }
     }
     let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
         .await
