@@ -468,6 +468,8 @@ data = array.from(rows: [
         for shape in [
             "data",
             "data |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-01T00:01:30Z)",
+            // the bounds as plain columns (group() took them out of the key)
+            "data |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-01T00:01:30Z) |> group(columns: [\"host\"])",
         ] {
             for extra in ["", ", createEmpty: false", ", timeSrc: \"_start\""] {
                 if extra.contains("timeSrc") && ["max", "min", "first", "last"].contains(&f) {

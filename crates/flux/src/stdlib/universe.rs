@@ -1458,7 +1458,7 @@ fn selector_windows(
     let (Some(vc), Some(tc)) = (t.index(column), t.index(&s.time_col)) else {
         return Ok(None);
     };
-    let Some(bounded) = window_bounds_shape(t, s) else {
+    let Some(bounds) = window_bounds_shape(t, s) else {
         return Ok(None);
     };
     if !simple {
@@ -1497,7 +1497,7 @@ fn selector_windows(
     }
     // a table without bounds gets each window's bounds in _start/_stop
     let mut cols: Vec<(ColMeta, Vec<Value>)> = Vec::new();
-    if !bounded {
+    if bounds == Bounds::Absent {
         cols.push((
             meta(&s.start_col, ColType::Time),
             picks.iter().map(|p| Value::Time(p.1)).collect(),
@@ -1510,9 +1510,12 @@ fn selector_windows(
     cols.extend(t.cols.iter().enumerate().map(|(i, c)| {
         let values = picks
             .iter()
-            .map(|(pick, _, stop)| {
+            .map(|(pick, start, stop)| {
                 if i == tc {
                     return Value::Time(*stop);
+                }
+                if let Some(v) = bound_value(&c.label, s, bounds, *start, *stop) {
+                    return v;
                 }
                 match pick {
                     Some(r) => t.value(i, *r),
@@ -1525,18 +1528,45 @@ fn selector_windows(
     Ok(Some(Table::from_columns(t.key.clone(), cols)?))
 }
 
-/// Whether `t` carries window bounds (`_start`/`_stop` in its key): Some(true);
-/// none at all: Some(false); anything else (a bound column outside the key):
-/// None, left to the general path.
-fn window_bounds_shape(t: &Table, s: &WindowSpec) -> Option<bool> {
-    let in_key = t.key.has(&s.start_col) && t.key.has(&s.stop_col);
-    let has_cols = t.index(&s.start_col).is_some() || t.index(&s.stop_col).is_some();
-    match (in_key, has_cols) {
-        (true, true) if t.index(&s.start_col).is_some() && t.index(&s.stop_col).is_some() => {
-            Some(true)
-        }
-        (false, false) => Some(false),
+/// Where a table keeps window bounds, as `window()` would leave them.
+#[derive(Clone, Copy, PartialEq)]
+enum Bounds {
+    /// `_start`/`_stop` in the key: every window keeps the table's bounds.
+    InKey,
+    /// No such columns: each window's bounds come first.
+    Absent,
+    /// Plain columns: they take each window's bounds, in place.
+    Columns,
+}
+
+/// The [`Bounds`] of `t`; None (one bound column only, or one in the key
+/// and not the other) is left to the general path.
+fn window_bounds_shape(t: &Table, s: &WindowSpec) -> Option<Bounds> {
+    let cols = (
+        t.index(&s.start_col).is_some(),
+        t.index(&s.stop_col).is_some(),
+    );
+    let keys = (t.key.has(&s.start_col), t.key.has(&s.stop_col));
+    match (cols, keys) {
+        ((true, true), (true, true)) => Some(Bounds::InKey),
+        ((false, false), _) => Some(Bounds::Absent),
+        ((true, true), (false, false)) => Some(Bounds::Columns),
         _ => None,
+    }
+}
+
+/// The value of column `label` in the window `(start, stop)` when it is a
+/// window bound that the window sets; None for every other column.
+fn bound_value(label: &str, s: &WindowSpec, b: Bounds, start: i64, stop: i64) -> Option<Value> {
+    if b == Bounds::InKey {
+        return None;
+    }
+    if label == s.start_col {
+        Some(Value::Time(start))
+    } else if label == s.stop_col {
+        Some(Value::Time(stop))
+    } else {
+        None
     }
 }
 
@@ -1577,7 +1607,7 @@ fn aggregate_windows_native(
     let Some(vc) = t.index(column) else {
         return Ok(None);
     };
-    let Some(bounded) = window_bounds_shape(t, s) else {
+    let Some(bounds) = window_bounds_shape(t, s) else {
         return Ok(None);
     };
     if t.index(time_dst).is_some_and(|_| t.key.has(time_dst)) {
@@ -1601,7 +1631,7 @@ fn aggregate_windows_native(
     // the general path's columns: window bounds, key columns (table order),
     // the aggregate, then the time column
     let mut cols: Vec<(ColMeta, Vec<Value>)> = Vec::new();
-    if !bounded {
+    if bounds == Bounds::Absent {
         cols.push((
             meta(&s.start_col, ColType::Time),
             results.iter().map(|r| Value::Time(r.0)).collect(),
@@ -1611,13 +1641,18 @@ fn aggregate_windows_native(
             results.iter().map(|r| Value::Time(r.1)).collect(),
         ));
     }
-    for c in t
-        .cols
-        .iter()
-        .filter(|c| t.key.has(&c.label) && c.label != column)
-    {
-        let v = t.key.get(&c.label).cloned().unwrap_or(Value::Null);
-        cols.push((c.clone(), vec![v; results.len()]));
+    for c in &t.cols {
+        if bound_value(&c.label, s, bounds, 0, 0).is_some() {
+            // a bound column outside the key: each window's bounds
+            let values = results
+                .iter()
+                .map(|r| bound_value(&c.label, s, bounds, r.0, r.1).unwrap_or(Value::Null))
+                .collect();
+            cols.push((meta(&c.label, ColType::Time), values));
+        } else if t.key.has(&c.label) && c.label != column {
+            let v = t.key.get(&c.label).cloned().unwrap_or(Value::Null);
+            cols.push((c.clone(), vec![v; results.len()]));
+        }
     }
     cols.push((
         meta(column, out_type),
