@@ -188,7 +188,7 @@ fn specs_are_validated() {
             .unwrap_err()
             .contains("absolute")
     );
-    assert!(validate(&spec("slack", serde_json::json!({})))
+    assert!(validate(&spec("pagerDuty2", serde_json::json!({})))
         .unwrap_err()
         .starts_with("not supported yet"));
     assert!(validate(&spec("tcp", serde_json::json!({"address": "nohostport"}))).is_err());
@@ -205,4 +205,29 @@ fn specs_are_validated() {
     let mut m = spec("log", serde_json::json!({"path": "/tmp/x"}));
     m.match_expr = "level() == CRITICAL".into();
     assert!(validate(&m).unwrap_err().contains("match"));
+}
+
+#[tokio::test]
+async fn slack_handler_sends_kapacitors_payload() {
+    let (url, h) = http_once(200, "ok").await;
+    let s = spec(
+        "slack",
+        serde_json::json!({"url": url, "channel": "#alerts", "username": "kapacitor", "icon-emoji": ":fire:"}),
+    );
+    deliver(&reqwest::Client::new(), &s, &event())
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(&h.await.unwrap().1).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "as_user": false, "channel": "#alerts", "text": "",
+            "attachments": [{"fallback": "cpu:nil is CRITICAL", "color": "danger",
+                             "text": "cpu:nil is CRITICAL", "mrkdwn_in": ["text"]}],
+            "username": "kapacitor", "icon_emoji": ":fire:",
+        })
+    );
+    assert!(validate(&spec("slack", serde_json::json!({})))
+        .unwrap_err()
+        .contains("url"));
 }

@@ -6,12 +6,13 @@
 pub mod exec;
 pub mod log;
 pub mod post;
+pub mod slack;
 pub mod tcp;
 
 use super::{AlertEvent, HandlerSpec};
 
 /// Handler kinds this engine implements.
-pub const KINDS: &[&str] = &["log", "post", "tcp", "exec"];
+pub const KINDS: &[&str] = &["log", "post", "tcp", "exec", "slack"];
 
 /// Checks a handler spec (kind known, required options present and typed).
 pub fn validate(spec: &HandlerSpec) -> Result<(), String> {
@@ -23,6 +24,7 @@ pub fn validate(spec: &HandlerSpec) -> Result<(), String> {
         "post" => post::PostOptions::from_spec(spec).map(|_| ()),
         "tcp" => tcp::TcpOptions::from_spec(spec).map(|_| ()),
         "exec" => exec::ExecOptions::from_spec(spec).map(|_| ()),
+        "slack" => slack::SlackOptions::from_spec(spec).map(|_| ()),
         other => Err(format!("not supported yet: alert handler kind {other:?}")),
     }
 }
@@ -51,6 +53,7 @@ pub async fn deliver(
         "post" => post::deliver(client, &post::PostOptions::from_spec(spec)?, event).await,
         "tcp" => tcp::deliver(&tcp::TcpOptions::from_spec(spec)?, event).await,
         "exec" => exec::deliver(&exec::ExecOptions::from_spec(spec)?, event).await,
+        "slack" => slack::deliver(client, &slack::SlackOptions::from_spec(spec)?, event).await,
         other => Err(format!("not supported yet: alert handler kind {other:?}")),
     }
 }
