@@ -1925,6 +1925,8 @@ fn pivot(_: &mut Interp, a: &mut Args) -> Result<Value> {
     let mut out = Vec::new();
     for (key, ts) in groups {
         let mut rows: Vec<(Vec<Value>, Record)> = Vec::new();
+        // row key -> index in `rows` (the key's Debug text: Value has no Hash)
+        let mut row_index: HashMap<String, usize> = HashMap::new();
         let mut new_cols: Vec<String> = Vec::new();
         let mut vtype = None;
         let mut types: Vec<(String, ColType)> = Vec::new();
@@ -1950,9 +1952,11 @@ fn pivot(_: &mut Interp, a: &mut Args) -> Result<Value> {
                 if !new_cols.contains(&name) {
                     new_cols.push(name.clone());
                 }
-                let idx = match rows.iter().position(|(k, _)| *k == rkv) {
-                    Some(i) => i,
+                let id = format!("{rkv:?}");
+                let idx = match row_index.get(&id) {
+                    Some(&i) => i,
                     None => {
+                        row_index.insert(id, rows.len());
                         let mut rec = Record::default();
                         for (c, v) in &key.cols {
                             rec.set(&c.label, v.clone());
