@@ -172,6 +172,21 @@ test('import a Chronograf dashboard JSON', async ({ page }) => {
           type: 'single-stat',
           colors: [{ id: 'base', type: 'text', hex: '#00C9FF', name: 'laser', value: '-1000000000000000000' }],
         },
+        {
+          i: 'c',
+          x: 0,
+          y: 4,
+          w: 12,
+          h: 3,
+          name: 'Flux: memory',
+          queries: [
+            {
+              query: 'from(bucket: "telegraf") |> range(start: v.timeRangeStart, stop: v.timeRangeStop) |> filter(fn: (r) => r._measurement == "mem") |> aggregateWindow(every: v.windowPeriod, fn: mean)',
+              type: 'flux',
+            },
+          ],
+          type: 'line',
+        },
       ],
       templates: [
         {
@@ -195,13 +210,14 @@ test('import a Chronograf dashboard JSON', async ({ page }) => {
   await expect(page.getByTestId('dashboard-name')).toHaveText('Imported from Chronograf');
   await expect(page.getByLabel(':host:', { exact: true })).toHaveValue("'web-1'");
   const cells = page.getByTestId('cell');
-  await expect(cells).toHaveCount(2);
+  await expect(cells).toHaveCount(3);
+  await expect(page.getByRole('region', { name: 'Flux: memory' }).locator('.u-legend')).toContainText('mem.used_percent {host=web-1}');
   await expect(cells.first().locator('.title')).toHaveText("Memory of 'web-1'");
   await expect(cells.first().locator('canvas')).toBeVisible();
   await expect(page.getByTestId('single-stat')).toBeVisible();
   await screenshot(page, 'imported-dashboard');
   await page.reload();
-  await expect(page.getByTestId('cell')).toHaveCount(2);
+  await expect(page.getByTestId('cell')).toHaveCount(3);
 });
 
 test('hosts list and a host dashboard', async ({ page }) => {

@@ -56,6 +56,14 @@ describe('Chronograf dashboards', () => {
     expect(dashboard.templates[0]).toMatchObject({ tempVar: ':host:', type: 'tagValues', query: { db: 'telegraf', measurement: 'cpu', tagKey: 'host' } });
   });
 
+  it('keeps the language of Flux queries', () => {
+    const d = { cells: [{ name: 'f', queries: [{ query: 'from(bucket: "b")', type: 'flux' }], type: 'line' }] };
+    const { dashboard, warnings } = importChronograf(d, () => 'x');
+    expect(dashboard.cells[0].queries).toEqual([{ query: 'from(bucket: "b")', db: undefined, rp: undefined, type: 'flux' }]);
+    expect(warnings).toEqual([]);
+    expect((exportChronograf({ ...dashboard, id: 'i' }) as any).dashboard.cells[0].queries[0].type).toBe('flux');
+  });
+
   it('accepts the bare dashboard object and rejects non-dashboards', () => {
     expect(importChronograf(chronograf.dashboard, () => 'x').dashboard.cells).toHaveLength(2);
     expect(() => importChronograf({ foo: 1 }, () => 'x')).toThrow(/not a Chronograf dashboard/);

@@ -28,11 +28,12 @@ export const VIS_TYPES: { type: VisType; label: string }[] = [
   { type: 'note', label: 'Note' },
 ];
 
-/** A query of a cell. */
+/** A query of a cell: InfluxQL (default), Flux or SQL. */
 export interface CellQuery {
   query: string;
   db?: string;
   rp?: string;
+  type?: 'influxql' | 'flux' | 'sql';
 }
 
 /** A threshold or series color. */
@@ -123,6 +124,7 @@ export function cellFromChronograf(c: Record<string, any>, id: string): Cell {
           query: str(q?.query) || str(q?.queryConfig?.rawText),
           db: str(q?.queryConfig?.database) || str(q?.db) || undefined,
           rp: str(q?.queryConfig?.retentionPolicy) || str(q?.rp) || undefined,
+          ...(q?.type === 'flux' || q?.type === 'sql' ? { type: q.type } : {}),
         }))
         .filter((q: CellQuery) => q.query !== '')
     : [];
@@ -176,7 +178,7 @@ export function cellToChronograf(c: Cell): Record<string, unknown> {
       query: q.query,
       queryConfig: { database: q.db ?? '', retentionPolicy: q.rp ?? '', rawText: q.query },
       source: '',
-      type: 'influxql',
+      type: q.type ?? 'influxql',
     })),
     axes: { y: { ...c.axes.y, base: '10' } },
     type: c.type,
@@ -208,9 +210,6 @@ export function importChronograf(json: unknown, newId: () => string): ImportResu
   const warnings: string[] = [];
   const cells = d.cells.map((c: any) => {
     const cell = cellFromChronograf(c ?? {}, newId());
-    for (const q of c?.queries ?? []) {
-      if (q?.type === 'flux') warnings.push(`cell "${cell.name}": Flux queries are not supported yet in dashboards; the query was kept as text`);
-    }
     if (c?.type && !VIS_NAMES.has(c.type)) warnings.push(`cell "${cell.name}": visualization "${c.type}" is shown as a line chart`);
     return cell;
   });

@@ -4,6 +4,7 @@ import {
   formatValue,
   metaQuery,
   normalizeTempVar,
+  fluxTimeOption,
   parseCSVValues,
   parseMapValues,
   select,
@@ -89,5 +90,20 @@ describe('template variables', () => {
   it('normalizes names', () => {
     expect(normalizeTempVar(' host ')).toBe(':host:');
     expect(normalizeTempVar('::host::')).toBe(':host:');
+  });
+});
+
+describe('Flux time range', () => {
+  it('defines v from the dashboard range when the script uses it', () => {
+    const rel = builtinSubstitutions({ kind: 'relative', duration: '1h' });
+    expect(fluxTimeOption('from(bucket: "b") |> range(start: v.timeRangeStart)', rel)).toBe(
+      'option v = {timeRangeStart: -1h, timeRangeStop: now(), windowPeriod: 5s}\nfrom(bucket: "b") |> range(start: v.timeRangeStart)',
+    );
+    const abs = builtinSubstitutions({ kind: 'absolute', start: 0, end: 60_000 });
+    expect(fluxTimeOption('x(v.timeRangeStop)', abs)).toBe(
+      'option v = {timeRangeStart: 1970-01-01T00:00:00.000Z, timeRangeStop: 1970-01-01T00:01:00.000Z, windowPeriod: 1s}\nx(v.timeRangeStop)',
+    );
+    expect(fluxTimeOption('from(bucket: "b") |> range(start: -1h)', rel)).toBe('from(bucket: "b") |> range(start: -1h)');
+    expect(fluxTimeOption('option v = {timeRangeStart: -5m}\nrange(start: v.timeRangeStart)', rel)).toContain('option v = {timeRangeStart: -5m}');
   });
 });

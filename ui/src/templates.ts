@@ -249,3 +249,23 @@ export function unresolved(query: string, subs: Substitution[]): string[] {
   const found = query.match(/:[A-Za-z_][\w-]*:/g) ?? [];
   return [...new Set(found.filter((n) => !known.has(n)))];
 }
+
+/**
+ * A Flux script with Chronograf's `v` record (`v.timeRangeStart`,
+ * `v.timeRangeStop`, `v.windowPeriod`) prepended from the built-in
+ * substitutions, when the script uses `v.` and does not define it.
+ */
+export function fluxTimeOption(script: string, subs: Substitution[]): string {
+  if (!/\bv\.(timeRangeStart|timeRangeStop|windowPeriod)\b/.test(script) || /^\s*option\s+v\s*=/m.test(script)) return script;
+  const get = (name: string) => subs.find((s) => s.tempVar === name)?.text ?? '';
+  const fluxTime = (t: string) => {
+    const rel = t.match(/^now\(\) - (\w+)$/);
+    if (rel) return `-${rel[1]}`;
+    const abs = t.match(/^'(.*)'$/);
+    return abs ? abs[1] : t;
+  };
+  const start = fluxTime(get(':dashboardTime:'));
+  const stop = fluxTime(get(':upperDashboardTime:'));
+  const every = get(':interval:') || '1m';
+  return `option v = {timeRangeStart: ${start}, timeRangeStop: ${stop}, windowPeriod: ${every}}\n${script}`;
+}

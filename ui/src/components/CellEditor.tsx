@@ -65,6 +65,21 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
               <div class="card" style={{ marginBottom: '8px' }}>
                 <div class="row" style={{ marginBottom: '6px' }}>
                   <label>
+                    Language
+                    <select
+                      aria-label={`Language of query ${i + 1}`}
+                      value={q.type ?? 'influxql'}
+                      onChange={(e) => {
+                        const t = (e.target as HTMLSelectElement).value as 'influxql' | 'flux' | 'sql';
+                        setC({ ...c, queries: c.queries.map((x, j) => (j === i ? { ...x, type: t === 'influxql' ? undefined : t } : x)) });
+                      }}
+                    >
+                      <option value="influxql">InfluxQL</option>
+                      <option value="flux">Flux</option>
+                      <option value="sql">SQL</option>
+                    </select>
+                  </label>
+                  <label>
                     Database
                     <select
                       aria-label={`Database of query ${i + 1}`}
@@ -82,6 +97,8 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
                   </button>
                 </div>
                 <Editor
+                  key={q.type ?? 'influxql'}
+                  language={q.type ?? 'influxql'}
                   label={`Query ${i + 1}`}
                   value={q.query}
                   onChange={(v) => setC((cur) => ({ ...cur, queries: cur.queries.map((x, j) => (j === i ? { ...x, query: v } : x)) }))}

@@ -7,6 +7,8 @@ import type { Cell } from '../dashboard';
 import { substitute, unresolved, type Substitution } from '../templates';
 import { Visualization } from './Visualization';
 import type { Annotation } from '../annotations';
+import { flux, sql } from '../otherQueries';
+import { fluxTimeOption } from '../templates';
 
 interface Props {
   cell: Cell;
@@ -30,9 +32,14 @@ export function CellView({ cell, subs, height, tick, onZoom, annotations }: Prop
       const results = [];
       for (const q of cell.queries) {
         const text = substitute(q.query, subs);
-        const missing = unresolved(text, subs);
+        const missing = q.type === 'flux' ? [] : unresolved(text, subs);
         if (missing.length) throw new Error(`unknown template variable ${missing.join(', ')}`);
-        const r = await influxql(text, { db: q.db, rp: q.rp, signal: c.signal });
+        const r =
+          q.type === 'flux'
+            ? await flux(fluxTimeOption(text, subs), c.signal)
+            : q.type === 'sql'
+              ? await sql(text, q.db ?? '', c.signal)
+              : await influxql(text, { db: q.db, rp: q.rp, signal: c.signal });
         results.push(...r.results);
       }
       return { results };
