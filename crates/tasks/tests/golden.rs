@@ -845,3 +845,29 @@ fn sample_by_count_and_by_time() {
         ["c m 1", "c m 2", "c m 4", "t n 1", "t n 10", "t n 20"]
     );
 }
+
+#[test]
+fn flatten_merges_points_of_a_time() {
+    let h = harness();
+    h.define(
+        "flat",
+        "stream|from().measurement('req').groupBy('dc')|flatten().on('service', 'host').tolerance(1s)|influxDBOut().database('f')",
+    );
+    h.write(
+        "req,dc=x,service=api,host=a n=1 10\nreq,dc=x,service=web,host=b n=2 10\nreq,dc=x,service=api,host=a n=3 20\nreq,dc=x,service=api,host=a n=4 30\n",
+    );
+    let rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(_, _, p)| format!("{:?} {:?} {}", p.tags, p.fields, p.time / S))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "{\"dc\": \"x\"} {\"api.a.n\": Float(1.0), \"web.b.n\": Float(2.0)} 10",
+            "{\"dc\": \"x\"} {\"api.a.n\": Float(3.0)} 20",
+        ]
+    );
+}

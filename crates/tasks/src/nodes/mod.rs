@@ -6,6 +6,7 @@ pub mod default;
 pub mod delete;
 pub mod derivative;
 pub mod eval;
+pub mod flatten;
 pub mod from;
 pub mod group_by;
 pub mod http_out;
@@ -106,6 +107,7 @@ pub fn build(
         "join" => Box::new(join::JoinNode::new(def)?),
         "union" => Box::new(union::UnionNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),
+        "flatten" => Box::new(flatten::FlattenNode::new(def)?),
         "from" => Box::new(from::FromNode::new(def)?),
         "where" => Box::new(where_node::WhereNode::new(def)?),
         "window" => Box::new(window::WindowNode::new(def)?),

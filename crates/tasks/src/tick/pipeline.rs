@@ -152,7 +152,6 @@ impl Pipeline {
 /// Node kinds Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_NODES: &[&str] = &[
     "combine",
-    "flatten",
     "barrier",
     "holtWinters",
     "holtWintersWithFit",
@@ -241,6 +240,7 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
         "sample" => &[],
+        "flatten" => &["on", "delimiter", "tolerance", "dropOriginalFieldName"],
         "from" => &[
             "measurement",
             "database",
