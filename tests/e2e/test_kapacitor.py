@@ -267,3 +267,19 @@ def test_templates(server):
     assert [t["id"] for t in kap(server, "GET", "/templates").json()["templates"]] == ["threshold"]
     assert kap(server, "DELETE", "/templates/threshold").status_code == 204
     assert kap(server, "GET", "/templates/threshold").status_code == 404
+
+
+def test_http_post_node_and_loopback(server, receiver):
+    define(server, "fwd", "tele", f"""
+stream|from().measurement('cpu')
+    |eval(lambda: "v" * 10.0).as('v10')
+    |kapacitorLoopback().database('tele').retentionPolicy('autogen').measurement('cpu10')
+""")
+    define(server, "poster", "tele", f"""
+stream|from().measurement('cpu10')|httpPost('{receiver.url}').header('X-From', 'almanac')
+""")
+    r = kap(server, "POST", "/write", params={"db": "tele", "rp": "autogen", "precision": "s"}, data="cpu v=1.5 7")
+    assert r.status_code == 204, r.text
+    got = receiver.wait_for(1)
+    assert got == [{"series": [{"name": "cpu10", "columns": ["time", "v10"],
+                                "values": [["1970-01-01T00:00:07Z", 15.0]]}]}]

@@ -60,6 +60,20 @@ pub struct Services {
     pub alerts: Arc<AlertService>,
     /// `httpOut` endpoints by (task, endpoint name).
     pub http_outs: Mutex<HashMap<(String, String), Endpoint>>,
+    /// Points `kapacitorLoopback` nodes send back into the stream: (db, rp, points).
+    pub loopback: Mutex<Vec<(String, String, Vec<Point>)>>,
+}
+
+impl Services {
+    /// Services over a writer and an alert service.
+    pub fn new(writer: Arc<dyn PointWriter>, alerts: Arc<AlertService>) -> Services {
+        Services {
+            writer,
+            alerts,
+            http_outs: Default::default(),
+            loopback: Default::default(),
+        }
+    }
 }
 
 /// Counters of one node.

@@ -434,13 +434,10 @@ impl TaskManager {
         // Build the nodes once (against scratch services, so nothing is
         // registered) to check every property even for a disabled task.
         let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
-        let scratch = Arc::new(Services {
-            writer: Arc::new(crate::engine::NoWriter),
-            alerts: Arc::new(
-                crate::alert::service::AlertService::new(store).map_err(TaskError::Internal)?,
-            ),
-            http_outs: Default::default(),
-        });
+        let scratch = Arc::new(Services::new(
+            Arc::new(crate::engine::NoWriter),
+            Arc::new(crate::alert::service::AlertService::new(store).map_err(TaskError::Internal)?),
+        ));
         Task::new(&def.id, &p, scratch)
             .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
         Ok(())
@@ -749,6 +746,27 @@ impl TaskManager {
                 t.push(p.clone());
             }
         }
+        self.drain_loopback();
+    }
+
+    /// Feeds what `kapacitorLoopback` nodes sent back; a few rounds at most,
+    /// so a task looping into itself cannot spin forever.
+    fn drain_loopback(&self) {
+        thread_local! {
+            static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        if DEPTH.with(|d| d.get()) >= 8 {
+            return;
+        }
+        let queued = std::mem::take(&mut *self.services.loopback.lock());
+        if queued.is_empty() {
+            return;
+        }
+        DEPTH.with(|d| d.set(d.get() + 1));
+        for (db, rp, points) in queued {
+            self.feed(&db, &rp, &points);
+        }
+        DEPTH.with(|d| d.set(d.get() - 1));
     }
 
     /// Parses line protocol and feeds it (Kapacitor's `/write` and the storage write stream).
@@ -787,7 +805,10 @@ impl TaskManager {
         }
         for (task, q) in due {
             match querier.query(&q).await {
-                Ok(batches) => task.lock().push_batches(q.node, batches),
+                Ok(batches) => {
+                    task.lock().push_batches(q.node, batches);
+                    self.drain_loopback();
+                }
                 Err(e) => {
                     tracing::warn!(task = %q.task, error = %e, "batch query failed");
                     task.lock().query_failed(q.node);
@@ -811,6 +832,7 @@ impl TaskManager {
         for t in tasks {
             t.lock().tick(now);
         }
+        self.drain_loopback();
     }
 
     /// The latest result of an `httpOut` endpoint: `{"series": [...]}`.

@@ -40,11 +40,7 @@ struct Harness {
 fn harness_with(store: Arc<MemoryStore>) -> Harness {
     let writer = Arc::new(RecWriter::default());
     let alerts = Arc::new(AlertService::new(store.clone()).unwrap());
-    let services = Arc::new(Services {
-        writer: writer.clone(),
-        alerts: alerts.clone(),
-        http_outs: Default::default(),
-    });
+    let services = Arc::new(Services::new(writer.clone(), alerts.clone()));
     let manager = TaskManager::new(services, store.clone()).unwrap();
     Harness {
         manager,
@@ -870,4 +866,26 @@ fn flatten_merges_points_of_a_time() {
             "{\"dc\": \"x\"} {\"api.a.n\": Float(3.0)} 20",
         ]
     );
+}
+
+#[test]
+fn kapacitor_loopback_feeds_other_tasks() {
+    let h = harness();
+    h.define(
+        "producer",
+        "stream|from().measurement('cpu')|eval(lambda: \"v\" * 2.0).as('double')|kapacitorLoopback().database('telegraf').retentionPolicy('autogen').measurement('cpu2').tag('via', 'loop')",
+    );
+    h.define(
+        "consumer",
+        "stream|from().measurement('cpu2')|influxDBOut().database('out')",
+    );
+    h.write("cpu v=2 1\n");
+    let rows: Vec<String> = h
+        .writer
+        .points
+        .lock()
+        .iter()
+        .map(|(_, _, p)| format!("{} {:?} {:?}", p.name, p.tags, p.fields))
+        .collect();
+    assert_eq!(rows, ["cpu2 {\"via\": \"loop\"} {\"double\": Float(4.0)}"]);
 }

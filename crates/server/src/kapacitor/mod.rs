@@ -54,11 +54,7 @@ impl Kapacitor {
         let store: Arc<dyn almanac_tasks::Store> = Arc::new(store::RedbStore::open(dir)?);
         let alerts = Arc::new(AlertService::new(store.clone())?);
         let (w, rx) = writer::StorageWriter::new(storage.clone());
-        let services = Arc::new(Services {
-            writer: Arc::new(w),
-            alerts: alerts.clone(),
-            http_outs: Default::default(),
-        });
+        let services = Arc::new(Services::new(Arc::new(w), alerts.clone()));
         let manager = TaskManager::new(services, store)?;
         let k = Arc::new(Kapacitor {
             manager,

@@ -45,7 +45,47 @@ struct HandlerDoc {
     handler: HandlerSpec,
 }
 
-type Delivery = (Vec<HandlerSpec>, AlertEvent);
+/// A request of the `httpPost` node, sent by the delivery worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpPostJob {
+    /// Target URL.
+    pub url: String,
+    /// Extra headers.
+    pub headers: BTreeMap<String, String>,
+    /// Timeout, ns.
+    pub timeout: i64,
+    /// JSON body.
+    pub body: String,
+    /// Log the response body of failed requests.
+    pub capture_response: bool,
+}
+
+enum Delivery {
+    Alert(Vec<HandlerSpec>, Box<AlertEvent>),
+    Post(HttpPostJob),
+}
+
+async fn post(client: &reqwest::Client, job: &HttpPostJob) -> Result<(), String> {
+    let mut req = client
+        .post(&job.url)
+        .timeout(std::time::Duration::from_nanos(job.timeout.max(1) as u64))
+        .header("Content-Type", "application/json")
+        .body(job.body.clone());
+    for (k, v) in &job.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = if job.capture_response {
+            resp.text().await.unwrap_or_default()
+        } else {
+            String::new()
+        };
+        return Err(format!("status {status} {}", body.trim()));
+    }
+    Ok(())
+}
 
 /// The alert service shared by every task.
 pub struct AlertService {
@@ -90,14 +130,31 @@ impl AlertService {
         *self.tx.lock() = Some(tx);
         tokio::spawn(async move {
             let client = reqwest::Client::new();
-            while let Some((specs, event)) = rx.recv().await {
-                for spec in &specs {
-                    if let Err(e) = handlers::deliver(&client, spec, &event).await {
-                        tracing::warn!(topic = %event.topic, handler = %spec.id, error = %e, "alert handler failed");
+            while let Some(d) = rx.recv().await {
+                match d {
+                    Delivery::Alert(specs, event) => {
+                        for spec in &specs {
+                            if let Err(e) = handlers::deliver(&client, spec, &event).await {
+                                tracing::warn!(topic = %event.topic, handler = %spec.id, error = %e, "alert handler failed");
+                            }
+                        }
+                    }
+                    Delivery::Post(job) => {
+                        if let Err(e) = post(&client, &job).await {
+                            tracing::warn!(url = %job.url, error = %e, "httpPost failed");
+                        }
                     }
                 }
             }
         })
+    }
+
+    /// Queues an `httpPost` request; false when the worker is not running.
+    pub fn post(&self, job: HttpPostJob) -> bool {
+        match &*self.tx.lock() {
+            Some(tx) => tx.send(Delivery::Post(job)).is_ok(),
+            None => false,
+        }
     }
 
     /// Stops accepting deliveries (the worker ends once its queue is empty).
@@ -189,7 +246,7 @@ impl AlertService {
         if !async_specs.is_empty() {
             match &*self.tx.lock() {
                 Some(tx) => {
-                    let _ = tx.send((async_specs, event));
+                    let _ = tx.send(Delivery::Alert(async_specs, Box::new(event)));
                 }
                 None => {
                     tracing::warn!(topic = %event.topic, "alert delivery is not running; event not sent to async handlers")

@@ -10,10 +10,12 @@ pub mod flatten;
 pub mod from;
 pub mod group_by;
 pub mod http_out;
+pub mod http_post;
 pub mod influxdb_out;
 pub mod influxql;
 pub mod join;
 pub mod log;
+pub mod loopback;
 pub mod query;
 pub mod sample;
 pub mod shift;
@@ -108,6 +110,8 @@ pub fn build(
         "union" => Box::new(union::UnionNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),
         "flatten" => Box::new(flatten::FlattenNode::new(def)?),
+        "kapacitorLoopback" => Box::new(loopback::LoopbackNode::new(def)?),
+        "httpPost" => Box::new(http_post::HttpPostNode::new(def)?),
         "from" => Box::new(from::FromNode::new(def)?),
         "where" => Box::new(where_node::WhereNode::new(def)?),
         "window" => Box::new(window::WindowNode::new(def)?),

@@ -155,8 +155,6 @@ const UNSUPPORTED_NODES: &[&str] = &[
     "barrier",
     "holtWinters",
     "holtWintersWithFit",
-    "httpPost",
-    "kapacitorLoopback",
     "sideload",
     "k8sAutoscale",
     "swarmAutoscale",
@@ -240,6 +238,8 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
         "sample" => &[],
+        "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
+        "httpPost" => &["header", "timeout", "captureResponse"],
         "flatten" => &["on", "delimiter", "tolerance", "dropOriginalFieldName"],
         "from" => &[
             "measurement",
