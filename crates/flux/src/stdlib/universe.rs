@@ -811,7 +811,7 @@ fn group_whole_tables(tables: &[Table], columns: &[String]) -> Result<Option<Vec
         return Ok(None);
     }
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<(GroupKey, Vec<(ColMeta, Vec<Value>)>)> = Vec::new();
+    let mut groups: Vec<(GroupKey, Vec<&Table>)> = Vec::new();
     for t in tables {
         let key = GroupKey::new(
             t.key
@@ -822,24 +822,34 @@ fn group_whole_tables(tables: &[Table], columns: &[String]) -> Result<Option<Vec
                 .collect(),
         );
         let id = format!("{:?}", key.cols);
-        let cols = t.to_columns();
         match index.get(&id) {
-            Some(&g) => {
-                for (dst, (_, src)) in groups[g].1.iter_mut().zip(cols) {
-                    dst.1.extend(src);
-                }
-            }
+            Some(&g) => groups[g].1.push(t),
             None => {
                 index.insert(id, groups.len());
-                groups.push((key, cols));
+                groups.push((key, vec![t]));
             }
         }
     }
-    groups
-        .into_iter()
-        .map(|(k, cols)| Table::from_columns(k, cols))
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    let mut out = Vec::with_capacity(groups.len());
+    for (key, ts) in groups {
+        // the same columns: the Arrow batches concatenate as they are
+        let schema = ts[0].batch.schema();
+        let batches: Vec<_> = ts.iter().map(|t| t.batch.clone()).collect();
+        let table = match arrow::compute::concat_batches(&schema, &batches) {
+            Ok(batch) => Table::from_batch(key, batch)?,
+            Err(_) => {
+                let mut cols = ts[0].to_columns();
+                for t in &ts[1..] {
+                    for (dst, (_, src)) in cols.iter_mut().zip(t.to_columns()) {
+                        dst.1.extend(src);
+                    }
+                }
+                Table::from_columns(key, cols)?
+            }
+        };
+        out.push(table);
+    }
+    Ok(Some(out))
 }
 
 fn sort(_: &mut Interp, a: &mut Args) -> Result<Value> {
