@@ -667,13 +667,21 @@ impl TaskManager {
             .map_err(TaskError::Internal)
     }
 
-    /// Deletes a task.
+    /// Deletes a task and its anonymous alert topics.
     pub fn delete(&self, id: &str) -> Result<(), TaskError> {
         if self.defs.write().remove(id).is_none() {
             return Err(TaskError::NotFound(format!("no task exists with ID {id}")));
         }
         self.stop(id);
-        self.store.delete("task", id).map_err(TaskError::Internal)
+        self.store.delete("task", id).map_err(TaskError::Internal)?;
+        // The task's anonymous topics (alerts without `.topic()`) go with it.
+        let prefix = format!("main:{id}:");
+        for (topic, _, _) in self.services.alerts.topics() {
+            if topic.starts_with(&prefix) {
+                self.services.alerts.delete_topic(&topic).map_err(TaskError::Internal)?;
+            }
+        }
+        Ok(())
     }
 
     /// One task.

@@ -158,6 +158,8 @@ fn cpu_alert_sends_every_non_ok_event_and_the_recovery() {
         })
     );
     assert_eq!(lines[2]["previousLevel"], "CRITICAL");
+    h.manager.delete("cpu_alert").unwrap();
+    assert!(h.alerts.topic("main:cpu_alert:alert2").is_none());
     assert_eq!(lines[2]["duration"], 2 * S);
     // Default details: the template data as JSON.
     let details: serde_json::Value =
