@@ -362,3 +362,34 @@ test('annotations are stored as Chronograf does and drawn on graphs', async ({ p
   await page.getByRole('dialog', { name: 'Annotations' }).getByRole('button', { name: 'Close' }).click();
   await expect(page.getByTestId('chart')).toHaveAttribute('data-annotations', '0');
 });
+
+test('a chart of 8 series × 100,000 points renders and zooms', async ({ page, almanac }) => {
+  test.setTimeout(120_000);
+  const start = Math.floor(Date.now() / 1000) - 100_000;
+  for (let s = 0; s < 8; s++) {
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i++) lines.push(`big,s=s${s} v=${(i % 1000) + s * 100} ${(start + i) * 1_000_000_000}`);
+    await almanac.write('big', lines);
+  }
+  await page.goto('/explorer');
+  await page.getByLabel('Time range').selectOption('2d');
+  await page.getByRole('button', { name: /\bbig\b/ }).first().click();
+  const editor = page.getByRole('textbox', { name: 'InfluxQL query' });
+  await editor.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('SELECT "v" FROM "big" WHERE time > :dashboardTime: AND time < :upperDashboardTime: GROUP BY "s"');
+  await page.keyboard.press('Control+Enter');
+  const chart = page.getByTestId('chart');
+  await expect(chart.locator('.u-legend .u-series')).toHaveCount(9, { timeout: 60_000 }); // the time column + 8 series
+  await expect(chart.locator('.u-legend')).toContainText('big {s=s7}');
+  const points = await page.evaluate(() => (document.querySelector('[data-testid=chart]') as HTMLElement).dataset.points);
+  expect(Number(points)).toBe(8 * 100_000);
+
+  const over = (await chart.locator('.u-over').boundingBox())!;
+  await page.mouse.move(over.x + over.width * 0.4, over.y + over.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over.x + over.width * 0.45, over.y + over.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByLabel('Time range')).toHaveValue('custom');
+  await expect.poll(async () => Number(await page.evaluate(() => (document.querySelector('[data-testid=chart]') as HTMLElement).dataset.points)), { timeout: 60_000 }).toBeLessThan(8 * 100_000);
+});

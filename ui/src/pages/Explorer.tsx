@@ -8,7 +8,7 @@ import { TimeRangePicker } from '../components/TimeRangePicker';
 import { Visualization } from '../components/Visualization';
 import { REFRESH_CHOICES, useInterval, useQueryRunner } from '../hooks';
 import * as qb from '../querybuilder';
-import { builtinSubstitutions, substitute } from '../templates';
+import { builtinSubstitutions, fluxTimeOption, substitute } from '../templates';
 import type { TimeRange } from '../timerange';
 import { toCSV, toTable } from '../results';
 import { VIS_TYPES, type VisType } from '../dashboard';
@@ -70,7 +70,7 @@ export function Explorer() {
 
   const execute = (tr: TimeRange = range) => {
     if (!text.trim()) return;
-    if (lang === 'flux') return run(text, {}, (signal) => flux(text, signal));
+    if (lang === 'flux') return run(text, {}, (signal) => flux(fluxTimeOption(text, builtinSubstitutions(tr)), signal));
     if (lang === 'sql') return run(text, {}, (signal) => sql(text, builder.db, signal));
     const q = substitute(text, builtinSubstitutions(tr));
     run(q, { db: builder.db || undefined, rp: builder.rp || undefined });
@@ -78,7 +78,16 @@ export function Explorer() {
   // The builder runs as it changes (like Chronograf); raw queries on demand.
   useEffect(() => {
     if (lang === 'influxql' && mode === 'builder' && builder.measurement) execute();
-  }, [builder, mode, range]);
+  }, [builder, mode]);
+  // A new time range (picker or zoom) runs the last query again.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (lang !== 'influxql' || isReadOnly(text)) execute();
+  }, [JSON.stringify(range)]);
   useInterval(() => (lang !== 'influxql' || isReadOnly(text)) && execute(), refresh);
 
   const zoom = (a: number, b: number) => setRange({ kind: 'absolute', start: a, end: b });
