@@ -55,11 +55,15 @@ fn handler_json(topic: &str, h: &HandlerSpec) -> serde_json::Value {
     })
 }
 
-fn min_level(q: &HashMap<String, String>) -> Result<Level, Response> {
+fn min_level(q: &HashMap<String, String>) -> Result<Level, Box<Response>> {
     match q.get("min-level") {
         None => Ok(Level::Ok),
-        Some(l) => Level::parse(l)
-            .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("invalid level {l:?}"))),
+        Some(l) => Level::parse(l).ok_or_else(|| {
+            Box::new(error(
+                StatusCode::BAD_REQUEST,
+                format!("invalid level {l:?}"),
+            ))
+        }),
     }
 }
 
@@ -70,7 +74,7 @@ pub async fn list_topics(
 ) -> Response {
     let min = match min_level(&q) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let pattern = q.get("pattern").cloned().unwrap_or_default();
     let topics: Vec<serde_json::Value> = state
@@ -85,12 +89,12 @@ pub async fn list_topics(
         .into_response()
 }
 
-fn find(state: &AppState, topic: &str) -> Result<Topic, Response> {
+fn find(state: &AppState, topic: &str) -> Result<Topic, Box<Response>> {
     state.kapacitor.alerts.topic(topic).ok_or_else(|| {
-        error(
+        Box::new(error(
             StatusCode::NOT_FOUND,
             format!("topic {topic:?} does not exist"),
-        )
+        ))
     })
 }
 
@@ -98,7 +102,7 @@ fn find(state: &AppState, topic: &str) -> Result<Topic, Response> {
 pub async fn get_topic(State(state): State<AppState>, Path(topic): Path<String>) -> Response {
     match find(&state, &topic) {
         Ok(t) => Json(topic_json(&t.id, t.level(), t.collected)).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -118,11 +122,11 @@ pub async fn list_events(
 ) -> Response {
     let min = match min_level(&q) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let t = match find(&state, &topic) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let events: Vec<serde_json::Value> = t
         .events
@@ -157,7 +161,7 @@ pub async fn get_event(
 pub async fn history(State(state): State<AppState>, Path(topic): Path<String>) -> Response {
     let t = match find(&state, &topic) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let events: Vec<serde_json::Value> = t.history.iter().map(|e| e.alert_data()).collect();
     Json(serde_json::json!({ "topic": topic, "events": events })).into_response()
@@ -180,12 +184,12 @@ pub async fn list_handlers(State(state): State<AppState>, Path(topic): Path<Stri
     .into_response()
 }
 
-fn parse_spec(body: &[u8]) -> Result<HandlerSpec, Response> {
+fn parse_spec(body: &[u8]) -> Result<HandlerSpec, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        error(
+        Box::new(error(
             StatusCode::BAD_REQUEST,
             format!("invalid handler spec: {e}"),
-        )
+        ))
     })
 }
 
@@ -217,7 +221,7 @@ pub async fn create_handler(
 ) -> Response {
     let spec = match parse_spec(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if state
         .kapacitor
@@ -242,7 +246,7 @@ pub async fn put_handler(
 ) -> Response {
     let mut spec = match parse_spec(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if spec.id.is_empty() {
         spec.id = id.clone();

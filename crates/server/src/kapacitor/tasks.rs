@@ -57,16 +57,16 @@ pub fn task_json(t: &TaskInfo) -> serde_json::Value {
     })
 }
 
-fn parse_body(body: &[u8]) -> Result<TaskRequest, Response> {
+fn parse_body(body: &[u8]) -> Result<TaskRequest, Box<Response>> {
     serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
+        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"))))
 }
 
 /// `POST /kapacitor/v1/tasks`.
 pub async fn create(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let req = match parse_body(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let k = state.kapacitor.clone();
     match k.manager.create(req) {
@@ -86,7 +86,7 @@ pub async fn patch(
 ) -> Response {
     let req = match parse_body(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let k = state.kapacitor.clone();
     match k.manager.update(&id, req) {

@@ -26,16 +26,16 @@ pub fn template_json(t: &TemplateInfo) -> serde_json::Value {
     })
 }
 
-fn parse(body: &[u8]) -> Result<TemplateRequest, Response> {
+fn parse(body: &[u8]) -> Result<TemplateRequest, Box<Response>> {
     serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
+        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}"))))
 }
 
 /// `POST /kapacitor/v1/templates`.
 pub async fn create(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
     let req = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match state.kapacitor.manager.create_template(req) {
         Ok(t) => Json(template_json(&t)).into_response(),
@@ -51,7 +51,7 @@ pub async fn patch(
 ) -> Response {
     let req = match parse(&body) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let k = state.kapacitor.clone();
     match k.manager.update_template(&id, req) {
