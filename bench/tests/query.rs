@@ -241,17 +241,19 @@ async fn flux_sends_the_planned_scripts_and_reads_annotated_csv() {
             .unwrap()
             .starts_with("from(bucket: \"benchmark/autogen\")"));
     }
-    let seen = fake.seen.lock().unwrap();
-    assert!(seen.iter().all(|p| p["annotations"].contains("datatype")));
-    let mut sent: Vec<&str> = seen.iter().map(|p| p["flux"].as_str()).collect();
-    let mut planned: Vec<String> = query::plan(&opts)
-        .into_iter()
-        .flat_map(|(_, qs)| qs.into_iter())
-        .map(|q| almanac_bench::flux::script(&q, "benchmark/autogen"))
-        .collect();
-    sent.sort();
-    planned.sort();
-    assert_eq!(sent, planned);
+    {
+        let seen = fake.seen.lock().unwrap();
+        assert!(seen.iter().all(|p| p["annotations"].contains("datatype")));
+        let mut sent: Vec<&str> = seen.iter().map(|p| p["flux"].as_str()).collect();
+        let mut planned: Vec<String> = query::plan(&opts)
+            .into_iter()
+            .flat_map(|(_, qs)| qs.into_iter())
+            .map(|q| almanac_bench::flux::script(&q, "benchmark/autogen"))
+            .collect();
+        sent.sort();
+        planned.sort();
+        assert_eq!(sent, planned);
+    }
 
     let (url, _) = serve(Mode::Error).await;
     let report = query::run(&options(&url, Language::Flux, 1)).await.unwrap();

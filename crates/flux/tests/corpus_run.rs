@@ -34,7 +34,7 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
-fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .expect("read corpus dir")
         .map(|e| e.expect("dir entry").path())
@@ -42,7 +42,7 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            collect(&p, root, out);
+            collect(&p, out);
         } else if p.extension().is_some_and(|e| e == "flux") {
             out.push(p);
         }
@@ -232,7 +232,7 @@ fn known_failures(root: &Path) -> BTreeMap<String, String> {
 fn flux_corpus() {
     let root = corpus_dir();
     let mut paths = Vec::new();
-    collect(&root, &root, &mut paths);
+    collect(&root, &mut paths);
     let filter = std::env::var("FLUX_CASE").ok();
     let verbose = std::env::var("FLUX_VERBOSE").is_ok();
     let known = known_failures(&root);

@@ -184,7 +184,8 @@ fn group_extend(_: &mut Interp, a: &mut Args) -> Result<Value> {
         )));
     }
     // (key, columns) of each output table, merged when keys are equal
-    let mut out: Vec<(GroupKey, Vec<(ColMeta, Vec<Value>)>)> = Vec::new();
+    type Columns = Vec<(ColMeta, Vec<Value>)>;
+    let mut out: Vec<(GroupKey, Columns)> = Vec::new();
     for t in &tables {
         let idx: Vec<usize> = columns
             .iter()

@@ -1307,7 +1307,7 @@ fn window_rows(t: &Table, s: &WindowSpec) -> Result<Vec<(i64, i64, Vec<usize>)>>
                 _ => None,
             });
             let first = ts.next();
-            (first, ts.last().or(first))
+            (first, ts.next_back().or(first))
         }
     };
     let zone_offset = first.map(|f| s.location.offset_at(f)).unwrap_or(0);
@@ -1696,7 +1696,9 @@ fn window(it: &mut Interp, a: &mut Args) -> Result<Value> {
 /// union of their bounds (the range the windows were cut from).
 fn window_inf(tables: &[Table], s: &WindowSpec) -> Result<Vec<Table>> {
     let is_bound = |m: &ColMeta| m.label == s.start_col || m.label == s.stop_col;
-    let mut groups: Vec<(Vec<(ColMeta, Value)>, Vec<&Table>)> = Vec::new();
+    // (key without the bounds, tables)
+    type Group<'a> = (Vec<(ColMeta, Value)>, Vec<&'a Table>);
+    let mut groups: Vec<Group> = Vec::new();
     for t in tables {
         col(t, &s.time_col)?;
         let key: Vec<(ColMeta, Value)> = t
