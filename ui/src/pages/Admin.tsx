@@ -272,14 +272,16 @@ function Users() {
                       />
                     </label>
                   </td>
-                  <td class="row">
+                  <td>
+<span class="row">
                     <button class="link" onClick={() => (setOpen(open === u.user ? null : u.user), setPw(''))}>
                       {open === u.user ? 'Close' : 'Password & grants'}
                     </button>
                     <button class="link danger" onClick={() => confirm(`Drop user ${u.user}?`) && act(`DROP USER ${quoteIdent(u.user)}`, `Dropped user ${u.user}`)}>
                       Drop
                     </button>
-                  </td>
+                  </span>
+</td>
                 </tr>
                 {open === u.user && (
                   <tr>

@@ -144,7 +144,8 @@ export function Dashboards() {
                 </td>
                 <td>{d.cells}</td>
                 <td>{d.updatedAt.replace('T', ' ').replace(/\..*/, '')}</td>
-                <td class="row">
+                <td>
+<span class="row">
                   <button class="link" onClick={() => setRenaming({ id: d.id, name: d.name })}>
                     Rename
                   </button>
@@ -165,7 +166,8 @@ export function Dashboards() {
                   <button class="link danger" onClick={() => confirm(`Delete dashboard ${d.name}?`) && guard(async () => (await api.deleteDashboard(d.id), list.reload()))}>
                     Delete
                   </button>
-                </td>
+                </span>
+</td>
               </tr>
             ))}
           </tbody>
