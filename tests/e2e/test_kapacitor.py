@@ -283,3 +283,21 @@ stream|from().measurement('cpu10')|httpPost('{receiver.url}').header('X-From', '
     got = receiver.wait_for(1)
     assert got == [{"series": [{"name": "cpu10", "columns": ["time", "v10"],
                                 "values": [["1970-01-01T00:00:07Z", 15.0]]}]}]
+
+
+def test_debug_vars(server):
+    define(server, "dv", "tele", "stream|from().measurement('cpu')|alert().crit(lambda: \"v\" > 1)")
+    r = kap(server, "POST", "/write", params={"db": "tele", "precision": "s"}, data="cpu v=5 1")
+    assert r.status_code == 204
+    v = kap(server, "GET", "/debug/vars").json()
+    assert v["product"] == "kapacitor" and v["num_tasks"] == 1 and v["num_enabled_tasks"] == 1
+    stats = v["kapacitor"]
+    alert = stats["nodes:dv:alert2"]
+    assert alert["name"] == "nodes"
+    assert alert["tags"]["kind"] == "alert" and alert["tags"]["task"] == "dv"
+    assert alert["values"]["crits_triggered"] == 1
+    assert stats["edges:dv:from1:alert2"]["values"]["collected"] == 1
+    ids = (v["cluster_id"], v["server_id"])
+    server.restart()
+    v = kap(server, "GET", "/debug/vars").json()
+    assert (v["cluster_id"], v["server_id"]) == ids

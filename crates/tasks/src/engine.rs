@@ -252,6 +252,18 @@ impl Task {
             .collect()
     }
 
+    /// Edges as (parent, child, messages the child received).
+    pub fn edges(&self) -> Vec<(String, String, u64)> {
+        let mut out = Vec::new();
+        for slot in &self.slots {
+            for c in &slot.children {
+                let child = &self.slots[*c];
+                out.push((slot.name.clone(), child.name.clone(), child.stats.collected));
+            }
+        }
+        out
+    }
+
     /// Kapacitor's `dot` graph with per-node statistics.
     pub fn dot(&self) -> String {
         let mut s = format!(

@@ -154,6 +154,8 @@ pub struct TaskInfo {
     pub dot: String,
     /// Per-node statistics when running.
     pub node_stats: Vec<NodeReport>,
+    /// Edges (parent, child, messages received) when running.
+    pub edges: Vec<(String, String, u64)>,
 }
 
 /// All tasks of the server.
@@ -678,7 +680,10 @@ impl TaskManager {
         let prefix = format!("main:{id}:");
         for (topic, _, _) in self.services.alerts.topics() {
             if topic.starts_with(&prefix) {
-                self.services.alerts.delete_topic(&topic).map_err(TaskError::Internal)?;
+                self.services
+                    .alerts
+                    .delete_topic(&topic)
+                    .map_err(TaskError::Internal)?;
             }
         }
         Ok(())
@@ -704,6 +709,7 @@ impl TaskManager {
                 TaskInfo {
                     dot: t.dot(),
                     node_stats: t.node_stats(),
+                    edges: t.edges(),
                     executing: true,
                     error,
                     def,
@@ -716,6 +722,7 @@ impl TaskManager {
                 TaskInfo {
                     dot,
                     node_stats: Vec::new(),
+                    edges: Vec::new(),
                     executing: false,
                     error,
                     def,

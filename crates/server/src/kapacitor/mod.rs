@@ -6,6 +6,7 @@
 //! nothing extra otherwise.
 
 pub mod alerts;
+pub mod debug_vars;
 pub mod querier;
 pub mod store;
 pub mod tasks;
@@ -46,6 +47,8 @@ pub struct Kapacitor {
     pending: Mutex<Option<broadcast::Receiver<Arc<WriteEvent>>>>,
     subscribed: AtomicBool,
     wake: tokio::sync::Notify,
+    /// Stable (cluster id, server id), made once and kept in the store.
+    pub ids: (String, String),
 }
 
 impl Kapacitor {
@@ -55,6 +58,21 @@ impl Kapacitor {
         let alerts = Arc::new(AlertService::new(store.clone())?);
         let (w, rx) = writer::StorageWriter::new(storage.clone());
         let services = Arc::new(Services::new(Arc::new(w), alerts.clone()));
+        let ids = match store.list("meta")?.into_iter().next() {
+            Some(doc) => (
+                doc["cluster_id"].as_str().unwrap_or_default().to_string(),
+                doc["server_id"].as_str().unwrap_or_default().to_string(),
+            ),
+            None => {
+                let ids = (new_id(1), new_id(2));
+                store.put(
+                    "meta",
+                    "ids",
+                    &serde_json::json!({ "cluster_id": ids.0, "server_id": ids.1 }),
+                )?;
+                ids
+            }
+        };
         let manager = TaskManager::new(services, store)?;
         let k = Arc::new(Kapacitor {
             manager,
@@ -64,6 +82,7 @@ impl Kapacitor {
             pending: Mutex::new(None),
             subscribed: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
+            ids,
         });
         k.refresh_subscription();
         Ok(k)
@@ -95,6 +114,27 @@ impl Kapacitor {
             tracing::warn!(database = %ev.database, error = %e, "kapacitor: write stream event did not parse");
         }
     }
+}
+
+/// A UUID-shaped id from the clock, the process and a salt.
+fn new_id(salt: u64) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_i64(now_ns());
+    h.write_u32(std::process::id());
+    h.write_u64(salt);
+    let a = h.finish();
+    h.write_u64(a);
+    let b = h.finish();
+    let x = format!("{a:016x}{b:016x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 fn now_ns() -> i64 {
@@ -254,6 +294,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/kapacitor/v1/ping", get(ping).head(ping))
         .route("/kapacitor/v1/write", post(write))
+        .route("/kapacitor/v1/debug/vars", get(debug_vars::debug_vars))
         .route("/kapacitor/v1/tasks", get(tasks::list).post(tasks::create))
         .route(
             "/kapacitor/v1/tasks/{id}",
