@@ -1,7 +1,7 @@
 //! Universe functions over numeric columns that need more than one row at a
 //! time: `integral`, `histogram`, `histogramQuantile`, `linearBins`,
 //! `logarithmicBins`, `exponentialMovingAverage`, `kaufmansER`, `covariance`,
-//! `sample`, `mode` and `keyValues`.
+//! `sample`, `mode`, `keyValues` and `chandeMomentumOscillator`.
 
 use super::{stream, PackageDef};
 use crate::error::{Error, Result};
@@ -63,6 +63,7 @@ pub fn register(p: &mut PackageDef) {
     );
     p.t("exponentialMovingAverage", &["n"], &[], ema);
     p.t("kaufmansER", &["n"], &[], kaufmans_er);
+    p.t("chandeMomentumOscillator", &["n"], &["columns"], cmo);
     p.t(
         "covariance",
         &["columns"],
@@ -160,6 +161,62 @@ fn key_values(_: &mut Interp, a: &mut Args) -> Result<Value> {
     stream(out)
 }
 
+/// The change over the last `n` rows divided by the path (sum of the
+/// row-to-row changes' sizes) at each row from the n-th on; None while any
+/// value in the span is null or before the n-th row.
+fn momentum(vals: &[Option<f64>], n: usize, i: usize) -> Option<f64> {
+    if i < n {
+        return None;
+    }
+    let window = &vals[i - n..=i];
+    let (first, last) = (window[0]?, window[n]?);
+    let mut path = 0.0;
+    for w in window.windows(2) {
+        path += (w[1]? - w[0]?).abs();
+    }
+    Some(if path == 0.0 {
+        0.0
+    } else {
+        (last - first) / path
+    })
+}
+
+/// `chandeMomentumOscillator(n)`: 100 × (ups − downs) / (ups + downs) over
+/// the last n changes, from the n-th row on, for each listed column.
+fn cmo(_: &mut Interp, a: &mut Args) -> Result<Value> {
+    let tables = a.tables()?;
+    let n = a.opt_int("n")?.unwrap_or(0);
+    if n <= 0 {
+        return Err(Error::rt(
+            "chandeMomentumOscillator: n must be greater than 0",
+        ));
+    }
+    let n = n as usize;
+    let columns = a
+        .opt_strings("columns")?
+        .unwrap_or_else(|| vec!["_value".into()]);
+    let mut out = Vec::new();
+    for t in &tables {
+        let mut cols = t.to_columns();
+        for c in &columns {
+            let i = col(t, c)?;
+            let vals: Vec<Option<f64>> = cols[i].1.iter().map(num).collect();
+            let res = (0..vals.len())
+                .map(|r| {
+                    momentum(&vals, n, r)
+                        .map(|m| Value::Float(100.0 * m))
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            cols[i] = (meta(c, ColType::Float), res);
+        }
+        let full = Table::from_columns(t.key.clone(), cols)?;
+        let keep: Vec<usize> = (n..t.len()).collect();
+        out.push(full.take_rows(&keep)?);
+    }
+    stream(out)
+}
+
 /// `kaufmansER(n)`: |change over n rows| / sum of the |row-to-row changes|
 /// over those rows, from the n-th row on.
 fn kaufmans_er(_: &mut Interp, a: &mut Args) -> Result<Value> {
@@ -176,25 +233,9 @@ fn kaufmans_er(_: &mut Interp, a: &mut Args) -> Result<Value> {
         let vals: Vec<Option<f64>> = cols[c].1.iter().map(num).collect();
         let er: Vec<Value> = (0..vals.len())
             .map(|i| {
-                if i < n {
-                    return Value::Null;
-                }
-                let window = &vals[i - n..=i];
-                let (Some(first), Some(last)) = (window[0], window[n]) else {
-                    return Value::Null;
-                };
-                let mut path = 0.0;
-                for w in window.windows(2) {
-                    match (w[0], w[1]) {
-                        (Some(x), Some(y)) => path += (y - x).abs(),
-                        _ => return Value::Null,
-                    }
-                }
-                Value::Float(if path == 0.0 {
-                    0.0
-                } else {
-                    (last - first).abs() / path
-                })
+                momentum(&vals, n, i)
+                    .map(|m| Value::Float(m.abs()))
+                    .unwrap_or(Value::Null)
             })
             .collect();
         cols[c] = (meta("_value", ColType::Float), er);

@@ -682,3 +682,14 @@ c("timed_moving_average", "timedMovingAverage",
      [[0, 60, tm, "cpu", "usage", "a", v] for tm, v in
       [(20, 2.25), (40, 3.25), (60, (2.0 + 6.5 + 4.0) / 3), (60, 4.0)]])],
   note="the mean of each 40 s window, every 20 s, at the window stop (windows cut by the range)")
+
+
+def cmo(v, n, i):
+    path = sum(abs(v[j] - v[j - 1]) for j in range(i - n + 1, i + 1))
+    return 100 * (v[i] - v[i - n]) / path
+
+
+c("chande_momentum_oscillator", "chandeMomentumOscillator", "data |> chandeMomentumOscillator(n: 2)", FA,
+  [T(tb.cols, tb.key, [tb.rows[i][:4] + [cmo(tb.col("_value"), 2, i)] for i in range(2, 5)]) for tb in FA],
+  note="100 * (ups - downs) / (ups + downs) over the last n changes; x - n rows\n"
+       "(kaufmansER is its absolute value over 100)")
