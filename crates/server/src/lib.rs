@@ -140,10 +140,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(v2::routes(state.clone()))
         .merge(v2_query::routes())
-        .merge(
-            kapacitor::routes()
-                .layer(from_fn_with_state(state.clone(), auth::require_admin)),
-        )
+        .merge(kapacitor::routes().layer(from_fn_with_state(state.clone(), auth::require_admin)))
         // The web UI answers only what no API route matched (see `ui`).
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(raw_limit))
