@@ -423,3 +423,6 @@ for name, unit, want_t, note in [
 scalar("date", "truncate_relative_option_now", D + "truncate", "date.truncate(t: -30s, unit: 1s)", TIME,
        "2021-01-01T00:00:00Z", imports=["date"], prelude="option now = () => 2021-01-01T00:00:30.5Z\n",
        note="a duration is relative to now()")
+st("to_upper_unicode", "toUpper", 'strings.toUpper(v: "éa")', "string", "ÉA")
+st("substring_unicode", "substring", 'strings.substring(v: "héllo", start: 1, end: 3)', "string", "él",
+   note="positions count characters")

@@ -693,3 +693,29 @@ c("chande_momentum_oscillator", "chandeMomentumOscillator", "data |> chandeMomen
   [T(tb.cols, tb.key, [tb.rows[i][:4] + [cmo(tb.col("_value"), 2, i)] for i in range(2, 5)]) for tb in FA],
   note="100 * (ups - downs) / (ups + downs) over the last n changes; x - n rows\n"
        "(kaufmansER is its absolute value over 100)")
+
+
+def count_rows(tables, n):
+    return [T([(k, "string") for k in tb.key] + [("_value", "long")], tb.key, [tb.rows[0][1:4] + [n(tb)]])
+            for tb in tables]
+
+
+c("filter_drop_then_count", "filter", "data |> filter(fn: (r) => r._value > 100) |> count()", IA, [],
+  note="filter drops tables left empty (onEmpty: \"drop\"), so count() sees none")
+c("filter_keep_empty_then_count", "filter",
+  'data |> filter(fn: (r) => r._value > 100, onEmpty: "keep") |> count()', IA, count_rows(IA, lambda tb: 0),
+  note="onEmpty: \"keep\" keeps the empty tables; count() of an empty table is 0")
+c("window_create_empty_count", "window",
+  "data |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-01T00:01:20Z) |> window(every: 20s, createEmpty: true) |> count()",
+  [IA[0]],
+  [T([("_start", TIME), ("_stop", TIME), ("_measurement", "string"), ("_field", "string"), ("host", "string"),
+      ("_value", "long")], ["_start", "_stop", "_measurement", "_field", "host"],
+     [[w, w + 20, "cpu", "usage", "a", n]]) for w, n in [(0, 2), (20, 2), (40, 1), (60, 0)]],
+  note="createEmpty keeps the window without rows; count() of it is 0")
+c("group_sort_limit", "limit",
+  'data |> group(columns: ["_field"]) |> sort(columns: ["_value"], desc: true) |> limit(n: 3)', FA,
+  [T(FA[0].cols, ["_field"], sorted([r for tb in FA for r in tb.rows], key=lambda r: -r[4])[:3])],
+  note="the three largest values over both hosts")
+FS = [series("a", ["ok", None, "warn"], "string", field="state")]
+c("fill_string", "fill", 'data |> fill(value: "unknown")', FS,
+  [T(FS[0].cols, FS[0].key, [r[:4] + [r[4] or "unknown"] for r in FS[0].rows])])
