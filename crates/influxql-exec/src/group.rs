@@ -92,6 +92,41 @@ impl<'a> TagColumn<'a> {
         }
     }
 
+    /// Marks in `changed` every row whose value differs from the previous
+    /// row's (row 0 is left alone). Dictionaries compare keys first, so the
+    /// strings are only looked at where keys differ.
+    fn mark_changes(&self, changed: &mut [bool]) {
+        match self {
+            TagColumn::Null => {}
+            TagColumn::Dictionary { keys, .. } => {
+                let k = keys.values();
+                match keys.nulls() {
+                    None => {
+                        for row in 1..k.len() {
+                            if k[row] != k[row - 1] && !changed[row] {
+                                changed[row] = !self.same_as_previous(row);
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        for row in 1..k.len() {
+                            if !changed[row] {
+                                changed[row] = !self.same_as_previous(row);
+                            }
+                        }
+                    }
+                }
+            }
+            TagColumn::Plain(a) => {
+                for row in 1..a.len() {
+                    if !changed[row] {
+                        changed[row] = !self.same_as_previous(row);
+                    }
+                }
+            }
+        }
+    }
+
     /// Whether rows `row - 1` and `row` hold the same value; for dictionaries
     /// equal keys settle it without looking at the strings.
     fn same_as_previous(&self, row: usize) -> bool {
@@ -114,6 +149,12 @@ pub(crate) enum ValueColumn<'a> {
     String(&'a StringArray),
     Boolean(&'a datafusion::arrow::array::BooleanArray),
     Time(&'a PrimitiveArray<TimestampNanosecondType>),
+    /// A tag read as a value, still dictionary-encoded: only the rows kept
+    /// are turned into strings.
+    Dictionary {
+        keys: &'a PrimitiveArray<Int32Type>,
+        values: &'a StringArray,
+    },
     Null,
 }
 
@@ -127,6 +168,13 @@ impl<'a> ValueColumn<'a> {
             DataType::Boolean => ValueColumn::Boolean(a.as_boolean()),
             DataType::Timestamp(_, _) => ValueColumn::Time(a.as_primitive()),
             DataType::Null => ValueColumn::Null,
+            DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                let d = a.as_dictionary::<Int32Type>();
+                ValueColumn::Dictionary {
+                    keys: d.keys(),
+                    values: d.values().as_string::<i32>(),
+                }
+            }
             other => {
                 return Err(ExecError::Query(format!(
                     "unsupported column type {other} in scan"
@@ -143,6 +191,14 @@ impl<'a> ValueColumn<'a> {
             ValueColumn::String(a) if a.is_valid(row) => Value::String(a.value(row).to_string()),
             ValueColumn::Boolean(a) if a.is_valid(row) => Value::Boolean(a.value(row)),
             ValueColumn::Time(a) if a.is_valid(row) => Value::Time(a.value(row)),
+            ValueColumn::Dictionary { keys, values } if keys.is_valid(row) => {
+                let k = keys.value(row) as usize;
+                if values.is_valid(k) {
+                    Value::String(values.value(k).to_string())
+                } else {
+                    Value::Null
+                }
+            }
             _ => Value::Null,
         }
     }
@@ -155,6 +211,41 @@ struct RowRef {
     series: u32,
     batch: u32,
     row: u32,
+}
+
+/// Budgets up to this many rows are applied per run of one series while
+/// rows are gathered (larger ones after sorting each group).
+const RUN_BUDGET_MAX: usize = 64;
+
+/// Adds `r` to the current run (`rows[run_start..]`, rows of one series of
+/// one batch), which keeps only the rows `budget` can return: the latest
+/// (or earliest) `budget.rows` by time. A group's result rows are among
+/// the rows its runs keep, so most rows of a long scan are never stored.
+fn keep_in_run(rows: &mut Vec<RowRef>, run_start: usize, r: RowRef, budget: &RowBudget) {
+    let run = &mut rows[run_start..];
+    if run.len() < budget.rows {
+        rows.push(r);
+        return;
+    }
+    if budget.rows == 0 {
+        return;
+    }
+    // Replace the run's least wanted row when `r` is wanted more.
+    let worst = if budget.from_end {
+        run.iter().enumerate().min_by_key(|(_, x)| x.time)
+    } else {
+        run.iter().enumerate().max_by_key(|(_, x)| x.time)
+    };
+    if let Some((i, w)) = worst {
+        let better = if budget.from_end {
+            r.time > w.time
+        } else {
+            r.time < w.time
+        };
+        if better {
+            run[i] = r;
+        }
+    }
 }
 
 /// Groups the rows of `batches` (laid out as `layout` says) by their
@@ -190,11 +281,26 @@ pub fn group_batches(
                 .collect(),
             None => Vec::new(),
         };
+        // Rows where the group (and, beyond it, the series) changes.
+        let n = batch.num_rows();
+        let mut group_changed = vec![false; n];
+        for c in &tag_cols {
+            c.mark_changes(&mut group_changed);
+        }
+        let mut series_changed = group_changed.clone();
+        if with_series {
+            for c in &key_cols {
+                c.mark_changes(&mut series_changed);
+            }
+        }
         let mut gi = 0;
         let mut series = 0;
         // The row whose group and series `gi`/`series` hold.
         let mut last: Option<usize> = None;
-        for row in 0..batch.num_rows() {
+        // Where the current run (rows of one series in a row) starts in its
+        // group's row list.
+        let mut run_start = 0usize;
+        for row in 0..n {
             if budget.is_some()
                 && !counting
                     .iter()
@@ -204,7 +310,7 @@ pub fn group_batches(
             }
             let follows = row > 0 && last == Some(row - 1);
             last = Some(row);
-            let same_group = follows && tag_cols.iter().all(|c| c.same_as_previous(row));
+            let same_group = follows && !group_changed[row];
             if !same_group {
                 key_buf.clear();
                 key_buf.extend(tag_cols.iter().map(|c| c.value(row).to_string()));
@@ -219,7 +325,7 @@ pub fn group_batches(
                 };
             }
             if with_series {
-                let same_series = same_group && key_cols.iter().all(|c| c.same_as_previous(row));
+                let same_series = same_group && !series_changed[row];
                 if !same_series {
                     series_key.clear();
                     for (t, c) in layout.series_tags.iter().zip(&key_cols) {
@@ -235,12 +341,22 @@ pub fn group_batches(
                     series = *series_ids.entry(series_key.clone()).or_insert(next);
                 }
             }
-            rows[gi].push(RowRef {
+            let same_run = same_group && (!with_series || !series_changed[row]);
+            if !same_run {
+                run_start = rows[gi].len();
+            }
+            let r = RowRef {
                 time: times.value(row),
                 series,
                 batch: b as u32,
                 row: row as u32,
-            });
+            };
+            match budget {
+                Some(budget) if budget.rows <= RUN_BUDGET_MAX => {
+                    keep_in_run(&mut rows[gi], run_start, r, budget);
+                }
+                _ => rows[gi].push(r),
+            }
         }
     }
 
@@ -393,5 +509,56 @@ mod tests {
         let groups = group_batches(&[b], &LAYOUT, Some(&earliest)).unwrap();
         assert_eq!(groups[0].times, vec![1, 4]);
         assert_eq!(groups[1].times, vec![3]);
+    }
+
+    /// Budgets applied per run while gathering give the same rows as
+    /// cutting each sorted group afterwards.
+    #[test]
+    fn run_budgets_match_cutting_sorted_groups() {
+        let hosts = ["a", "b", "c"];
+        let mut rows: Vec<(i64, &str, Option<f64>)> = Vec::new();
+        let mut x = 7u64;
+        for i in 0..300i64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let host = hosts[((x >> 33) % 3) as usize];
+            let value = ((x >> 40) % 5 != 0).then_some(i as f64);
+            rows.push(((i * 7) % 300, host, value));
+        }
+        let b = batch(&rows);
+        for from_end in [true, false] {
+            for n in [1usize, 3, 10] {
+                let budget = RowBudget {
+                    rows: n,
+                    from_end,
+                    counts: vec![true],
+                };
+                let got = group_batches(std::slice::from_ref(&b), &LAYOUT, Some(&budget)).unwrap();
+                let all = group_batches(std::slice::from_ref(&b), &LAYOUT, None).unwrap();
+                for (g, full) in got.iter().zip(&all) {
+                    assert_eq!(g.key, full.key);
+                    let counted: Vec<(i64, Value)> = full
+                        .times
+                        .iter()
+                        .zip(&full.columns[0])
+                        .filter(|(_, v)| **v != Value::Null)
+                        .map(|(t, v)| (*t, v.clone()))
+                        .collect();
+                    let want: Vec<(i64, Value)> = if from_end {
+                        counted[counted.len().saturating_sub(n)..].to_vec()
+                    } else {
+                        counted.iter().take(n).cloned().collect()
+                    };
+                    let have: Vec<(i64, Value)> = g
+                        .times
+                        .iter()
+                        .zip(&g.columns[0])
+                        .map(|(t, v)| (*t, v.clone()))
+                        .collect();
+                    assert_eq!(have, want, "from_end={from_end} n={n} key={:?}", g.key);
+                }
+            }
+        }
     }
 }

@@ -49,6 +49,9 @@ pub enum ExecError {
     /// DataFusion failed.
     #[error("{0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    /// An Arrow kernel failed.
+    #[error("{0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
     /// The catalog refused a change.
     #[error("{0}")]
     Catalog(#[from] almanac_catalog::CatalogError),

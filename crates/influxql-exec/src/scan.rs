@@ -2,13 +2,20 @@
 //! into the scan, rows grouped into series by the `GROUP BY` tags and sorted
 //! by time.
 
+use std::sync::Arc;
+
 use almanac_catalog::MeasurementSchema;
 use almanac_influxql::Expr;
-use almanac_storage::schema::{field_column_name, TIME_COLUMN};
-use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::DataType;
+use almanac_query::tag_filter;
+use almanac_storage::schema::{field_column_name, measurement_schema, TIME_COLUMN};
+use almanac_storage::{PartitionSnapshot, Storage, TagFilter};
+use datafusion::arrow::array::{
+    new_null_array, Array, ArrayRef, AsArray, BooleanArray, RecordBatch,
+};
+use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimestampNanosecondType};
 use datafusion::common::{ScalarValue, TableReference};
-use datafusion::logical_expr::{cast, col, lit, Expr as DfExpr};
+use datafusion::logical_expr::{cast as df_cast, col, lit, Expr as DfExpr, Operator};
 use datafusion::prelude::SessionContext;
 
 use crate::condition::{quoted, to_filter};
@@ -56,6 +63,8 @@ pub struct Group {
 pub struct ScanRequest<'a> {
     /// Database.
     pub db: &'a str,
+    /// The database's catalog id (storage keys partitions by it).
+    pub db_id: u64,
     /// Retention policy.
     pub rp: &'a str,
     /// Measurement schema.
@@ -80,7 +89,7 @@ fn column_expr(c: &ColumnRef, schema: &MeasurementSchema) -> DfExpr {
     let is_tag = schema.tags.contains(&c.name);
     if c.tag {
         return if is_tag {
-            cast(col(quoted(&c.name)), DataType::Utf8)
+            df_cast(col(quoted(&c.name)), DataType::Utf8)
         } else {
             lit(ScalarValue::Utf8(None))
         };
@@ -88,7 +97,7 @@ fn column_expr(c: &ColumnRef, schema: &MeasurementSchema) -> DfExpr {
     if schema.fields.contains_key(&c.name) {
         DfExpr::Column(quoted(&field_column_name(&c.name, is_tag)))
     } else if is_tag {
-        cast(col(quoted(&c.name)), DataType::Utf8)
+        df_cast(col(quoted(&c.name)), DataType::Utf8)
     } else {
         lit(ScalarValue::Null)
     }
@@ -135,16 +144,21 @@ fn series_key_needed(req: &ScanRequest<'_>) -> bool {
     req.schema.tags.iter().any(|t| !req.group_tags.contains(t))
 }
 
-/// Runs the scan and groups its rows.
+/// Runs the scan through a DataFusion plan and groups its rows.
 pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
     let batches = scan_frame(ctx, req).await?.collect().await?;
+    group_scanned(req, &batches)
+}
+
+/// Groups batches laid out as [`scan_frame`] selects them.
+fn group_scanned(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<Group>, ExecError> {
     let series_tags: Vec<&str> = if series_key_needed(req) {
         req.schema.tags.iter().map(String::as_str).collect()
     } else {
         Vec::new()
     };
     group_batches(
-        &batches,
+        batches,
         &Layout {
             n_tags: req.group_tags.len(),
             n_cols: req.columns.len(),
@@ -152,6 +166,182 @@ pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Gro
         },
         req.budget.as_ref(),
     )
+}
+
+/// The series filters the condition amounts to when it is nothing else
+/// (`None` when some part of it needs a general filter): storage applies
+/// these exactly, so such scans need no DataFusion plan.
+fn series_filters(
+    req: &ScanRequest<'_>,
+    table_schema: &SchemaRef,
+) -> Result<Option<Vec<TagFilter>>, ExecError> {
+    let Some(condition) = req.condition else {
+        return Ok(Some(Vec::new()));
+    };
+    let filter = to_filter(condition, req.schema)?;
+    let mut conjuncts = Vec::new();
+    split_conjunction(&filter, &mut conjuncts);
+    Ok(conjuncts
+        .into_iter()
+        .map(|c| tag_filter(c, table_schema))
+        .collect())
+}
+
+fn split_conjunction<'e>(e: &'e DfExpr, out: &mut Vec<&'e DfExpr>) {
+    match e {
+        DfExpr::BinaryExpr(b) if b.op == Operator::And => {
+            split_conjunction(&b.left, out);
+            split_conjunction(&b.right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Runs the scan straight over storage snapshots when the condition only
+/// selects series, skipping DataFusion's session and planning (the fixed
+/// cost that dominates small queries). `None` when the condition needs the
+/// general path ([`scan`]).
+pub async fn scan_direct(
+    storage: &Arc<Storage>,
+    req: &ScanRequest<'_>,
+) -> Result<Option<Vec<Group>>, ExecError> {
+    let table_schema = measurement_schema(req.schema);
+    let Some(filters) = series_filters(req, &table_schema)? else {
+        return Ok(None);
+    };
+    let snapshots = storage.table_snapshot_filtered(
+        req.db_id,
+        req.rp,
+        &req.schema.name,
+        req.range.min,
+        req.range.max,
+        &filters,
+    )?;
+    let wanted = direct_columns(req);
+    let projection: Vec<usize> = table_schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| wanted.iter().any(|w| w == f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    let schema = table_schema.clone();
+    let read = move |snapshot: PartitionSnapshot| snapshot.read(&schema, Some(&projection));
+    let mut batches = Vec::new();
+    if snapshots.len() <= 1 {
+        let read = read.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            snapshots
+                .into_iter()
+                .map(read)
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
+        batches.extend(out.into_iter().flatten());
+    } else {
+        let tasks: Vec<_> = snapshots
+            .into_iter()
+            .map(|s| {
+                let read = read.clone();
+                tokio::task::spawn_blocking(move || read(s))
+            })
+            .collect();
+        for t in tasks {
+            let out = t
+                .await
+                .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
+            batches.extend(out);
+        }
+    }
+    let laid_out = batches
+        .iter()
+        .filter_map(|b| lay_out(req, b).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    group_scanned(req, &laid_out).map(Some)
+}
+
+/// Storage columns a direct scan reads.
+fn direct_columns(req: &ScanRequest<'_>) -> Vec<String> {
+    let mut out = vec![TIME_COLUMN.to_string()];
+    out.extend(req.group_tags.iter().cloned());
+    for c in req.columns {
+        let is_tag = req.schema.tags.contains(&c.name);
+        if !c.tag && req.schema.fields.contains_key(&c.name) {
+            out.push(field_column_name(&c.name, is_tag));
+        } else if is_tag {
+            out.push(c.name.clone());
+        }
+    }
+    if series_key_needed(req) {
+        out.extend(req.schema.tags.iter().cloned());
+    }
+    out
+}
+
+/// One storage batch in the layout of [`scan_frame`] (`t`, `g…`, `c…`,
+/// `s…`), keeping only rows in the time range; `None` when none are left.
+fn lay_out(req: &ScanRequest<'_>, batch: &RecordBatch) -> Result<Option<RecordBatch>, ExecError> {
+    let column = |name: &str| batch.column_by_name(name).cloned();
+    let time =
+        column(TIME_COLUMN).ok_or_else(|| ExecError::Query("scan lost its time column".into()))?;
+    let times = time.as_primitive::<TimestampNanosecondType>();
+    let (min, max) = (req.range.min, req.range.max);
+    let keep: Option<BooleanArray> = if times.values().iter().all(|t| *t >= min && *t <= max) {
+        None
+    } else {
+        Some(
+            times
+                .values()
+                .iter()
+                .map(|t| Some(*t >= min && *t <= max))
+                .collect(),
+        )
+    };
+    if keep.as_ref().is_some_and(|k| k.true_count() == 0) {
+        return Ok(None);
+    }
+    let n = batch.num_rows();
+    let mut out: Vec<(String, ArrayRef)> = vec![("t".into(), time.clone())];
+    for (i, tag) in req.group_tags.iter().enumerate() {
+        let a = match column(tag) {
+            Some(a) if req.schema.tags.contains(tag) => a,
+            _ => new_null_array(&DataType::Utf8, n),
+        };
+        out.push((format!("g{i}"), a));
+    }
+    for (i, c) in req.columns.iter().enumerate() {
+        let is_tag = req.schema.tags.contains(&c.name);
+        // Tags stay dictionary-encoded: only the rows kept become strings.
+        let a = if c.tag {
+            match column(&c.name) {
+                Some(a) if is_tag => a,
+                _ => new_null_array(&DataType::Utf8, n),
+            }
+        } else if req.schema.fields.contains_key(&c.name) {
+            column(&field_column_name(&c.name, is_tag))
+                .unwrap_or_else(|| new_null_array(&DataType::Null, n))
+        } else if is_tag {
+            match column(&c.name) {
+                Some(a) => a,
+                None => new_null_array(&DataType::Utf8, n),
+            }
+        } else {
+            new_null_array(&DataType::Null, n)
+        };
+        out.push((format!("c{i}"), a));
+    }
+    if series_key_needed(req) {
+        for (i, tag) in req.schema.tags.iter().enumerate() {
+            let a = column(tag).unwrap_or_else(|| new_null_array(&DataType::Utf8, n));
+            out.push((format!("s{i}"), a));
+        }
+    }
+    let laid_out = RecordBatch::try_from_iter(out)?;
+    Ok(Some(match keep {
+        Some(k) => filter_record_batch(&laid_out, &k)?,
+        None => laid_out,
+    }))
 }
 
 /// Converts an Arrow column to values.

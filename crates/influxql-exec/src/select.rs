@@ -13,7 +13,7 @@ use almanac_influxql::{
 
 use crate::functions::{aggregate, is_multi_row, is_selector, AggArgs, AggOut, Point};
 use crate::result::{Series, Value};
-use crate::scan::{scan, ColumnRef, Group, RowBudget, ScanRequest};
+use crate::scan::{scan, scan_direct, ColumnRef, Group, RowBudget, ScanRequest};
 use crate::time::{split_time_condition, window_start, TimeRange};
 use crate::transform::{is_math_function, is_sequence_transform, math_function, sequence};
 use crate::value_ops::{as_f64, math};
@@ -30,6 +30,9 @@ pub(crate) struct Trace {
 }
 
 /// A measurement a statement reads.
+/// DataFusion sessions by database, made only for scans that need one.
+type Sessions = HashMap<String, datafusion::prelude::SessionContext>;
+
 struct Input {
     db: Arc<DatabaseDef>,
     rp: String,
@@ -215,15 +218,10 @@ impl Executor {
             return Ok((Vec::new(), BTreeSet::new()));
         }
 
-        let mut sessions: HashMap<String, datafusion::prelude::SessionContext> = HashMap::new();
+        let mut sessions = Sessions::new();
         let mut scanned: Vec<(String, Vec<Group>)> = Vec::new();
         let mut first_time = i64::MAX;
         for input in &inputs {
-            if !sessions.contains_key(&input.db.name) {
-                let ctx = self.engine().session(&input.db.name)?;
-                sessions.insert(input.db.name.clone(), ctx);
-            }
-            let ctx = &sessions[&input.db.name];
             let groups = match &input.subquery {
                 Some((series, tag_columns)) => crate::subquery::groups(
                     series,
@@ -235,10 +233,13 @@ impl Executor {
                 )?,
                 None => match trace {
                     Some(trace) => {
-                        self.traced_scan(trace, ctx, input, &plan, condition.as_ref())
+                        self.traced_scan(trace, &mut sessions, input, &plan, condition.as_ref())
                             .await?
                     }
-                    None => self.scan_one(ctx, input, &plan, condition.as_ref()).await?,
+                    None => {
+                        self.scan_one(&mut sessions, input, &plan, condition.as_ref())
+                            .await?
+                    }
                 },
             };
             scanned.push((input.schema.name.clone(), groups));
@@ -314,15 +315,28 @@ impl Executor {
         Ok((series, plan.tag_column_names))
     }
 
+    /// The DataFusion session of `db`, made on first use.
+    fn session<'s>(
+        &self,
+        sessions: &'s mut Sessions,
+        db: &str,
+    ) -> Result<&'s datafusion::prelude::SessionContext, ExecError> {
+        if !sessions.contains_key(db) {
+            sessions.insert(db.to_string(), self.engine().session(db)?);
+        }
+        Ok(&sessions[db])
+    }
+
     async fn scan_one(
         &self,
-        ctx: &datafusion::prelude::SessionContext,
+        sessions: &mut Sessions,
         input: &Input,
         plan: &Plan,
         condition: Option<&Expr>,
     ) -> Result<Vec<Group>, ExecError> {
         let req = ScanRequest {
             db: &input.db.name,
+            db_id: input.db.id,
             rp: &input.rp,
             schema: &input.schema,
             range: plan.range,
@@ -331,19 +345,23 @@ impl Executor {
             columns: &plan.needed,
             budget: plan.budget.clone(),
         };
-        scan(ctx, &req).await
+        if let Some(groups) = scan_direct(self.storage(), &req).await? {
+            return Ok(groups);
+        }
+        scan(self.session(sessions, &input.db.name)?, &req).await
     }
 
     async fn traced_scan(
         &self,
         trace: &Trace,
-        ctx: &datafusion::prelude::SessionContext,
+        sessions: &mut Sessions,
         input: &Input,
         plan: &Plan,
         condition: Option<&Expr>,
     ) -> Result<Vec<Group>, ExecError> {
         let req = ScanRequest {
             db: &input.db.name,
+            db_id: input.db.id,
             rp: &input.rp,
             schema: &input.schema,
             range: plan.range,
@@ -364,6 +382,7 @@ impl Executor {
             input.db.name, input.rp, input.schema.name
         ));
         if trace.plan_only {
+            let ctx = self.session(sessions, &input.db.name)?;
             let frame = crate::scan::scan_frame(ctx, &req).await?;
             let logical = frame.into_optimized_plan()?;
             for line in logical.display_indent().to_string().lines() {
@@ -372,7 +391,10 @@ impl Executor {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        let groups = scan(ctx, &req).await?;
+        let groups = match scan_direct(self.storage(), &req).await? {
+            Some(groups) => groups,
+            None => scan(self.session(sessions, &input.db.name)?, &req).await?,
+        };
         let rows: usize = groups.iter().map(|g| g.times.len()).sum();
         push(format!(
             "scan: {} series, {rows} rows in {:?}",

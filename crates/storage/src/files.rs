@@ -4,6 +4,7 @@ use std::fs::{self, File};
 use std::path::Path;
 
 use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Schema};
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -19,12 +20,20 @@ use crate::schema::TIME_COLUMN;
 /// Rows per Parquet row group.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
+/// Rows per record batch read from a file at most.
+const MAX_BATCH_ROWS: usize = 64 * 1024;
+
 /// Rows per data page at most: the page index prunes at this granularity
 /// (a series of a day at 10 s spans about one page).
 const PAGE_ROWS: usize = 8192;
 
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// Encodings per column: integers (and the time column) as deltas, which
+/// then compress to a small multiple of the data's entropy (metrics move in
+/// small steps: TSBS's integer fields take 0.38 bytes per value this way
+/// against 0.86 with dictionaries); everything else dictionary-encoded,
+/// falling back to plain where a dictionary does not pay.
+fn writer_properties(schema: &Schema) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(3).expect("valid level"),
         ))
@@ -33,8 +42,16 @@ fn writer_properties() -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_data_page_row_count_limit(PAGE_ROWS)
         .set_column_dictionary_enabled(ColumnPath::from(TIME_COLUMN), false)
-        .set_column_encoding(ColumnPath::from(TIME_COLUMN), Encoding::DELTA_BINARY_PACKED)
-        .build()
+        .set_column_encoding(ColumnPath::from(TIME_COLUMN), Encoding::DELTA_BINARY_PACKED);
+    for field in schema.fields() {
+        if matches!(field.data_type(), DataType::Int64 | DataType::UInt64) {
+            let path = ColumnPath::from(field.name().as_str());
+            builder = builder
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, Encoding::DELTA_BINARY_PACKED);
+        }
+    }
+    builder.build()
 }
 
 /// Writes `batch` to `path` (through a temporary file, fsynced) and returns
@@ -45,7 +62,11 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<u64, StorageErr
     }
     let tmp = path.with_extension("parquet.tmp");
     let file = File::create(&tmp).map_err(|e| StorageError::io(&tmp, e))?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties()))?;
+    let mut writer = ArrowWriter::try_new(
+        file,
+        batch.schema(),
+        Some(writer_properties(&batch.schema())),
+    )?;
     writer.write(batch)?;
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| StorageError::io(&tmp, e))?;
@@ -93,9 +114,14 @@ pub fn read_parquet_where(
             path: path.to_path_buf(),
             message: e.to_string(),
         })?
-        .with_batch_size(64 * 1024);
+        .with_batch_size(MAX_BATCH_ROWS);
     let builder = match page_select::row_selection(builder.metadata(), filters, time) {
-        Some(selection) => builder.with_row_selection(selection),
+        // Batches no larger than the selection: the reader allocates (and
+        // zeroes) buffers for a whole batch per column.
+        Some(selection) => {
+            let rows = selection.row_count().clamp(1, MAX_BATCH_ROWS);
+            builder.with_row_selection(selection).with_batch_size(rows)
+        }
         None => builder,
     };
     let builder = match columns {
