@@ -6,6 +6,12 @@ mod query_cmd;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc keeps freed memory for reuse. Query reads allocate large
+/// per-column buffers; glibc's malloc maps and unmaps those on every query,
+/// and the page faults cost as much CPU as the decoding.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Almanac: collect, store, query, visualize and alert on time series.
 #[derive(Parser)]
 #[command(name = "almanac", version, about)]
