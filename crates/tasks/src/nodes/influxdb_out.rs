@@ -1,6 +1,7 @@
 //! `influxDBOut`: writes results back into a database through the
 //! [`PointWriter`](crate::engine::PointWriter) the server provides.
 
+use super::destination::Destination;
 use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Msg, Point};
 use crate::tick::pipeline::NodeDef;
@@ -8,10 +9,7 @@ use crate::tick::TickError;
 
 /// The `influxDBOut` node.
 pub struct InfluxDbOutNode {
-    database: String,
-    retention_policy: String,
-    measurement: Option<String>,
-    tags: Vec<(String, String)>,
+    to: Destination,
     precision: i64,
     create: bool,
     created: bool,
@@ -22,39 +20,16 @@ impl InfluxDbOutNode {
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
         args::count(&def.args, 0, def.pos, "influxDBOut")?;
         let mut n = InfluxDbOutNode {
-            database: String::new(),
-            retention_policy: String::new(),
-            measurement: None,
-            tags: Vec::new(),
+            to: Destination::default(),
             precision: 1,
             create: false,
             created: false,
         };
         for p in &def.props {
+            if n.to.apply(p)? {
+                continue;
+            }
             match p.name.as_str() {
-                "database" => {
-                    n.database =
-                        args::string(args::get(&p.args, 0, p.pos, "database")?, "database")?
-                }
-                "retentionPolicy" => {
-                    n.retention_policy = args::string(
-                        args::get(&p.args, 0, p.pos, "retentionPolicy")?,
-                        "retentionPolicy",
-                    )?
-                }
-                "measurement" => {
-                    n.measurement = Some(args::string(
-                        args::get(&p.args, 0, p.pos, "measurement")?,
-                        "measurement",
-                    )?)
-                }
-                "tag" => {
-                    args::count(&p.args, 2, p.pos, "tag")?;
-                    n.tags.push((
-                        args::string(&p.args[0], "tag")?,
-                        args::string(&p.args[1], "tag")?,
-                    ));
-                }
                 "precision" => {
                     let v = args::string(args::get(&p.args, 0, p.pos, "precision")?, "precision")?;
                     n.precision = match v.as_str() {
@@ -71,7 +46,7 @@ impl InfluxDbOutNode {
                 _ => unreachable!("property checked by the pipeline"),
             }
         }
-        if n.database.is_empty() {
+        if n.to.database.is_empty() {
             return Err(TickError::at(def.pos, "influxDBOut: database is required"));
         }
         Ok(n)
@@ -79,12 +54,7 @@ impl InfluxDbOutNode {
 
     fn convert(&self, p: &Point) -> Point {
         let mut q = p.clone();
-        if let Some(m) = &self.measurement {
-            q.name = m.clone();
-        }
-        for (k, v) in &self.tags {
-            q.tags.insert(k.clone(), v.clone());
-        }
+        self.to.retag(&mut q);
         q.time -= q.time.rem_euclid(self.precision);
         q
     }
@@ -105,13 +75,13 @@ impl Node for InfluxDbOutNode {
             if self.create && !self.created {
                 ctx.services
                     .writer
-                    .create_database(&self.database)
+                    .create_database(&self.to.database)
                     .map_err(NodeError)?;
                 self.created = true;
             }
             ctx.services
                 .writer
-                .write_points(&self.database, &self.retention_policy, &points)
+                .write_points(&self.to.database, &self.to.retention_policy, &points)
                 .map_err(NodeError)?;
         }
         out.push(msg);

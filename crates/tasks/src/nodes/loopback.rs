@@ -2,6 +2,7 @@
 //! storage) as if written to `.database()`/`.retentionPolicy()`, optionally
 //! renamed (`.measurement()`) and tagged (`.tag()`).
 
+use super::destination::Destination;
 use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Msg, Point};
 use crate::tick::pipeline::NodeDef;
@@ -9,10 +10,7 @@ use crate::tick::TickError;
 
 /// The `kapacitorLoopback` node.
 pub struct LoopbackNode {
-    database: String,
-    retention_policy: String,
-    measurement: Option<String>,
-    tags: Vec<(String, String)>,
+    to: Destination,
 }
 
 impl LoopbackNode {
@@ -20,40 +18,14 @@ impl LoopbackNode {
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
         args::count(&def.args, 0, def.pos, "kapacitorLoopback")?;
         let mut n = LoopbackNode {
-            database: String::new(),
-            retention_policy: String::new(),
-            measurement: None,
-            tags: Vec::new(),
+            to: Destination::default(),
         };
         for p in &def.props {
-            match p.name.as_str() {
-                "database" => {
-                    n.database =
-                        args::string(args::get(&p.args, 0, p.pos, "database")?, "database")?
-                }
-                "retentionPolicy" => {
-                    n.retention_policy = args::string(
-                        args::get(&p.args, 0, p.pos, "retentionPolicy")?,
-                        "retentionPolicy",
-                    )?
-                }
-                "measurement" => {
-                    n.measurement = Some(args::string(
-                        args::get(&p.args, 0, p.pos, "measurement")?,
-                        "measurement",
-                    )?)
-                }
-                "tag" => {
-                    args::count(&p.args, 2, p.pos, "tag")?;
-                    n.tags.push((
-                        args::string(&p.args[0], "tag")?,
-                        args::string(&p.args[1], "tag")?,
-                    ));
-                }
-                _ => unreachable!("property checked by the pipeline"),
+            if !n.to.apply(p)? {
+                unreachable!("property checked by the pipeline");
             }
         }
-        if n.database.is_empty() || n.retention_policy.is_empty() {
+        if n.to.database.is_empty() || n.to.retention_policy.is_empty() {
             return Err(TickError::at(
                 def.pos,
                 "kapacitorLoopback: database and retentionPolicy are required",
@@ -64,15 +36,10 @@ impl LoopbackNode {
 
     fn convert(&self, p: &Point) -> Point {
         let mut q = p.clone();
-        q.database = self.database.as_str().into();
-        q.retention_policy = self.retention_policy.as_str().into();
+        q.database = self.to.database.as_str().into();
+        q.retention_policy = self.to.retention_policy.as_str().into();
         q.dims = Default::default();
-        if let Some(m) = &self.measurement {
-            q.name = m.clone();
-        }
-        for (k, v) in &self.tags {
-            q.tags.insert(k.clone(), v.clone());
-        }
+        self.to.retag(&mut q);
         q
     }
 }
@@ -90,8 +57,8 @@ impl Node for LoopbackNode {
         };
         if !points.is_empty() {
             ctx.services.loopback.lock().push((
-                self.database.clone(),
-                self.retention_policy.clone(),
+                self.to.database.clone(),
+                self.to.retention_policy.clone(),
                 points,
             ));
         }

@@ -5,6 +5,7 @@ pub mod change_detect;
 pub mod default;
 pub mod delete;
 pub mod derivative;
+pub mod destination;
 pub mod eval;
 pub mod flatten;
 pub mod from;
