@@ -47,18 +47,7 @@ pub struct EncodeOptions {
 /// Appends `f` as Go's `encoding/json` does (shortest repr; exponent form
 /// outside `[1e-6, 1e21)`).
 pub fn write_go_float(out: &mut String, f: f64) {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        match s.split_once('e') {
-            Some((mantissa, exp)) if !exp.starts_with('-') => {
-                let _ = write!(out, "{mantissa}e+{exp}");
-            }
-            _ => out.push_str(&s),
-        }
-    } else {
-        let _ = write!(out, "{f}");
-    }
+    almanac_lineproto::go_json::write_float(out, f)
 }
 
 /// Formats nanoseconds since the epoch as RFC3339Nano with trailing zeros
@@ -87,28 +76,6 @@ pub fn format_time(ns: i64, tz: Option<chrono_tz::Tz>) -> String {
     }
 }
 
-fn write_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Go escapes these for HTML safety; clients accept either form.
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
 fn write_value(out: &mut String, v: &Value, opts: &EncodeOptions, tz: Option<chrono_tz::Tz>) {
     match v {
         Value::Null => out.push_str("null"),
@@ -120,10 +87,10 @@ fn write_value(out: &mut String, v: &Value, opts: &EncodeOptions, tz: Option<chr
         Value::Unsigned(u) => {
             let _ = write!(out, "{u}");
         }
-        Value::String(s) => write_json_string(out, s),
+        Value::String(s) => almanac_lineproto::go_json::write_string(out, s),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Time(ns) => match opts.epoch {
-            Epoch::Rfc3339 => write_json_string(out, &format_time(*ns, tz)),
+            Epoch::Rfc3339 => almanac_lineproto::go_json::write_string(out, &format_time(*ns, tz)),
             Epoch::Unit(unit) => {
                 let _ = write!(out, "{}", ns.div_euclid(unit));
             }
@@ -144,7 +111,7 @@ fn write_series(
     out.push('{');
     if !s.name.is_empty() {
         out.push_str("\"name\":");
-        write_json_string(out, &s.name);
+        almanac_lineproto::go_json::write_string(out, &s.name);
         out.push(',');
     }
     if !s.tags.is_empty() {
@@ -153,9 +120,9 @@ fn write_series(
             if i > 0 {
                 out.push(',');
             }
-            write_json_string(out, k);
+            almanac_lineproto::go_json::write_string(out, k);
             out.push(':');
-            write_json_string(out, v);
+            almanac_lineproto::go_json::write_string(out, v);
         }
         out.push_str("},");
     }
@@ -164,7 +131,7 @@ fn write_series(
         if i > 0 {
             out.push(',');
         }
-        write_json_string(out, c);
+        almanac_lineproto::go_json::write_string(out, c);
     }
     out.push(']');
     if !rows.is_empty() {
@@ -216,9 +183,9 @@ fn write_result(
                 out.push(',');
             }
             out.push_str("{\"level\":");
-            write_json_string(out, &m.level);
+            almanac_lineproto::go_json::write_string(out, &m.level);
             out.push_str(",\"text\":");
-            write_json_string(out, &m.text);
+            almanac_lineproto::go_json::write_string(out, &m.text);
             out.push('}');
         }
         out.push(']');
@@ -228,7 +195,7 @@ fn write_result(
     }
     if let Some(e) = &r.error {
         out.push_str(",\"error\":");
-        write_json_string(out, e);
+        almanac_lineproto::go_json::write_string(out, e);
     }
     out.push('}');
 }

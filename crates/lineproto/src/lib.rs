@@ -75,6 +75,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 mod error;
+pub mod go_json;
 mod parse;
 mod write;
 

@@ -5,6 +5,7 @@
 use super::PackageDef;
 use crate::error::{Error, Result};
 use crate::value::{format_time_go, Value};
+use almanac_lineproto::go_json;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ pub fn encode(v: &Value, out: &mut String) -> Result<()> {
                 "json.encode: unsupported value: {f} (JSON has no NaN or infinity)"
             )))
         }
-        Value::Float(f) => out.push_str(&go_float(*f)),
+        Value::Float(f) => go_json::write_float(out, *f),
         Value::String(s) => string(s, out),
         Value::Time(t) => string(&format_time_go(*t), out),
         Value::Duration(_) => string(&v.to_string(), out),
@@ -98,44 +99,8 @@ pub fn encode(v: &Value, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-/// A float as Go's encoder writes it: shortest digits, no `.0` on whole
-/// numbers, an exponent only for very large or very small magnitudes.
-fn go_float(f: f64) -> String {
-    let abs = f.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        let s = format!("{f:e}");
-        // Rust writes `1e21`/`1.5e-7`; Go writes `1e+21`/`1.5e-07`
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match e.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', e),
-        };
-        return format!("{m}e{sign}{digits:0>2}");
-    }
-    let s = format!("{f}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
 fn string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Go escapes these for safe embedding in HTML
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    go_json::write_string(out, s)
 }
 
 /// Standard base64 with padding (how Go encodes `[]byte`).
@@ -164,10 +129,16 @@ mod tests {
 
     #[test]
     fn floats_and_bytes_as_go_writes_them() {
-        assert_eq!(go_float(1.0), "1");
-        assert_eq!(go_float(1.5), "1.5");
-        assert_eq!(go_float(1e21), "1e+21");
-        assert_eq!(go_float(1.5e-7), "1.5e-07");
+        let float = |f: f64| {
+            let mut s = String::new();
+            go_json::write_float(&mut s, f);
+            s
+        };
+        assert_eq!(float(1.0), "1");
+        assert_eq!(float(1.5), "1.5");
+        assert_eq!(float(1e21), "1e+21");
+        // encoding/json trims the exponent's leading zero ("e-07" → "e-7").
+        assert_eq!(float(1.5e-7), "1.5e-7");
         assert_eq!(base64(b"ab"), "YWI=");
         assert_eq!(base64(b"abc"), "YWJj");
     }
