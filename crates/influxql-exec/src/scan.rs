@@ -227,32 +227,31 @@ pub async fn scan_direct(
         .collect();
     let schema = table_schema.clone();
     let read = move |snapshot: PartitionSnapshot| snapshot.read(&schema, Some(&projection));
-    let mut batches = Vec::new();
-    if snapshots.len() <= 1 {
-        let read = read.clone();
-        let out = tokio::task::spawn_blocking(move || {
-            snapshots
-                .into_iter()
-                .map(read)
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
-        batches.extend(out.into_iter().flatten());
-    } else {
-        let tasks: Vec<_> = snapshots
-            .into_iter()
-            .map(|s| {
-                let read = read.clone();
-                tokio::task::spawn_blocking(move || read(s))
+    // Partitions are read on blocking threads, one reader per core at most,
+    // each taking every n-th partition.
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(snapshots.len())
+        .max(1);
+    let mut shares: Vec<Vec<PartitionSnapshot>> = vec![Vec::new(); readers];
+    for (i, s) in snapshots.into_iter().enumerate() {
+        shares[i % readers].push(s);
+    }
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let read = read.clone();
+            tokio::task::spawn_blocking(move || {
+                share.into_iter().map(&read).collect::<Result<Vec<_>, _>>()
             })
-            .collect();
-        for t in tasks {
-            let out = t
-                .await
-                .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
-            batches.extend(out);
-        }
+        })
+        .collect();
+    let mut batches = Vec::new();
+    for t in tasks {
+        let out = t
+            .await
+            .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
+        batches.extend(out.into_iter().flatten());
     }
     let laid_out = batches
         .iter()
