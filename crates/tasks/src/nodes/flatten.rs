@@ -54,15 +54,7 @@ impl FlattenNode {
     }
 
     fn round(&self, t: i64) -> i64 {
-        if self.tolerance <= 0 {
-            return t;
-        }
-        let r = t.rem_euclid(self.tolerance);
-        if r * 2 >= self.tolerance {
-            t - r + self.tolerance
-        } else {
-            t - r
-        }
+        super::round_time(t, self.tolerance)
     }
 
     fn flatten(&self, time: i64, points: &[Point]) -> Option<Point> {

@@ -99,16 +99,7 @@ impl JoinNode {
     }
 
     fn round(&self, t: i64) -> i64 {
-        if self.tolerance <= 0 {
-            return t;
-        }
-        // Round half away from zero, as Go's time.Round does.
-        let r = t.rem_euclid(self.tolerance);
-        if r * 2 >= self.tolerance {
-            t - r + self.tolerance
-        } else {
-            t - r
-        }
+        super::round_time(t, self.tolerance)
     }
 
     fn joined(&self, time: i64, set: &[Option<Point>]) -> Option<Point> {

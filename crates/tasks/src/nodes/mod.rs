@@ -98,6 +98,21 @@ pub trait Node: Send {
     }
 }
 
+/// `t` rounded to a multiple of `tolerance` (ns), halves up as Go's
+/// `time.Round` does; unchanged when `tolerance` is not positive. Used by the
+/// nodes that match points by time within a tolerance (join, flatten).
+pub(crate) fn round_time(t: i64, tolerance: i64) -> i64 {
+    if tolerance <= 0 {
+        return t;
+    }
+    let r = t.rem_euclid(tolerance);
+    if r * 2 >= tolerance {
+        t - r + tolerance
+    } else {
+        t - r
+    }
+}
+
 /// Builds the runtime node for `def` (the task's id is needed by some nodes).
 pub fn build(
     def: &NodeDef,
