@@ -48,7 +48,12 @@ pub(crate) struct Inner {
     bcrypt_cost: u32,
     /// Successful password checks, so that bcrypt runs once per password.
     auth_cache: AuthCache,
+    /// Called with every new snapshot (see [`Catalog::on_change`]).
+    listeners: RwLock<Vec<ChangeListener>>,
 }
+
+/// A function told about every committed change.
+type ChangeListener = Arc<dyn Fn(&CatalogSnapshot) + Send + Sync>;
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,6 +87,7 @@ impl Catalog {
                 current: RwLock::new(Arc::new(snapshot)),
                 bcrypt_cost: options.bcrypt_cost,
                 auth_cache: AuthCache::default(),
+                listeners: RwLock::new(Vec::new()),
             }),
         })
     }
@@ -89,6 +95,15 @@ impl Catalog {
     /// bcrypt cost used for new password hashes.
     pub fn bcrypt_cost(&self) -> u32 {
         self.inner.bcrypt_cost
+    }
+
+    /// Registers `listener`, called with the new snapshot after every
+    /// committed change, in commit order, before the change's caller gets its
+    /// answer (so services can react before a client sees the change). It
+    /// runs under the catalog's write lock: it must be quick and must not
+    /// change the catalog.
+    pub fn on_change(&self, listener: impl Fn(&CatalogSnapshot) + Send + Sync + 'static) {
+        self.inner.listeners.write().push(Arc::new(listener));
     }
 
     /// The current immutable state.
@@ -151,6 +166,9 @@ impl Catalog {
         store::persist(&self.inner.db, &transition.next, &transition.writes)?;
         let after = Arc::new(transition.next);
         *self.inner.current.write() = after.clone();
+        for listener in self.inner.listeners.read().iter() {
+            listener(&after);
+        }
         let outcome = ApplyOutcome {
             changed: true,
             conflicts: transition.conflicts,

@@ -148,6 +148,22 @@ pub enum CatalogCommand {
         /// Query name.
         name: String,
     },
+    /// CREATE SUBSCRIPTION (see [`crate::SubscriptionDef`]).
+    CreateSubscription {
+        /// Database name.
+        database: String,
+        /// The subscription, naming its retention policy.
+        subscription: crate::subscriptions::SubscriptionDef,
+    },
+    /// DROP SUBSCRIPTION (`subscription not found` when absent).
+    DropSubscription {
+        /// Database name.
+        database: String,
+        /// Retention policy name.
+        retention_policy: String,
+        /// Subscription name.
+        name: String,
+    },
     /// An InfluxDB 2.x change (orgs, buckets, tokens, …).
     V2(Box<V2Command>),
 }
@@ -276,6 +292,8 @@ impl CatalogSnapshot {
                     if db.retention_policies.contains_key(name) {
                         let mut db = DatabaseDef::clone(db);
                         db.retention_policies.remove(name);
+                        // As InfluxDB: the policy's subscriptions go with it.
+                        db.subscriptions.retain(|s| s.retention_policy != *name);
                         writes.push(Write::Database(db.id));
                         next.put_database(db);
                     }
@@ -369,6 +387,26 @@ impl CatalogSnapshot {
                     }
                 }
             }
+            CatalogCommand::CreateSubscription {
+                database,
+                subscription,
+            } => crate::subscriptions::create_subscription(
+                &mut next,
+                &mut writes,
+                database,
+                subscription,
+            )?,
+            CatalogCommand::DropSubscription {
+                database,
+                retention_policy,
+                name,
+            } => crate::subscriptions::drop_subscription(
+                &mut next,
+                &mut writes,
+                database,
+                retention_policy,
+                name,
+            )?,
             CatalogCommand::V2(cmd) => crate::v2apply::apply(&mut next, &mut writes, cmd)?,
         }
         if !writes.is_empty() {
@@ -397,6 +435,7 @@ fn new_database(
         retention_policies: Default::default(),
         measurements: Default::default(),
         continuous_queries: Default::default(),
+        subscriptions: Default::default(),
     };
     db.retention_policies.insert(rp.name.clone(), rp);
     writes.push(Write::Database(id));

@@ -67,6 +67,15 @@ pub enum CatalogError {
     /// CREATE CONTINUOUS QUERY named an existing query with a different text.
     #[error("continuous query already exists")]
     ContinuousQueryExists,
+    /// CREATE SUBSCRIPTION named an existing subscription of the policy.
+    #[error("subscription already exists")]
+    SubscriptionExists,
+    /// DROP SUBSCRIPTION named no subscription of the policy.
+    #[error("subscription not found")]
+    SubscriptionNotFound,
+    /// A subscription destination is not an `http`/`https`/`udp` URL with a port.
+    #[error("invalid subscription URL: {0}")]
+    InvalidSubscriptionUrl(String),
     /// An InfluxDB 2.x entity does not exist (message names it).
     #[error("{0}")]
     NotFound(String),

@@ -53,6 +53,7 @@ mod command;
 mod error;
 mod orgs;
 mod store;
+mod subscriptions;
 mod tokens;
 mod types;
 mod users;
@@ -66,6 +67,7 @@ pub use catalog::{Catalog, CatalogOptions};
 pub use command::{ApplyOutcome, CatalogCommand};
 pub use error::CatalogError;
 pub use orgs::{DroppedBucket, SetupRequest, SetupResult};
+pub use subscriptions::{validate_destination, SubscriptionDef, SubscriptionMode};
 pub use tokens::new_token;
 pub use types::{
     default_shard_group_duration, CatalogSnapshot, ContinuousQueryDef, DatabaseDef, FieldConflict,

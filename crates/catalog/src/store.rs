@@ -2,7 +2,7 @@
 //!
 //! Layout (all values JSON):
 //! * `catalog_meta`: `&str → u64` — `format_version`, `next_database_id`, `version`.
-//! * `catalog_databases`: `u64 (id) → {name, default_rp, retention_policies}`.
+//! * `catalog_databases`: `u64 (id) → {name, default_rp, retention_policies, subscriptions}`.
 //! * `catalog_measurements`: `(u64 id, &str name) → {tags, fields}`.
 //! * `catalog_users`: `&str name → {password_hash, admin, privileges, created_at_version}`.
 //! * `catalog_continuous_queries`: `(u64 id, &str name) → {query, created_at_version}`.
@@ -55,6 +55,9 @@ struct StoredDatabase {
     name: String,
     default_rp: String,
     retention_policies: Vec<RetentionPolicy>,
+    /// Added without a format change: absent in older files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    subscriptions: Vec<crate::subscriptions::SubscriptionDef>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +166,7 @@ fn load(txn: &WriteTransaction) -> Result<CatalogSnapshot, CatalogError> {
                 retention_policies,
                 measurements: BTreeMap::new(),
                 continuous_queries: BTreeMap::new(),
+                subscriptions: stored.subscriptions,
             },
         );
     }
@@ -282,6 +286,7 @@ pub(crate) fn persist(
                         name: def.name.clone(),
                         default_rp: def.default_rp.clone(),
                         retention_policies: def.retention_policies.values().cloned().collect(),
+                        subscriptions: def.subscriptions.clone(),
                     };
                     databases.insert(*id, encode(&stored)?.as_slice())?;
                 }

@@ -296,6 +296,8 @@ pub struct DatabaseDef {
     pub measurements: BTreeMap<String, Arc<MeasurementSchema>>,
     /// Continuous queries by name.
     pub continuous_queries: BTreeMap<String, ContinuousQueryDef>,
+    /// Subscriptions of its retention policies, in creation order.
+    pub subscriptions: Vec<crate::subscriptions::SubscriptionDef>,
 }
 
 impl DatabaseDef {

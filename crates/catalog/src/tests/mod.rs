@@ -7,6 +7,7 @@ mod continuous_queries;
 mod persistence;
 mod props;
 mod retention;
+mod subscriptions;
 mod users;
 mod v2;
 
