@@ -164,21 +164,8 @@ const UNSUPPORTED_NODES: &[&str] = &[
 
 /// Handler properties of `alert` Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_HANDLERS: &[&str] = &[
-    "email",
-    "slack",
-    "teams",
     "pagerDuty",
-    "pagerDuty2",
     "opsGenie",
-    "opsGenie2",
-    "victorOps",
-    "telegram",
-    "discord",
-    "pushover",
-    "sensu",
-    "alerta",
-    "mqtt",
-    "kafka",
     "hipChat",
     "snmpTrap",
     "talk",
@@ -187,7 +174,6 @@ const UNSUPPORTED_HANDLERS: &[&str] = &[
     "serviceNow",
     "servicenow",
     "sNMPTrap",
-    "alerta",
     "pagerduty",
 ];
 
@@ -474,7 +460,10 @@ impl Evaluator {
                     ChainOp::Dot => {
                         let kind = self.pipeline.nodes[parent].kind.clone();
                         let allowed = node_properties(&kind).unwrap_or(&[]);
-                        if !allowed.contains(&name.as_str()) {
+                        // Handler methods and their properties (`.email()`, `.routingKey()`).
+                        let handler_prop = (kind == "alert" || kind == "deadman")
+                            && crate::alert::handlers::tick::is_property(name);
+                        if !allowed.contains(&name.as_str()) && !handler_prop {
                             if kind == "alert" && UNSUPPORTED_HANDLERS.contains(&name.as_str()) {
                                 return Err(TickError::at(*pos, format!("not supported yet: alert handler {name}")));
                             }
@@ -780,10 +769,10 @@ mod tests {
             e.to_string(),
             "line 1 char 15: not supported yet: combine node"
         );
-        let e = eval("stream|from()|alert().slack()").unwrap_err();
+        let e = eval("stream|from()|alert().hipChat()").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "line 1 char 23: not supported yet: alert handler slack"
+            "line 1 char 23: not supported yet: alert handler hipChat"
         );
         let e = eval("stream|window()").unwrap_err();
         assert!(e.to_string().contains("on StreamNode"));

@@ -1,12 +1,12 @@
 //! `slack` handler: posts the alert message to a Slack incoming webhook in
 //! Kapacitor's payload (`attachments` with the message, colored `good`,
-//! `warning` or `danger` by level). Almanac has no `[slack]` configuration
-//! section yet, so the webhook `url` is a handler option.
+//! `warning` or `danger` by level). Options (handler, over the `[slack]`
+//! section): `url`, `workspace`, `channel`, `username`, `icon-emoji`.
 
-use super::opt_str;
-use crate::alert::{AlertEvent, HandlerSpec, Level};
+use super::opts::Opts;
+use crate::alert::{AlertEvent, Level};
 
-/// Options: `url` (required), `channel`, `username`, `icon-emoji`.
+/// Slack handler options.
 #[derive(Debug, Clone)]
 pub struct SlackOptions {
     /// Webhook URL.
@@ -19,29 +19,31 @@ pub struct SlackOptions {
     pub icon_emoji: String,
 }
 
-fn opt(spec: &HandlerSpec, key: &str) -> Result<String, String> {
-    match spec.options.get(key) {
-        None => Ok(String::new()),
-        Some(serde_json::Value::String(s)) => Ok(s.clone()),
-        Some(_) => Err(format!("slack handler: option {key:?} must be a string")),
-    }
-}
-
 impl SlackOptions {
-    /// Reads the options of a spec.
-    pub fn from_spec(spec: &HandlerSpec) -> Result<SlackOptions, String> {
-        if spec.options.contains_key("workspace") {
-            return Err(
-                "not supported yet: slack workspaces from the configuration; give a url".into(),
-            );
+    /// Reads the merged options.
+    pub fn parse(o: &Opts) -> Result<SlackOptions, String> {
+        // Almanac has one [slack] section: a handler may name its workspace
+        // only when it is that one.
+        if let Some(serde_json::Value::String(w)) = o.map.get("workspace") {
+            let configured = super::config::global()
+                .section("slack")
+                .and_then(|s| {
+                    s.get("workspace")
+                        .and_then(|v| v.as_str())
+                        .map(String::from)
+                })
+                .unwrap_or_default();
+            if !w.is_empty() && *w != configured {
+                return Err(format!(
+                    "slack handler: unknown workspace {w:?} (the [slack] section is workspace {configured:?})"
+                ));
+            }
         }
-        let url = opt_str(spec, "url")
-            .map_err(|_| "slack handler: missing option \"url\" (the incoming webhook; Almanac has no [slack] configuration yet)".to_string())?;
         Ok(SlackOptions {
-            url,
-            channel: opt(spec, "channel")?,
-            username: opt(spec, "username")?,
-            icon_emoji: opt(spec, "icon-emoji")?,
+            url: o.string("url")?,
+            channel: o.string("channel")?,
+            username: o.string("username")?,
+            icon_emoji: o.string("icon-emoji")?,
         })
     }
 }
@@ -74,20 +76,46 @@ pub async fn deliver(
     opts: &SlackOptions,
     event: &AlertEvent,
 ) -> Result<(), String> {
-    let resp = client
-        .post(&opts.url)
-        .timeout(std::time::Duration::from_secs(30))
-        .json(&payload(opts, event))
-        .send()
-        .await
-        .map_err(|e| format!("slack handler: {e}"))?;
-    let status = resp.status();
-    if status != reqwest::StatusCode::OK {
-        let body = resp.text().await.unwrap_or_default();
-        return Err(format!(
-            "slack handler: failed to understand Slack response. code: {} content: {body}",
-            status.as_u16()
-        ));
+    if opts.url.is_empty() {
+        return Err("slack handler: missing option \"url\" (the incoming webhook, in the handler or the [slack] section)".into());
     }
-    Ok(())
+    super::http::send(
+        client.post(&opts.url).json(&payload(opts, event)),
+        "slack",
+        &[200],
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{event, spec, Receiver};
+    use crate::alert::Level;
+
+    #[tokio::test]
+    async fn posts_attachment_payload() {
+        let mut r = Receiver::start(200, "ok").await;
+        let s = spec(
+            "slack",
+            serde_json::json!({"url": format!("{}/services/T/B/X", r.url), "channel": "#alerts"}),
+        );
+        super::super::deliver(&reqwest::Client::new(), &s, &event(Level::Critical))
+            .await
+            .unwrap();
+        let req = r.next().await;
+        assert_eq!(
+            (req.method.as_str(), req.path.as_str()),
+            ("POST", "/services/T/B/X")
+        );
+        assert_eq!(req.headers["content-type"], "application/json");
+        assert_eq!(
+            req.json(),
+            serde_json::json!({
+                "as_user": false, "channel": "#alerts", "text": "",
+                "attachments": [{"fallback": "cpu is high", "color": "danger",
+                    "text": "cpu is high", "mrkdwn_in": ["text"]}],
+                "username": "kapacitor", "icon_emoji": "",
+            })
+        );
+    }
 }
