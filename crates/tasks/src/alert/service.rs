@@ -235,6 +235,10 @@ impl AlertService {
         if let Some(bound) = self.handlers.lock().get(&event.topic) {
             specs.extend(bound.values().cloned());
         }
+        // Services whose configuration section is `global` handle every alert.
+        specs.extend(
+            handlers::config::global().global_handlers(event.previous_level != event.state.level),
+        );
         let (sync, async_specs): (Vec<_>, Vec<_>) = specs
             .into_iter()
             .partition(|s| !handlers::is_async(&s.kind));

@@ -173,7 +173,7 @@ impl ServiceConfigs {
             }
             if k == "timeout" || k == "idle-timeout" {
                 let s = v.as_str().unwrap_or_default();
-                crate::lambda::parse_duration_text(s).ok_or_else(|| {
+                super::opts::parse_go_duration(s).ok_or_else(|| {
                     format!("option {k:?} in section {service:?}: invalid duration {s:?}")
                 })?;
             }

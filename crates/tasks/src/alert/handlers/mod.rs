@@ -16,6 +16,7 @@ pub mod discord;
 pub mod exec;
 mod http;
 pub mod log;
+pub mod matcher;
 pub mod mqtt;
 pub mod opsgenie2;
 pub mod opts;
@@ -65,7 +66,7 @@ pub const KAFKA_UNSUPPORTED: &str =
 /// from the service configuration are checked when an event is sent).
 pub fn validate(spec: &HandlerSpec) -> Result<(), String> {
     if !spec.match_expr.is_empty() {
-        return Err("not supported yet: handler match expressions".into());
+        matcher::Match::parse(&spec.match_expr)?;
     }
     match spec.kind.as_str() {
         "log" => log::LogOptions::from_spec(spec).map(|_| ()),
@@ -122,6 +123,9 @@ pub fn is_async(kind: &str) -> bool {
 
 /// Delivers synchronously (only `log`).
 pub fn deliver_sync(spec: &HandlerSpec, event: &AlertEvent) -> Result<(), String> {
+    if !matches(spec, event)? {
+        return Ok(());
+    }
     match spec.kind.as_str() {
         "log" => log::deliver(&log::LogOptions::from_spec(spec)?, event),
         other => Err(format!("handler {other} is asynchronous")),
@@ -134,6 +138,9 @@ pub async fn deliver(
     spec: &HandlerSpec,
     event: &AlertEvent,
 ) -> Result<(), String> {
+    if !matches(spec, event)? {
+        return Ok(());
+    }
     match spec.kind.as_str() {
         "log" => log::deliver(&log::LogOptions::from_spec(spec)?, event),
         "post" => post::deliver(client, &post::PostOptions::from_spec(spec)?, event).await,
@@ -158,6 +165,14 @@ pub async fn deliver(
             }
         }
     }
+}
+
+/// Whether the spec's `match` expression (if any) accepts the event.
+fn matches(spec: &HandlerSpec, event: &AlertEvent) -> Result<bool, String> {
+    if spec.match_expr.is_empty() {
+        return Ok(true);
+    }
+    matcher::Match::parse(&spec.match_expr)?.matches(event)
 }
 
 /// Default options of a service test (`/kapacitor/v1/service-tests/<service>`):

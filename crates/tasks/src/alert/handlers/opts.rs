@@ -111,8 +111,9 @@ impl<'a> Opts<'a> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(default),
             Some(Value::String(s)) if s.is_empty() => Ok(default),
-            Some(Value::String(s)) => crate::lambda::parse_duration_text(s)
-                .ok_or_else(|| self.bad(key, "a duration like \"10s\"")),
+            Some(Value::String(s)) => {
+                parse_go_duration(s).ok_or_else(|| self.bad(key, "a duration like \"10s\""))
+            }
             Some(Value::Number(n)) => n.as_i64().ok_or_else(|| self.bad(key, "a duration")),
             Some(_) => Err(self.bad(key, "a duration")),
         }
@@ -125,5 +126,68 @@ impl<'a> Opts<'a> {
             return Err(format!("{} handler: invalid {key} {u:?}", self.kind));
         }
         Ok(u)
+    }
+}
+
+/// Parses Go's duration text (`1h0m0s`, `1.5s`, `100ms`, `10us`, `-2m`), as
+/// Kapacitor writes durations in handler options; ns.
+pub fn parse_go_duration(s: &str) -> Option<i64> {
+    let (neg, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    if rest == "0" {
+        return Some(0);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_len == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let mult = match &rest[..unit_len] {
+            "ns" => 1.0,
+            "us" | "µs" | "μs" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += n * mult;
+    }
+    if total > i64::MAX as f64 {
+        return None;
+    }
+    let ns = total.round() as i64;
+    Some(if neg { -ns } else { ns })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_go_duration;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("1h0m0s"), Some(3_600_000_000_000));
+        assert_eq!(parse_go_duration("1.5s"), Some(1_500_000_000));
+        assert_eq!(parse_go_duration("100ms"), Some(100_000_000));
+        assert_eq!(parse_go_duration("10µs"), Some(10_000));
+        assert_eq!(parse_go_duration("-2m"), Some(-120_000_000_000));
+        assert_eq!(parse_go_duration("0"), Some(0));
+        assert_eq!(parse_go_duration("10"), None);
+        assert_eq!(parse_go_duration("1d"), None);
+        assert_eq!(parse_go_duration(""), None);
     }
 }

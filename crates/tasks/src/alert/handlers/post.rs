@@ -51,7 +51,7 @@ impl PostOptions {
         }
         let timeout = match spec.options.get("timeout") {
             None => 10_000_000_000,
-            Some(serde_json::Value::String(s)) => crate::lambda::parse_duration_text(s)
+            Some(serde_json::Value::String(s)) => super::opts::parse_go_duration(s)
                 .ok_or_else(|| format!("post handler: invalid timeout {s:?}"))?,
             Some(serde_json::Value::Number(n)) => {
                 n.as_i64().ok_or("post handler: invalid timeout")?

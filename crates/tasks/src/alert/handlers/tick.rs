@@ -185,7 +185,15 @@ fn count(p: &Property, min: usize, max: usize) -> Result<(), TickError> {
 /// Applies a handler method (adds a handler) or a property method (sets an
 /// option of the latest handler, which must be of a kind that has it).
 pub fn apply(handlers: &mut Vec<HandlerSpec>, p: &Property) -> Result<(), TickError> {
-    if let Some((method, kind, args)) = METHODS.iter().find(|m| m.0 == p.name) {
+    // A property of the latest handler wins over a handler method of the
+    // same name (opsGenie2's `.teams('ops')` against `.teams()`), as in Kapacitor.
+    let of_last = handlers.last().is_some_and(|h| {
+        PROPS
+            .iter()
+            .any(|(k, n, _, _)| *k == h.kind && *n == p.name)
+    });
+    if let Some((method, kind, args)) = METHODS.iter().find(|m| m.0 == p.name).filter(|_| !of_last)
+    {
         if *kind == "kafka" {
             return Err(TickError::at(p.pos, super::KAFKA_UNSUPPORTED));
         }
@@ -339,4 +347,115 @@ pub fn apply(handlers: &mut Vec<HandlerSpec>, p: &Property) -> Result<(), TickEr
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{apply, is_property};
+    use crate::alert::HandlerSpec;
+    use crate::tick::TickError;
+
+    /// The handlers of the script's last node (an alert), as the alert node builds them.
+    fn handlers(script: &str) -> Result<Vec<HandlerSpec>, TickError> {
+        let p = crate::tick::pipeline::evaluate(&crate::tick::parse(script)?, &Default::default())?;
+        let mut hs = Vec::new();
+        for prop in &p.nodes.last().unwrap().props {
+            if is_property(&prop.name) {
+                apply(&mut hs, prop)?;
+            }
+        }
+        for h in &hs {
+            super::super::validate(h).map_err(|e| TickError::at(Default::default(), e))?;
+        }
+        Ok(hs)
+    }
+
+    #[test]
+    fn handler_methods_and_properties_become_specs() {
+        let hs = handlers(
+            "stream|from()|alert().crit(lambda: TRUE)\
+             .email('a@example.com').to('b@example.com', 'c@example.com')\
+             .pagerDuty2().routingKey('rk').link('http://dash', 'Dashboard')\
+             .opsGenie2().teams('ops').recipients('bob').recoveryAction('close')\
+             .mqtt('alerts').qos(1).retained()\
+             .sensu().handlers('mail').metadata('team', 'ops').metadata('n', 2)\
+             .alerta().resource('{{ .Name }}').services('web').timeout(1h)\
+             .telegram().chatId('42').disableNotification()\
+             .pushover().uRL('http://x').uRLTitle('x')\
+             .teams().channelURL('http://teams/hook')\
+             .discord().embedTitle('T').timestamp(TRUE)\
+             .victorOps().routingKey('team')\
+             .slack().channel('#ops').iconEmoji(':fire:')",
+        )
+        .unwrap();
+        let got: Vec<(String, serde_json::Value)> = hs
+            .iter()
+            .map(|h| (h.kind.clone(), serde_json::Value::Object(h.options.clone())))
+            .collect();
+        let want = vec![
+            (
+                "smtp",
+                json!({"to": ["a@example.com", "b@example.com", "c@example.com"]}),
+            ),
+            (
+                "pagerduty2",
+                json!({"routing-key": "rk", "links": [{"href": "http://dash", "text": "Dashboard"}]}),
+            ),
+            (
+                "opsgenie2",
+                json!({"teams-list": ["ops"], "recipients-list": ["bob"], "recovery-action": "close"}),
+            ),
+            (
+                "mqtt",
+                json!({"topic": "alerts", "qos": 1, "retained": true}),
+            ),
+            (
+                "sensu",
+                json!({"handlers": ["mail"], "metadata": {"team": "ops", "n": 2}}),
+            ),
+            (
+                "alerta",
+                json!({"resource": "{{ .Name }}", "service": ["web"], "timeout": "1h0m0s"}),
+            ),
+            (
+                "telegram",
+                json!({"chat-id": "42", "disable-notification": true}),
+            ),
+            ("pushover", json!({"url": "http://x", "url-title": "x"})),
+            ("teams", json!({"channel-url": "http://teams/hook"})),
+            ("discord", json!({"embed-title": "T", "timestamp": true})),
+            ("victorops", json!({"routing-key": "team"})),
+            ("slack", json!({"channel": "#ops", "icon-emoji": ":fire:"})),
+        ];
+        let want: Vec<(String, serde_json::Value)> =
+            want.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(got, want);
+        assert_eq!(hs[1].id, "pagerDuty2-1");
+    }
+
+    #[test]
+    fn errors_name_the_place() {
+        let e = handlers("stream|from()|alert().slack().routingKey('x')").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1 char 31: no method or property \"routingKey\" on slack handler"
+        );
+        let e = handlers("stream|from()|alert().kafka()").unwrap_err();
+        assert!(
+            e.to_string().contains("not supported yet: kafka handler"),
+            "{e}"
+        );
+        let e = handlers("stream|from()|alert().mqtt('t').qos('high')").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1 char 37: qos: expected int, got string"
+        );
+        let e = handlers("stream|from()|alert().channel('#x')").unwrap_err();
+        assert!(
+            e.to_string().contains(".channel() must follow a handler"),
+            "{e}"
+        );
+    }
 }
