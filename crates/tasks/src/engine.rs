@@ -191,7 +191,31 @@ impl Task {
                 slot.stats.errors += 1;
                 tracing::warn!(task = %self.id, node = %slot.name, error = %e, "node tick failed");
             }
+            let barriers = slot.node.take_barriers();
             self.fan_out(i, out);
+            for b in barriers {
+                self.pass_barrier(i, &b);
+            }
+        }
+    }
+
+    /// Hands barrier `b` from node `i` to every node below it (each may emit).
+    fn pass_barrier(&mut self, i: usize, b: &crate::nodes::barrier::Barrier) {
+        for c in self.slots[i].children.clone() {
+            let mut out = Vec::new();
+            let slot = &mut self.slots[c];
+            let ctx = NodeCtx {
+                task: &self.id,
+                node: &slot.name,
+                services: &self.services,
+                parent_emitted: 0,
+            };
+            if let Err(e) = slot.node.barrier(&ctx, b, &mut out) {
+                slot.stats.errors += 1;
+                tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a barrier");
+            }
+            self.fan_out(c, out);
+            self.pass_barrier(c, b);
         }
     }
 

@@ -9,10 +9,12 @@
 //! - [`engine`]: one running task (dispatch, statistics, dot graph).
 //! - [`manager`]: task definitions, persistence, feeding the write stream.
 //! - [`store`]: the persistence boundary the server implements.
+//! - [`cron`]: cron expressions (batch queries and the server's task scheduler).
 
 #![warn(missing_docs)]
 
 pub mod alert;
+pub mod cron;
 pub mod engine;
 pub mod lambda;
 pub mod manager;

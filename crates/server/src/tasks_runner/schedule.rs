@@ -7,7 +7,7 @@
 //! scheduled time (which is the script's `now()`).
 
 use almanac_flux::ast::{Assignment, Expression, Statement};
-use chrono::{DateTime, Datelike, Timelike, Utc};
+pub use almanac_tasks::cron::Cron;
 
 const NS_PER_SEC: i64 = 1_000_000_000;
 
@@ -76,7 +76,9 @@ impl TaskOptions {
                 }
                 ScheduleKind::Every(ns)
             }
-            (None, Some(cron)) => ScheduleKind::Cron(Cron::parse(cron)?),
+            (None, Some(cron)) => ScheduleKind::Cron(
+                Cron::parse(cron).map_err(|e| ScheduleError::Cron(e.expr, e.reason))?,
+            ),
         };
         Ok(Schedule { kind, offset })
     }
@@ -336,154 +338,10 @@ impl Schedule {
     }
 }
 
-/// A parsed cron expression: 5 fields (minute hour day-of-month month
-/// day-of-week) or 6 (with seconds first), or `@hourly`-style shortcuts.
-/// Times are UTC.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cron {
-    seconds: u64,
-    minutes: u64,
-    hours: u64,
-    days: u64,
-    months: u64,
-    weekdays: u64,
-    /// Day-of-month restricted (not `*`).
-    days_restricted: bool,
-    /// Day-of-week restricted (not `*`).
-    weekdays_restricted: bool,
-}
-
-impl Cron {
-    /// Parses a cron expression.
-    pub fn parse(text: &str) -> Result<Cron, ScheduleError> {
-        let err = |m: String| ScheduleError::Cron(text.to_string(), m);
-        let expanded = match text.trim() {
-            "@yearly" | "@annually" => "0 0 0 1 1 *",
-            "@monthly" => "0 0 0 1 * *",
-            "@weekly" => "0 0 0 * * 0",
-            "@daily" | "@midnight" => "0 0 0 * * *",
-            "@hourly" => "0 0 * * * *",
-            other => other,
-        };
-        let fields: Vec<&str> = expanded.split_whitespace().collect();
-        let fields: Vec<&str> = match fields.len() {
-            5 => std::iter::once("0").chain(fields).collect(),
-            6 => fields,
-            n => return Err(err(format!("expected 5 or 6 fields, found {n}"))),
-        };
-        let field = |i: usize, lo: u32, hi: u32| parse_field(fields[i], lo, hi).map_err(err);
-        let weekdays = field(5, 0, 7)?;
-        Ok(Cron {
-            seconds: field(0, 0, 59)?,
-            minutes: field(1, 0, 59)?,
-            hours: field(2, 0, 23)?,
-            days: field(3, 1, 31)?,
-            months: field(4, 1, 12)?,
-            // 7 is Sunday too
-            weekdays: (weekdays | (weekdays >> 7)) & 0x7f,
-            days_restricted: fields[3] != "*" && fields[3] != "?",
-            weekdays_restricted: fields[5] != "*" && fields[5] != "?",
-        })
-    }
-
-    fn day_matches(&self, t: &DateTime<Utc>) -> bool {
-        let dom = self.days & (1 << t.day()) != 0;
-        let dow = self.weekdays & (1 << t.weekday().num_days_from_sunday()) != 0;
-        match (self.days_restricted, self.weekdays_restricted) {
-            (true, true) => dom || dow,
-            (true, false) => dom,
-            (false, true) => dow,
-            (false, false) => true,
-        }
-    }
-
-    /// The first matching time strictly after `after` (ns), within ~5 years.
-    pub fn next_after(&self, after: i64) -> Option<i64> {
-        let secs = after.div_euclid(NS_PER_SEC) + 1;
-        let mut t = DateTime::<Utc>::from_timestamp(secs, 0)?;
-        let limit = t + chrono::Duration::days(5 * 366);
-        while t < limit {
-            if self.months & (1 << t.month()) == 0 {
-                let (y, m) = if t.month() == 12 {
-                    (t.year() + 1, 1)
-                } else {
-                    (t.year(), t.month() + 1)
-                };
-                t = chrono::NaiveDate::from_ymd_opt(y, m, 1)?
-                    .and_hms_opt(0, 0, 0)?
-                    .and_utc();
-                continue;
-            }
-            if !self.day_matches(&t) {
-                t = (t.date_naive() + chrono::Duration::days(1))
-                    .and_hms_opt(0, 0, 0)?
-                    .and_utc();
-                continue;
-            }
-            if self.hours & (1 << t.hour()) == 0 {
-                t = t.with_minute(0)?.with_second(0)? + chrono::Duration::hours(1);
-                continue;
-            }
-            if self.minutes & (1 << t.minute()) == 0 {
-                t = t.with_second(0)? + chrono::Duration::minutes(1);
-                continue;
-            }
-            if self.seconds & (1 << t.second()) == 0 {
-                t += chrono::Duration::seconds(1);
-                continue;
-            }
-            return t.timestamp_nanos_opt();
-        }
-        None
-    }
-}
-
-/// One cron field (`*`, `*/n`, `a`, `a-b`, `a-b/n`, comma lists) as a bit set.
-fn parse_field(text: &str, lo: u32, hi: u32) -> Result<u64, String> {
-    let mut bits = 0u64;
-    for part in text.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (
-                r,
-                s.parse::<u32>()
-                    .ok()
-                    .filter(|s| *s > 0)
-                    .ok_or_else(|| format!("invalid step in {part:?}"))?,
-            ),
-            None => (part, 1),
-        };
-        let number = |s: &str| {
-            s.parse::<u32>()
-                .ok()
-                .filter(|n| (lo..=hi).contains(n))
-                .ok_or_else(|| format!("{s:?} is not a number in {lo}-{hi}"))
-        };
-        let (start, end) = match range {
-            "*" | "?" => (lo, hi),
-            r => match r.split_once('-') {
-                Some((a, b)) => (number(a)?, number(b)?),
-                None if step > 1 => (number(r)?, hi),
-                None => {
-                    let n = number(r)?;
-                    (n, n)
-                }
-            },
-        };
-        if start > end {
-            return Err(format!("invalid range {range:?}"));
-        }
-        let mut v = start;
-        while v <= end {
-            bits |= 1 << v;
-            v += step;
-        }
-    }
-    Ok(bits)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::DateTime;
 
     fn ts(s: &str) -> i64 {
         DateTime::parse_from_rfc3339(s)
@@ -605,39 +463,6 @@ mod tests {
 
     #[test]
     fn cron_schedule() {
-        let c = Cron::parse("*/15 9-17 * * 1-5").unwrap();
-        // Saturday 2024-01-06 → next Monday 09:00
-        assert_eq!(
-            c.next_after(ts("2024-01-06T12:00:00Z")),
-            Some(ts("2024-01-08T09:00:00Z"))
-        );
-        assert_eq!(
-            c.next_after(ts("2024-01-08T09:00:00Z")),
-            Some(ts("2024-01-08T09:15:00Z"))
-        );
-        assert_eq!(
-            c.next_after(ts("2024-01-08T17:45:00Z")),
-            Some(ts("2024-01-09T09:00:00Z"))
-        );
-        let six = Cron::parse("*/10 * * * * *").unwrap();
-        assert_eq!(
-            six.next_after(ts("2024-01-01T00:00:01Z")),
-            Some(ts("2024-01-01T00:00:10Z"))
-        );
-        let monthly = Cron::parse("@monthly").unwrap();
-        assert_eq!(
-            monthly.next_after(ts("2024-01-31T23:59:59Z")),
-            Some(ts("2024-02-01T00:00:00Z"))
-        );
-        // day of month or day of week when both are given; 7 is Sunday
-        let either = Cron::parse("0 0 13 * 7").unwrap();
-        assert_eq!(
-            either.next_after(ts("2024-01-01T00:00:00Z")),
-            Some(ts("2024-01-07T00:00:00Z"))
-        );
-        assert!(Cron::parse("* * *").is_err());
-        assert!(Cron::parse("*/0 * * * *").is_err());
-        assert!(Cron::parse("5-1 * * * *").is_err());
         let s = Schedule {
             kind: ScheduleKind::Cron(Cron::parse("0 * * * *").unwrap()),
             offset: 0,

@@ -1,7 +1,9 @@
 //! Runtime nodes, one module per node kind, and the factory building them
 //! from a checked [`NodeDef`].
 
+pub mod barrier;
 pub mod change_detect;
+pub mod combine;
 pub mod default;
 pub mod delete;
 pub mod derivative;
@@ -87,6 +89,23 @@ pub trait Node: Send {
         Ok(())
     }
 
+    /// A barrier from a `barrier` node above has reached this node; it may
+    /// emit messages (a window closes). The engine passes the barrier on to
+    /// the node's children afterwards.
+    fn barrier(
+        &mut self,
+        _ctx: &NodeCtx<'_>,
+        _barrier: &barrier::Barrier,
+        _out: &mut Vec<Msg>,
+    ) -> Result<(), NodeError> {
+        Ok(())
+    }
+
+    /// Barriers this node produced since last asked (`barrier` nodes).
+    fn take_barriers(&mut self) -> Vec<barrier::Barrier> {
+        Vec::new()
+    }
+
     /// The node as a batch `query` source, if it is one.
     fn as_query(&mut self) -> Option<&mut query::QueryNode> {
         None
@@ -124,6 +143,8 @@ pub fn build(
         "query" => Box::new(query::QueryNode::new(def)?),
         "join" => Box::new(join::JoinNode::new(def)?),
         "union" => Box::new(union::UnionNode::new(def)?),
+        "combine" => Box::new(combine::CombineNode::new(def)?),
+        "barrier" => Box::new(barrier::BarrierNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),
         "flatten" => Box::new(flatten::FlattenNode::new(def)?),
         "kapacitorLoopback" => Box::new(loopback::LoopbackNode::new(def)?),

@@ -151,8 +151,6 @@ impl Pipeline {
 
 /// Node kinds Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "combine",
-    "barrier",
     "holtWinters",
     "holtWintersWithFit",
     "sideload",
@@ -223,6 +221,8 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "query" => &["period", "every", "offset", "align", "groupBy", "fill"],
         "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
+        "combine" => &["as", "delimiter", "tolerance", "max"],
+        "barrier" => &["idle", "period", "delete"],
         "sample" => &[],
         "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
         "httpPost" => &["header", "timeout", "captureResponse"],
@@ -764,10 +764,10 @@ mod tests {
             e.to_string(),
             "line 1 char 15: no method or property \"bogus\" on FromNode"
         );
-        let e = eval("stream|from()|combine()").unwrap_err();
+        let e = eval("stream|from()|k8sAutoscale()").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "line 1 char 15: not supported yet: combine node"
+            "line 1 char 15: not supported yet: k8sAutoscale node"
         );
         let e = eval("stream|from()|alert().hipChat()").unwrap_err();
         assert_eq!(

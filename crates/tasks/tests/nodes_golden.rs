@@ -1,0 +1,240 @@
+//! Golden tests of the nodes added for issue 8 (combine, barrier, count
+//! windows, holtWinters, sideload, join on/batches, batch cron): input line
+//! protocol, a script, and the exact points it writes.
+
+use std::sync::Arc;
+
+use almanac_tasks::alert::service::AlertService;
+use almanac_tasks::manager::{Dbrp, TaskRequest};
+use almanac_tasks::model::Point;
+use almanac_tasks::{MemoryStore, PointWriter, Services, TaskManager};
+use parking_lot::Mutex;
+
+const S: i64 = 1_000_000_000;
+
+#[derive(Default)]
+struct RecWriter {
+    points: Mutex<Vec<Point>>,
+}
+
+impl PointWriter for RecWriter {
+    fn write_points(&self, _: &str, _: &str, points: &[Point]) -> Result<(), String> {
+        self.points.lock().extend(points.iter().cloned());
+        Ok(())
+    }
+
+    fn create_database(&self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+struct Harness {
+    manager: TaskManager,
+    writer: Arc<RecWriter>,
+}
+
+fn harness() -> Harness {
+    let store = Arc::new(MemoryStore::default());
+    let writer = Arc::new(RecWriter::default());
+    let alerts = Arc::new(AlertService::new(store.clone()).unwrap());
+    let services = Arc::new(Services::new(writer.clone(), alerts));
+    Harness {
+        manager: TaskManager::new(services, store).unwrap(),
+        writer,
+    }
+}
+
+impl Harness {
+    fn try_define(&self, id: &str, kind: &str, script: &str) -> Result<(), String> {
+        self.manager
+            .create(TaskRequest {
+                id: Some(id.into()),
+                task_type: Some(kind.into()),
+                dbrps: Some(vec![Dbrp {
+                    db: "telegraf".into(),
+                    rp: "autogen".into(),
+                }]),
+                script: Some(script.into()),
+                status: Some("enabled".into()),
+                ..Default::default()
+            })
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn define(&self, id: &str, script: &str) {
+        self.try_define(id, "stream", script)
+            .unwrap_or_else(|e| panic!("define {id}: {e}"));
+    }
+
+    /// Writes line protocol with second precision.
+    fn write(&self, lp: &str) {
+        self.manager
+            .feed_line_protocol("telegraf", "autogen", lp.as_bytes(), S, 0)
+            .unwrap();
+    }
+
+    /// Written points as `name tags fields time(s)`.
+    fn rows(&self) -> Vec<String> {
+        self.writer
+            .points
+            .lock()
+            .iter()
+            .map(|p| format!("{} {:?} {:?} {}", p.name, p.tags, p.fields, p.time / S))
+            .collect()
+    }
+}
+
+#[test]
+fn combine_pairs_points_of_a_time() {
+    let h = harness();
+    h.define(
+        "combine",
+        "stream
+    |from().measurement('request_latency')
+    |combine(lambda: \"service\" == 'login', lambda: TRUE)
+        .as('login', 'other')
+        .tolerance(1s)
+    |influxDBOut().database('out')",
+    );
+    h.write(
+        "request_latency,service=login value=10 10\nrequest_latency,service=cart value=20 10\nrequest_latency,service=auth value=30 10\nrequest_latency,service=login value=1 20\n",
+    );
+    assert_eq!(
+        h.rows(),
+        [
+            "request_latency {\"login.service\": \"login\", \"other.service\": \"cart\"} {\"login.value\": Float(10.0), \"other.value\": Float(20.0)} 10",
+            "request_latency {\"login.service\": \"login\", \"other.service\": \"auth\"} {\"login.value\": Float(10.0), \"other.value\": Float(30.0)} 10",
+        ]
+    );
+    // Group dimensions keep their names; .max() caps the combinations.
+    let h = harness();
+    h.define(
+        "triples",
+        "stream|from().measurement('m').groupBy('dc')|combine(lambda: TRUE, lambda: TRUE, lambda: TRUE).as('a', 'b', 'c').delimiter('_').max(3)|influxDBOut().database('out')",
+    );
+    h.write("m,dc=x,h=1 v=1 1\nm,dc=x,h=2 v=2 1\nm,dc=x,h=3 v=3 1\nm,dc=x,h=4 v=4 1\nm,dc=x,h=1 v=9 2\nm,dc=x,h=1 v=1 3\n");
+    // 4 points choose 3 = 4 > max 3: nothing for t=1; one point at t=2: nothing.
+    assert!(h.rows().is_empty(), "{:?}", h.rows());
+    h.write("m,dc=x,h=1 v=1 4\nm,dc=x,h=2 v=2 4\nm,dc=x,h=3 v=3 4\nm,dc=x,h=1 v=1 5\n");
+    assert_eq!(
+        h.rows(),
+        ["m {\"a_h\": \"1\", \"b_h\": \"2\", \"c_h\": \"3\", \"dc\": \"x\"} {\"a_v\": Float(1.0), \"b_v\": Float(2.0), \"c_v\": Float(3.0)} 4"]
+    );
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|combine(lambda: TRUE, lambda: TRUE).as('a.x', 'b')",
+        )
+        .unwrap_err();
+    assert!(err.contains("cannot use name a.x as field prefix"), "{err}");
+}
+
+#[test]
+fn count_windows_emit_every_n_points() {
+    let h = harness();
+    h.define(
+        "counted",
+        "stream|from().measurement('c')|window().periodCount(3).everyCount(2)|sum('v')|influxDBOut().database('out')",
+    );
+    h.write("c v=1 1\nc v=2 2\nc v=3 3\nc v=4 4\nc v=5 5\n");
+    assert_eq!(
+        h.rows(),
+        [
+            "c {} {\"sum\": Float(3.0)} 2",
+            "c {} {\"sum\": Float(9.0)} 4",
+        ]
+    );
+    let h = harness();
+    h.define(
+        "filled",
+        "stream|from().measurement('c')|window().periodCount(3).everyCount(1).fillPeriod()|sum('v')|influxDBOut().database('out')",
+    );
+    h.write("c v=1 1\nc v=2 2\nc v=3 3\nc v=4 4\n");
+    assert_eq!(
+        h.rows(),
+        [
+            "c {} {\"sum\": Float(6.0)} 3",
+            "c {} {\"sum\": Float(9.0)} 4",
+        ]
+    );
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|window().periodCount(3)",
+        )
+        .unwrap_err();
+    assert!(err.contains("everyCount must be greater than zero"), "{err}");
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|window().period(1s).periodCount(3).everyCount(1)",
+        )
+        .unwrap_err();
+    assert!(err.contains("cannot specify both period and periodCount"), "{err}");
+}
+
+#[test]
+fn every_zero_windows_emit_on_each_point() {
+    let h = harness();
+    h.define(
+        "sliding",
+        "stream|from().measurement('c')|window().period(2s).every(0s)|sum('v')|influxDBOut().database('out')",
+    );
+    h.write("c v=1 1\nc v=2 2\nc v=3 3\n");
+    assert_eq!(
+        h.rows(),
+        [
+            "c {} {\"sum\": Float(1.0)} 1",
+            "c {} {\"sum\": Float(3.0)} 2",
+            "c {} {\"sum\": Float(5.0)} 3",
+        ]
+    );
+}
+
+#[test]
+fn idle_barrier_closes_windows_when_data_stops() {
+    let h = harness();
+    h.define(
+        "idle",
+        "stream|from().measurement('m').groupBy('host')|barrier().idle(2s)|window().period(10s).every(10s)|count('v')|influxDBOut().database('out')",
+    );
+    h.write("m,host=a v=1 1\nm,host=a v=2 2\nm,host=a v=3 3\n");
+    assert!(h.rows().is_empty());
+    h.manager.tick(100 * S);
+    h.manager.tick(101 * S);
+    assert!(h.rows().is_empty(), "idle for 1s only");
+    h.manager.tick(102 * S);
+    assert_eq!(
+        h.rows(),
+        ["m {\"host\": \"a\"} {\"count\": Int(3)} 11"]
+    );
+    // Points older than the barrier are dropped.
+    h.write("m,host=a v=4 50\n");
+    h.manager.tick(200 * S);
+    h.manager.tick(203 * S);
+    assert_eq!(h.rows().len(), 1, "{:?}", h.rows());
+
+    let h = harness();
+    h.define(
+        "periodic",
+        "stream|from().measurement('m')|barrier().period(5s).delete(TRUE)|window().period(10s).every(10s)|count('v')|influxDBOut().database('out')",
+    );
+    h.write("m v=1 1000000\nm v=2 1000001\n");
+    h.manager.tick(1_000_000 * S);
+    h.manager.tick(1_000_004 * S);
+    assert!(h.rows().is_empty());
+    h.manager.tick(1_000_010 * S);
+    assert_eq!(h.rows(), ["m {} {\"count\": Int(2)} 1000010"]);
+    // The group was deleted: new data starts a new window.
+    h.write("m v=3 1000020\nm v=4 1000031\n");
+    assert_eq!(h.rows().len(), 2, "{:?}", h.rows());
+    assert!(h.rows()[1].ends_with("Int(1)} 1000030"), "{:?}", h.rows());
+    let err = harness()
+        .try_define("bad", "stream", "stream|from()|barrier()")
+        .unwrap_err();
+    assert!(err.contains("idle must be greater than zero"), "{err}");
+}
