@@ -13,14 +13,10 @@ import { Login } from './pages/Login';
 import { Alerting } from './pages/Alerting';
 import { Logs } from './pages/Logs';
 
-const NAV = [
-  { href: '/hosts', label: 'Hosts' },
-  { href: '/explorer', label: 'Data Explorer' },
-  { href: '/dashboards', label: 'Dashboards' },
-  { href: '/logs', label: 'Logs' },
-  { href: '/alerting', label: 'Alerting' },
-  { href: '/admin', label: 'Admin' },
-];
+import routes from '../routes.json';
+
+/** The navigation: ui/routes.json, the route list the server reads too (crates/server/src/ui.rs). */
+const NAV: { href: string; label: string }[] = routes.routes.map((r) => ({ href: r.path, label: r.label }));
 
 function Route({ path, search, presentation, setPresentation }: { path: string; search: URLSearchParams; presentation: boolean; setPresentation: (p: boolean) => void }) {
   let m: RegExpMatchArray | null;
@@ -31,7 +27,7 @@ function Route({ path, search, presentation, setPresentation }: { path: string; 
     return <DashboardPage id={decodeURIComponent(m[1])} edit={search.get('edit') === '1'} presentation={presentation} onPresentation={setPresentation} />;
   if (path === '/hosts') return <Hosts db={search.get('db')} />;
   if ((m = path.match(/^\/hosts\/([^/]+)$/))) return <HostPage host={decodeURIComponent(m[1])} db={search.get('db') ?? 'telegraf'} />;
-  if (path === '/alerting') return <Alerting />;
+  if (path === '/alerting' || path.startsWith('/alerting/')) return <Alerting path={path} />;
   if (path === '/logs') return <Logs db={search.get('db')} />;
   return (
     <div class="empty">

@@ -235,6 +235,7 @@ export function importChronograf(json: unknown, newId: () => string): ImportResu
               tagKey: str(t.query.tagKey) || undefined,
               fieldKey: str(t.query.fieldKey) || undefined,
               influxql: str(t.query.influxql) || undefined,
+              flux: str(t.query.flux) || undefined,
             }
           : undefined,
       }))

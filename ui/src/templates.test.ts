@@ -81,7 +81,7 @@ describe('template variables', () => {
       { key: 'dev', value: '10.0.0.2' },
     ]);
     const t = tpl({ type: 'map', values: m.map((e) => ({ ...e, type: 'map', selected: false })) });
-    expect(userSubstitutions([select(t, 'dev')])).toEqual([{ tempVar: ':host:', text: '10.0.0.2' }]);
+    expect(userSubstitutions([select(t, 'dev')])).toEqual([{ tempVar: ':host:', text: '10.0.0.2', raw: '10.0.0.2' }]);
     expect(titleSubstitutions([select(t, 'dev')])).toEqual([{ tempVar: ':host:', text: 'dev' }]);
     const tv = tpl({ values: [{ value: 'web-1', type: 'tagValue', selected: true }] });
     expect(titleSubstitutions([tv])).toEqual([{ tempVar: ':host:', text: 'web-1' }]);

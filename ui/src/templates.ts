@@ -16,7 +16,8 @@ export type TemplateType =
   | 'map'
   | 'influxql'
   | 'text'
-  | 'constant';
+  | 'constant'
+  | 'flux';
 
 /** Every type the editor offers, with a label. */
 export const TEMPLATE_TYPES: { type: TemplateType; label: string }[] = [
@@ -29,6 +30,7 @@ export const TEMPLATE_TYPES: { type: TemplateType; label: string }[] = [
   { type: 'map', label: 'Map' },
   { type: 'influxql', label: 'Custom meta query' },
   { type: 'text', label: 'Text' },
+  { type: 'flux', label: 'Flux query' },
 ];
 
 /** One value of a variable; `key` is the shown name of a map entry. */
@@ -47,6 +49,8 @@ export interface TemplateQuery {
   tagKey?: string;
   fieldKey?: string;
   influxql?: string;
+  /** A Flux script whose `_value` column lists the values (type `flux`). */
+  flux?: string;
 }
 
 /** A template variable (the shape of Chronograf's `templates` entries). */
@@ -74,6 +78,8 @@ export function valueType(t: TemplateType): string {
       return 'tagValue';
     case 'influxql':
       return 'influxql';
+    case 'flux':
+      return 'flux';
     default:
       return t;
   }
@@ -90,7 +96,8 @@ export const RESERVED = [':dashboardTime:', ':upperDashboardTime:', ':interval:'
 
 /**
  * The SHOW statement listing a dynamic variable's values, or null for the
- * static kinds (csv, map, text, constant). Missing parameters throw.
+ * static kinds (csv, map, text, constant) and Flux variables ([`fluxQuery`]).
+ * Missing parameters throw.
  */
 export function metaQuery(t: Template): string | null {
   const q = t.query ?? {};
@@ -116,6 +123,32 @@ export function metaQuery(t: Template): string | null {
     default:
       return null;
   }
+}
+
+/** The Flux script of a `flux` variable, or null for other kinds; an empty script throws. */
+export function fluxQuery(t: Template): string | null {
+  if (t.type !== 'flux') return null;
+  const q = t.query?.flux?.trim();
+  if (!q) throw new Error(`template ${t.tempVar}: Flux query is required`);
+  return q;
+}
+
+/**
+ * The values a Flux variable's script answered: the `_value` column of every
+ * table (else the first column that is not a time), in order, without repeats.
+ */
+export function valuesFromFlux(resp: QueryResponse): string[] {
+  const seen = new Set<string>();
+  for (const s of resp.results.flatMap((r) => r.series ?? [])) {
+    let col = s.columns.indexOf('_value');
+    if (col < 0) col = s.columns.findIndex((c) => c !== 'time' && c !== '_time' && c !== '_start' && c !== '_stop');
+    if (col < 0) continue;
+    for (const row of s.values ?? []) {
+      const v = row[col];
+      if (v !== null && v !== undefined) seen.add(String(v));
+    }
+  }
+  return [...seen];
 }
 
 /** The values a meta query answered, by variable type. */
@@ -201,6 +234,8 @@ export function formatValue(type: TemplateType, value: string): string {
 export interface Substitution {
   tempVar: string;
   text: string;
+  /** The selected value unquoted (user variables): Flux scripts get it as `v.name`. */
+  raw?: string;
 }
 
 /** Substitutions of user variables (those with a selected value). */
@@ -208,7 +243,7 @@ export function userSubstitutions(templates: Template[]): Substitution[] {
   const out: Substitution[] = [];
   for (const t of templates) {
     const v = t.values.find((x) => x.selected) ?? (t.type === 'text' ? t.values[0] : undefined);
-    if (v) out.push({ tempVar: t.tempVar, text: formatValue(t.type, v.value) });
+    if (v) out.push({ tempVar: t.tempVar, text: formatValue(t.type, v.value), raw: v.value });
   }
   return out;
 }
@@ -250,13 +285,26 @@ export function unresolved(query: string, subs: Substitution[]): string[] {
   return [...new Set(found.filter((n) => !known.has(n)))];
 }
 
+/** A Flux string literal. */
+export function fluxString(s: string): string {
+  return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${') + '"';
+}
+
 /**
  * A Flux script with Chronograf's `v` record (`v.timeRangeStart`,
  * `v.timeRangeStop`, `v.windowPeriod`) prepended from the built-in
- * substitutions, when the script uses `v.` and does not define it.
+ * substitutions, when the script uses `v.` and does not define it. User
+ * variables the script reads as `v.<name>` (InfluxDB 2's way) join the record
+ * as strings of their selected value.
  */
 export function fluxTimeOption(script: string, subs: Substitution[]): string {
-  if (!/\bv\.(timeRangeStart|timeRangeStop|windowPeriod)\b/.test(script) || /^\s*option\s+v\s*=/m.test(script)) return script;
+  if (/^\s*option\s+v\s*=/m.test(script)) return script;
+  const userVars = subs
+    .filter((s) => s.raw !== undefined)
+    .map((s) => ({ name: s.tempVar.replace(/^:|:$/g, ''), value: s.raw! }))
+    .filter((u) => /^[A-Za-z_]\w*$/.test(u.name) && !['timeRangeStart', 'timeRangeStop', 'windowPeriod'].includes(u.name))
+    .filter((u) => new RegExp(`\\bv\\.${u.name}\\b`).test(script));
+  if (!/\bv\.(timeRangeStart|timeRangeStop|windowPeriod)\b/.test(script) && userVars.length === 0) return script;
   const get = (name: string) => subs.find((s) => s.tempVar === name)?.text ?? '';
   const fluxTime = (t: string) => {
     const rel = t.match(/^now\(\) - (\w+)$/);
@@ -264,8 +312,9 @@ export function fluxTimeOption(script: string, subs: Substitution[]): string {
     const abs = t.match(/^'(.*)'$/);
     return abs ? abs[1] : t;
   };
-  const start = fluxTime(get(':dashboardTime:'));
-  const stop = fluxTime(get(':upperDashboardTime:'));
+  const start = fluxTime(get(':dashboardTime:')) || '-1h';
+  const stop = fluxTime(get(':upperDashboardTime:')) || 'now()';
   const every = get(':interval:') || '1m';
-  return `option v = {timeRangeStart: ${start}, timeRangeStop: ${stop}, windowPeriod: ${every}}\n${script}`;
+  const extra = userVars.map((u) => `, ${u.name}: ${fluxString(u.value)}`).join('');
+  return `option v = {timeRangeStart: ${start}, timeRangeStop: ${stop}, windowPeriod: ${every}${extra}}\n${script}`;
 }

@@ -94,3 +94,64 @@ export function AnnotationsDialog({ annotations, onChanged, onClose }: { annotat
     </div>
   );
 }
+
+/** Names a moment or span for the dialog title. */
+function describeSpan(start: number, end: number): string {
+  const f = (ms: number) => new Date(ms).toLocaleString();
+  return start === end ? `at ${f(start)}` : `from ${f(start)} to ${f(end)}`;
+}
+
+/** Adding one annotation at a moment or span picked on a graph (click, or Shift+drag). */
+export function NewAnnotationDialog({ start, end, onSaved, onClose }: { start: number; end: number; onSaved: () => void; onClose: () => void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  return (
+    <div
+      class="modal-back"
+      role="dialog"
+      aria-modal="true"
+      aria-label="New annotation"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
+      <div class="modal" style={{ width: 'min(520px, 100%)' }}>
+        <h2 style={{ marginTop: '0px' }}>New annotation</h2>
+        <p class="muted">{describeSpan(start, end)}</p>
+        <form
+          class="row"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            if (!text.trim()) return setError('an annotation needs a text');
+            setSaving(true);
+            try {
+              await saveAnnotation({ id: newId(), text: text.trim(), type: '', start, end });
+              onSaved();
+            } catch (err) {
+              setError((err as Error).message);
+            } finally {
+              setSaving(false);
+            }
+          }}
+        >
+          <label style={{ flex: 1 }}>
+            Text
+            <input autoFocus style={{ flex: 1 }} aria-label="Annotation text" value={text} onInput={(e) => setText((e.target as HTMLInputElement).value)} />
+          </label>
+          <button class="primary" type="submit" disabled={saving}>
+            Save annotation
+          </button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+        </form>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -3,8 +3,9 @@
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { influxql } from '../api';
+import { flux } from '../otherQueries';
 import { GRID_COLUMNS, newCell, nextRow, resolveOverlaps, type Cell, type Dashboard } from '../dashboard';
-import { builtinSubstitutions, metaQuery, select, substitute, titleSubstitutions, userSubstitutions, valuesFromResponse, withValues, type Template } from '../templates';
+import { builtinSubstitutions, fluxQuery, fluxTimeOption, metaQuery, select, valuesFromFlux, substitute, titleSubstitutions, userSubstitutions, valuesFromResponse, withValues, type Template } from '../templates';
 import type { TimeRange } from '../timerange';
 import { REFRESH_CHOICES, useInterval } from '../hooks';
 import { TimeRangePicker } from './TimeRangePicker';
@@ -14,7 +15,7 @@ import { TemplateEditor } from './TemplateEditor';
 import { databases } from '../schema';
 import { newId } from '../dashboardsApi';
 import { listAnnotations, type Annotation } from '../annotations';
-import { AnnotationsDialog } from './AnnotationsDialog';
+import { AnnotationsDialog, NewAnnotationDialog } from './AnnotationsDialog';
 import { bounds } from '../timerange';
 
 const ROW_HEIGHT = 80;
@@ -33,12 +34,23 @@ interface Props {
   toolbar?: preact.ComponentChildren;
 }
 
-/** Loads the values of dynamic variables (in order, so later ones may use earlier ones). */
-async function resolveTemplates(ts: Template[], signal: AbortSignal): Promise<{ templates: Template[]; errors: string[] }> {
+/**
+ * Loads the values of dynamic variables (in order, so later ones may use
+ * earlier ones): InfluxQL meta queries through /query, Flux variables through
+ * /api/v2/query with `v` (time range and earlier variables) defined.
+ */
+async function resolveTemplates(ts: Template[], range: TimeRange, signal: AbortSignal): Promise<{ templates: Template[]; errors: string[] }> {
   const out: Template[] = [];
   const errors: string[] = [];
   for (const t of ts) {
     try {
+      const fq = fluxQuery(t);
+      if (fq !== null) {
+        const subs = [...userSubstitutions(out), ...builtinSubstitutions(range)];
+        const resp = await flux(fluxTimeOption(substitute(fq, subs), subs), signal);
+        out.push(withValues(t, valuesFromFlux(resp)));
+        continue;
+      }
       const q = metaQuery(t);
       if (q === null) {
         out.push(t);
@@ -70,6 +82,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
   const [annotations, setAnnotations] = useState<Annotation[]>([]);
   const [annTick, setAnnTick] = useState(0);
   const [showAnnotations, setShowAnnotations] = useState(false);
+  const [newAnnotation, setNewAnnotation] = useState<{ start: number; end: number } | null>(null);
   useInterval(() => setTick((t) => t + 1), refresh);
 
   useEffect(() => {
@@ -81,7 +94,7 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
 
   useEffect(() => {
     const c = new AbortController();
-    resolveTemplates(dashboard.templates, c.signal).then(
+    resolveTemplates(dashboard.templates, range, c.signal).then(
       (r) => {
         setTemplates(r.templates);
         setTplErrors(r.errors);
@@ -89,7 +102,8 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
       () => {},
     );
     return () => c.abort();
-  }, [JSON.stringify(dashboard.templates)]);
+    // Flux variables may read the time range (v.timeRangeStart): resolve them again when it changes.
+  }, [JSON.stringify(dashboard.templates), dashboard.templates.some((t) => t.type === 'flux') ? JSON.stringify(range) : '']);
 
   useEffect(() => {
     if (editing) databases().then(setDbs, () => setDbs([]));
@@ -251,7 +265,10 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
                 )}
               </div>
               <div class="cell-body">
-                <CellView cell={c} subs={subs} height={h - 44} tick={tick} annotations={annotations} onZoom={(a, b) => onRange({ kind: 'absolute', start: a, end: b })} />
+                <CellView cell={c} subs={subs} height={h - 44} tick={tick} annotations={annotations}
+                  onAnnotate={drag ? undefined : (start, end) => setNewAnnotation({ start, end })}
+                  onZoom={(a, b) => onRange({ kind: 'absolute', start: a, end: b })}
+                />
               </div>
               {editing && <div class="resize" aria-hidden="true" onPointerDown={(e) => onPointerDown(e as unknown as PointerEvent, c, 'resize')} />}
             </section>
@@ -271,6 +288,17 @@ export function Board({ dashboard, onChange, editing, range, onRange, toolbar }:
             if (exists) saveCell(c);
             else save({ ...dashboard, cells: [...dashboard.cells, c] });
           }}
+        />
+      )}
+      {newAnnotation && (
+        <NewAnnotationDialog
+          start={newAnnotation.start}
+          end={newAnnotation.end}
+          onSaved={() => {
+            setNewAnnotation(null);
+            setAnnTick((t) => t + 1);
+          }}
+          onClose={() => setNewAnnotation(null)}
         />
       )}
       {showAnnotations && <AnnotationsDialog annotations={annotations} onChanged={() => setAnnTick((t) => t + 1)} onClose={() => setShowAnnotations(false)} />}

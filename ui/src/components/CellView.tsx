@@ -18,10 +18,12 @@ interface Props {
   tick: number;
   onZoom?: (a: number, b: number) => void;
   annotations?: Annotation[];
+  /** Adds an annotation from a click (or Shift+drag) on the chart. */
+  onAnnotate?: (start: number, end: number) => void;
 }
 
 /** The cell content. */
-export function CellView({ cell, subs, height, tick, onZoom, annotations }: Props) {
+export function CellView({ cell, subs, height, tick, onZoom, annotations, onAnnotate }: Props) {
   const [state, setState] = useState<{ response: QueryResponse | null; error: string | null; loading: boolean }>({ response: null, error: null, loading: false });
   const key = JSON.stringify([cell.queries, subs]);
   useEffect(() => {
@@ -71,6 +73,7 @@ export function CellView({ cell, subs, height, tick, onZoom, annotations }: Prop
           digits={cell.decimalPlaces.isEnforced ? cell.decimalPlaces.digits : null}
           onZoom={onZoom}
           annotations={annotations}
+          onAnnotate={onAnnotate}
         />
       )}
     </>

@@ -22,7 +22,15 @@ interface Props {
   onZoom?: (start: number, end: number) => void;
   /** Annotations drawn as vertical lines (spans shaded). */
   annotations?: Annotation[];
+  /**
+   * Called with [start, end] epoch ms to add an annotation: a click gives a
+   * moment (start == end), a drag with Shift held a span (instead of a zoom).
+   */
+  onAnnotate?: (start: number, end: number) => void;
 }
+
+/** Pixels a pointer may move between press and release and still count as a click. */
+const CLICK_SLOP = 3;
 
 /**
  * Cumulative sums per x for stacked charts. A time where no series has a
@@ -43,11 +51,15 @@ function cssVar(name: string, fallback: string): string {
 }
 
 /** The chart component. */
-export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom, annotations }: Props) {
+export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom, annotations, onAnnotate }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
   zoom.current = onZoom;
+  const annotate = useRef(onAnnotate);
+  annotate.current = onAnnotate;
+  // Where the last press on the plot started and whether Shift was held.
+  const press = useRef<{ x: number; y: number; shift: boolean } | null>(null);
 
   useEffect(() => {
     const host = el.current;
@@ -125,11 +137,17 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
         ],
         setSelect: [
           (u) => {
-            if (u.select.width < 3 || !zoom.current) return;
-            const a = u.posToVal(u.select.left, 'x');
-            const b = u.posToVal(u.select.left + u.select.width, 'x');
+            if (u.select.width < 3) return;
+            const a = Math.round(u.posToVal(u.select.left, 'x') * 1000);
+            const b = Math.round(u.posToVal(u.select.left + u.select.width, 'x') * 1000);
+            if (press.current?.shift && annotate.current) {
+              u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+              annotate.current(a, b);
+              return;
+            }
+            if (!zoom.current) return;
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-            zoom.current(Math.round(a * 1000), Math.round(b * 1000));
+            zoom.current(a, b);
           },
         ],
       },
@@ -137,6 +155,19 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
     const d = (kind === 'line-stacked' ? stack(data.data) : data.data) as uPlot.AlignedData;
     const p = new uPlot(opts, d, host);
     plot.current = p;
+    const down = (e: MouseEvent) => {
+      press.current = e.button === 0 ? { x: e.clientX, y: e.clientY, shift: e.shiftKey } : null;
+    };
+    const up = (e: MouseEvent) => {
+      const start = press.current;
+      if (!start || !annotate.current || e.button !== 0) return;
+      if (Math.abs(e.clientX - start.x) > CLICK_SLOP || Math.abs(e.clientY - start.y) > CLICK_SLOP) return;
+      const left = e.clientX - p.over.getBoundingClientRect().left;
+      const t = Math.round(p.posToVal(left, 'x') * 1000);
+      if (Number.isFinite(t)) annotate.current(t, t);
+    };
+    p.over.addEventListener('mousedown', down);
+    p.over.addEventListener('mouseup', up);
     const ro = new ResizeObserver(() => {
       if (host.clientWidth > 0) p.setSize({ width: host.clientWidth, height });
     });
@@ -151,5 +182,14 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
   // Points drawn (for tests and the curious: it is in the DOM as data-points).
   let points = 0;
   for (let i = 1; i < data.data.length; i++) for (const v of data.data[i]) if (v !== null) points++;
-  return <div class="chart" ref={el} data-testid="chart" data-annotations={annotations?.length ?? 0} data-points={points} />;
+  return (
+    <div
+      class={'chart' + (onAnnotate ? ' annotating' : '')}
+      ref={el}
+      data-testid="chart"
+      data-annotations={annotations?.length ?? 0}
+      data-points={points}
+      title={onAnnotate ? 'Click to annotate a moment; Shift+drag to annotate a span; drag to zoom' : undefined}
+    />
+  );
 }

@@ -69,7 +69,8 @@ export function TemplateEditor({ templates, dbs, onSave, onCancel }: Props) {
         </div>
         <p class="muted">
           Use a variable in a cell's query as <code>:name:</code>. Tag values are substituted as <code>'value'</code>; databases, measurements, field
-          and tag keys as <code>"value"</code>; the others as typed.
+          and tag keys as <code>"value"</code>; the others as typed. A Flux query's variable lists the <code>_value</code> column of its result (it may use{' '}
+          <code>v.timeRangeStart</code> and earlier variables); Flux cells also read every variable as <code>v.name</code>.
         </p>
         {error && (
           <p class="error" role="alert">
@@ -131,6 +132,19 @@ export function TemplateEditor({ templates, dbs, onSave, onCancel }: Props) {
                     value={q.influxql ?? ''}
                     placeholder='SHOW TAG VALUES ON "telegraf" FROM "cpu" WITH KEY = "host"'
                     onInput={(e) => setQ({ influxql: (e.target as HTMLInputElement).value })}
+                  />
+                </label>
+              )}
+              {t.type === 'flux' && (
+                <label style={{ display: 'flex', marginTop: '6px' }}>
+                  Flux query
+                  <textarea
+                    aria-label={`Variable ${n} Flux query`}
+                    style={{ flex: 1, fontFamily: 'monospace' }}
+                    rows={4}
+                    value={q.flux ?? ''}
+                    placeholder={'from(bucket: "telegraf/autogen")\n  |> range(start: v.timeRangeStart)\n  |> filter(fn: (r) => r._measurement == "cpu")\n  |> keep(columns: ["host"]) |> distinct(column: "host")'}
+                    onInput={(e) => setQ({ flux: (e.target as HTMLTextAreaElement).value })}
                   />
                 </label>
               )}

@@ -18,6 +18,7 @@ interface Props {
   digits?: number | null;
   onZoom?: (a: number, b: number) => void;
   annotations?: Annotation[];
+  onAnnotate?: (start: number, end: number) => void;
 }
 
 function formatNumber(v: number, digits: number | null | undefined): string {
@@ -74,7 +75,7 @@ function Gauge({ value, colors, axis, digits, height }: { value: number | null; 
 }
 
 /** The visualization component. */
-export function Visualization({ response, type, height, axis, colors, legend = true, digits, onZoom, annotations }: Props) {
+export function Visualization({ response, type, height, axis, colors, legend = true, digits, onZoom, annotations, onAnnotate }: Props) {
   const chart = useMemo(() => (type === 'table' ? null : toChartData(response)), [response, type]);
   const table = useMemo(() => (type === 'table' || !chart ? toTable(response) : null), [response, type, chart]);
   if (type === 'table' || (!chart && table)) {
@@ -88,7 +89,7 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     const v = lastValue(chart);
     return (
       <div style={{ position: 'relative' }}>
-        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} />
+        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />
         <div style={{ position: 'absolute', inset: 0, pointerEvents: 'none', opacity: 0.85 }}>
           <SingleStat value={v} axis={axis} colors={colors} digits={digits} />
         </div>
@@ -96,5 +97,5 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     );
   }
   const kind = type === 'line-stacked' || type === 'line-stepplot' || type === 'bar' ? type : 'line';
-  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} />;
+  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />;
 }

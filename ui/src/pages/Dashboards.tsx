@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { useAsync } from '../hooks';
 import * as api from '../dashboardsApi';
-import { exportChronograf, importChronograf } from '../dashboard';
+import { exportChronograf } from '../dashboard';
+import { importDashboard } from '../importV2';
 import { navigate, linkClick } from '../router';
 import { download } from './Explorer';
 
@@ -29,7 +30,7 @@ export function Dashboards() {
       } catch (e) {
         throw new Error(`The file is not JSON: ${(e as Error).message}`);
       }
-      const { dashboard, warnings } = importChronograf(json, api.newId);
+      const { dashboard, warnings } = importDashboard(json, api.newId);
       const id = await api.createDashboard(dashboard);
       setImportText(null);
       if (warnings.length) sessionStorage.setItem('almanac.importWarnings', JSON.stringify(warnings));
@@ -68,7 +69,7 @@ export function Dashboards() {
       {importText !== null && (
         <div class="card" style={{ margin: '10px 0' }}>
           <h2 style={{ marginTop: 0 }}>Import a Chronograf dashboard</h2>
-          <p class="muted">Paste the JSON of Chronograf's “Export dashboard”, or choose the file.</p>
+          <p class="muted">Paste the JSON of Chronograf's “Export dashboard” or an InfluxDB 2 dashboard template (<code>influx export</code>), or choose the file.</p>
           <label class="sr-only" for="import-file">
             Dashboard JSON file
           </label>
