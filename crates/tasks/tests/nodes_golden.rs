@@ -238,3 +238,104 @@ fn idle_barrier_closes_windows_when_data_stops() {
         .unwrap_err();
     assert!(err.contains("idle must be greater than zero"), "{err}");
 }
+
+#[test]
+fn join_on_a_subset_of_the_dimensions() {
+    let h = harness();
+    h.define(
+        "on",
+        "var maintlock = stream|from().measurement('maintlock').groupBy('service')
+var requests = stream|from().measurement('requests').groupBy('service', 'host')
+requests
+    |join(maintlock)
+        .as('requests', 'maintlock')
+        .on('service')
+    |influxDBOut().database('out')",
+    );
+    h.write(
+        "requests,service=api,host=a v=5 10\nrequests,service=api,host=b v=7 10\nmaintlock,service=api lock=1 10\nrequests,service=web,host=c v=1 10\n",
+    );
+    h.write("requests,service=api,host=a v=6 20\nmaintlock,service=api lock=0 20\n");
+    assert_eq!(
+        h.rows(),
+        [
+            "requests {\"host\": \"a\", \"service\": \"api\"} {\"maintlock.lock\": Float(1.0), \"requests.v\": Float(5.0)} 10",
+            "requests {\"host\": \"b\", \"service\": \"api\"} {\"maintlock.lock\": Float(1.0), \"requests.v\": Float(7.0)} 10",
+            "requests {\"host\": \"a\", \"service\": \"api\"} {\"maintlock.lock\": Float(0.0), \"requests.v\": Float(6.0)} 20",
+        ]
+    );
+}
+
+/// Answers each batch query from fixed batches chosen by its measurement.
+struct FakeQuerier;
+
+impl almanac_tasks::engine::BatchQuerier for FakeQuerier {
+    async fn query(
+        &self,
+        q: &almanac_tasks::nodes::query::BatchQuery,
+    ) -> Result<Vec<almanac_tasks::model::Batch>, String> {
+        use almanac_tasks::model::{Batch, Dimensions, FieldValue, Fields, Tags};
+        let (name, values): (&str, &[f64]) = if q.query.contains("errors") {
+            ("errors", &[1.0, 2.0])
+        } else {
+            ("requests", &[10.0, 20.0, 40.0])
+        };
+        let mut tags = Tags::new();
+        tags.insert("service".into(), "a".into());
+        let points = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut fields = Fields::new();
+                fields.insert("sum".into(), FieldValue::Float(*v));
+                Point::new(
+                    "telegraf",
+                    "autogen",
+                    name,
+                    tags.clone(),
+                    fields,
+                    q.start + i as i64 * 10 * S,
+                )
+            })
+            .collect();
+        Ok(vec![Batch {
+            name: name.into(),
+            tags: tags.clone(),
+            tmax: q.stop,
+            dims: Arc::new(Dimensions {
+                tag_names: vec!["service".into()],
+                ..Default::default()
+            }),
+            points,
+        }])
+    }
+}
+
+#[tokio::test]
+async fn join_of_batches_matches_points_by_time() {
+    let h = harness();
+    h.try_define(
+        "rates",
+        "batch",
+        "var errors = batch|query('SELECT sum(value) FROM errors').period(1m).every(1m).groupBy(time(10s), 'service')
+var requests = batch|query('SELECT sum(value) FROM requests').period(1m).every(1m).groupBy(time(10s), 'service')
+errors
+    |join(requests)
+        .as('errors', 'requests')
+        .fill(0.0)
+    |eval(lambda: \"errors.sum\" / \"requests.sum\")
+        .as('rate')
+    |influxDBOut().database('out').measurement('rate')",
+    )
+    .unwrap();
+    h.manager.run_batches(&FakeQuerier, 30 * S).await;
+    h.manager.run_batches(&FakeQuerier, 90 * S).await;
+    assert_eq!(
+        h.rows(),
+        [
+            "rate {\"service\": \"a\"} {\"rate\": Float(0.1)} 30",
+            "rate {\"service\": \"a\"} {\"rate\": Float(0.1)} 40",
+            "rate {\"service\": \"a\"} {\"rate\": Float(0.0)} 50",
+        ]
+    );
+}

@@ -5,7 +5,9 @@
 //! resulting batches back to the task.
 //!
 //! As in Kapacitor: a query runs every `every` (at multiples of `every`
-//! with `.align()`), over `[now - offset - period, now - offset)`, with
+//! with `.align()`), or at the times of a `.cron()` expression (UTC;
+//! Kapacitor's dialect, see [`crate::cron`]), over
+//! `[now - offset - period, now - offset)`, with
 //! `.groupBy()` dimensions (`time(d)`, tags, `*`) and `.fill()` added to
 //! the statement.
 
@@ -59,6 +61,8 @@ pub struct QueryNode {
     query: String,
     period: i64,
     every: i64,
+    /// `.cron()`: runs at its times instead of every `every`.
+    cron: Option<crate::cron::Cron>,
     offset: i64,
     align: bool,
     group_by_time: Option<i64>,
@@ -76,6 +80,7 @@ impl QueryNode {
             query: args::string(&def.args[0], "query")?,
             period: 0,
             every: 0,
+            cron: None,
             offset: 0,
             align: false,
             group_by_time: None,
@@ -91,6 +96,14 @@ impl QueryNode {
                 }
                 "every" => {
                     n.every = args::duration(args::get(&p.args, 0, p.pos, "every")?, "every")?
+                }
+                "cron" => {
+                    let a = args::get(&p.args, 0, p.pos, "cron")?;
+                    let text = args::string(a, "cron")?;
+                    n.cron = Some(
+                        crate::cron::Cron::parse_kapacitor(&text)
+                            .map_err(|e| TickError::at(a.pos, e.to_string()))?,
+                    );
                 }
                 "offset" => {
                     n.offset = args::duration(args::get(&p.args, 0, p.pos, "offset")?, "offset")?
@@ -147,10 +160,16 @@ impl QueryNode {
                 }
             }
         }
-        if n.period <= 0 || n.every <= 0 {
+        if n.cron.is_some() && n.every != 0 {
             return Err(TickError::at(
                 def.pos,
-                "query: period and every must be set",
+                "query: must not set both 'every' and 'cron' properties",
+            ));
+        }
+        if n.period <= 0 || (n.every <= 0 && n.cron.is_none()) {
+            return Err(TickError::at(
+                def.pos,
+                "query: period and every (or cron) must be set",
             ));
         }
         n.group_by_tags.sort();
@@ -158,8 +177,41 @@ impl QueryNode {
         Ok(n)
     }
 
+    /// The first scheduled run strictly after `t`.
+    fn next_run_after(&self, t: i64) -> Option<i64> {
+        match &self.cron {
+            Some(c) => c.next_after(t),
+            None if self.align => Some(t - t.rem_euclid(self.every) + self.every),
+            None => Some(t + self.every),
+        }
+    }
+
     /// The query due at `now`, if any (and schedules the next one).
     pub fn due(&mut self, task: &str, node: usize, now: i64) -> Option<BatchQuery> {
+        if self.cron.is_some() {
+            let next = match self.next {
+                Some(n) => n,
+                None => {
+                    let n = self.next_run_after(now)?;
+                    self.next = Some(n);
+                    n
+                }
+            };
+            if now < next {
+                return None;
+            }
+            // Skip missed runs: run the latest scheduled time not after now.
+            let mut at = next;
+            while let Some(n) = self.next_run_after(at).filter(|n| *n <= now) {
+                at = n;
+            }
+            self.next = self.next_run_after(at);
+            if self.next.is_none() {
+                // No more runs (a cron limited to past years): never again.
+                self.next = Some(i64::MAX);
+            }
+            return Some(self.run_at(task, node, at));
+        }
         let every = self.every;
         let next = *self.next.get_or_insert_with(|| {
             if self.align {
@@ -175,8 +227,13 @@ impl QueryNode {
         let missed = (now - next) / every;
         let at = next + missed * every;
         self.next = Some(at + every);
+        Some(self.run_at(task, node, at))
+    }
+
+    /// The run scheduled at `at`: the range `[at - offset - period, at - offset)`.
+    fn run_at(&self, task: &str, node: usize, at: i64) -> BatchQuery {
         let stop = at - self.offset;
-        Some(BatchQuery {
+        BatchQuery {
             task: task.to_string(),
             node,
             query: self.query.clone(),
@@ -186,7 +243,7 @@ impl QueryNode {
             group_by_tags: self.group_by_tags.clone(),
             group_by_star: self.group_by_star,
             fill: self.fill.clone(),
-        })
+        }
     }
 }
 
@@ -227,5 +284,34 @@ mod tests {
         let b = q.due("t", 1, 31 * S).unwrap();
         assert_eq!(b.stop, 29 * S);
         assert!(q.due("t", 1, 34 * S).is_none());
+    }
+
+    #[test]
+    fn cron_schedule_and_ranges() {
+        const S: i64 = 1_000_000_000;
+        // 2024-01-01T00:00:00Z
+        const T0: i64 = 1_704_067_200 * S;
+        let mut q =
+            node("batch|query('SELECT v FROM m').period(1m).cron('*/5 * * * *').offset(10s)");
+        assert_eq!(q.due("t", 1, T0 + 60 * S), None);
+        assert_eq!(q.due("t", 1, T0 + 299 * S), None);
+        let b = q.due("t", 1, T0 + 301 * S).unwrap();
+        assert_eq!((b.start, b.stop), (T0 + 230 * S, T0 + 290 * S));
+        assert_eq!(q.due("t", 1, T0 + 400 * S), None);
+        // Missed runs are skipped: 10:00 and 15:00 are due, 15:00 runs.
+        let b = q.due("t", 1, T0 + 910 * S).unwrap();
+        assert_eq!(b.stop, T0 + 890 * S);
+        let err = |src: &str| {
+            let p = evaluate(&parse(src).unwrap(), &Default::default()).unwrap();
+            QueryNode::new(&p.nodes[1]).err().unwrap().to_string()
+        };
+        assert!(
+            err("batch|query('SELECT v FROM m').period(1m).every(1m).cron('* * * * *')")
+                .contains("must not set both 'every' and 'cron'")
+        );
+        assert!(
+            err("batch|query('SELECT v FROM m').period(1m).cron('61 * * * *')")
+                .contains("invalid cron expression")
+        );
     }
 }

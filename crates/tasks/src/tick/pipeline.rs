@@ -218,8 +218,8 @@ const INFLUXQL_PROPS: &[&str] = &["as", "usePointTimes"];
 pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "stream" | "batch" => &[],
-        "query" => &["period", "every", "offset", "align", "groupBy", "fill"],
-        "join" => &["as", "tolerance", "fill", "delimiter", "streamName"],
+        "query" => &["period", "every", "cron", "offset", "align", "groupBy", "fill"],
+        "join" => &["as", "on", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
         "combine" => &["as", "delimiter", "tolerance", "max"],
         "barrier" => &["idle", "period", "delete"],
