@@ -1,7 +1,7 @@
 // The Kapacitor API of the server (/kapacitor/v1): tasks, alert topics and
 // their events, in Kapacitor 1.7's JSON.
 
-import { v2 } from './api';
+import { ApiError, authHeaders, v2 } from './api';
 
 const BASE = '/kapacitor/v1';
 
@@ -47,12 +47,17 @@ export interface Topic {
 /** The current state of one alert id in a topic. */
 export interface AlertEventState {
   id: string;
-  state: { level: string; message: string; details: string; time: string; duration: number };
+  /** `duration` is a Go duration string (`1m30s`), as Kapacitor writes it. */
+  state: { level: string; message: string; details: string; time: string; duration: string };
 }
 
-/** Whether the server provides the Kapacitor API (GET /kapacitor/v1/ping answers 204). */
+/**
+ * Whether the server provides the Kapacitor API (GET /kapacitor/v1/ping
+ * answers 204). Throws when it refuses the user (the API needs an admin).
+ */
 export async function kapacitorAvailable(signal?: AbortSignal): Promise<boolean> {
-  const res = await fetch(`${BASE}/ping`, { signal });
+  const res = await fetch(`${BASE}/ping`, { signal, headers: authHeaders() });
+  if (res.status === 401 || res.status === 403) throw new ApiError(res.status, 'the alerting API needs an admin user');
   return res.status === 204;
 }
 
@@ -108,4 +113,23 @@ export function parseDbrps(text: string): Dbrp[] {
 /** The `db.rp` text of dbrps. */
 export function formatDbrps(dbrps: Dbrp[]): string {
   return dbrps.map((d) => `${d.db}.${d.rp}`).join(', ');
+}
+
+const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a Go duration string such as `1h2m3.5s` or `250ms`; NaN if invalid. */
+export function goDurationMs(d: string): number {
+  if (d === '0' || d === '0s') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  let m: RegExpExecArray | null;
+  const neg = d.startsWith('-');
+  const body = neg ? d.slice(1) : d;
+  while ((m = re.exec(body)) !== null) {
+    total += Number(m[1]) * GO_UNITS[m[2]];
+    pos = re.lastIndex;
+  }
+  if (pos === 0 || pos !== body.length) return NaN;
+  return neg ? -total : total;
 }

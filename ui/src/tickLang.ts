@@ -50,11 +50,11 @@ function token(stream: StringStream, state: { inComment: boolean }): string | nu
   if (stream.match(/^\d+(\.\d+)?/)) return 'number';
   if (ch === '|') {
     stream.next();
-    if (stream.match(/^[A-Za-z_]\w*/)) return 'function(variableName)';
+    if (stream.match(/^[A-Za-z_]\w*/)) return 'function';
     return 'operator';
   }
   if (ch === '.' && stream.match(/^\.[A-Za-z_]\w*/)) return 'macroName';
-  if (ch === '@' && stream.match(/^@[A-Za-z_]\w*/)) return 'function(variableName)';
+  if (ch === '@' && stream.match(/^@[A-Za-z_]\w*/)) return 'function';
   if (ch === '/' && stream.match(/^\/(\\.|[^/\\\n])+\//)) return 'regexp';
   if (stream.match(/^[A-Za-z_]\w*/)) return KW.has(stream.current()) ? 'keyword' : 'variableName';
   stream.next();

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { useAsync, useInterval } from '../hooks';
 import { linkClick, navigate } from '../router';
-import { deleteTask, formatDbrps, kapacitorAvailable, listTasks, listTopics, topicEvents, updateTask, type Task } from '../kapacitor';
+import { deleteTask, formatDbrps, goDurationMs, kapacitorAvailable, listTasks, listTopics, topicEvents, updateTask, type Task } from '../kapacitor';
 import { ruleFromScript } from '../tickscript';
 import { RuleBuilder } from '../components/RuleBuilder';
 import { TaskEditor } from '../components/TaskEditor';
@@ -20,8 +20,9 @@ export function Alerting({ path }: { path: string }) {
       <div>
         <h1>Alerting</h1>
         <div class="notice" role="status">
-          Alerting is not available: this server does not answer the alerting API (<code>/kapacitor/v1/ping</code>)
-          {available.error ? `: ${available.error}` : ''}.
+          {available.error
+            ? `Alerting is not available: ${available.error}.`
+            : 'Alerting is not available: this server does not answer the alerting API (/kapacitor/v1/ping).'}
         </div>
       </div>
     );
@@ -116,7 +117,7 @@ function TaskList() {
                   </td>
                   <td>{e.id}</td>
                   <td>{e.state.message}</td>
-                  <td>{new Date(Date.parse(e.state.time) - e.state.duration / 1e6).toLocaleString()}</td>
+                  <td>{new Date(Date.parse(e.state.time) - (goDurationMs(e.state.duration) || 0)).toLocaleString()}</td>
                 </tr>
               ))}
             </tbody>
