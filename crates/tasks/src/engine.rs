@@ -268,6 +268,13 @@ impl Task {
         }
     }
 
+    /// Why the task stopped working, if a node failed for good (`node: reason`).
+    pub fn failure(&self) -> Option<String> {
+        self.slots
+            .iter()
+            .find_map(|s| s.node.failure().map(|e| format!("{}: {e}", s.name)))
+    }
+
     /// Node names with their statistics and node-specific counters.
     pub fn node_stats(&self) -> Vec<NodeReport> {
         self.slots

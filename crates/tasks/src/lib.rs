@@ -9,6 +9,7 @@
 //! - [`engine`]: one running task (dispatch, statistics, dot graph).
 //! - [`manager`]: task definitions, persistence, feeding the write stream.
 //! - [`store`]: the persistence boundary the server implements.
+//! - [`udf`]: user-defined functions over Kapacitor's UDF protocol.
 //! - [`cron`]: cron expressions (batch queries and the server's task scheduler).
 
 #![warn(missing_docs)]
@@ -22,6 +23,7 @@ pub mod model;
 pub mod nodes;
 pub mod store;
 pub mod tick;
+pub mod udf;
 
 pub use engine::{PointWriter, Services, Task};
 pub use manager::{TaskDef, TaskError, TaskManager, TaskRequest};

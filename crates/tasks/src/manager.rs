@@ -706,12 +706,14 @@ impl TaskManager {
         match running {
             Some(t) => {
                 let t = t.lock();
+                // A node that failed for good (a dead UDF) stops the task, as in Kapacitor.
+                let failure = t.failure();
                 TaskInfo {
                     dot: t.dot(),
                     node_stats: t.node_stats(),
                     edges: t.edges(),
-                    executing: true,
-                    error,
+                    executing: failure.is_none(),
+                    error: failure.unwrap_or(error),
                     def,
                 }
             }

@@ -2,6 +2,7 @@
 //! from a checked [`NodeDef`].
 
 pub mod barrier;
+pub mod anomaly;
 pub mod change_detect;
 pub mod combine;
 pub mod default;
@@ -115,6 +116,11 @@ pub trait Node: Send {
     fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+
+    /// Why the node stopped for good (e.g. its UDF died); the task reports it.
+    fn failure(&self) -> Option<String> {
+        None
+    }
 }
 
 /// `t` rounded to a multiple of `tolerance` (ns), halves up as Go's
@@ -172,6 +178,16 @@ pub fn build(
         "influxDBOut" => Box::new(influxdb_out::InfluxDbOutNode::new(def)?),
         "stats" => Box::new(stats::StatsNode::new(def)?),
         "alert" => Box::new(crate::alert::node::AlertNode::new(def, task, services)?),
+        udf if udf.starts_with('@') => {
+            match crate::udf::registry().resolve(&udf[1..]).map_err(|m| TickError::at(def.pos, m))? {
+                crate::udf::registry::Resolved::External(f) => {
+                    Box::new(crate::udf::node::UdfNode::new(def, task, f)?)
+                }
+                crate::udf::registry::Resolved::Builtin(_) => {
+                    Box::new(anomaly::AnomalyNode::new(def)?)
+                }
+            }
+        }
         other => {
             return Err(TickError::at(
                 def.pos,

@@ -112,7 +112,8 @@ pub struct NodeDef {
 impl NodeDef {
     /// Kapacitor's node name: kind followed by its index (`from1`).
     pub fn name(&self) -> String {
-        format!("{}{}", self.kind, self.id)
+        // UDF nodes (kind `@name`) are named after the function.
+        format!("{}{}", self.kind.trim_start_matches('@'), self.id)
     }
 }
 
@@ -454,11 +455,17 @@ impl Evaluator {
                     .collect::<Result<_, TickError>>()?;
                 match op {
                     ChainOp::At => {
-                        return Err(TickError::at(*pos, format!("not supported yet: UDF node @{name}")))
+                        crate::udf::tick::check_node(&self.pipeline, parent, name, &args, *pos)?;
+                        Value::Node(self.add_node(&format!("@{name}"), Vec::new(), Some(parent), *pos))
                     }
                     ChainOp::Pipe => Value::Node(self.chain(parent, name, args, *pos)?),
                     ChainOp::Dot => {
                         let kind = self.pipeline.nodes[parent].kind.clone();
+                        if let Some(udf) = kind.strip_prefix('@') {
+                            crate::udf::tick::check_option(udf, name, &args, *pos)?;
+                            self.pipeline.nodes[parent].props.push(Property { name: name.clone(), args, pos: *pos });
+                            return Ok(Value::Node(parent));
+                        }
                         let allowed = node_properties(&kind).unwrap_or(&[]);
                         // Handler methods and their properties (`.email()`, `.routingKey()`).
                         let handler_prop = (kind == "alert" || kind == "deadman")
