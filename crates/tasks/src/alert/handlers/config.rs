@@ -6,7 +6,8 @@
 //!
 //! - [`SERVICES`]: the configurable service names (the section names).
 //! - [`defaults`]`(service)`: the built-in section with every option and its
-//!   default value; the option names are Kapacitor's.
+//!   default value; the option names are Kapacitor's. [`redacted`]`(service)`
+//!   names its secret options.
 //! - [`global()`]: the process-wide [`ServiceConfigs`] registry (one
 //!   server per process, like Kapacitor's own configuration). On it:
 //!   - [`ServiceConfigs::section`]`(service)`: the effective section
@@ -105,6 +106,22 @@ pub fn defaults(service: &str) -> Option<Map<String, Value>> {
     m.insert("global".into(), Value::Bool(false));
     m.insert("state-changes-only".into(), Value::Bool(false));
     Some(m)
+}
+
+/// Secret options of a section, which `/kapacitor/v1/config` shows only as
+/// set or not (Kapacitor's `redacted` list).
+pub fn redacted(service: &str) -> &'static [&'static str] {
+    match service {
+        "alerta" => &["token"],
+        "discord" | "slack" => &["url"],
+        "mqtt" | "smtp" => &["password"],
+        "opsgenie2" | "victorops" => &["api-key"],
+        "pagerduty2" => &["routing-key"],
+        "pushover" => &["token", "user-key"],
+        "teams" => &["channel-url"],
+        "telegram" => &["token"],
+        _ => &[],
+    }
 }
 
 /// Same JSON type (numbers of any kind match each other).
@@ -298,6 +315,16 @@ mod tests {
         assert!(e.contains("expected a number"), "{e}");
         assert!(c.update("nope", &Map::new(), &[]).is_err());
         assert!(c.overrides("smtp").is_empty());
+    }
+
+    #[test]
+    fn redacted_options_exist_in_their_sections() {
+        for s in SERVICES {
+            let d = defaults(s).unwrap();
+            for k in redacted(s) {
+                assert!(d.contains_key(*k), "{s}.{k}");
+            }
+        }
     }
 
     #[test]
