@@ -160,13 +160,12 @@ fn count_windows_emit_every_n_points() {
         ]
     );
     let err = harness()
-        .try_define(
-            "bad",
-            "stream",
-            "stream|from()|window().periodCount(3)",
-        )
+        .try_define("bad", "stream", "stream|from()|window().periodCount(3)")
         .unwrap_err();
-    assert!(err.contains("everyCount must be greater than zero"), "{err}");
+    assert!(
+        err.contains("everyCount must be greater than zero"),
+        "{err}"
+    );
     let err = harness()
         .try_define(
             "bad",
@@ -174,7 +173,10 @@ fn count_windows_emit_every_n_points() {
             "stream|from()|window().period(1s).periodCount(3).everyCount(1)",
         )
         .unwrap_err();
-    assert!(err.contains("cannot specify both period and periodCount"), "{err}");
+    assert!(
+        err.contains("cannot specify both period and periodCount"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -208,10 +210,7 @@ fn idle_barrier_closes_windows_when_data_stops() {
     h.manager.tick(101 * S);
     assert!(h.rows().is_empty(), "idle for 1s only");
     h.manager.tick(102 * S);
-    assert_eq!(
-        h.rows(),
-        ["m {\"host\": \"a\"} {\"count\": Int(3)} 11"]
-    );
+    assert_eq!(h.rows(), ["m {\"host\": \"a\"} {\"count\": Int(3)} 11"]);
     // Points older than the barrier are dropped.
     h.write("m,host=a v=4 50\n");
     h.manager.tick(200 * S);
@@ -337,5 +336,145 @@ errors
             "rate {\"service\": \"a\"} {\"rate\": Float(0.1)} 40",
             "rate {\"service\": \"a\"} {\"rate\": Float(0.0)} 50",
         ]
+    );
+}
+
+/// Field `v` of measurement `m`, one value a minute (the series the
+/// InfluxQL executor's holt_winters tests compare with influxd 1.6.7).
+const M_V: [f64; 30] = [
+    10.0, 14.771, 18.027, 15.216, 14.125, 12.246, 7.442, 8.438, 11.744, 12.784, 17.535, 20.741,
+    17.873, 16.745, 14.868, 10.102, 11.154, 14.509, 15.568, 20.298, 23.453, 20.529, 19.366, 17.49,
+    12.762, 13.872, 17.276, 18.352, 23.06, 26.164,
+];
+
+#[test]
+fn holt_winters_forecasts_like_influxql() {
+    let h = harness();
+    h.define(
+        "forecast",
+        "stream|from().measurement('m')|window().period(30m).every(30m)|holtWinters('v', 5, 0, 1m)|influxDBOut().database('out')",
+    );
+    h.define(
+        "fit",
+        "stream|from().measurement('m')|window().period(30m).every(30m)|holtWintersWithFit('v', 2, 0, 1m).as('hw')|influxDBOut().database('fit')",
+    );
+    let lp: String = M_V
+        .iter()
+        .enumerate()
+        .map(|(k, v)| format!("m v={v} {}\n", k * 60))
+        .collect();
+    h.write(&lp);
+    h.write("m v=0 1800\n");
+    let points = h.writer.points.lock().clone();
+    let forecast: Vec<(i64, f64)> = points
+        .iter()
+        .filter_map(|p| match p.fields.get("holtWinters") {
+            Some(almanac_tasks::model::FieldValue::Float(f)) => Some((p.time / S, *f)),
+            _ => None,
+        })
+        .collect();
+    // influxd 1.6.7: SELECT holt_winters(mean(v), 5, 0) FROM m WHERE time >= 0
+    // AND time < 30m GROUP BY time(1m)
+    let want = [
+        (1800, 25.591052627932065),
+        (1860, 28.164132989578935),
+        (1920, 31.40104005768247),
+        (1980, 35.49245660675584),
+        (2040, 40.68850480877745),
+    ];
+    assert_eq!(forecast.len(), want.len(), "{forecast:?}");
+    for ((t, v), (wt, wv)) in forecast.iter().zip(want) {
+        assert_eq!(*t, wt);
+        assert!((v - wv).abs() < 1e-9, "{t}: {v} vs {wv}");
+    }
+    // With fit: one fitted value per minute from the first point, then 2 more.
+    let fit: Vec<i64> = points
+        .iter()
+        .filter(|p| p.fields.contains_key("hw"))
+        .map(|p| p.time / S)
+        .collect();
+    assert_eq!(fit.len(), 32);
+    assert_eq!((fit[0], fit[31]), (0, 1860));
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|window().period(1m)|holtWinters('v', 5, 0)",
+        )
+        .unwrap_err();
+    assert!(err.contains("holtWinters expects 4 argument(s)"), "{err}");
+}
+
+#[test]
+fn sideload_adds_fields_and_tags_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("host")).unwrap();
+    std::fs::create_dir_all(dir.path().join("service")).unwrap();
+    std::fs::write(
+        dir.path().join("host/a.yml"),
+        "cpu_threshold: 80\nteam: db\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("service/api.json"),
+        r#"{"cpu_threshold": 95.5, "team": "web", "paged": "true"}"#,
+    )
+    .unwrap();
+    let script = format!(
+        "stream|from().measurement('cpu')
+    |sideload()
+        .source('file://{}')
+        .order('host/{{{{.host}}}}.yml', 'service/{{{{.service}}}}.json')
+        .field('cpu_threshold', 0.0)
+        .field('paged', FALSE)
+        .tag('team', 'nobody')
+    |influxDBOut().database('out')",
+        dir.path().display()
+    );
+    let h = harness();
+    h.define("side", &script);
+    h.write(
+        "cpu,host=a,service=api v=1 1\ncpu,host=b,service=api v=2 2\ncpu,host=c,service=x v=3 3\n",
+    );
+    assert_eq!(
+        h.rows(),
+        [
+            "cpu {\"host\": \"a\", \"service\": \"api\", \"team\": \"db\"} {\"cpu_threshold\": Float(80.0), \"paged\": Bool(true), \"v\": Float(1.0)} 1",
+            "cpu {\"host\": \"b\", \"service\": \"api\", \"team\": \"web\"} {\"cpu_threshold\": Float(95.5), \"paged\": Bool(true), \"v\": Float(2.0)} 2",
+            "cpu {\"host\": \"c\", \"service\": \"x\", \"team\": \"nobody\"} {\"cpu_threshold\": Float(0.0), \"paged\": Bool(false), \"v\": Float(3.0)} 3",
+        ]
+    );
+    // A task reload reads the files again.
+    std::fs::write(dir.path().join("host/c.yml"), "team: ops\n").unwrap();
+    h.manager
+        .update(
+            "side",
+            TaskRequest {
+                status: Some("disabled".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    h.manager
+        .update(
+            "side",
+            TaskRequest {
+                status: Some("enabled".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    h.write("cpu,host=c,service=x v=4 4\n");
+    assert!(h.rows()[3].contains("\"team\": \"ops\""), "{:?}", h.rows());
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|sideload().source('http://example.com/x').field('a', 1)",
+        )
+        .unwrap_err();
+    assert!(
+        err.contains("not supported yet: sideload source scheme http"),
+        "{err}"
     );
 }

@@ -1,8 +1,8 @@
 //! Runtime nodes, one module per node kind, and the factory building them
 //! from a checked [`NodeDef`].
 
-pub mod barrier;
 pub mod anomaly;
+pub mod barrier;
 pub mod change_detect;
 pub mod combine;
 pub mod default;
@@ -13,6 +13,7 @@ pub mod eval;
 pub mod flatten;
 pub mod from;
 pub mod group_by;
+pub mod holt_winters;
 pub mod http_out;
 pub mod http_post;
 pub mod influxdb_out;
@@ -23,6 +24,7 @@ pub mod loopback;
 pub mod query;
 pub mod sample;
 pub mod shift;
+pub mod sideload;
 pub mod state;
 pub mod stats;
 pub mod transform;
@@ -150,6 +152,10 @@ pub fn build(
         "join" => Box::new(join::JoinNode::new(def)?),
         "union" => Box::new(union::UnionNode::new(def)?),
         "combine" => Box::new(combine::CombineNode::new(def)?),
+        "sideload" => Box::new(sideload::SideloadNode::new(def)?),
+        "holtWinters" | "holtWintersWithFit" => {
+            Box::new(holt_winters::HoltWintersNode::new(def)?)
+        }
         "barrier" => Box::new(barrier::BarrierNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),
         "flatten" => Box::new(flatten::FlattenNode::new(def)?),

@@ -152,9 +152,6 @@ impl Pipeline {
 
 /// Node kinds Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_NODES: &[&str] = &[
-    "holtWinters",
-    "holtWintersWithFit",
-    "sideload",
     "k8sAutoscale",
     "swarmAutoscale",
     "ec2Autoscale",
@@ -224,6 +221,8 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "union" => &["rename"],
         "combine" => &["as", "delimiter", "tolerance", "max"],
         "barrier" => &["idle", "period", "delete"],
+        "holtWinters" | "holtWintersWithFit" => &["as"],
+        "sideload" => &["source", "order", "field", "tag"],
         "sample" => &[],
         "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
         "httpPost" => &["header", "timeout", "captureResponse"],
