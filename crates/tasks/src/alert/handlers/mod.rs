@@ -295,3 +295,51 @@ impl EventData {
         EventData { name, group, tags }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::testutil::{event, spec, Receiver};
+    use crate::alert::Level;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn test_event_sends_through_a_service() {
+        let mut r = Receiver::start(200, "1").await;
+        let opts = json!({"channel-url": format!("{}/hook", r.url), "level": "WARNING"});
+        super::test_event("teams", opts.as_object().unwrap())
+            .await
+            .unwrap();
+        let body = r.next().await.json();
+        assert_eq!(body["title"], "WARNING: [testAlertID]");
+        assert_eq!(body["text"], "test teams message");
+        let e = super::test_event("nope", &Default::default())
+            .await
+            .unwrap_err();
+        assert_eq!(e, "unknown service \"nope\"");
+        let bad = json!({"level": "LOUD"});
+        let e = super::test_event("teams", bad.as_object().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(e, "service test: invalid level \"LOUD\"");
+    }
+
+    #[tokio::test]
+    async fn match_expression_skips_handlers() {
+        let mut r = Receiver::start(200, "1").await;
+        let mut s = spec("teams", json!({"channel-url": r.url}));
+        s.match_expr = "level() == CRITICAL".into();
+        let client = reqwest::Client::new();
+        super::deliver(&client, &s, &event(Level::Warning))
+            .await
+            .unwrap();
+        super::deliver(&client, &s, &event(Level::Critical))
+            .await
+            .unwrap();
+        assert_eq!(r.next().await.json()["themeColor"], "CC4A31");
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(200), r.next())
+                .await
+                .is_err()
+        );
+    }
+}
