@@ -100,6 +100,8 @@ struct Slot {
     parents: Vec<usize>,
     children: Vec<usize>,
     stats: NodeStats,
+    /// `.quiet()`: the node's errors are counted but not logged.
+    quiet: bool,
 }
 
 /// A running task.
@@ -121,6 +123,7 @@ impl Task {
                 parents: def.parent.iter().chain(&def.others).copied().collect(),
                 children: pipeline.children(def.id),
                 stats: NodeStats::default(),
+                quiet: def.props.iter().any(|p| p.name == "quiet"),
             });
         }
         Ok(Task {
@@ -189,7 +192,9 @@ impl Task {
             };
             if let Err(e) = slot.node.tick(&ctx, now, &mut out) {
                 slot.stats.errors += 1;
-                tracing::warn!(task = %self.id, node = %slot.name, error = %e, "node tick failed");
+                if !slot.quiet {
+                    tracing::warn!(task = %self.id, node = %slot.name, error = %e, "node tick failed");
+                }
             }
             let barriers = slot.node.take_barriers();
             self.fan_out(i, out);
@@ -212,7 +217,9 @@ impl Task {
             };
             if let Err(e) = slot.node.barrier(&ctx, b, &mut out) {
                 slot.stats.errors += 1;
-                tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a barrier");
+                if !slot.quiet {
+                    tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a barrier");
+                }
             }
             self.fan_out(c, out);
             self.pass_barrier(c, b);
@@ -239,7 +246,9 @@ impl Task {
         slot.stats.exec_ns += start.elapsed().as_nanos() as u64;
         if let Err(e) = r {
             slot.stats.errors += 1;
-            tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a message");
+            if !slot.quiet {
+                tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a message");
+            }
         }
         self.fan_out(i, out);
     }

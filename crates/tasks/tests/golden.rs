@@ -466,7 +466,7 @@ fn task_errors_are_kapacitor_shaped() {
         .manager
         .create(TaskRequest {
             id: Some("j".into()),
-            script: Some("stream|from()|combine()".into()),
+            script: Some("stream|from()|k8sAutoscale()".into()),
             dbrps: Some(vec![Dbrp {
                 db: "d".into(),
                 rp: "r".into(),
@@ -476,7 +476,7 @@ fn task_errors_are_kapacitor_shaped() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "invalid TICKscript: line 1 char 15: not supported yet: combine node"
+        "invalid TICKscript: line 1 char 15: not supported yet: k8sAutoscale node"
     );
 }
 

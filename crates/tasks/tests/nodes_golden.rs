@@ -478,3 +478,41 @@ fn sideload_adds_fields_and_tags_from_files() {
         "{err}"
     );
 }
+
+#[test]
+fn every_node_takes_quiet_and_unsupported_properties_say_so() {
+    let h = harness();
+    h.define(
+        "quiet",
+        "stream|from().measurement('m').quiet()|where(lambda: \"v\" > 1).quiet()|window().period(2s).every(2s).quiet()|mean('v').quiet()|influxDBOut().database('out').quiet()",
+    );
+    h.write("m v=1 1\nm v=2 2\nm v=4 3\nm v=9 5\n");
+    assert_eq!(h.rows(), ["m {} {\"mean\": Float(3.0)} 4"]);
+    let h = harness();
+    let err = h
+        .try_define("q", "stream", "stream|from().quiet(1)")
+        .unwrap_err();
+    assert!(err.contains(".quiet() takes no arguments"), "{err}");
+    for (script, want) in [
+        (
+            "stream|from()|httpPost().endpoint('example')",
+            "not supported yet: httpPost .endpoint()",
+        ),
+        (
+            "batch|query('SELECT v FROM m').period(1m).every(1m).alignGroup()",
+            "not supported yet: query .alignGroup()",
+        ),
+        (
+            "batch|query('SELECT v FROM m').period(1m).every(1m).cluster('b')",
+            "not supported yet: query .cluster()",
+        ),
+    ] {
+        let kind = if script.starts_with("batch") {
+            "batch"
+        } else {
+            "stream"
+        };
+        let err = h.try_define("x", kind, script).unwrap_err();
+        assert!(err.contains(want), "{script}: {err}");
+    }
+}

@@ -35,7 +35,12 @@ impl DerivativeNode {
                 "as" => n.as_name = args::string(args::get(&p.args, 0, p.pos, "as")?, "as")?,
                 "unit" => n.unit = args::duration(args::get(&p.args, 0, p.pos, "unit")?, "unit")?,
                 "nonNegative" => n.non_negative = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if n.unit <= 0 {

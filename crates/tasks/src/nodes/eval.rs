@@ -40,7 +40,12 @@ impl EvalNode {
                 "keep" => n.keep = Some(args::strings(&p.args, "keep")?),
                 "tags" => n.tags = args::strings(&p.args, "tags")?,
                 "quiet" => n.quiet = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if n.names.len() != n.exprs.len() {

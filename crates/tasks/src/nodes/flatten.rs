@@ -44,7 +44,12 @@ impl FlattenNode {
                         args::duration(args::get(&p.args, 0, p.pos, "tolerance")?, "tolerance")?
                 }
                 "dropOriginalFieldName" => n.drop_original = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if n.tolerance < 0 {

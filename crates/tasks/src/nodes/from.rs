@@ -68,7 +68,12 @@ impl FromNode {
                     n.truncate =
                         args::duration(args::get(&p.args, 0, p.pos, "truncate")?, "truncate")?
                 }
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if by_name && n.dims.is_none() {

@@ -47,7 +47,12 @@ impl HttpPostNode {
                     n.timeout = args::duration(args::get(&p.args, 0, p.pos, "timeout")?, "timeout")?
                 }
                 "captureResponse" => n.capture_response = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         Ok(n)

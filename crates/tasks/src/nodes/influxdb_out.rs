@@ -43,7 +43,12 @@ impl InfluxDbOutNode {
                     };
                 }
                 "create" => n.create = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if n.to.database.is_empty() {

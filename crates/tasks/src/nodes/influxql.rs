@@ -72,7 +72,12 @@ impl InfluxQlNode {
             match p.name.as_str() {
                 "as" => n.as_name = args::string(args::get(&p.args, 0, p.pos, "as")?, "as")?,
                 "usePointTimes" => n.use_point_times = args::flag(p)?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         Ok(n)

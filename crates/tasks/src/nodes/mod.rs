@@ -146,6 +146,30 @@ pub fn build(
     task: &str,
     services: &Arc<Services>,
 ) -> Result<Box<dyn Node>, TickError> {
+    // `.quiet()` (any node) is the engine's business; eval and alert also
+    // use it themselves.
+    let stripped;
+    let def = if def.props.iter().any(|p| p.name == "quiet") {
+        for p in def.props.iter().filter(|p| p.name == "quiet") {
+            args::flag(p)?;
+        }
+        if matches!(def.kind.as_str(), "eval" | "alert") || def.kind.starts_with('@') {
+            def
+        } else {
+            stripped = NodeDef {
+                props: def
+                    .props
+                    .iter()
+                    .filter(|p| p.name != "quiet")
+                    .cloned()
+                    .collect(),
+                ..def.clone()
+            };
+            &stripped
+        }
+    } else {
+        def
+    };
     Ok(match def.kind.as_str() {
         "stream" | "batch" => Box::new(Passthrough),
         "query" => Box::new(query::QueryNode::new(def)?),
@@ -153,9 +177,7 @@ pub fn build(
         "union" => Box::new(union::UnionNode::new(def)?),
         "combine" => Box::new(combine::CombineNode::new(def)?),
         "sideload" => Box::new(sideload::SideloadNode::new(def)?),
-        "holtWinters" | "holtWintersWithFit" => {
-            Box::new(holt_winters::HoltWintersNode::new(def)?)
-        }
+        "holtWinters" | "holtWintersWithFit" => Box::new(holt_winters::HoltWintersNode::new(def)?),
         "barrier" => Box::new(barrier::BarrierNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),
         "flatten" => Box::new(flatten::FlattenNode::new(def)?),
@@ -185,7 +207,10 @@ pub fn build(
         "stats" => Box::new(stats::StatsNode::new(def)?),
         "alert" => Box::new(crate::alert::node::AlertNode::new(def, task, services)?),
         udf if udf.starts_with('@') => {
-            match crate::udf::registry().resolve(&udf[1..]).map_err(|m| TickError::at(def.pos, m))? {
+            match crate::udf::registry()
+                .resolve(&udf[1..])
+                .map_err(|m| TickError::at(def.pos, m))?
+            {
                 crate::udf::registry::Resolved::External(f) => {
                     Box::new(crate::udf::node::UdfNode::new(def, task, f)?)
                 }

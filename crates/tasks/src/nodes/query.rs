@@ -12,7 +12,9 @@
 //! the statement.
 
 use super::{args, Node, NodeCtx, NodeError};
-use crate::model::Msg;
+use std::sync::Arc;
+
+use crate::model::{Dimensions, Msg};
 use crate::tick::pipeline::{NodeDef, Value};
 use crate::tick::TickError;
 
@@ -68,6 +70,8 @@ pub struct QueryNode {
     group_by_time: Option<i64>,
     group_by_tags: Vec<String>,
     group_by_star: bool,
+    /// `.groupByMeasurement()`: batches are grouped by measurement too.
+    by_measurement: bool,
     fill: Option<Fill>,
     next: Option<i64>,
 }
@@ -86,6 +90,7 @@ impl QueryNode {
             group_by_time: None,
             group_by_tags: Vec::new(),
             group_by_star: false,
+            by_measurement: false,
             fill: None,
             next: None,
         };
@@ -109,6 +114,7 @@ impl QueryNode {
                     n.offset = args::duration(args::get(&p.args, 0, p.pos, "offset")?, "offset")?
                 }
                 "align" => n.align = args::flag(p)?,
+                "groupByMeasurement" => n.by_measurement = args::flag(p)?,
                 "groupBy" => {
                     for a in &p.args {
                         match &a.value {
@@ -169,7 +175,7 @@ impl QueryNode {
         if n.period <= 0 || (n.every <= 0 && n.cron.is_none()) {
             return Err(TickError::at(
                 def.pos,
-                "query: period and every (or cron) must be set",
+                "query: period and every must be set",
             ));
         }
         n.group_by_tags.sort();
@@ -249,7 +255,21 @@ impl QueryNode {
 
 impl Node for QueryNode {
     fn process(&mut self, _: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>) -> Result<(), NodeError> {
-        // Batches produced by the server's run of this query pass through.
+        // Batches produced by the server's run of this query pass through
+        // (grouped by measurement too with `.groupByMeasurement()`).
+        let mut msg = msg;
+        if self.by_measurement {
+            if let Msg::Batch(b) = &mut msg {
+                let dims = Arc::new(Dimensions {
+                    by_name: true,
+                    ..(*b.dims).clone()
+                });
+                b.dims = dims.clone();
+                for p in &mut b.points {
+                    p.dims = dims.clone();
+                }
+            }
+        }
         out.push(msg);
         Ok(())
     }

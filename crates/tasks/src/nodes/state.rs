@@ -40,7 +40,12 @@ impl StateNode {
             match p.name.as_str() {
                 "as" => n.as_name = args::string(args::get(&p.args, 0, p.pos, "as")?, "as")?,
                 "unit" => n.unit = args::duration(args::get(&p.args, 0, p.pos, "unit")?, "unit")?,
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         if n.unit <= 0 {

@@ -71,7 +71,12 @@ impl TransformNode {
                     // Transformations always use point times.
                     args::flag(p)?;
                 }
-                _ => unreachable!("property checked by the pipeline"),
+                other => {
+                    return Err(TickError::at(
+                        p.pos,
+                        format!("not supported yet: {} .{other}()", def.kind),
+                    ))
+                }
             }
         }
         Ok(n)

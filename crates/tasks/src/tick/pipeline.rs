@@ -216,7 +216,18 @@ const INFLUXQL_PROPS: &[&str] = &["as", "usePointTimes"];
 pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "stream" | "batch" => &[],
-        "query" => &["period", "every", "cron", "offset", "align", "groupBy", "fill"],
+        "query" => &[
+            "period",
+            "every",
+            "cron",
+            "offset",
+            "align",
+            "groupBy",
+            "fill",
+            "groupByMeasurement",
+            "alignGroup",
+            "cluster",
+        ],
         "join" => &["as", "on", "tolerance", "fill", "delimiter", "streamName"],
         "union" => &["rename"],
         "combine" => &["as", "delimiter", "tolerance", "max"],
@@ -225,7 +236,7 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "sideload" => &["source", "order", "field", "tag"],
         "sample" => &[],
         "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
-        "httpPost" => &["header", "timeout", "captureResponse"],
+        "httpPost" => &["header", "timeout", "captureResponse", "endpoint", "codeField"],
         "flatten" => &["on", "delimiter", "tolerance", "dropOriginalFieldName"],
         "from" => &[
             "measurement",
@@ -469,7 +480,9 @@ impl Evaluator {
                         // Handler methods and their properties (`.email()`, `.routingKey()`).
                         let handler_prop = (kind == "alert" || kind == "deadman")
                             && crate::alert::handlers::tick::is_property(name);
-                        if !allowed.contains(&name.as_str()) && !handler_prop {
+                        // Every node has `.quiet()` (its errors are not logged).
+                        let quiet = name == "quiet" && node_properties(&kind).is_some();
+                        if !allowed.contains(&name.as_str()) && !handler_prop && !quiet {
                             if kind == "alert" && UNSUPPORTED_HANDLERS.contains(&name.as_str()) {
                                 return Err(TickError::at(*pos, format!("not supported yet: alert handler {name}")));
                             }
