@@ -22,7 +22,10 @@ impl LoopbackNode {
         };
         for p in &def.props {
             if !n.to.apply(p)? {
-                unreachable!("property checked by the pipeline");
+                return Err(TickError::at(
+                    p.pos,
+                    format!("not supported yet: kapacitorLoopback .{}()", p.name),
+                ));
             }
         }
         if n.to.database.is_empty() || n.to.retention_policy.is_empty() {
