@@ -20,6 +20,18 @@ pub struct HttpPostNode {
 impl HttpPostNode {
     /// Builds from `httpPost('url')` and `.header()`, `.timeout()`, `.captureResponse()`.
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
+        // Endpoints from the configuration and status-code fields need a
+        // synchronous delivery path this node does not have.
+        if let Some(p) = def
+            .props
+            .iter()
+            .find(|p| p.name == "endpoint" || p.name == "codeField")
+        {
+            return Err(TickError::at(
+                p.pos,
+                format!("not supported yet: httpPost .{}()", p.name),
+            ));
+        }
         args::count(&def.args, 1, def.pos, "httpPost")?;
         let url = args::string(&def.args[0], "url")?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {

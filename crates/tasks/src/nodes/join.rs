@@ -419,6 +419,13 @@ impl JoinNode {
                 }
             }
             og.matches.push_back((edge, t, msg));
+            // Matches older than every parent's latest time can no longer
+            // meet a specific message.
+            if let Some(low) = low {
+                while og.matches.front().is_some_and(|(_, mt, _)| *mt < low) {
+                    og.matches.pop_front();
+                }
+            }
         }
         self.on_groups.insert(gid, og);
         for (src, m) in to_collect {
