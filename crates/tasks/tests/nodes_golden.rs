@@ -499,10 +499,6 @@ fn every_node_takes_quiet_and_unsupported_properties_say_so() {
             "not supported yet: httpPost .endpoint()",
         ),
         (
-            "batch|query('SELECT v FROM m').period(1m).every(1m).alignGroup()",
-            "not supported yet: query .alignGroup()",
-        ),
-        (
             "batch|query('SELECT v FROM m').period(1m).every(1m).cluster('b')",
             "not supported yet: query .cluster()",
         ),
@@ -515,4 +511,30 @@ fn every_node_takes_quiet_and_unsupported_properties_say_so() {
         let err = h.try_define("x", kind, script).unwrap_err();
         assert!(err.contains(want), "{script}: {err}");
     }
+}
+
+#[test]
+fn influxdb_out_buffers_when_asked() {
+    let h = harness();
+    h.define(
+        "buffered",
+        "stream|from().measurement('m')|influxDBOut().database('out').buffer(3).flushInterval(5s).writeConsistency('all')",
+    );
+    h.write("m v=1 1\nm v=2 2\n");
+    assert!(h.rows().is_empty());
+    h.write("m v=3 3\nm v=4 4\n");
+    assert_eq!(h.rows().len(), 3, "{:?}", h.rows());
+    h.manager.tick(100 * S);
+    h.manager.tick(104 * S);
+    assert_eq!(h.rows().len(), 3);
+    h.manager.tick(105 * S);
+    assert_eq!(h.rows().len(), 4);
+    let err = harness()
+        .try_define(
+            "bad",
+            "stream",
+            "stream|from()|influxDBOut().database('d').writeConsistency('most')",
+        )
+        .unwrap_err();
+    assert!(err.contains("invalid write consistency \"most\""), "{err}");
 }
