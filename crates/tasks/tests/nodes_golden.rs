@@ -538,3 +538,21 @@ fn influxdb_out_buffers_when_asked() {
         .unwrap_err();
     assert!(err.contains("invalid write consistency \"most\""), "{err}");
 }
+
+#[tokio::test]
+async fn trickle_turns_batches_into_points() {
+    let h = harness();
+    h.try_define(
+        "trickled",
+        "batch",
+        "batch|query('SELECT sum(value) FROM requests').period(1m).every(1m).groupBy(time(10s), 'service')|trickle()|window().period(20s).every(20s)|count('sum')|influxDBOut().database('out')",
+    )
+    .unwrap();
+    h.manager.run_batches(&FakeQuerier, 30 * S).await;
+    h.manager.run_batches(&FakeQuerier, 90 * S).await;
+    // Points at 30, 40, 50: the window [30, 50) closes when 50 arrives.
+    assert_eq!(
+        h.rows(),
+        ["requests {\"service\": \"a\"} {\"count\": Int(2)} 50"]
+    );
+}

@@ -28,6 +28,7 @@ pub mod sideload;
 pub mod state;
 pub mod stats;
 pub mod transform;
+pub mod trickle;
 pub mod union;
 pub mod where_node;
 pub mod window;
@@ -177,6 +178,7 @@ pub fn build(
         "union" => Box::new(union::UnionNode::new(def)?),
         "combine" => Box::new(combine::CombineNode::new(def)?),
         "sideload" => Box::new(sideload::SideloadNode::new(def)?),
+        "trickle" => Box::new(trickle::TrickleNode::new(def)?),
         "holtWinters" | "holtWintersWithFit" => Box::new(holt_winters::HoltWintersNode::new(def)?),
         "barrier" => Box::new(barrier::BarrierNode::new(def)?),
         "sample" => Box::new(sample::SampleNode::new(def)?),

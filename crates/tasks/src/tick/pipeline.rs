@@ -234,6 +234,7 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "barrier" => &["idle", "period", "delete"],
         "holtWinters" | "holtWintersWithFit" => &["as"],
         "sideload" => &["source", "order", "field", "tag"],
+        "trickle" => &[],
         "sample" => &[],
         "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
         "httpPost" => &["header", "timeout", "captureResponse", "endpoint", "codeField"],
