@@ -208,6 +208,11 @@ impl Task {
     fn pass_barrier(&mut self, i: usize, b: &crate::nodes::barrier::Barrier) {
         for c in self.slots[i].children.clone() {
             let mut out = Vec::new();
+            let edge = self.slots[c]
+                .parents
+                .iter()
+                .position(|p| *p == i)
+                .unwrap_or(0);
             let slot = &mut self.slots[c];
             let ctx = NodeCtx {
                 task: &self.id,
@@ -215,7 +220,7 @@ impl Task {
                 services: &self.services,
                 parent_emitted: 0,
             };
-            if let Err(e) = slot.node.barrier(&ctx, b, &mut out) {
+            if let Err(e) = slot.node.barrier(&ctx, edge, b, &mut out) {
                 slot.stats.errors += 1;
                 if !slot.quiet {
                     tracing::debug!(task = %self.id, node = %slot.name, error = %e, "node failed on a barrier");

@@ -556,3 +556,23 @@ async fn trickle_turns_batches_into_points() {
         ["requests {\"service\": \"a\"} {\"count\": Int(2)} 50"]
     );
 }
+
+#[test]
+fn barriers_let_joins_emit_when_a_parent_goes_quiet() {
+    let h = harness();
+    h.define(
+        "joined",
+        "var a = stream|from().measurement('a')|barrier().idle(1s)
+var b = stream|from().measurement('b')
+a|join(b).as('a', 'b').fill(0.0)|influxDBOut().database('out')",
+    );
+    h.write("a v=1 10\nb v=2 10\nb v=3 20\nb v=4 30\n");
+    assert_eq!(h.rows().len(), 1, "{:?}", h.rows());
+    h.manager.tick(100 * S);
+    h.manager.tick(101 * S);
+    assert_eq!(
+        h.rows()[1],
+        "b {} {\"a.v\": Float(0.0), \"b.v\": Float(3.0)} 20"
+    );
+    assert_eq!(h.rows().len(), 2, "{:?}", h.rows());
+}

@@ -267,6 +267,35 @@ impl JoinNode {
         }
     }
 
+    /// Emits, in time order, the sets of group `key` every parent has moved
+    /// past (with `.fill()`; dropped without).
+    fn expire(&mut self, key: &str, mut ready: Vec<(i64, Vec<Option<Msg>>)>, out: &mut Vec<Msg>) {
+        if let Some(g) = self.groups.get_mut(key) {
+            if let Some(low) = g
+                .marks
+                .iter()
+                .copied()
+                .collect::<Option<Vec<i64>>>()
+                .and_then(|m| m.into_iter().min())
+            {
+                let expired: Vec<i64> = g.pending.range(..low).map(|(t, _)| *t).collect();
+                for t in expired {
+                    if let Some(set) = g.pending.remove(&t) {
+                        if self.fill.is_some() {
+                            ready.push((t, set));
+                        }
+                    }
+                }
+            }
+        }
+        ready.sort_by_key(|(t, _)| *t);
+        for (t, set) in ready {
+            if let Some(m) = self.joined(t, &set) {
+                out.push(m);
+            }
+        }
+    }
+
     /// Adds `msg` from parent `edge` to its group's sets and emits the sets
     /// that are complete or that every parent has moved past.
     fn collect(&mut self, edge: usize, msg: Msg, out: &mut Vec<Msg>) {
@@ -281,7 +310,7 @@ impl JoinNode {
         }
         let t = self.round(msg.time());
         let key = msg.group_id();
-        let g = self.groups.entry(key).or_insert_with(|| Group {
+        let g = self.groups.entry(key.clone()).or_insert_with(|| Group {
             marks: vec![None; parents],
             ..Default::default()
         });
@@ -293,28 +322,7 @@ impl JoinNode {
             ready.push((t, g.pending.remove(&t).unwrap_or_default()));
         }
         // Sets every parent has moved past are complete or expired.
-        if let Some(low) = g
-            .marks
-            .iter()
-            .copied()
-            .collect::<Option<Vec<i64>>>()
-            .and_then(|m| m.into_iter().min())
-        {
-            let expired: Vec<i64> = g.pending.range(..low).map(|(t, _)| *t).collect();
-            for t in expired {
-                if let Some(set) = g.pending.remove(&t) {
-                    if self.fill.is_some() {
-                        ready.push((t, set));
-                    }
-                }
-            }
-        }
-        ready.sort_by_key(|(t, _)| *t);
-        for (t, set) in ready {
-            if let Some(m) = self.joined(t, &set) {
-                out.push(m);
-            }
-        }
+        self.expire(&key, ready, out);
     }
 
     /// The `.on()` group of a message: its name (when grouped by name) and
@@ -435,6 +443,29 @@ impl JoinNode {
 }
 
 impl Node for JoinNode {
+    /// A barrier moves its parent's mark for the group to the barrier's
+    /// time, so sets the other parents completed long ago are emitted.
+    fn barrier(
+        &mut self,
+        _: &NodeCtx<'_>,
+        edge: usize,
+        b: &crate::nodes::barrier::Barrier,
+        out: &mut Vec<Msg>,
+    ) -> Result<(), NodeError> {
+        let t = self.round(b.time);
+        let Some(g) = self.groups.get_mut(&b.group) else {
+            return Ok(());
+        };
+        if let Some(m) = g.marks.get_mut(edge) {
+            *m = Some(m.map_or(t, |old| old.max(t)));
+        }
+        self.expire(&b.group, Vec::new(), out);
+        if b.delete {
+            self.groups.remove(&b.group);
+        }
+        Ok(())
+    }
+
     fn process(
         &mut self,
         ctx: &NodeCtx<'_>,

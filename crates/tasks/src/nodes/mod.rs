@@ -93,12 +93,13 @@ pub trait Node: Send {
         Ok(())
     }
 
-    /// A barrier from a `barrier` node above has reached this node; it may
-    /// emit messages (a window closes). The engine passes the barrier on to
-    /// the node's children afterwards.
+    /// A barrier from a `barrier` node above has reached this node on edge
+    /// `edge`; it may emit messages (a window closes, a join set expires).
+    /// The engine passes the barrier on to the node's children afterwards.
     fn barrier(
         &mut self,
         _ctx: &NodeCtx<'_>,
+        _edge: usize,
         _barrier: &barrier::Barrier,
         _out: &mut Vec<Msg>,
     ) -> Result<(), NodeError> {

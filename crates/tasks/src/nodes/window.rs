@@ -262,6 +262,7 @@ impl Node for WindowNode {
     fn barrier(
         &mut self,
         _: &NodeCtx<'_>,
+        _: usize,
         b: &Barrier,
         out: &mut Vec<Msg>,
     ) -> Result<(), NodeError> {
