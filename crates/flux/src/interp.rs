@@ -138,7 +138,15 @@ const MAX_CALL_DEPTH: usize = 200;
 
 /// Native table functions that accept a pending read as input (they push
 /// themselves into it); every other native gets its streams read first.
-const LAZY_NATIVES: [&str; 2] = ["range", "filter"];
+const LAZY_NATIVES: [&str; 7] = [
+    "range",
+    "filter",
+    "group",
+    "aggregateWindow",
+    "first",
+    "last",
+    "pivot",
+];
 
 fn has_pending(v: &Value) -> bool {
     match v {
@@ -206,15 +214,10 @@ impl<'a> Interp<'a> {
         })
     }
 
-    /// Read a pending read from the source and apply its remaining filters.
+    /// Read a pending read from the source and apply its remaining filters and
+    /// pushed operations.
     pub fn execute_read(&mut self, r: &PendingRead) -> Result<Vec<Table>> {
-        let mut tables = self
-            .source
-            .read(&r.bucket, r.start, r.stop, Some(&r.pred))?;
-        for f in &r.residual {
-            tables = crate::stdlib::universe::filter_tables(self, &tables, f, false)?;
-        }
-        Ok(tables)
+        crate::read_plan::execute(self, r)
     }
 
     /// Names known in the universe (for semantic checks).

@@ -9,9 +9,11 @@ pub mod interp;
 pub mod lexer;
 pub mod parser;
 pub mod pushdown;
+pub mod read_plan;
 pub mod semantic;
 pub mod source;
 pub mod stdlib;
+pub mod suggest;
 pub mod table;
 pub mod value;
 
@@ -20,7 +22,8 @@ pub use error::{Error, Result};
 pub use interp::ExecContext;
 pub use parser::{parse_file, parse_package};
 pub use source::{
-    BucketInfo, EmptySource, FluxSource, MemPoint, MemorySource, PushdownPredicate, WritePoint,
+    series_table, BucketInfo, Edge, EmptySource, FluxSource, MemPoint, MemorySource,
+    PushdownPredicate, SeriesData, SeriesRead, WritePoint,
 };
 pub use table::{ColMeta, ColType, GroupKey, Table};
 pub use value::Value;

@@ -4,8 +4,11 @@
 use crate::error::Result;
 use crate::table::{ColMeta, ColType, GroupKey, Table};
 use crate::value::Value;
+use arrow::array::{Array, ArrayRef, StringArray, TimestampNanosecondArray};
+use arrow::datatypes::{Field, Schema};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Equality predicates a source may apply while reading (all must hold).
 /// Each list means "one of these values"; `None` means no constraint.
@@ -88,6 +91,213 @@ pub struct BucketInfo {
     pub retention_period: i64,
 }
 
+/// Which single point of each series a read needs (`last()`/`first()`
+/// right after the read): a source may keep only that point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// The earliest point (the first one read among equal times).
+    First,
+    /// The latest point (the last one read among equal times).
+    Last,
+}
+
+/// A series read: what [`FluxSource::read_series`] is asked for.
+#[derive(Debug, Clone)]
+pub struct SeriesRead<'a> {
+    /// Bucket name.
+    pub bucket: &'a str,
+    /// Range start (inclusive), ns.
+    pub start: i64,
+    /// Range stop (exclusive), ns.
+    pub stop: i64,
+    /// Series predicate.
+    pub pred: &'a PushdownPredicate,
+    /// Only this point of each series is needed, when set (a hint: a source
+    /// may return more).
+    pub edge: Option<Edge>,
+}
+
+/// One (series, field) as storage holds it: compact columns instead of a
+/// full-width Flux table. `times` ascend; `values` is an Arrow array of a
+/// Flux column type, aligned with `times`.
+#[derive(Debug, Clone)]
+pub struct SeriesData {
+    /// Measurement name.
+    pub measurement: String,
+    /// Tags the series has (non-empty values), sorted by key.
+    pub tags: Vec<(String, String)>,
+    /// Field name.
+    pub field: String,
+    /// Type of `values`.
+    pub typ: ColType,
+    /// Point times, ascending.
+    pub times: Vec<i64>,
+    /// Point values.
+    pub values: ArrayRef,
+}
+
+impl SeriesData {
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True when the series has no points.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// The group key of the series' table as [`series_table`] builds it.
+    pub fn key(&self, start: i64, stop: i64) -> GroupKey {
+        let meta = |l: &str, t| ColMeta {
+            label: l.to_string(),
+            typ: t,
+        };
+        let mut key = vec![
+            (meta("_start", ColType::Time), Value::Time(start)),
+            (meta("_stop", ColType::Time), Value::Time(stop)),
+            (meta("_field", ColType::String), Value::str(&self.field)),
+            (
+                meta("_measurement", ColType::String),
+                Value::str(&self.measurement),
+            ),
+        ];
+        for (k, v) in &self.tags {
+            key.push((meta(k, ColType::String), Value::str(v)));
+        }
+        GroupKey::new(key)
+    }
+
+    /// Column labels and types of the series' table, in table order.
+    pub fn columns(&self) -> Vec<ColMeta> {
+        let meta = |l: &str, t| ColMeta {
+            label: l.to_string(),
+            typ: t,
+        };
+        let mut cols = vec![
+            meta("_start", ColType::Time),
+            meta("_stop", ColType::Time),
+            meta("_time", ColType::Time),
+            meta("_value", self.typ),
+            meta("_field", ColType::String),
+            meta("_measurement", ColType::String),
+        ];
+        cols.extend(self.tags.iter().map(|(k, _)| meta(k, ColType::String)));
+        cols
+    }
+}
+
+/// A column repeating one time `n` times.
+pub(crate) fn const_time(t: i64, n: usize) -> ArrayRef {
+    Arc::new(TimestampNanosecondArray::from(vec![t; n]))
+}
+
+/// A column repeating one string `n` times.
+pub(crate) fn const_str(s: &str, n: usize) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n)))
+}
+
+/// A table from labelled Arrow columns (types must be Flux column types).
+pub(crate) fn table_of(key: GroupKey, cols: Vec<(ColMeta, ArrayRef)>, n: usize) -> Result<Table> {
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(m, _)| Field::new(&m.label, m.typ.arrow(), true))
+        .collect();
+    let metas = cols.iter().map(|(m, _)| m.clone()).collect();
+    let arrays = cols.into_iter().map(|(_, a)| a).collect();
+    let batch = RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(n)),
+    )?;
+    Ok(Table {
+        key,
+        cols: metas,
+        batch,
+    })
+}
+
+/// The Flux table of one series in storage layout: `_start, _stop, _time,
+/// _value, _field, _measurement, tags…`, keyed by everything but `_time`
+/// and `_value`.
+pub fn series_table(start: i64, stop: i64, s: &SeriesData) -> Result<Table> {
+    let n = s.len();
+    let mut arrays: Vec<ArrayRef> = vec![
+        const_time(start, n),
+        const_time(stop, n),
+        Arc::new(TimestampNanosecondArray::from(s.times.clone())),
+        s.values.clone(),
+        const_str(&s.field, n),
+        const_str(&s.measurement, n),
+    ];
+    arrays.extend(s.tags.iter().map(|(_, v)| const_str(v, n)));
+    let cols = s.columns().into_iter().zip(arrays).collect();
+    table_of(s.key(start, stop), cols, n)
+}
+
+/// Series of tables in storage layout (as [`series_table`] builds them);
+/// `None` when a table has another shape.
+pub fn series_from_tables(tables: &[Table]) -> Option<Vec<SeriesData>> {
+    let mut out = Vec::with_capacity(tables.len());
+    for t in tables {
+        let cols = &t.cols;
+        let fixed = [
+            "_start",
+            "_stop",
+            "_time",
+            "_value",
+            "_field",
+            "_measurement",
+        ];
+        if cols.len() < fixed.len()
+            || cols.iter().zip(fixed).any(|(c, l)| c.label != l)
+            || cols[2].typ != ColType::Time
+        {
+            return None;
+        }
+        let string_of = |label: &str| match t.key.get(label) {
+            Some(Value::String(s)) => Some(s.to_string()),
+            _ => None,
+        };
+        let mut tags = Vec::new();
+        for c in &cols[6..] {
+            if c.typ != ColType::String {
+                return None;
+            }
+            tags.push((c.label.clone(), string_of(&c.label)?));
+        }
+        if !tags.windows(2).all(|w| w[0].0 < w[1].0) {
+            return None;
+        }
+        let times = t
+            .batch
+            .column(2)
+            .as_any()
+            .downcast_ref::<TimestampNanosecondArray>()?;
+        if times.null_count() > 0 || !times.values().windows(2).all(|w| w[0] <= w[1]) {
+            return None;
+        }
+        let s = SeriesData {
+            measurement: string_of("_measurement")?,
+            tags,
+            field: string_of("_field")?,
+            typ: cols[3].typ,
+            times: times.values().to_vec(),
+            values: t.batch.column(3).clone(),
+        };
+        let (Some(Value::Time(start)), Some(Value::Time(stop))) =
+            (t.key.get("_start"), t.key.get("_stop"))
+        else {
+            return None;
+        };
+        if s.key(*start, *stop) != t.key {
+            return None;
+        }
+        out.push(s);
+    }
+    Some(out)
+}
+
 /// Where `from(bucket:)` reads data. Tables come back in Flux's storage layout:
 /// `_start, _stop, _time, _value, _field, _measurement` + tag columns, one table
 /// per series key and field, grouped by everything except `_time` and `_value`.
@@ -100,6 +310,15 @@ pub trait FluxSource: Send + Sync {
         stop_ns: i64,
         filter: Option<&PushdownPredicate>,
     ) -> Result<Vec<Table>>;
+
+    /// Read `[start, stop)` of a bucket as compact series, in the order and
+    /// with the contents [`FluxSource::read`] would give as tables (one
+    /// [`SeriesData`] per table, see [`series_table`]). `None` when the
+    /// source cannot: operations pushed into the read then run on tables.
+    fn read_series(&self, req: &SeriesRead<'_>) -> Result<Option<Vec<SeriesData>>> {
+        let _ = req;
+        Ok(None)
+    }
 
     /// Write points into a bucket (`to()`); returns once they are durable.
     fn write(&self, bucket: &str, points: &[WritePoint]) -> Result<()> {
@@ -235,6 +454,11 @@ impl FluxSource for MemorySource {
             out.push(Table::from_columns(GroupKey::new(key), cols)?);
         }
         Ok(out)
+    }
+
+    fn read_series(&self, req: &SeriesRead<'_>) -> Result<Option<Vec<SeriesData>>> {
+        let tables = self.read(req.bucket, req.start, req.stop, Some(req.pred))?;
+        Ok(series_from_tables(&tables))
     }
 
     fn write(&self, bucket: &str, points: &[WritePoint]) -> Result<()> {

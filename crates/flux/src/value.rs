@@ -383,6 +383,9 @@ pub struct PendingRead {
     pub pred: crate::source::PushdownPredicate,
     /// `filter` functions still applied to the rows read, in order.
     pub residual: Vec<Value>,
+    /// Table operations after the read that run with it (see
+    /// [`crate::read_plan`]), in order.
+    pub ops: Vec<crate::read_plan::PushedOp>,
 }
 
 impl Stream {

@@ -44,6 +44,11 @@ impl Location {
         Ok(Location { tz, fixed })
     }
 
+    /// True for UTC itself (no zone, no fixed offset).
+    pub fn is_utc(&self) -> bool {
+        self.tz.is_none() && self.fixed == 0
+    }
+
     /// Offset from UTC (ns) in effect at a UTC instant.
     pub fn offset_at(&self, t: i64) -> i64 {
         let zone = match self.tz {

@@ -4,6 +4,7 @@
 use super::{call_row, stream, PackageDef};
 use crate::error::{Error, Result};
 use crate::interp::Interp;
+use crate::read_plan;
 use crate::table::{ColMeta, ColType, GroupKey, Table, TableBuilder};
 use crate::value::{format_float, Args, Duration, PendingRead, Record, Stream, Value};
 use std::collections::HashMap;
@@ -456,10 +457,11 @@ fn range(it: &mut Interp, a: &mut Args) -> Result<Value> {
                     stop: stop.max(start),
                     pred: Default::default(),
                     residual: Vec::new(),
+                    ops: Vec::new(),
                 },
             )))));
         }
-        Stream::Read(r) if default_cols => {
+        Stream::Read(r) if default_cols && r.ops.is_empty() => {
             // a second range narrows the first
             let mut r = r.as_ref().clone();
             r.start = r.start.max(start);
@@ -497,6 +499,12 @@ fn filter(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let f = a.function("fn")?;
     let keep_empty = a.opt_string("onEmpty")?.as_deref() == Some("keep");
     let tables = match input.as_ref() {
+        Stream::Read(r) if !keep_empty && !r.ops.is_empty() => {
+            match crate::read_plan::push_filter(it, r, &f) {
+                Some(v) => return Ok(v),
+                None => it.execute_read(r)?,
+            }
+        }
         Stream::Read(r) if !keep_empty => {
             let mut r = r.as_ref().clone();
             match crate::pushdown::analyse(&f) {
@@ -748,7 +756,11 @@ fn concat(key: GroupKey, ts: &[Table]) -> Result<Table> {
     b.build()
 }
 
-fn group(_: &mut Interp, a: &mut Args) -> Result<Value> {
+fn group(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    if let Some(v) = read_plan::try_push(it, a, read_plan::Kind::Group)? {
+        return Ok(v);
+    }
+    read_plan::materialize_input(it, a)?;
     let tables = a.tables()?;
     let columns = a.opt_strings("columns")?.unwrap_or_default();
     let mode = a.opt_string("mode")?.unwrap_or_else(|| "by".into());
@@ -904,7 +916,18 @@ enum Sel {
     Max,
 }
 
-fn selector(_: &mut Interp, a: &mut Args, s: Sel) -> Result<Value> {
+fn selector(it: &mut Interp, a: &mut Args, s: Sel) -> Result<Value> {
+    let kind = match s {
+        Sel::First => Some(read_plan::Kind::First),
+        Sel::Last => Some(read_plan::Kind::Last),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        if let Some(v) = read_plan::try_push(it, a, kind)? {
+            return Ok(v);
+        }
+        read_plan::materialize_input(it, a)?;
+    }
     let tables = a.tables()?;
     let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
     let mut out = Vec::new();
@@ -981,7 +1004,7 @@ fn agg_count(v: &[Value], _: ColType) -> Result<(Value, ColType)> {
     Ok((Value::Int(v.len() as i64), ColType::Int))
 }
 
-fn agg_sum(v: &[Value], t: ColType) -> Result<(Value, ColType)> {
+pub(crate) fn agg_sum(v: &[Value], t: ColType) -> Result<(Value, ColType)> {
     let mut acc: Option<Value> = None;
     for x in nonnull(v) {
         acc = Some(match acc {
@@ -1028,7 +1051,7 @@ fn agg_mean(v: &[Value], t: ColType) -> Result<(Value, ColType)> {
     ))
 }
 
-fn agg_spread(v: &[Value], t: ColType) -> Result<(Value, ColType)> {
+pub(crate) fn agg_spread(v: &[Value], t: ColType) -> Result<(Value, ColType)> {
     let vals: Vec<&Value> = nonnull(v).collect();
     let (Some(mn), Some(mx)) = (
         vals.iter().min_by(|a, b| a.sort_cmp(b)).cloned(),
@@ -1202,18 +1225,19 @@ fn unique(_: &mut Interp, a: &mut Args) -> Result<Value> {
 
 // ---------- windows ----------
 
-struct WindowSpec {
-    every: i64,
-    period: i64,
-    offset: i64,
-    time_col: String,
-    start_col: String,
-    stop_col: String,
-    create_empty: bool,
+/// The arguments of `window`/`aggregateWindow`.
+pub(crate) struct WindowSpec {
+    pub(crate) every: i64,
+    pub(crate) period: i64,
+    pub(crate) offset: i64,
+    pub(crate) time_col: String,
+    pub(crate) start_col: String,
+    pub(crate) stop_col: String,
+    pub(crate) create_empty: bool,
     /// Windows align to the wall clock of this location.
-    location: super::timezone::Location,
+    pub(crate) location: super::timezone::Location,
     /// Calendar months per window (`every: 1mo`); `every`/`period` are 0 then.
-    every_months: i64,
+    pub(crate) every_months: i64,
 }
 
 fn fixed(d: Duration, what: &str) -> Result<i64> {
@@ -1225,7 +1249,8 @@ fn fixed(d: Duration, what: &str) -> Result<i64> {
     Ok(d.nanos)
 }
 
-fn window_spec(it: &Interp, a: &mut Args, default_empty: bool) -> Result<WindowSpec> {
+/// Read the window arguments of a call.
+pub(crate) fn window_spec(it: &Interp, a: &mut Args, default_empty: bool) -> Result<WindowSpec> {
     let every = a.opt_duration("every")?;
     let period = a.opt_duration("period")?;
     let every = match (every, period) {
@@ -1280,7 +1305,8 @@ fn window_spec(it: &Interp, a: &mut Args, default_empty: bool) -> Result<WindowS
     })
 }
 
-fn window_start(t: i64, every: i64, offset: i64) -> i64 {
+/// Start of the window holding `t`.
+pub(crate) fn window_start(t: i64, every: i64, offset: i64) -> i64 {
     let o = offset.rem_euclid(every);
     (t - o).div_euclid(every) * every + o
 }
@@ -1749,6 +1775,10 @@ fn window_inf(tables: &[Table], s: &WindowSpec) -> Result<Vec<Table>> {
 }
 
 fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    if let Some(v) = read_plan::try_push(it, a, read_plan::Kind::AggregateWindow)? {
+        return Ok(v);
+    }
+    read_plan::materialize_input(it, a)?;
     let tables = a.tables()?;
     let f = a.function("fn")?;
     let column = a.opt_string("column")?.unwrap_or_else(|| "_value".into());
@@ -1913,7 +1943,11 @@ fn set(_: &mut Interp, a: &mut Args) -> Result<Value> {
     stream(merge_same_keys(out)?)
 }
 
-fn pivot(_: &mut Interp, a: &mut Args) -> Result<Value> {
+fn pivot(it: &mut Interp, a: &mut Args) -> Result<Value> {
+    if let Some(v) = read_plan::try_push(it, a, read_plan::Kind::Pivot)? {
+        return Ok(v);
+    }
+    read_plan::materialize_input(it, a)?;
     let tables = a.tables()?;
     let row_key = a.strings("rowKey")?;
     let col_key = a.strings("columnKey")?;

@@ -1,0 +1,1083 @@
+//! Table operations pushed into a pending read, run over compact series.
+//!
+//! `from |> range |> filter` is a [`PendingRead`]; the common shapes that
+//! follow it join the read instead of running over full-width tables:
+//!
+//! - `last()` / `first()` (the source may keep one point per series),
+//! - `aggregateWindow(fn: first|last|min|max|mean|count|sum|spread)`, alone
+//!   or after `group(columns: …)`,
+//! - `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`
+//!   and the `filter`s after it (comparisons of columns with constants are
+//!   evaluated before the pivoted table is built).
+//!
+//! The read then asks the source for [`SeriesData`] (times and one typed
+//! value array per series and field, no per-row tag strings) and computes the
+//! operations' output tables directly. The answers are the ones the general
+//! path gives — same tables, columns, types, row order and float arithmetic
+//! order — and whenever the data or the arguments leave that exact shape
+//! (differing column sets, nulls, a window with a location, a user function,
+//! …) the operations are replayed one by one on ordinary tables instead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, BooleanArray, TimestampNanosecondArray, UInt32Array};
+use arrow::compute::{filter as filter_array, interleave, take};
+
+use crate::ast::{Expression, FunctionBody, LogicalOperator, Operator, Statement};
+use crate::error::{Error, Result};
+use crate::interp::{binary, Env, Interp};
+use crate::source::{const_str, const_time, series_table, table_of, Edge, SeriesData, SeriesRead};
+use crate::stdlib::universe::{agg_spread, agg_sum, filter_tables, window_spec, window_start};
+use crate::table::{array_value, build_array, ColMeta, ColType, GroupKey, Table};
+use crate::value::{Args, Function, PendingRead, Stream, Value};
+
+/// One operation joined to a pending read, with what replays it on tables.
+#[derive(Debug, Clone)]
+pub struct PushedOp {
+    /// What the operation is.
+    pub op: Op,
+    replay: Replay,
+}
+
+/// The operations a read can take.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// `group(columns:)` (mode `by`).
+    Group(Vec<String>),
+    /// `aggregateWindow` with a native aggregate or selector.
+    Window(WindowAgg),
+    /// `first()` / `last()` of `_value`.
+    Edge(Edge),
+    /// `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`.
+    Pivot,
+    /// A `filter` after a pivot; the comparisons when the function is only that.
+    Filter(Option<RowPredicate>),
+}
+
+/// How to run an operation on ordinary tables.
+#[derive(Debug, Clone)]
+enum Replay {
+    /// Call the native again with its arguments.
+    Call {
+        func: Value,
+        args: Vec<(String, Value)>,
+    },
+    /// `filter(fn:)`.
+    Filter(Value),
+}
+
+/// `aggregateWindow(every:, offset:, fn:)` over `_value` into `_time`, UTC,
+/// `period == every`, without empty windows.
+#[derive(Debug, Clone)]
+pub struct WindowAgg {
+    every: i64,
+    offset: i64,
+    agg: WinFn,
+    /// `timeSrc: "_start"` (else `_stop`).
+    time_from_start: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum WinFn {
+    First,
+    Last,
+    Min,
+    Max,
+    Mean,
+    Count,
+    Sum,
+    Spread,
+}
+
+impl WinFn {
+    fn is_selector(self) -> bool {
+        matches!(self, WinFn::First | WinFn::Last | WinFn::Min | WinFn::Max)
+    }
+}
+
+/// `r.col OP constant` comparisons that must all be true.
+#[derive(Debug, Clone)]
+pub struct RowPredicate {
+    conjuncts: Vec<Comparison>,
+}
+
+#[derive(Debug, Clone)]
+struct Comparison {
+    column: String,
+    op: Operator,
+    constant: Value,
+    /// The column is the left operand.
+    column_left: bool,
+}
+
+/// The natives that can join a read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Kind {
+    Group,
+    AggregateWindow,
+    First,
+    Last,
+    Pivot,
+}
+
+fn pending(a: &Args) -> Option<&PendingRead> {
+    a.values.iter().find_map(|(k, v)| match v {
+        Value::Stream(s) if k == "tables" => match s.as_ref() {
+            Stream::Read(r) => Some(r.as_ref()),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn string_arg(a: &Args, name: &str) -> Option<Option<String>> {
+    match a.values.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.to_string())),
+        Some(_) => None,
+    }
+}
+
+fn strings_arg(a: &Args, name: &str) -> Option<Option<Vec<String>>> {
+    match a.values.iter().find(|(k, _)| k == name).map(|(_, v)| v) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s.to_string()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Some),
+        Some(_) => None,
+    }
+}
+
+/// The pending read `a` pipes in with this native joined to it, when the
+/// native and its arguments have a shape [`execute`] runs; `None` otherwise
+/// (the caller then materializes its input and runs as usual).
+pub(crate) fn try_push(it: &mut Interp, a: &Args, kind: Kind) -> Result<Option<Value>> {
+    let Some(r) = pending(a) else {
+        return Ok(None);
+    };
+    if !r.residual.is_empty() {
+        return Ok(None);
+    }
+    let op = match kind {
+        Kind::Group => {
+            let mode = string_arg(a, "mode");
+            let by = mode == Some(None) || mode == Some(Some("by".into()));
+            if !r.ops.is_empty() || !by {
+                return Ok(None);
+            }
+            match strings_arg(a, "columns") {
+                Some(c) => Op::Group(c.unwrap_or_default()),
+                None => return Ok(None),
+            }
+        }
+        Kind::First | Kind::Last => {
+            let column = string_arg(a, "column");
+            let value = column == Some(None) || column == Some(Some("_value".into()));
+            if !r.ops.is_empty() || !value {
+                return Ok(None);
+            }
+            Op::Edge(if kind == Kind::First {
+                Edge::First
+            } else {
+                Edge::Last
+            })
+        }
+        Kind::Pivot => {
+            let shape = strings_arg(a, "rowKey") == Some(Some(vec!["_time".into()]))
+                && strings_arg(a, "columnKey") == Some(Some(vec!["_field".into()]))
+                && string_arg(a, "valueColumn") == Some(Some("_value".into()));
+            if !r.ops.is_empty() || !shape {
+                return Ok(None);
+            }
+            Op::Pivot
+        }
+        Kind::AggregateWindow => {
+            let after_group = matches!(
+                r.ops.as_slice(),
+                [PushedOp {
+                    op: Op::Group(_),
+                    ..
+                }]
+            );
+            if !r.ops.is_empty() && !after_group {
+                return Ok(None);
+            }
+            match window_agg(it, a)? {
+                Some(w) => Op::Window(w),
+                None => return Ok(None),
+            }
+        }
+    };
+    let func = it
+        .universe
+        .lookup(&a.func)
+        .ok_or_else(|| Error::rt(format!("{}: not in the universe", a.func)))?;
+    let args = a
+        .values
+        .iter()
+        .filter(|(k, _)| k != "tables")
+        .cloned()
+        .collect();
+    let mut read = r.clone();
+    read.ops.push(PushedOp {
+        op,
+        replay: Replay::Call { func, args },
+    });
+    Ok(Some(Value::Stream(Arc::new(Stream::Read(Box::new(read))))))
+}
+
+/// The [`WindowAgg`] of an `aggregateWindow` call, when it has that shape.
+fn window_agg(it: &mut Interp, a: &Args) -> Result<Option<WindowAgg>> {
+    let mut copy = Args {
+        func: a.func.clone(),
+        values: a.values.clone(),
+        loc: a.loc,
+    };
+    // a bad argument is reported by the general path
+    let Ok(spec) = window_spec(it, &mut copy, true) else {
+        return Ok(None);
+    };
+    let defaults =
+        spec.time_col == "_time" && spec.start_col == "_start" && spec.stop_col == "_stop";
+    if !defaults
+        || spec.every_months != 0
+        || spec.every == i64::MAX
+        || spec.period != spec.every
+        || spec.create_empty
+        || !spec.location.is_utc()
+    {
+        return Ok(None);
+    }
+    if string_arg(a, "column") != Some(None)
+        && string_arg(a, "column") != Some(Some("_value".into()))
+    {
+        return Ok(None);
+    }
+    if string_arg(a, "timeDst") != Some(None)
+        && string_arg(a, "timeDst") != Some(Some("_time".into()))
+    {
+        return Ok(None);
+    }
+    let time_from_start = match string_arg(a, "timeSrc") {
+        Some(None) => false,
+        Some(Some(s)) if s == "_stop" => false,
+        Some(Some(s)) if s == "_start" => true,
+        _ => return Ok(None),
+    };
+    let Some(Value::Function(f)) = a.values.iter().find(|(k, _)| k == "fn").map(|(_, v)| v) else {
+        return Ok(None);
+    };
+    let Function::Native { name, .. } = f.as_ref() else {
+        return Ok(None);
+    };
+    let agg = match name.as_str() {
+        "first" => WinFn::First,
+        "last" => WinFn::Last,
+        "min" => WinFn::Min,
+        "max" => WinFn::Max,
+        "mean" => WinFn::Mean,
+        "count" => WinFn::Count,
+        "sum" => WinFn::Sum,
+        "spread" => WinFn::Spread,
+        _ => return Ok(None),
+    };
+    // selectors take the window stop (the general path's simple case)
+    if agg.is_selector() && time_from_start {
+        return Ok(None);
+    }
+    Ok(Some(WindowAgg {
+        every: spec.every,
+        offset: spec.offset,
+        agg,
+        time_from_start,
+    }))
+}
+
+/// A `filter` after a pushed pivot (or filter): joins the read.
+pub(crate) fn push_filter(it: &mut Interp, r: &PendingRead, f: &Value) -> Option<Value> {
+    let last = r.ops.last()?;
+    if !matches!(last.op, Op::Pivot | Op::Filter(_)) || !r.residual.is_empty() {
+        return None;
+    }
+    let mut read = r.clone();
+    read.ops.push(PushedOp {
+        op: Op::Filter(row_predicate(it, f)),
+        replay: Replay::Filter(f.clone()),
+    });
+    Some(Value::Stream(Arc::new(Stream::Read(Box::new(read)))))
+}
+
+/// Replace a pending `tables` argument by the tables it reads.
+pub(crate) fn materialize_input(it: &mut Interp, a: &mut Args) -> Result<()> {
+    for i in 0..a.values.len() {
+        if a.values[i].0 == "tables" {
+            let v = std::mem::replace(&mut a.values[i].1, Value::Null);
+            a.values[i].1 = it.materialize(v)?;
+        }
+    }
+    Ok(())
+}
+
+// ---------- the row predicate ----------
+
+fn row_predicate(it: &mut Interp, f: &Value) -> Option<RowPredicate> {
+    let Value::Function(func) = f else {
+        return None;
+    };
+    let Function::Closure { expr, env } = func.as_ref() else {
+        return None;
+    };
+    if expr.params.len() != 1 {
+        return None;
+    }
+    let param = expr.params[0].key.name();
+    let body = match expr.body.as_ref() {
+        FunctionBody::Expression(e) => e.as_ref(),
+        FunctionBody::Block(b) => match b.body.as_slice() {
+            [Statement::ReturnStatement(r)] => &r.argument,
+            _ => return None,
+        },
+    };
+    let mut parts = Vec::new();
+    split_and(body, &mut parts);
+    let conjuncts = parts
+        .into_iter()
+        .map(|e| comparison(it, e, param, env))
+        .collect::<Option<Vec<_>>>()?;
+    Some(RowPredicate { conjuncts })
+}
+
+fn unparen(e: &Expression) -> &Expression {
+    match e {
+        Expression::ParenExpression(p) => unparen(&p.expression),
+        e => e,
+    }
+}
+
+fn split_and<'a>(e: &'a Expression, out: &mut Vec<&'a Expression>) {
+    match unparen(e) {
+        Expression::LogicalExpression(l) if l.operator == LogicalOperator::And => {
+            split_and(&l.left, out);
+            split_and(&l.right, out);
+        }
+        e => out.push(e),
+    }
+}
+
+fn comparison(it: &mut Interp, e: &Expression, param: &str, env: &Env) -> Option<Comparison> {
+    let Expression::BinaryExpression(b) = unparen(e) else {
+        return None;
+    };
+    use Operator::*;
+    if !matches!(b.operator, Lt | Lte | Gt | Gte | Eq | Neq) {
+        return None;
+    }
+    let (column, other, column_left) =
+        match (row_column(&b.left, param), row_column(&b.right, param)) {
+            (Some(c), None) => (c, &b.right, true),
+            (None, Some(c)) => (c, &b.left, false),
+            _ => return None,
+        };
+    let constant = constant(it, other, param, env)?;
+    Some(Comparison {
+        column,
+        op: b.operator,
+        constant,
+        column_left,
+    })
+}
+
+/// `r.col` or `r["col"]`.
+fn row_column(e: &Expression, param: &str) -> Option<String> {
+    match unparen(e) {
+        Expression::MemberExpression(m) => match m.object.as_ref() {
+            Expression::Identifier(id) if id.name == param => Some(m.property.name().to_string()),
+            _ => None,
+        },
+        Expression::IndexExpression(ix) => match (ix.array.as_ref(), ix.index.as_ref()) {
+            (Expression::Identifier(id), Expression::StringLiteral(s)) if id.name == param => {
+                Some(s.value.clone())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A scalar that does not depend on the row: a literal, a (negated)
+/// literal, or a name (or member of one) of the closure's scope.
+fn constant(it: &mut Interp, e: &Expression, param: &str, env: &Env) -> Option<Value> {
+    let simple = match unparen(e) {
+        Expression::FloatLiteral(_)
+        | Expression::IntegerLiteral(_)
+        | Expression::UnsignedIntegerLiteral(_)
+        | Expression::StringLiteral(_) => true,
+        Expression::UnaryExpression(u) => matches!(
+            unparen(&u.argument),
+            Expression::FloatLiteral(_) | Expression::IntegerLiteral(_)
+        ),
+        Expression::Identifier(id) => id.name != param,
+        Expression::MemberExpression(m) => {
+            matches!(m.object.as_ref(), Expression::Identifier(id) if id.name != param)
+        }
+        _ => false,
+    };
+    if !simple {
+        return None;
+    }
+    match it.eval(e, env).ok()? {
+        v @ (Value::Float(_)
+        | Value::Int(_)
+        | Value::UInt(_)
+        | Value::String(_)
+        | Value::Time(_)
+        | Value::Bool(_)) => Some(v),
+        _ => None,
+    }
+}
+
+// ---------- running a read ----------
+
+/// Run a pending read: source read, remaining filters, pushed operations.
+pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
+    if !r.ops.is_empty() && r.residual.is_empty() {
+        let edge = match r.ops.as_slice() {
+            [PushedOp {
+                op: Op::Edge(e), ..
+            }] => Some(*e),
+            _ => None,
+        };
+        let req = SeriesRead {
+            bucket: &r.bucket,
+            start: r.start,
+            stop: r.stop,
+            pred: &r.pred,
+            edge,
+        };
+        if let Some(series) = it.source.read_series(&req)? {
+            let clean = series
+                .iter()
+                .all(|s| !s.is_empty() && s.values.null_count() == 0 && s.values.len() == s.len());
+            if clean {
+                if let Some(out) = run(it, r, &series)? {
+                    return Ok(out);
+                }
+            }
+            let tables = series
+                .iter()
+                .map(|s| series_table(r.start, r.stop, s))
+                .collect::<Result<Vec<_>>>()?;
+            return replay(it, &r.ops, tables);
+        }
+    }
+    let mut tables = it.source.read(&r.bucket, r.start, r.stop, Some(&r.pred))?;
+    for f in &r.residual {
+        tables = filter_tables(it, &tables, f, false)?;
+    }
+    replay(it, &r.ops, tables)
+}
+
+/// Run operations one by one on tables (the general path).
+fn replay(it: &mut Interp, ops: &[PushedOp], mut tables: Vec<Table>) -> Result<Vec<Table>> {
+    for op in ops {
+        tables = match &op.replay {
+            Replay::Call { func, args } => {
+                match it.call_piped(func, args.clone(), Value::stream(tables))? {
+                    Value::Stream(s) => s.tables()?,
+                    v => {
+                        return Err(Error::rt(format!(
+                            "expected a stream but found {}",
+                            v.type_name()
+                        )))
+                    }
+                }
+            }
+            Replay::Filter(f) => filter_tables(it, &tables, f, false)?,
+        };
+    }
+    Ok(tables)
+}
+
+/// The operations over series; `None` when the data leave the shape the
+/// direct computation covers.
+fn run(it: &mut Interp, r: &PendingRead, series: &[SeriesData]) -> Result<Option<Vec<Table>>> {
+    match r.ops.as_slice() {
+        [PushedOp {
+            op: Op::Edge(e), ..
+        }] => edges(r, series, *e).map(Some),
+        [PushedOp {
+            op: Op::Window(w), ..
+        }] => windows(r, series, None, w),
+        [PushedOp {
+            op: Op::Group(c), ..
+        }, PushedOp {
+            op: Op::Window(w), ..
+        }] => windows(r, series, Some(c), w),
+        [PushedOp { op: Op::Pivot, .. }, rest @ ..] => {
+            if rest.iter().all(|o| matches!(o.op, Op::Filter(_))) {
+                pivot(it, r, series, rest)
+            } else {
+                Ok(None)
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// `first()`/`last()`: one row per series.
+fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table>> {
+    series
+        .iter()
+        .map(|s| {
+            let i = match edge {
+                Edge::First => 0,
+                Edge::Last => s.len() - 1,
+            };
+            let one = SeriesData {
+                times: vec![s.times[i]],
+                values: s.values.slice(i, 1),
+                ..s.clone()
+            };
+            series_table(r.start, r.stop, &one)
+        })
+        .collect()
+}
+
+/// Where the window bounds live in the grouped tables.
+#[derive(Clone, Copy, PartialEq)]
+enum Bounds {
+    /// `_start`/`_stop` in the group key: windows are clipped to the range.
+    InKey,
+    /// Plain columns: they take each window's bounds.
+    Columns,
+}
+
+/// Total order of two values of one column type, as `Value::sort_cmp`
+/// orders non-null values.
+fn cmp_at(a: &dyn Array, i: usize, b: &dyn Array, j: usize, typ: ColType) -> std::cmp::Ordering {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Float64Type, Int64Type, UInt64Type};
+    use std::cmp::Ordering;
+    match typ {
+        ColType::Float => {
+            let (x, y) = (
+                a.as_primitive::<Float64Type>().value(i),
+                b.as_primitive::<Float64Type>().value(j),
+            );
+            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+        }
+        ColType::Int => a
+            .as_primitive::<Int64Type>()
+            .value(i)
+            .cmp(&b.as_primitive::<Int64Type>().value(j)),
+        ColType::UInt => a
+            .as_primitive::<UInt64Type>()
+            .value(i)
+            .cmp(&b.as_primitive::<UInt64Type>().value(j)),
+        t => array_value(a, t, i).sort_cmp(&array_value(b, t, j)),
+    }
+}
+
+/// Per-window state of an aggregate.
+enum Acc {
+    /// The selected (series, row).
+    Pick(usize, usize),
+    /// Values as floats, in table order (mean).
+    Floats(Vec<f64>),
+    /// Row count.
+    Count(i64),
+    /// Values in table order (sum, spread).
+    Values(Vec<Value>),
+}
+
+/// `[group |>] aggregateWindow(…)`.
+fn windows(
+    r: &PendingRead,
+    series: &[SeriesData],
+    group: Option<&Vec<String>>,
+    w: &WindowAgg,
+) -> Result<Option<Vec<Table>>> {
+    let Some(first) = series.first() else {
+        return Ok(Some(Vec::new()));
+    };
+    // the general group moves whole tables only when they share columns
+    let cols = first.columns();
+    if series[1..].iter().any(|s| s.columns() != cols) {
+        return Ok(None);
+    }
+    let typ = first.typ;
+    if !w.agg.is_selector() && !matches!(typ, ColType::Float | ColType::Int | ColType::UInt) {
+        return Ok(None);
+    }
+    // groups in order of first appearance
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(GroupKey, Vec<usize>)> = Vec::new();
+    for (i, s) in series.iter().enumerate() {
+        let full = s.key(r.start, r.stop);
+        let key = match group {
+            Some(columns) => {
+                if columns.iter().any(|c| c == "_time" || c == "_value") {
+                    return Ok(None);
+                }
+                GroupKey::new(
+                    full.cols
+                        .into_iter()
+                        .filter(|(m, _)| columns.contains(&m.label))
+                        .collect(),
+                )
+            }
+            None => full,
+        };
+        let id = format!("{:?}", key.cols);
+        match index.get(&id) {
+            Some(&g) => groups[g].1.push(i),
+            None => {
+                index.insert(id, groups.len());
+                groups.push((key, vec![i]));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (key, members) in groups {
+        let bounds = match (key.has("_start"), key.has("_stop")) {
+            (true, true) => Bounds::InKey,
+            (false, false) => Bounds::Columns,
+            _ => return Ok(None),
+        };
+        out.push(window_group(r, series, &cols, key, &members, w, bounds)?);
+    }
+    Ok(Some(out))
+}
+
+/// One group's windows, computed over its series in table order.
+fn window_group(
+    r: &PendingRead,
+    series: &[SeriesData],
+    cols: &[ColMeta],
+    key: GroupKey,
+    members: &[usize],
+    w: &WindowAgg,
+    bounds: Bounds,
+) -> Result<Table> {
+    let typ = series[members[0]].typ;
+    let mut wins: BTreeMap<i64, Acc> = BTreeMap::new();
+    for &si in members {
+        let s = &series[si];
+        let vals = s.values.as_ref();
+        let mut i = 0;
+        while i < s.len() {
+            let ws = window_start(s.times[i], w.every, w.offset);
+            let we = ws.saturating_add(w.every);
+            let mut j = i + 1;
+            while j < s.len() && s.times[j] < we {
+                j += 1;
+            }
+            match w.agg {
+                WinFn::First => {
+                    wins.entry(ws).or_insert(Acc::Pick(si, i));
+                }
+                WinFn::Last => {
+                    wins.insert(ws, Acc::Pick(si, j - 1));
+                }
+                WinFn::Min | WinFn::Max => {
+                    let better = if w.agg == WinFn::Max {
+                        std::cmp::Ordering::Greater
+                    } else {
+                        std::cmp::Ordering::Less
+                    };
+                    let mut best = i;
+                    for k in i + 1..j {
+                        if cmp_at(vals, k, vals, best, typ) == better {
+                            best = k;
+                        }
+                    }
+                    match wins.get_mut(&ws) {
+                        Some(Acc::Pick(ps, pr)) => {
+                            if cmp_at(vals, best, series[*ps].values.as_ref(), *pr, typ) == better {
+                                (*ps, *pr) = (si, best);
+                            }
+                        }
+                        _ => {
+                            wins.insert(ws, Acc::Pick(si, best));
+                        }
+                    }
+                }
+                WinFn::Mean => {
+                    let acc = wins.entry(ws).or_insert_with(|| Acc::Floats(Vec::new()));
+                    if let Acc::Floats(f) = acc {
+                        f.extend((i..j).filter_map(|k| as_f64(vals, k, typ)));
+                    }
+                }
+                WinFn::Count => {
+                    let acc = wins.entry(ws).or_insert(Acc::Count(0));
+                    if let Acc::Count(c) = acc {
+                        *c += (j - i) as i64;
+                    }
+                }
+                WinFn::Sum | WinFn::Spread => {
+                    let acc = wins.entry(ws).or_insert_with(|| Acc::Values(Vec::new()));
+                    if let Acc::Values(v) = acc {
+                        v.extend((i..j).map(|k| array_value(vals, typ, k)));
+                    }
+                }
+            }
+            i = j;
+        }
+    }
+    // window bounds, clipped to the range when the key holds it
+    let mut spans: Vec<(i64, i64, Acc)> = Vec::with_capacity(wins.len());
+    for (ws, acc) in wins {
+        let (mut start, mut stop) = (ws, ws.saturating_add(w.every));
+        if bounds == Bounds::InKey {
+            start = start.max(r.start);
+            stop = stop.min(r.stop);
+            if start >= stop {
+                continue;
+            }
+        }
+        spans.push((start, stop, acc));
+    }
+    let n = spans.len();
+    let times = |f: &dyn Fn(&(i64, i64, Acc)) -> i64| -> ArrayRef {
+        Arc::new(TimestampNanosecondArray::from(
+            spans.iter().map(f).collect::<Vec<_>>(),
+        ))
+    };
+    let mut out: Vec<(ColMeta, ArrayRef)> = Vec::with_capacity(cols.len() + 1);
+    if w.agg.is_selector() {
+        let picks: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|(_, _, acc)| match acc {
+                Acc::Pick(s, r) => (*s, *r),
+                _ => (0, 0),
+            })
+            .collect();
+        for c in cols {
+            let a: ArrayRef = match c.label.as_str() {
+                "_start" if bounds == Bounds::Columns => times(&|s| s.0),
+                "_stop" if bounds == Bounds::Columns => times(&|s| s.1),
+                "_start" => const_time(r.start, n),
+                "_stop" => const_time(r.stop, n),
+                "_time" => times(&|s| s.1),
+                "_value" => {
+                    let arrays: Vec<&dyn Array> =
+                        series.iter().map(|s| s.values.as_ref()).collect();
+                    interleave(&arrays, &picks)?
+                }
+                "_field" => strings(picks.iter().map(|(s, _)| series[*s].field.as_str())),
+                "_measurement" => {
+                    strings(picks.iter().map(|(s, _)| series[*s].measurement.as_str()))
+                }
+                tag => strings(picks.iter().map(|(s, _)| {
+                    series[*s]
+                        .tags
+                        .iter()
+                        .find(|(k, _)| k == tag)
+                        .map_or("", |(_, v)| v.as_str())
+                })),
+            };
+            out.push((c.clone(), a));
+        }
+        return table_of(key, out, n);
+    }
+    // aggregates: window bounds, key columns (table order), value, time
+    for c in cols {
+        let is_bound = c.label == "_start" || c.label == "_stop";
+        if is_bound && bounds == Bounds::Columns {
+            let a = if c.label == "_start" {
+                times(&|s| s.0)
+            } else {
+                times(&|s| s.1)
+            };
+            out.push((c.clone(), a));
+        } else if key.has(&c.label) && c.label != "_value" {
+            let v = key.get(&c.label).cloned().unwrap_or(Value::Null);
+            out.push((c.clone(), build_array(c.typ, &vec![v; n], &c.label)?));
+        }
+    }
+    let (values, out_type) = match w.agg {
+        WinFn::Mean => (
+            spans
+                .iter()
+                .map(|s| match &s.2 {
+                    Acc::Floats(f) if !f.is_empty() => {
+                        Value::Float(f.iter().sum::<f64>() / f.len() as f64)
+                    }
+                    _ => Value::Null,
+                })
+                .collect::<Vec<_>>(),
+            ColType::Float,
+        ),
+        WinFn::Count => (
+            spans
+                .iter()
+                .map(|s| match &s.2 {
+                    Acc::Count(c) => Value::Int(*c),
+                    _ => Value::Null,
+                })
+                .collect(),
+            ColType::Int,
+        ),
+        _ => {
+            let f = if w.agg == WinFn::Sum {
+                agg_sum
+            } else {
+                agg_spread
+            };
+            let mut vals = Vec::with_capacity(n);
+            let mut out_type = typ;
+            for s in &spans {
+                let Acc::Values(v) = &s.2 else {
+                    return Err(Error::rt("aggregateWindow: internal window state"));
+                };
+                let (x, t) = f(v, typ)?;
+                out_type = t;
+                vals.push(x);
+            }
+            (vals, out_type)
+        }
+    };
+    out.push((
+        ColMeta {
+            label: "_value".into(),
+            typ: out_type,
+        },
+        build_array(out_type, &values, "_value")?,
+    ));
+    out.push((
+        ColMeta {
+            label: "_time".into(),
+            typ: ColType::Time,
+        },
+        if w.time_from_start {
+            times(&|s| s.0)
+        } else {
+            times(&|s| s.1)
+        },
+    ));
+    table_of(key, out, n)
+}
+
+fn strings<'a>(it: impl Iterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(arrow::array::StringArray::from_iter_values(it))
+}
+
+/// A numeric value as the `mean` aggregate reads it.
+fn as_f64(a: &dyn Array, i: usize, typ: ColType) -> Option<f64> {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{Float64Type, Int64Type, UInt64Type};
+    if a.is_null(i) {
+        return None;
+    }
+    match typ {
+        ColType::Float => Some(a.as_primitive::<Float64Type>().value(i)),
+        ColType::Int => Some(a.as_primitive::<Int64Type>().value(i) as f64),
+        ColType::UInt => Some(a.as_primitive::<UInt64Type>().value(i) as f64),
+        _ => None,
+    }
+}
+
+/// `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`
+/// and the filters after it.
+fn pivot(
+    it: &mut Interp,
+    r: &PendingRead,
+    series: &[SeriesData],
+    filters: &[PushedOp],
+) -> Result<Option<Vec<Table>>> {
+    // output groups: the series key without _field, in order of appearance
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut groups: Vec<(GroupKey, Vec<usize>)> = Vec::new();
+    for (i, s) in series.iter().enumerate() {
+        let key = GroupKey::new(
+            s.key(r.start, r.stop)
+                .cols
+                .into_iter()
+                .filter(|(m, _)| m.label != "_field")
+                .collect(),
+        );
+        let id = format!("{:?}", key.cols);
+        match index.get(&id) {
+            Some(&g) => groups[g].1.push(i),
+            None => {
+                index.insert(id, groups.len());
+                groups.push((key, vec![i]));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, members) in groups {
+        let s0 = &series[members[0]];
+        let vtype = s0.typ;
+        // base columns: _start, _stop, _time, _measurement, tags
+        let base: Vec<ColMeta> = s0
+            .columns()
+            .into_iter()
+            .filter(|c| key.has(&c.label) || c.label == "_time")
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for &m in &members {
+            let s = &series[m];
+            let clash =
+                base.iter().any(|c| c.label == s.field) || names.contains(&s.field.as_str());
+            if s.typ != vtype || clash || s.columns() != s0.columns() {
+                return Ok(None);
+            }
+            names.push(&s.field);
+        }
+        // rows: the union of the series' times
+        let same = members.iter().all(|&m| series[m].times == s0.times);
+        let times: Vec<i64> = if same {
+            s0.times.clone()
+        } else {
+            let mut all: Vec<i64> = members
+                .iter()
+                .flat_map(|&m| series[m].times.iter().copied())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        };
+        let mut fields: Vec<ArrayRef> = Vec::with_capacity(members.len());
+        for &m in &members {
+            let s = &series[m];
+            if same {
+                fields.push(s.values.clone());
+            } else {
+                let idx: UInt32Array = times
+                    .iter()
+                    .map(|t| s.times.binary_search(t).ok().map(|i| i as u32))
+                    .collect();
+                fields.push(take(s.values.as_ref(), &idx, None)?);
+            }
+        }
+        // pushed filters, while they are comparisons
+        let mut keep: Option<Vec<bool>> = None;
+        let mut generic_from = filters.len();
+        for (fi, f) in filters.iter().enumerate() {
+            let Op::Filter(Some(pred)) = &f.op else {
+                generic_from = fi;
+                break;
+            };
+            let lookup = |label: &str| -> Column<'_> {
+                match label {
+                    "_time" => Column::Time(&times),
+                    _ => {
+                        if let Some(p) = names.iter().position(|n| *n == label) {
+                            return Column::Array(fields[p].as_ref(), vtype);
+                        }
+                        Column::Const(key.get(label).cloned().unwrap_or(Value::Null))
+                    }
+                }
+            };
+            let columns: Vec<Column<'_>> =
+                pred.conjuncts.iter().map(|c| lookup(&c.column)).collect();
+            let mut mask = keep.clone().unwrap_or_else(|| vec![true; times.len()]);
+            let mut failed = false;
+            'rows: for (row, k) in mask.iter_mut().enumerate() {
+                if !*k {
+                    continue;
+                }
+                for (c, col) in pred.conjuncts.iter().zip(&columns) {
+                    let v = col.value(row);
+                    let res = if c.column_left {
+                        binary(c.op, v, c.constant.clone())
+                    } else {
+                        binary(c.op, c.constant.clone(), v)
+                    };
+                    match res {
+                        Ok(Value::Bool(true)) => {}
+                        Ok(Value::Bool(false)) | Ok(Value::Null) => {
+                            *k = false;
+                            continue 'rows;
+                        }
+                        _ => {
+                            failed = true;
+                            break 'rows;
+                        }
+                    }
+                }
+            }
+            if failed {
+                generic_from = fi;
+                break;
+            }
+            keep = Some(mask);
+        }
+        let (times, fields) = match &keep {
+            Some(mask) => {
+                let mask = BooleanArray::from(mask.clone());
+                if mask.true_count() == 0 {
+                    continue;
+                }
+                let kept: Vec<i64> = times
+                    .iter()
+                    .zip(mask.values().iter())
+                    .filter_map(|(t, k)| k.then_some(*t))
+                    .collect();
+                let fields = fields
+                    .iter()
+                    .map(|a| filter_array(a.as_ref(), &mask))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                (kept, fields)
+            }
+            None => (times, fields),
+        };
+        let n = times.len();
+        let mut cols: Vec<(ColMeta, ArrayRef)> = Vec::with_capacity(base.len() + fields.len());
+        for c in base {
+            let a = match c.label.as_str() {
+                "_time" => Arc::new(TimestampNanosecondArray::from(times.clone())) as ArrayRef,
+                label => match key.get(label) {
+                    Some(Value::Time(t)) => const_time(*t, n),
+                    Some(Value::String(s)) => const_str(s, n),
+                    _ => return Ok(None),
+                },
+            };
+            cols.push((c, a));
+        }
+        for (name, a) in names.iter().zip(fields) {
+            cols.push((
+                ColMeta {
+                    label: name.to_string(),
+                    typ: vtype,
+                },
+                a,
+            ));
+        }
+        let mut tables = vec![table_of(key, cols, n)?];
+        for f in &filters[generic_from..] {
+            if tables.is_empty() {
+                break;
+            }
+            if let Replay::Filter(func) = &f.replay {
+                tables = filter_tables(it, &tables, func, false)?;
+            }
+        }
+        out.extend(tables);
+    }
+    Ok(Some(out))
+}
+
+/// A column a row predicate reads.
+enum Column<'a> {
+    Time(&'a [i64]),
+    Array(&'a dyn Array, ColType),
+    Const(Value),
+}
+
+impl Column<'_> {
+    fn value(&self, row: usize) -> Value {
+        match self {
+            Column::Time(t) => Value::Time(t[row]),
+            Column::Array(a, typ) => array_value(*a, *typ, row),
+            Column::Const(v) => v.clone(),
+        }
+    }
+}

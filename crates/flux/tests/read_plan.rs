@@ -1,0 +1,226 @@
+//! Operations pushed into a read (`read_plan`) give the same answers as the
+//! general path: every script runs once over a source that serves compact
+//! series (the pushed path) and once over one that only serves tables.
+
+use almanac_flux::{
+    encode_csv, execute, BucketInfo, ExecContext, FluxSource, MemPoint, MemorySource,
+    PushdownPredicate, SeriesData, SeriesRead, Table, Value,
+};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const S: i64 = 1_000_000_000;
+
+/// Serves tables only: pushed operations replay on tables.
+struct TablesOnly<'a>(&'a MemorySource);
+
+impl FluxSource for TablesOnly<'_> {
+    fn read(
+        &self,
+        bucket: &str,
+        start: i64,
+        stop: i64,
+        filter: Option<&PushdownPredicate>,
+    ) -> almanac_flux::Result<Vec<Table>> {
+        self.0.read(bucket, start, stop, filter)
+    }
+}
+
+/// Serves series (and counts the series reads).
+struct Series<'a>(&'a MemorySource, AtomicUsize);
+
+impl FluxSource for Series<'_> {
+    fn read(
+        &self,
+        bucket: &str,
+        start: i64,
+        stop: i64,
+        filter: Option<&PushdownPredicate>,
+    ) -> almanac_flux::Result<Vec<Table>> {
+        self.0.read(bucket, start, stop, filter)
+    }
+
+    fn read_series(&self, req: &SeriesRead<'_>) -> almanac_flux::Result<Option<Vec<SeriesData>>> {
+        self.1.fetch_add(1, Ordering::Relaxed);
+        self.0.read_series(req)
+    }
+
+    fn buckets(&self) -> almanac_flux::Result<Vec<BucketInfo>> {
+        self.0.buckets()
+    }
+}
+
+/// A small deterministic generator (no dependency needed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+fn point(m: &str, tags: &[(&str, &str)], field: &str, time: i64, value: Value) -> MemPoint {
+    MemPoint {
+        measurement: m.into(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect::<BTreeMap<_, _>>(),
+        field: field.into(),
+        time,
+        value,
+    }
+}
+
+fn data() -> MemorySource {
+    let src = MemorySource::new();
+    let mut rng = Lcg(7);
+    // "db": cpu with two tags on every series, float fields (with ties and
+    // one NaN), points every few seconds, some fields missing at times
+    for host in ["a", "b", "c"] {
+        for region in ["x", "y"] {
+            let tags = [("host", host), ("region", region)];
+            let mut t = (rng.next() % 7) as i64 * S;
+            while t < 600 * S {
+                for field in ["usage", "idle"] {
+                    if rng.next() % 9 == 0 {
+                        continue; // a gap in this field
+                    }
+                    let v = if rng.next() % 97 == 0 {
+                        f64::NAN
+                    } else {
+                        (rng.next() % 40) as f64 * 2.5
+                    };
+                    src.insert("db", point("cpu", &tags, field, t, Value::Float(v)));
+                }
+                t += (1 + rng.next() % 9) as i64 * S;
+            }
+        }
+    }
+    // "mixed": an integer field and a series without the region tag
+    for (tags, field) in [
+        (&[("host", "a"), ("region", "x")][..], "usage"),
+        (&[("host", "a"), ("region", "x")][..], "n"),
+        (&[("host", "b")][..], "usage"),
+    ] {
+        for i in 0..50 {
+            let v = if field == "n" {
+                Value::Int((rng.next() % 10) as i64)
+            } else {
+                Value::Float((rng.next() % 10) as f64)
+            };
+            src.insert("mixed", point("cpu", tags, field, i * 7 * S, v));
+        }
+    }
+    src
+}
+
+fn ctx() -> ExecContext {
+    ExecContext {
+        now: 1000 * S,
+        globals: Vec::new(),
+    }
+}
+
+/// Both answers as CSV plus each table's key and columns.
+fn answer(script: &str, source: &dyn FluxSource) -> String {
+    match execute(script, &ctx(), source) {
+        Ok(res) => {
+            let mut out = encode_csv(&res);
+            for (_, tables) in &res {
+                for t in tables {
+                    out.push_str(&format!("\n{:?} {:?}", t.key, t.cols));
+                }
+            }
+            out
+        }
+        Err(e) => format!("error: {e}"),
+    }
+}
+
+/// Asserts both answers are equal; true when the script read series (some
+/// operation was pushed into the read).
+fn same(script: &str) -> bool {
+    let mem = data();
+    let general = answer(script, &TablesOnly(&mem));
+    let pushed_source = Series(&mem, AtomicUsize::new(0));
+    let pushed = answer(script, &pushed_source);
+    assert_eq!(pushed, general, "script:\n{script}");
+    pushed_source.1.load(Ordering::Relaxed) > 0
+}
+
+const READ: &str = r#"from(bucket: "db") |> range(start: 7s, stop: 590s) |> filter(fn: (r) => r._measurement == "cpu")"#;
+
+#[test]
+fn aggregate_window_after_group_matches() {
+    for group in [
+        r#"|> group(columns: ["_field"])"#,
+        r#"|> group(columns: ["host", "_field"])"#,
+        r#"|> group()"#,
+        r#"|> group(columns: ["_start", "_stop", "_field"])"#,
+        r#"|> group(columns: ["_start", "_field"])"#,
+        r#"|> group(columns: ["_value"])"#,
+        r#"|> group(columns: ["nope"])"#,
+        "",
+    ] {
+        for f in [
+            "max", "min", "first", "last", "mean", "count", "sum", "spread",
+        ] {
+            for extra in ["", ", offset: 15s", ", timeSrc: \"_start\""] {
+                let pushed = same(&format!(
+                    "{READ} {group} |> aggregateWindow(every: 1m, fn: {f}, createEmpty: false{extra})"
+                ));
+                let selector = ["max", "min", "first", "last"].contains(&f);
+                if !(group.contains("mode") || selector && extra.contains("timeSrc")) {
+                    assert!(pushed, "not pushed: {group} {f} {extra}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn other_windows_and_follow_ups_match() {
+    for tail in [
+        "|> aggregateWindow(every: 1m, fn: mean)",
+        "|> aggregateWindow(every: 1m, period: 2m, fn: max, createEmpty: false)",
+        "|> aggregateWindow(every: 1m, fn: median, createEmpty: false)",
+        "|> aggregateWindow(every: 1m, fn: (tables=<-, column) => tables |> max(), createEmpty: false)",
+        r#"|> group(columns: ["_field"]) |> aggregateWindow(every: 1m, fn: max, createEmpty: false) |> limit(n: 5)"#,
+        r#"|> group(columns: ["_field"]) |> sort()"#,
+        r#"|> group(columns: ["_field"], mode: "except")"#,
+        "|> last()",
+        "|> first()",
+        "|> last() |> group() |> count()",
+        r#"|> filter(fn: (r) => r._value > 50.0) |> last()"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage > 50.0)"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage > 50.0 and 40.0 >= r["idle"])"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage + r.idle > 80.0) |> filter(fn: (r) => r.host == "a")"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.host != "b") |> filter(fn: (r) => r.missing > 1.0)"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage > "x")"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage > 50.0, onEmpty: "keep")"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["host"], valueColumn: "_value")"#,
+        r#"|> range(start: 100s) |> last()"#,
+    ] {
+        same(&format!("{READ} {tail}"));
+    }
+}
+
+#[test]
+fn mixed_shapes_fall_back() {
+    for tail in [
+        r#"|> group(columns: ["_field"]) |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"#,
+        r#"|> aggregateWindow(every: 1m, fn: mean, createEmpty: false)"#,
+        r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+        "|> last()",
+    ] {
+        same(&format!(
+            r#"from(bucket: "mixed") |> range(start: 0, stop: 1000s) {tail}"#
+        ));
+    }
+}
