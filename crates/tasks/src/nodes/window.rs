@@ -220,7 +220,7 @@ impl Node for WindowNode {
             } else {
                 self.every_count
             };
-            if g.count >= first_count && (g.count - first_count) % self.every_count == 0 {
+            if g.count >= first_count && (g.count - first_count).is_multiple_of(self.every_count) {
                 out.push(Msg::Batch(Batch {
                     name: g.name.clone(),
                     tags: g.tags.clone(),
