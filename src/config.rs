@@ -85,6 +85,8 @@ struct FileConfig {
     opentsdb: Vec<almanac_protocols::OpenTsdbConfig>,
     /// `[continuous_queries]`, as in influxdb.conf.
     continuous_queries: Option<ContinuousQueriesSection>,
+    /// `[udf.functions.NAME]` sections, as in kapacitor.conf.
+    udf: Option<almanac_server::kapacitor::UdfConfig>,
 }
 
 /// `[continuous_queries]`: `enabled`, `run-interval` (an InfluxQL duration
@@ -136,6 +138,9 @@ impl Settings {
             collectd: file.collectd,
             opentsdb: file.opentsdb,
         };
+        if let Some(udf) = file.udf {
+            server.udf = udf;
+        }
         if let Some(cq) = file.continuous_queries {
             let c = &mut server.continuous_queries;
             c.enabled = cq.enabled.unwrap_or(c.enabled);
@@ -225,5 +230,19 @@ mod tests {
         .err()
         .unwrap();
         assert!(format!("{err:#}").contains("no_such_key"), "{err:#}");
+    }
+
+    #[test]
+    fn udf_functions_as_in_kapacitor_conf() {
+        let file: FileConfig = toml::from_str(
+            "[udf.functions.movingAvg]\nprog = \"/usr/bin/python3\"\nargs = [\"-u\", \"avg.py\"]\ntimeout = \"10s\"\n[udf.functions.movingAvg.env]\nPYTHONPATH = \"/x\"\n[udf.functions.sock]\nsocket = \"/tmp/a.sock\"\n",
+        )
+        .unwrap();
+        let udf = file.udf.unwrap();
+        let avg = &udf.functions["movingAvg"];
+        assert_eq!(avg.args, ["-u", "avg.py"]);
+        assert_eq!(avg.env["PYTHONPATH"], "/x");
+        assert_eq!(udf.functions["sock"].socket, "/tmp/a.sock");
+        assert!(toml::from_str::<FileConfig>("[udf.functions.x]\nprogram = \"y\"\n").is_err());
     }
 }

@@ -57,6 +57,8 @@ pub struct ServerConfig {
     pub shared_secret: String,
     /// The continuous query service (InfluxDB's `[continuous_queries]`).
     pub continuous_queries: ContinuousQueriesConfig,
+    /// Kapacitor's `[udf]` section: user-defined functions tasks call as `@name()`.
+    pub udf: almanac_tasks::udf::UdfConfig,
 }
 
 /// InfluxDB's `[continuous_queries]` section.
@@ -91,6 +93,7 @@ impl ServerConfig {
             auth_enabled: false,
             shared_secret: String::new(),
             continuous_queries: ContinuousQueriesConfig::default(),
+            udf: Default::default(),
         }
     }
 }
@@ -196,8 +199,8 @@ impl Server {
                 addr: config.http_bind,
                 source,
             })?;
-        let kapacitor =
-            kapacitor::Kapacitor::open(&dir, storage.clone()).map_err(ServerError::Kapacitor)?;
+        let kapacitor = kapacitor::Kapacitor::open(&dir, storage.clone(), &config.udf)
+            .map_err(ServerError::Kapacitor)?;
         let influxql = almanac_influxql_exec::Executor::new(storage.clone());
         let metrics = metrics::HttpMetrics {
             continuous_queries: influxql.continuous_query_metrics().clone(),

@@ -32,6 +32,8 @@ use tokio::sync::broadcast;
 
 use crate::AppState;
 
+pub use almanac_tasks::udf::UdfConfig;
+
 /// The Kapacitor version reported by `/kapacitor/v1/ping`.
 pub const KAPACITOR_VERSION: &str = "1.7.0";
 
@@ -52,8 +54,15 @@ pub struct Kapacitor {
 }
 
 impl Kapacitor {
-    /// Opens the Kapacitor store in `dir` and starts the stored enabled tasks.
-    pub fn open(dir: &Path, storage: Arc<Storage>) -> Result<Arc<Kapacitor>, String> {
+    /// Opens the Kapacitor store in `dir`, asks every configured UDF for its
+    /// Info (as Kapacitor does at startup; a failing one is logged and tasks
+    /// using it report why) and starts the stored enabled tasks.
+    pub fn open(
+        dir: &Path,
+        storage: Arc<Storage>,
+        udf: &UdfConfig,
+    ) -> Result<Arc<Kapacitor>, String> {
+        almanac_tasks::udf::registry().load(udf);
         let store: Arc<dyn almanac_tasks::Store> = Arc::new(store::RedbStore::open(dir)?);
         let alerts = Arc::new(AlertService::new(store.clone())?);
         let (w, rx) = writer::StorageWriter::new(storage.clone());
