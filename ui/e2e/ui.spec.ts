@@ -233,9 +233,9 @@ test('hosts list and a host dashboard', async ({ page }) => {
   await screenshot(page, 'host');
 });
 
-test('light theme and the alerting notice', async ({ page }) => {
+test('light theme', async ({ page }) => {
   await page.goto('/alerting');
-  await expect(page.getByRole('status')).toContainText('Alerting is not available yet');
+  await expect(page.getByRole('tab', { name: 'Rules and tasks' })).toHaveAttribute('aria-selected', 'true');
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
   await page.goto('/explorer');
