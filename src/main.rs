@@ -2,6 +2,7 @@
 //! arguments and wires the crates together.
 
 mod config;
+mod kapacitor_cmd;
 mod query_cmd;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ enum Command {
     Query(query_cmd::QueryArgs),
     /// Run the collector: a Telegraf-compatible agent reading Telegraf's configuration.
     Agent(almanac_agent::AgentArgs),
+    /// The `kapacitor` CLI against the server's Kapacitor API (define, list, record, replay…).
+    Kapacitor(kapacitor_cmd::KapacitorArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +52,13 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(query_cmd::run(args))
         }
         Command::Agent(args) => almanac_agent::run_cli(args),
+        Command::Kapacitor(args) => {
+            init_logging("warn");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(kapacitor_cmd::run(args))
+        }
     }
 }
 

@@ -158,6 +158,31 @@ impl Task {
         out
     }
 
+    /// Indices of the query nodes in pipeline order (the sources of a batch
+    /// recording: source `i` replays into the `i`-th query node).
+    pub fn query_nodes(&mut self) -> Vec<usize> {
+        (0..self.slots.len())
+            .filter(|i| self.slots[*i].node.as_query().is_some())
+            .collect()
+    }
+
+    /// The query runs of every query node over `[start, stop)` (batch
+    /// recordings and replays), in node order then time order.
+    pub fn queries_between(
+        &mut self,
+        start: i64,
+        stop: i64,
+    ) -> Vec<crate::nodes::query::BatchQuery> {
+        let id = self.id.clone();
+        let mut out = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if let Some(q) = slot.node.as_query() {
+                out.extend(q.runs_between(&id, i, start, stop));
+            }
+        }
+        out
+    }
+
     /// Feeds the batches of a query run into the query node `node`.
     pub fn push_batches(&mut self, node: usize, batches: Vec<crate::model::Batch>) {
         if node >= self.slots.len() {

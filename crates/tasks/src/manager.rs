@@ -669,6 +669,48 @@ impl TaskManager {
             .map_err(TaskError::Internal)
     }
 
+    /// A fresh instance of task `id` over the shared services, not
+    /// registered as running: replays push recorded data through it, so its
+    /// alerts and outputs happen as if live.
+    pub fn instance(&self, id: &str) -> Result<(TaskDef, Task), TaskError> {
+        let def = self
+            .defs
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no task exists with ID {id}")))?;
+        let p = Self::pipeline(&def)?;
+        let task = Task::new(&def.id, &p, self.services.clone())
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        Ok((def, task))
+    }
+
+    /// An instance of task `id` over scratch services (nothing registered,
+    /// nothing delivered): to list the queries a batch recording runs.
+    pub fn scratch_instance(&self, id: &str) -> Result<(TaskDef, Task), TaskError> {
+        let def = self
+            .defs
+            .read()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| TaskError::NotFound(format!("no task exists with ID {id}")))?;
+        let p = Self::pipeline(&def)?;
+        let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
+        let scratch = Arc::new(Services::new(
+            Arc::new(crate::engine::NoWriter),
+            Arc::new(crate::alert::service::AlertService::new(store).map_err(TaskError::Internal)?),
+        ));
+        let task = Task::new(&def.id, &p, scratch)
+            .map_err(|e| TaskError::Invalid(format!("invalid TICKscript: {e}")))?;
+        Ok((def, task))
+    }
+
+    /// Feeds what `kapacitorLoopback` nodes of a task instance sent back
+    /// (replays call it after pushing data).
+    pub fn flush_loopback(&self) {
+        self.drain_loopback();
+    }
+
     /// Deletes a task and its anonymous alert topics.
     pub fn delete(&self, id: &str) -> Result<(), TaskError> {
         if self.defs.write().remove(id).is_none() {

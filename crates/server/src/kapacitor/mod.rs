@@ -6,8 +6,12 @@
 //! nothing extra otherwise.
 
 pub mod alerts;
+pub mod config;
 pub mod debug_vars;
 pub mod querier;
+pub mod recordings;
+pub mod replays;
+pub mod service_tests;
 pub mod store;
 pub mod tasks;
 pub mod templates;
@@ -51,6 +55,12 @@ pub struct Kapacitor {
     wake: tokio::sync::Notify,
     /// Stable (cluster id, server id), made once and kept in the store.
     pub ids: (String, String),
+    /// Recordings (`/kapacitor/v1/recordings`).
+    pub recordings: Arc<recordings::Recordings>,
+    /// Replays (`/kapacitor/v1/replays`).
+    pub replays: Arc<replays::Replays>,
+    /// Persisted alert service overrides (`/kapacitor/v1/config`).
+    pub config: config::ConfigOverrides,
 }
 
 impl Kapacitor {
@@ -82,6 +92,9 @@ impl Kapacitor {
                 ids
             }
         };
+        let recordings = Arc::new(recordings::Recordings::open(dir, store.clone())?);
+        let replays = Arc::new(replays::Replays::open(store.clone())?);
+        let config = config::ConfigOverrides::load(store.clone())?;
         let manager = TaskManager::new(services, store)?;
         let k = Arc::new(Kapacitor {
             manager,
@@ -92,6 +105,9 @@ impl Kapacitor {
             subscribed: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             ids,
+            recordings,
+            replays,
+            config,
         });
         k.refresh_subscription();
         Ok(k)
@@ -319,6 +335,52 @@ pub fn routes() -> Router<AppState> {
             get(templates::get)
                 .patch(templates::patch)
                 .delete(templates::delete),
+        )
+        .route("/kapacitor/v1/recordings", get(recordings::list))
+        .route(
+            "/kapacitor/v1/recordings/stream",
+            post(recordings::record_stream),
+        )
+        .route(
+            "/kapacitor/v1/recordings/batch",
+            post(recordings::record_batch),
+        )
+        .route(
+            "/kapacitor/v1/recordings/query",
+            post(recordings::record_query),
+        )
+        .route(
+            "/kapacitor/v1/recordings/{id}",
+            get(recordings::get).delete(recordings::delete),
+        )
+        .route(
+            "/kapacitor/v1/replays",
+            get(replays::list).post(replays::create),
+        )
+        .route("/kapacitor/v1/replays/", post(replays::create))
+        .route("/kapacitor/v1/replays/batch", post(replays::create_batch))
+        .route("/kapacitor/v1/replays/query", post(replays::create_query))
+        .route(
+            "/kapacitor/v1/replays/{id}",
+            get(replays::get).delete(replays::delete),
+        )
+        .route("/kapacitor/v1/config", get(config::all))
+        .route(
+            "/kapacitor/v1/config/{section}",
+            get(config::section).post(config::update_section),
+        )
+        .route(
+            "/kapacitor/v1/config/{section}/",
+            get(config::element_root).post(config::update_element_root),
+        )
+        .route(
+            "/kapacitor/v1/config/{section}/{element}",
+            get(config::element).post(config::update_element),
+        )
+        .route("/kapacitor/v1/service-tests", get(service_tests::list))
+        .route(
+            "/kapacitor/v1/service-tests/{name}",
+            get(service_tests::get).post(service_tests::run),
         )
         .route("/kapacitor/v1/alerts/topics", get(alerts::list_topics))
         .route(

@@ -183,6 +183,20 @@ impl QueryNode {
         Ok(n)
     }
 
+    /// Every run whose schedule tick falls in `(start, stop]` (after the
+    /// first tick past `start`, aligned to `every` with `.align()`, or the
+    /// `.cron()` times), as a
+    /// batch recording or replay of `[start, stop)` runs them.
+    pub fn runs_between(&self, task: &str, node: usize, start: i64, stop: i64) -> Vec<BatchQuery> {
+        let mut out = Vec::new();
+        let mut next = self.next_run_after(start);
+        while let Some(at) = next.filter(|at| *at <= stop) {
+            out.push(self.run_at(task, node, at));
+            next = self.next_run_after(at);
+        }
+        out
+    }
+
     /// The first scheduled run strictly after `t`.
     fn next_run_after(&self, t: i64) -> Option<i64> {
         match &self.cron {
@@ -321,6 +335,13 @@ mod tests {
         // Missed runs are skipped: 10:00 and 15:00 are due, 15:00 runs.
         let b = q.due("t", 1, T0 + 910 * S).unwrap();
         assert_eq!(b.stop, T0 + 890 * S);
+        let runs = q.runs_between("t", 1, T0, T0 + 600 * S);
+        assert_eq!(
+            runs.iter()
+                .map(|r| (r.stop + 10 * S - T0) / S)
+                .collect::<Vec<_>>(),
+            [300, 600]
+        );
         let err = |src: &str| {
             let p = evaluate(&parse(src).unwrap(), &Default::default()).unwrap();
             QueryNode::new(&p.nodes[1]).err().unwrap().to_string()

@@ -1,0 +1,263 @@
+//! `/kapacitor/v1/config`: the alert services' configuration sections
+//! (`smtp`, `slack`, `pagerduty2`, …) with their effective options, and
+//! Kapacitor's overrides (`{"set": {…}, "delete": […]}`).
+//!
+//! Options and defaults come from the handlers' registry
+//! (`almanac_tasks::alert::handlers::config`); this module shows them in
+//! Kapacitor 1.7's shape, redacts secrets (`true` when set, `false` when
+//! empty) and keeps every override in `kapacitor.redb` (a `config` document
+//! per section), applying them again at start-up.
+
+use std::sync::Arc;
+
+use almanac_tasks::alert::handlers::config::{self as services, SERVICES};
+use almanac_tasks::Store;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::error;
+use crate::AppState;
+
+/// Store kind of override documents (one per section).
+const KIND: &str = "config";
+
+/// Options shown redacted, per section (Kapacitor's `redact` options).
+fn redacted(section: &str) -> &'static [&'static str] {
+    match section {
+        "smtp" | "mqtt" => &["password"],
+        "slack" | "discord" => &["url"],
+        "teams" => &["channel-url"],
+        "telegram" | "alerta" => &["token"],
+        "pushover" => &["token", "user-key"],
+        "opsgenie2" | "victorops" => &["api-key"],
+        "pagerduty2" => &["routing-key"],
+        _ => &[],
+    }
+}
+
+/// The persisted overrides of the service sections.
+pub struct ConfigOverrides {
+    store: Arc<dyn Store>,
+}
+
+impl ConfigOverrides {
+    /// Applies the stored overrides to the services' registry.
+    pub fn load(store: Arc<dyn Store>) -> Result<ConfigOverrides, String> {
+        for doc in store.list(KIND)? {
+            let section = doc["section"].as_str().unwrap_or_default().to_string();
+            let set = doc["overrides"].as_object().cloned().unwrap_or_default();
+            if let Err(e) = services::global().update(&section, &set, &[]) {
+                tracing::warn!(section = %section, error = %e, "kapacitor: stored config override not applied");
+            }
+        }
+        Ok(ConfigOverrides { store })
+    }
+
+    /// Applies `set`/`delete` to a section and stores the section's overrides.
+    pub fn update(
+        &self,
+        section: &str,
+        set: &Map<String, Value>,
+        delete: &[String],
+    ) -> Result<(), String> {
+        let registry = services::global();
+        registry.update(section, set, delete)?;
+        let overrides = registry.overrides(section);
+        if overrides.is_empty() {
+            self.store.delete(KIND, section)
+        } else {
+            self.store.put(
+                KIND,
+                section,
+                &json!({ "section": section, "overrides": overrides }),
+            )
+        }
+    }
+}
+
+/// One section's single element: options with secrets redacted.
+fn element_json(section: &str) -> Option<Value> {
+    let mut options = services::global().section(section)?;
+    let red = redacted(section);
+    for k in red {
+        if let Some(v) = options.get_mut(*k) {
+            let set = match v {
+                Value::String(s) => !s.is_empty(),
+                Value::Null => false,
+                _ => true,
+            };
+            *v = Value::Bool(set);
+        }
+    }
+    Some(json!({
+        "link": {"rel": "self", "href": format!("/kapacitor/v1/config/{section}/")},
+        "options": options,
+        "redacted": red,
+    }))
+}
+
+fn section_json(section: &str) -> Option<Value> {
+    Some(json!({
+        "link": {"rel": "self", "href": format!("/kapacitor/v1/config/{section}")},
+        "elements": [element_json(section)?],
+    }))
+}
+
+fn unknown_section(section: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("unknown section {section:?}"),
+    )
+}
+
+/// `GET /kapacitor/v1/config`: every section.
+pub async fn all() -> Response {
+    let sections: Map<String, Value> = SERVICES
+        .iter()
+        .filter_map(|s| Some((s.to_string(), section_json(s)?)))
+        .collect();
+    Json(json!({
+        "link": {"rel": "self", "href": "/kapacitor/v1/config"},
+        "sections": sections,
+    }))
+    .into_response()
+}
+
+/// `GET /kapacitor/v1/config/{section}`.
+pub async fn section(Path(section): Path<String>) -> Response {
+    match section_json(&section) {
+        Some(v) => Json(v).into_response(),
+        None => unknown_section(&section),
+    }
+}
+
+/// `GET /kapacitor/v1/config/{section}/{element}` (the element of a
+/// non-list section is the empty name: `/config/smtp/`).
+pub async fn element(Path((section, element)): Path<(String, String)>) -> Response {
+    if !element.is_empty() {
+        return element_missing(&section, &element);
+    }
+    match element_json(&section) {
+        Some(v) => Json(v).into_response(),
+        None => unknown_section(&section),
+    }
+}
+
+/// `GET /kapacitor/v1/config/{section}/`.
+pub async fn element_root(Path(section): Path<String>) -> Response {
+    element(Path((section, String::new()))).await
+}
+
+fn element_missing(section: &str, element: &str) -> Response {
+    if services::defaults(section).is_none() {
+        return unknown_section(section);
+    }
+    error(
+        StatusCode::NOT_FOUND,
+        format!("section {section:?} is not a list: it has no element {element:?}"),
+    )
+}
+
+/// An override request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Override {
+    #[serde(default)]
+    set: Map<String, Value>,
+    #[serde(default)]
+    delete: Vec<String>,
+    #[serde(default)]
+    add: Option<Map<String, Value>>,
+    #[serde(default)]
+    remove: Option<Vec<String>>,
+}
+
+async fn apply(state: &AppState, section: &str, element: &str, body: &[u8]) -> Response {
+    if services::defaults(section).is_none() {
+        return unknown_section(section);
+    }
+    if !element.is_empty() {
+        return element_missing(section, element);
+    }
+    let o: Override = match serde_json::from_slice(body) {
+        Ok(o) => o,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")),
+    };
+    if o.add.is_some() || o.remove.is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("section {section:?} is not a list: add and remove do not apply"),
+        );
+    }
+    match state.kapacitor.config.update(section, &o.set, &o.delete) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(
+            StatusCode::BAD_REQUEST,
+            format!("failed to apply update: {e}"),
+        ),
+    }
+}
+
+/// `POST /kapacitor/v1/config/{section}`.
+pub async fn update_section(
+    State(state): State<AppState>,
+    Path(section): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    apply(&state, &section, "", &body).await
+}
+
+/// `POST /kapacitor/v1/config/{section}/{element}` (and `/config/{section}/`).
+pub async fn update_element(
+    State(state): State<AppState>,
+    Path((section, element)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Response {
+    apply(&state, &section, &element, &body).await
+}
+
+/// `POST /kapacitor/v1/config/{section}/`.
+pub async fn update_element_root(
+    State(state): State<AppState>,
+    Path(section): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    apply(&state, &section, "", &body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let e = element_json("smtp").unwrap();
+        assert_eq!(e["options"]["password"], json!(false));
+        assert_eq!(e["redacted"], json!(["password"]));
+        assert_eq!(e["link"]["href"], "/kapacitor/v1/config/smtp/");
+        assert!(element_json("nope").is_none());
+    }
+
+    #[test]
+    fn overrides_are_stored_and_reloaded() {
+        let store: Arc<dyn Store> = Arc::new(almanac_tasks::MemoryStore::default());
+        let c = ConfigOverrides::load(store.clone()).unwrap();
+        let mut set = Map::new();
+        set.insert("channel".into(), json!("#ops-test"));
+        c.update("slack", &set, &[]).unwrap();
+        assert_eq!(store.list(KIND).unwrap().len(), 1);
+        assert!(c.update("slack", &Map::new(), &["bogus".into()]).is_err());
+        services::global().reset("slack");
+        ConfigOverrides::load(store.clone()).unwrap();
+        assert_eq!(
+            services::global().section("slack").unwrap()["channel"],
+            json!("#ops-test")
+        );
+        c.update("slack", &Map::new(), &["channel".into()]).unwrap();
+        assert!(store.list(KIND).unwrap().is_empty());
+    }
+}
