@@ -3,10 +3,10 @@
 //!
 //! [`serve`] is the router's fallback, so it only sees paths no API route
 //! matched. It answers an embedded file when one has that path, the SPA's
-//! `index.html` for the UI's own routes ([`UI_ROUTES`]: `/explorer`,
-//! `/dashboards/…`), and an empty 404 — exactly what the server answered
-//! before the UI existed — for everything else (API prefixes, unknown paths,
-//! missing files).
+//! `index.html` for the UI's own routes ([`UI_ROUTES`], read from
+//! `ui/routes.json`: `/explorer`, `/dashboards/…`), and an empty 404 —
+//! exactly what the server answered before the UI existed — for everything
+//! else (API prefixes, unknown paths, missing files).
 //!
 //! Hashed files under `/assets/` are cached for a year; `index.html` is
 //! revalidated with its ETag. Text assets are gzip-compressed once, on first
@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -52,16 +52,40 @@ pub fn is_api_path(path: &str) -> bool {
     })
 }
 
-/// First path segments of the UI's own (client-side) routes; `/` is one too.
-/// Keep in step with `ui/src/App.tsx`.
-pub const UI_ROUTES: &[&str] = &[
-    "explorer",
-    "dashboards",
-    "hosts",
-    "logs",
-    "alerting",
-    "admin",
-];
+/// The UI's route list, shared with `ui/src/App.tsx` (its navigation).
+const ROUTES_JSON: &str = include_str!("../../../ui/routes.json");
+
+#[derive(serde::Deserialize)]
+struct RouteList {
+    routes: Vec<RouteEntry>,
+}
+
+#[derive(serde::Deserialize)]
+struct RouteEntry {
+    path: String,
+}
+
+/// First path segments of the UI's own (client-side) routes, read from
+/// `ui/routes.json` (the list `ui/src/App.tsx` builds its navigation from);
+/// `/` is one too. A malformed file leaves only `/` (a unit test catches it).
+pub static UI_ROUTES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    serde_json::from_str::<RouteList>(ROUTES_JSON)
+        .map(|l| {
+            l.routes
+                .into_iter()
+                .filter_map(|r| {
+                    let seg = r
+                        .path
+                        .trim_start_matches('/')
+                        .split('/')
+                        .next()?
+                        .to_string();
+                    (!seg.is_empty()).then_some(seg)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+});
 
 /// Which embedded file answers `path`: the file itself, or `index.html` for
 /// `/` and the UI's routes; `None` for API paths and everything else.
@@ -81,7 +105,8 @@ pub fn resolve(path: &str) -> Option<Cow<'static, str>> {
     }
     let first = rel.split('/').next().unwrap_or(rel);
     UI_ROUTES
-        .contains(&first)
+        .iter()
+        .any(|r| r == first)
         .then_some(Cow::Borrowed("index.html"))
 }
 
@@ -277,7 +302,26 @@ mod tests {
     }
 
     #[test]
+    fn route_list_is_read_from_routes_json() {
+        let segs: Vec<&str> = UI_ROUTES.iter().map(String::as_str).collect();
+        for seg in [
+            "explorer",
+            "dashboards",
+            "hosts",
+            "logs",
+            "alerting",
+            "admin",
+        ] {
+            assert!(segs.contains(&seg), "{seg} missing from {segs:?}");
+        }
+        for seg in &segs {
+            assert!(!is_api_path(&format!("/{seg}")), "{seg} is an API path");
+        }
+    }
+
+    #[test]
     fn ui_routes_fall_back_to_index() {
+        assert_eq!(resolve("/alerting/rules/x").as_deref(), Some("index.html"));
         assert_eq!(resolve("/").as_deref(), Some("index.html"));
         assert_eq!(resolve("/dashboards/abc").as_deref(), Some("index.html"));
         assert_eq!(resolve("/hosts/web-1").as_deref(), Some("index.html"));
