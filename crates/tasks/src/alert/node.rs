@@ -492,3 +492,107 @@ impl Node for AlertNode {
         AlertNode::counters(self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The alert node passes the points it sends downstream, decorated, so a
+    //! Chronograf-style rule can copy its alerts into `chronograf.alerts`.
+
+    use std::sync::Arc;
+
+    use parking_lot::Mutex;
+
+    use crate::alert::service::AlertService;
+    use crate::manager::{Dbrp, TaskRequest};
+    use crate::model::{FieldValue, Point};
+    use crate::{MemoryStore, PointWriter, Services, TaskManager};
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, Point)>>);
+
+    impl PointWriter for Recorder {
+        fn write_points(&self, db: &str, _rp: &str, points: &[Point]) -> Result<(), String> {
+            self.0
+                .lock()
+                .extend(points.iter().map(|p| (db.to_string(), p.clone())));
+            Ok(())
+        }
+
+        fn create_database(&self, _: &str) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    const SCRIPT: &str = "var name = 'cpu high'
+var idVar = name + ':{{.Group}}'
+var trigger = stream
+    |from().measurement('cpu').groupBy('host')
+    |eval(lambda: \"usage_user\").as('value')
+    |alert()
+        .crit(lambda: \"value\" > 90.0)
+        .id(idVar)
+        .idTag('alertID')
+        .levelTag('level')
+        .messageField('message')
+        .durationField('duration')
+        .stateChangesOnly()
+trigger
+    |influxDBOut()
+        .create()
+        .database('chronograf')
+        .measurement('alerts')
+        .tag('alertName', name)
+";
+
+    #[test]
+    fn sent_alerts_flow_downstream_with_their_level_id_message_and_duration() {
+        let store = Arc::new(MemoryStore::default());
+        let writer = Arc::new(Recorder::default());
+        let alerts = Arc::new(AlertService::new(store.clone()).unwrap());
+        let manager =
+            TaskManager::new(Arc::new(Services::new(writer.clone(), alerts)), store).unwrap();
+        manager
+            .create(TaskRequest {
+                id: Some("rule".into()),
+                task_type: Some("stream".into()),
+                dbrps: Some(vec![Dbrp {
+                    db: "telegraf".into(),
+                    rp: "autogen".into(),
+                }]),
+                script: Some(SCRIPT.into()),
+                status: Some("enabled".into()),
+                ..Default::default()
+            })
+            .unwrap();
+        let s = 1_000_000_000;
+        // 95 fires, 97 is no change (not sent, so not passed on), 5 recovers.
+        let lp =
+            "cpu,host=a usage_user=95 1\ncpu,host=a usage_user=97 2\ncpu,host=a usage_user=5 4\n";
+        manager
+            .feed_line_protocol("telegraf", "autogen", lp.as_bytes(), s, 0)
+            .unwrap();
+        let out = writer.0.lock().clone();
+        assert_eq!(out.len(), 2, "{out:?}");
+        let (db, crit) = &out[0];
+        assert_eq!(db, "chronograf");
+        assert_eq!(crit.name, "alerts");
+        assert_eq!(crit.time, s);
+        assert_eq!(crit.tags.get("level").map(String::as_str), Some("CRITICAL"));
+        assert_eq!(
+            crit.tags.get("alertID").map(String::as_str),
+            Some("cpu high:host=a")
+        );
+        assert_eq!(
+            crit.tags.get("alertName").map(String::as_str),
+            Some("cpu high")
+        );
+        assert_eq!(
+            crit.fields.get("message"),
+            Some(&FieldValue::Str("cpu high:host=a is CRITICAL".into()))
+        );
+        assert_eq!(crit.fields.get("value"), Some(&FieldValue::Float(95.0)));
+        let (_, ok) = &out[1];
+        assert_eq!(ok.tags.get("level").map(String::as_str), Some("OK"));
+        assert_eq!(ok.fields.get("duration"), Some(&FieldValue::Int(3 * s)));
+    }
+}
