@@ -5,8 +5,10 @@
 //! buffer's chunks. Rows stay in arrival order; duplicates are resolved when a
 //! chunk is turned into a sorted Arrow batch (see [`crate::dedup`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+
+use ahash::RandomState;
 
 use almanac_catalog::FieldType;
 use almanac_lineproto::FieldValue;
@@ -161,10 +163,47 @@ impl Column {
 /// A tag set interned within a chunk.
 type TagSet = Arc<[(Arc<str>, Arc<str>)]>;
 
+/// Strings shared by the tag sets of a chunk, so that a new series only
+/// allocates the tag values no earlier series of the chunk had.
+#[derive(Debug, Clone, Default)]
+struct StringPool(HashSet<Arc<str>, RandomState>);
+
+impl StringPool {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(s) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.0.insert(shared.clone());
+        shared
+    }
+}
+
+/// The distinct values of one tag column, in first-seen order.
+#[derive(Default)]
+struct TagDictionary<'a> {
+    values: Vec<&'a str>,
+    ids: HashMap<&'a str, i32, RandomState>,
+}
+
+impl<'a> TagDictionary<'a> {
+    fn id(&mut self, value: &'a str) -> i32 {
+        *self.ids.entry(value).or_insert_with(|| {
+            self.values.push(value);
+            self.values.len() as i32 - 1
+        })
+    }
+}
+
 /// Rows of one measurement within one partition, in arrival order.
 #[derive(Debug, Clone, Default)]
 pub struct Chunk {
-    series_index: HashMap<Arc<str>, u32>,
+    series_index: HashMap<Arc<str>, u32, RandomState>,
+    /// Tag values of this chunk's series (see [`StringPool`]).
+    values: StringPool,
+    /// Tag keys of this chunk's series; a key new to this pool is added to
+    /// `tag_keys` too, so a new series costs no ordered-map probes.
+    keys: StringPool,
     series: Vec<TagSet>,
     series_ids: Vec<u32>,
     times: Vec<i64>,
@@ -214,14 +253,23 @@ impl Chunk {
         Some((*min, *max))
     }
 
-    fn intern_series(&mut self, key: &str, tags: impl FnOnce() -> TagSet) -> u32 {
+    /// The chunk's id of a series, adding it (with the tag set `tags` makes)
+    /// when it is new.
+    fn intern_series(
+        &mut self,
+        key: &str,
+        tags: impl FnOnce(&mut StringPool, &mut StringPool) -> TagSet,
+    ) -> u32 {
         if let Some(id) = self.series_index.get(key) {
             return *id;
         }
-        let tags = tags();
-        for (k, _) in tags.iter() {
-            if !self.tag_keys.contains_key(k) {
-                self.tag_keys.insert(k.clone(), ());
+        let known_keys = self.keys.0.len();
+        let tags = tags(&mut self.keys, &mut self.values);
+        if self.keys.0.len() != known_keys {
+            for (k, _) in tags.iter() {
+                if !self.tag_keys.contains_key(k) {
+                    self.tag_keys.insert(k.clone(), ());
+                }
             }
         }
         let id = self.series.len() as u32;
@@ -236,7 +284,8 @@ impl Chunk {
         id
     }
 
-    /// Appends one row. `fields` must already be validated against the
+    /// Appends one row. `tags` must be sorted by key (as the line-protocol
+    /// parser leaves them). `fields` must already be validated against the
     /// catalog; a field whose type differs from the chunk's column is skipped
     /// and reported by returning false.
     pub fn push_row(
@@ -247,9 +296,9 @@ impl Chunk {
         time: i64,
         seq: u64,
     ) -> bool {
-        let series_id = self.intern_series(series_key, || {
+        let series_id = self.intern_series(series_key, |keys, values| {
             tags.iter()
-                .map(|(k, v)| (Arc::<str>::from(*k), Arc::<str>::from(*v)))
+                .map(|(k, v)| (keys.intern(k), values.intern(v)))
                 .collect::<Vec<_>>()
                 .into()
         });
@@ -289,14 +338,19 @@ impl Chunk {
     /// Appends all rows of `other` after the rows of `self`.
     pub fn append(&mut self, other: &Chunk) {
         let base = self.times.len();
-        let mut remap = Vec::with_capacity(other.series.len());
-        for (key, id) in sorted_series(other) {
-            let tags = other.series[id as usize].clone();
-            remap.push((id, self.intern_series(&key, || tags)));
+        // The other chunk's tag keys, once, rather than per series.
+        for key in other.tag_keys.keys() {
+            let key = self.keys.intern(key);
+            self.tag_keys.entry(key).or_insert(());
         }
-        remap.sort_unstable();
+        // Tag sets are shared with `other` (their strings stay in its pools).
+        let mut remap = vec![0u32; other.series.len()];
+        for (key, id) in other.series_index.iter() {
+            let tags = other.series[*id as usize].clone();
+            remap[*id as usize] = self.intern_series(key, |_, _| tags);
+        }
         self.series_ids
-            .extend(other.series_ids.iter().map(|id| remap[*id as usize].1));
+            .extend(other.series_ids.iter().map(|id| remap[*id as usize]));
         self.times.extend_from_slice(&other.times);
         for (name, src) in &other.fields {
             let dst = match self.fields.get_mut(name) {
@@ -338,29 +392,41 @@ impl Chunk {
     pub fn to_record_batch(&self) -> RecordBatch {
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
-        for key in self.tag_keys.keys() {
-            // Per series: the dictionary index of this tag's value (or null).
-            let mut values: Vec<&str> = Vec::new();
-            let mut value_ids: HashMap<&str, i32> = HashMap::new();
-            let per_series: Vec<Option<i32>> = self
-                .series
-                .iter()
-                .map(|tags| {
-                    tags.iter().find(|(k, _)| k == key).map(|(_, v)| {
-                        *value_ids.entry(v.as_ref()).or_insert_with(|| {
-                            values.push(v.as_ref());
-                            values.len() as i32 - 1
-                        })
-                    })
-                })
-                .collect();
+        // Per tag key and series: the dictionary index of the series' value
+        // (or null). Tag sets and `tag_keys` are both sorted by key, so one
+        // merge walk per series fills every key's column.
+        let tag_keys: Vec<&Arc<str>> = self.tag_keys.keys().collect();
+        let mut dictionaries: Vec<TagDictionary<'_>> =
+            tag_keys.iter().map(|_| TagDictionary::default()).collect();
+        let mut per_series: Vec<Vec<Option<i32>>> = tag_keys
+            .iter()
+            .map(|_| Vec::with_capacity(self.series.len()))
+            .collect();
+        for tags in &self.series {
+            let mut next = tags.iter().peekable();
+            for (i, key) in tag_keys.iter().enumerate() {
+                let id = match next.peek() {
+                    // Keys from this chunk's pool compare by address first.
+                    Some((k, v)) if Arc::ptr_eq(k, key) || k == *key => {
+                        let id = dictionaries[i].id(v);
+                        next.next();
+                        Some(id)
+                    }
+                    _ => None,
+                };
+                per_series[i].push(id);
+            }
+            debug_assert!(next.next().is_none(), "tag sets are sorted by key");
+        }
+        for ((key, dictionary), per_series) in tag_keys.iter().zip(dictionaries).zip(per_series) {
             let keys: Int32Array = self
                 .series_ids
                 .iter()
                 .map(|id| per_series[*id as usize])
                 .collect();
-            let dict = DictionaryArray::try_new(keys, Arc::new(StringArray::from(values)))
-                .expect("keys index into values");
+            let values = StringArray::from(dictionary.values);
+            let dict =
+                DictionaryArray::try_new(keys, Arc::new(values)).expect("keys index into values");
             fields.push(Field::new(key.as_ref(), tag_arrow_type(), true));
             columns.push(Arc::new(dict));
         }
@@ -385,10 +451,6 @@ impl Chunk {
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         RecordBatch::try_new(schema, columns).expect("columns match schema")
     }
-}
-
-fn sorted_series(chunk: &Chunk) -> impl Iterator<Item = (Arc<str>, u32)> + '_ {
-    chunk.series_index.iter().map(|(k, v)| (k.clone(), *v))
 }
 
 /// The catalog type of a line-protocol value.
