@@ -96,7 +96,7 @@ stream
         "cpu,host=a usage=2 2000000000",
         "cpu,host=b usage=10 2500000000",
         "cpu,host=a usage=6 3000000000",
-        "cpu,host=a usage=7i 4000000000",
+        "cpu,host=a usage=7 4000000000",
         "cpu,host=b usage=20 4500000000",
     ]))
     got = wait_for("two averages", lambda: (
