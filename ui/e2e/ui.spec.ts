@@ -99,7 +99,12 @@ test('build and save a dashboard with a template variable, then reload it', asyn
 
   // Rename and clone from the list.
   await page.goto('/dashboards');
-  await page.getByRole('button', { name: 'Clone' }).click();
+  // Other specs may have made dashboards on the same server: use this one's row.
+  await page
+    .getByRole('row')
+    .filter({ has: page.getByRole('link', { name: 'Web servers', exact: true }) })
+    .getByRole('button', { name: 'Clone' })
+    .click();
   await expect(page.getByRole('link', { name: 'Web servers (clone)' })).toBeVisible();
 });
 
