@@ -151,12 +151,7 @@ impl Pipeline {
 }
 
 /// Node kinds Kapacitor has that this engine does not implement yet.
-const UNSUPPORTED_NODES: &[&str] = &[
-    "k8sAutoscale",
-    "swarmAutoscale",
-    "ec2Autoscale",
-    "noOp",
-];
+const UNSUPPORTED_NODES: &[&str] = &["k8sAutoscale", "swarmAutoscale", "ec2Autoscale", "noOp"];
 
 /// Handler properties of `alert` Kapacitor has that this engine does not implement yet.
 const UNSUPPORTED_HANDLERS: &[&str] = &[
@@ -237,7 +232,13 @@ pub fn node_properties(kind: &str) -> Option<&'static [&'static str]> {
         "trickle" => &[],
         "sample" => &[],
         "kapacitorLoopback" => &["database", "retentionPolicy", "measurement", "tag"],
-        "httpPost" => &["header", "timeout", "captureResponse", "endpoint", "codeField"],
+        "httpPost" => &[
+            "header",
+            "timeout",
+            "captureResponse",
+            "endpoint",
+            "codeField",
+        ],
         "flatten" => &["on", "delimiter", "tolerance", "dropOriginalFieldName"],
         "from" => &[
             "measurement",
