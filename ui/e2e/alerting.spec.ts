@@ -66,7 +66,9 @@ test('build a threshold rule, see it fire in the history, disable it', async ({ 
 
   // Disable from the list.
   await page.getByRole('tab', { name: 'Rules and tasks' }).click();
-  await page.getByLabel('Enabled cpu_busy').uncheck();
+  // The switch follows the task's stored status, so it flips once the PATCH is answered.
+  await page.getByLabel('Enabled cpu_busy').click();
+  await expect(page.getByLabel('Enabled cpu_busy')).not.toBeChecked();
   await expect(page.getByTestId('task-row').filter({ hasText: 'CPU busy' })).toContainText('stopped');
   const task = await (await fetch(`${almanac.url}/kapacitor/v1/tasks/cpu_busy`)).json();
   expect(task.status).toBe('disabled');

@@ -334,6 +334,8 @@ test('cells move and resize on the grid, and stay there', async ({ page }) => {
 });
 
 test('annotations are stored as Chronograf does and drawn on graphs', async ({ page, almanac }) => {
+  // Annotations are global (as in Chronograf): start without other specs' ones.
+  await almanac.query('DROP MEASUREMENT "annotations"', 'chronograf');
   const dash = {
     dashboard: {
       name: 'Annotated',
