@@ -277,6 +277,18 @@ impl Client {
     }
 
     /// Every item of a paginated list endpoint (`key` is the list's field).
+    /// The items of a list whose `id` matches one of `patterns` (all when none).
+    async fn list_matching(
+        &self,
+        path: &str,
+        key: &str,
+        patterns: &[String],
+    ) -> anyhow::Result<Vec<Value>> {
+        let mut items = self.list_all(path, key).await?;
+        items.retain(|t| matches_any(patterns, s(t, "id")));
+        Ok(items)
+    }
+
     async fn list_all(&self, path: &str, key: &str) -> anyhow::Result<Vec<Value>> {
         let mut out = Vec::new();
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -661,12 +673,7 @@ async fn list(c: &Client, args: &[String]) -> anyhow::Result<()> {
     let mut out = String::new();
     match kind.as_str() {
         "tasks" => {
-            let items: Vec<Value> = c
-                .list_all("/kapacitor/v1/tasks?fields=type,status,executing,dbrps", "tasks")
-                .await?
-                .into_iter()
-                .filter(|t| matches_any(patterns, s(t, "id")))
-                .collect();
+            let items: Vec<Value> = c.list_matching("/kapacitor/v1/tasks?fields=type,status,executing,dbrps", "tasks", patterns).await?;
             let w = width(&items, "id", "ID");
             out.push_str(&format!(
                 "{:<w$} {:<10}{:<10}{:<10}{}\n",
@@ -684,12 +691,7 @@ async fn list(c: &Client, args: &[String]) -> anyhow::Result<()> {
             }
         }
         "templates" => {
-            let items: Vec<Value> = c
-                .list_all("/kapacitor/v1/templates", "templates")
-                .await?
-                .into_iter()
-                .filter(|t| matches_any(patterns, s(t, "id")))
-                .collect();
+            let items: Vec<Value> = c.list_matching("/kapacitor/v1/templates", "templates", patterns).await?;
             let w = width(&items, "id", "ID");
             out.push_str(&format!("{:<w$} {:<10}{}\n", "ID", "Type", "Vars"));
             for t in &items {
@@ -707,12 +709,7 @@ async fn list(c: &Client, args: &[String]) -> anyhow::Result<()> {
             }
         }
         "recordings" => {
-            let items: Vec<Value> = c
-                .list_all("/kapacitor/v1/recordings", "recordings")
-                .await?
-                .into_iter()
-                .filter(|t| matches_any(patterns, s(t, "id")))
-                .collect();
+            let items: Vec<Value> = c.list_matching("/kapacitor/v1/recordings", "recordings", patterns).await?;
             let w = width(&items, "id", "ID");
             out.push_str(&format!(
                 "{:<w$} {:<8}{:<10}{:<10}{}\n",
@@ -730,12 +727,7 @@ async fn list(c: &Client, args: &[String]) -> anyhow::Result<()> {
             }
         }
         "replays" => {
-            let items: Vec<Value> = c
-                .list_all("/kapacitor/v1/replays", "replays")
-                .await?
-                .into_iter()
-                .filter(|t| matches_any(patterns, s(t, "id")))
-                .collect();
+            let items: Vec<Value> = c.list_matching("/kapacitor/v1/replays", "replays", patterns).await?;
             let w = width(&items, "id", "ID");
             let wt = width(&items, "task", "Task");
             let wr = width(&items, "recording", "Recording");
