@@ -13,18 +13,24 @@
 //! which field columns are loaded, and tag equalities become storage
 //! [`TagFilter`]s that skip files and drop rows of other series before merging.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use almanac_catalog::{DatabaseDef, MeasurementSchema, Privilege, UserDef};
 use almanac_flux::{
-    BucketInfo, ColMeta, ColType, FluxSource, GroupKey, PushdownPredicate, Table, Value, WritePoint,
+    series_table, BucketInfo, ColType, Edge, FluxSource, PushdownPredicate, SeriesData, SeriesRead,
+    Table, Value, WritePoint,
 };
 use almanac_lineproto::{write_line, FieldValue, Precision};
 use almanac_storage::schema::{field_column_name, measurement_schema, TIME_COLUMN};
 use almanac_storage::{Storage, TagFilter};
-use arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray};
-use arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, DictionaryArray, Float64Array, Int64Array, RecordBatch,
+    StringArray, UInt32Array, UInt64Array,
+};
+use arrow::datatypes::{
+    DataType, Float64Type, Int32Type, Int64Type, TimestampNanosecondType, UInt64Type,
+};
 
 /// Maps a Flux bucket name to (database, retention policy): `db/rp`, or `db`
 /// for the database's default retention policy (as `/api/v2/write` does).
@@ -125,6 +131,28 @@ impl StorageFluxSource {
         Ok((def, rp))
     }
 
+    /// The series of a read, in table order (measurements, then series keys,
+    /// then fields).
+    fn series(&self, req: &SeriesRead<'_>) -> almanac_flux::Result<Vec<SeriesData>> {
+        let (db, rp) = self.locate(req.bucket, Privilege::Read)?;
+        let (start, stop, pred) = (req.start, req.stop, req.pred);
+        let mut out = Vec::new();
+        if start >= stop {
+            return Ok(out);
+        }
+        for (name, schema) in &db.measurements {
+            if !pred.accepts_measurement(name) {
+                continue;
+            }
+            // a tag the measurement never had is null on every row: no match
+            if pred.tags.iter().any(|(k, _)| !schema.tags.contains(k)) {
+                continue;
+            }
+            read_measurement(&self.storage, &db, &rp, schema, req, &mut out)?;
+        }
+        Ok(out)
+    }
+
     /// Check every bucket read and written against `user`'s privileges.
     pub fn with_user(mut self, user: Option<Arc<UserDef>>) -> Self {
         self.auth = Some(user);
@@ -161,11 +189,91 @@ fn not_found(bucket: &str) -> almanac_flux::Error {
     almanac_flux::Error::NotFound(format!("could not find bucket \"{bucket}\""))
 }
 
-/// Rows of one (series, field), in arrival order.
-#[derive(Default)]
+/// Points of one (series, field), in arrival order, as a typed column.
+enum Points {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    UInt(Vec<u64>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+}
+
+impl Points {
+    fn new(typ: ColType) -> Points {
+        match typ {
+            ColType::Int => Points::Int(Vec::new()),
+            ColType::UInt => Points::UInt(Vec::new()),
+            ColType::Bool => Points::Bool(Vec::new()),
+            ColType::String => Points::Str(Vec::new()),
+            _ => Points::Float(Vec::new()),
+        }
+    }
+
+    /// Append row `row` of `col` (which must have this column's type);
+    /// false when the array has another type.
+    fn push(&mut self, col: &dyn Array, row: usize) -> bool {
+        match self {
+            Points::Float(v) => col
+                .as_primitive_opt::<Float64Type>()
+                .map(|a| v.push(a.value(row)))
+                .is_some(),
+            Points::Int(v) => col
+                .as_primitive_opt::<Int64Type>()
+                .map(|a| v.push(a.value(row)))
+                .is_some(),
+            Points::UInt(v) => col
+                .as_primitive_opt::<UInt64Type>()
+                .map(|a| v.push(a.value(row)))
+                .is_some(),
+            Points::Bool(v) => col.as_boolean_opt().map(|a| v.push(a.value(row))).is_some(),
+            Points::Str(v) => match col.data_type() {
+                DataType::Dictionary(_, _) => match TagCol::of_array(col) {
+                    TagCol::Missing => false,
+                    c => {
+                        v.push(c.value(row).unwrap_or_default().to_string());
+                        true
+                    }
+                },
+                _ => col
+                    .as_string_opt::<i32>()
+                    .map(|a| v.push(a.value(row).to_string()))
+                    .is_some(),
+            },
+        }
+    }
+
+    /// Keep only the last value.
+    fn keep_last(&mut self) {
+        fn last<T>(v: &mut Vec<T>) {
+            let n = v.len();
+            if n > 1 {
+                v.drain(..n - 1);
+            }
+        }
+        match self {
+            Points::Float(v) => last(v),
+            Points::Int(v) => last(v),
+            Points::UInt(v) => last(v),
+            Points::Bool(v) => last(v),
+            Points::Str(v) => last(v),
+        }
+    }
+
+    fn into_array(self) -> ArrayRef {
+        match self {
+            Points::Float(v) => Arc::new(Float64Array::from(v)),
+            Points::Int(v) => Arc::new(Int64Array::from(v)),
+            Points::UInt(v) => Arc::new(UInt64Array::from(v)),
+            Points::Bool(v) => Arc::new(BooleanArray::from(v)),
+            Points::Str(v) => Arc::new(StringArray::from(v)),
+        }
+    }
+}
+
+/// Points of one (series, field).
 struct Series {
     times: Vec<i64>,
-    values: Vec<Value>,
+    values: Points,
 }
 
 impl FluxSource for StorageFluxSource {
@@ -176,24 +284,22 @@ impl FluxSource for StorageFluxSource {
         stop: i64,
         filter: Option<&PushdownPredicate>,
     ) -> almanac_flux::Result<Vec<Table>> {
-        let (db, rp) = self.locate(bucket, Privilege::Read)?;
         let all = PushdownPredicate::default();
-        let pred = filter.unwrap_or(&all);
-        let mut out = Vec::new();
-        if start >= stop {
-            return Ok(out);
-        }
-        for (name, schema) in &db.measurements {
-            if !pred.accepts_measurement(name) {
-                continue;
-            }
-            // a tag the measurement never had is null on every row: no match
-            if pred.tags.iter().any(|(k, _)| !schema.tags.contains(k)) {
-                continue;
-            }
-            read_measurement(&self.storage, &db, &rp, schema, start, stop, pred, &mut out)?;
-        }
-        Ok(out)
+        let req = SeriesRead {
+            bucket,
+            start,
+            stop,
+            pred: filter.unwrap_or(&all),
+            edge: None,
+        };
+        self.series(&req)?
+            .iter()
+            .map(|s| series_table(start, stop, s))
+            .collect()
+    }
+
+    fn read_series(&self, req: &SeriesRead<'_>) -> almanac_flux::Result<Option<Vec<SeriesData>>> {
+        self.series(req).map(Some)
     }
 
     fn write(&self, bucket: &str, points: &[WritePoint]) -> almanac_flux::Result<()> {
@@ -305,17 +411,21 @@ enum TagCol<'a> {
 
 impl<'a> TagCol<'a> {
     fn of(batch: &'a RecordBatch, name: &str) -> TagCol<'a> {
-        let Some(col) = batch.column_by_name(name) else {
-            return TagCol::Missing;
-        };
+        match batch.column_by_name(name) {
+            Some(col) => TagCol::of_array(col.as_ref()),
+            None => TagCol::Missing,
+        }
+    }
+
+    fn of_array(col: &'a dyn Array) -> TagCol<'a> {
         match col.data_type() {
-            DataType::Dictionary(_, _) => {
-                let dict = col.as_dictionary::<Int32Type>();
-                match dict.values().as_string_opt::<i32>() {
+            DataType::Dictionary(_, _) => match col.as_dictionary_opt::<Int32Type>() {
+                Some(dict) => match dict.values().as_string_opt::<i32>() {
                     Some(values) => TagCol::Dict(dict, values),
                     None => TagCol::Missing,
-                }
-            }
+                },
+                None => TagCol::Missing,
+            },
             DataType::Utf8 => TagCol::Plain(col.as_string::<i32>()),
             _ => TagCol::Missing,
         }
@@ -346,17 +456,15 @@ impl<'a> TagCol<'a> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_measurement(
     storage: &Storage,
     db: &DatabaseDef,
     rp: &str,
     schema: &MeasurementSchema,
-    start: i64,
-    stop: i64,
-    pred: &PushdownPredicate,
-    out: &mut Vec<Table>,
+    req: &SeriesRead<'_>,
+    out: &mut Vec<SeriesData>,
 ) -> almanac_flux::Result<()> {
+    let (start, stop, pred) = (req.start, req.stop, req.pred);
     let fields: Vec<(&String, ColType)> = schema
         .fields
         .iter()
@@ -394,6 +502,8 @@ fn read_measurement(
     let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     let mut keys: Vec<Vec<Option<String>>> = Vec::new();
     let mut series: Vec<Vec<Series>> = Vec::new();
+    let mut codes: Vec<i64> = Vec::with_capacity(tags.len());
+    let mut prev_codes: Vec<i64> = Vec::with_capacity(tags.len());
     for snap in snapshots {
         for batch in snap
             .read(&table_schema, Some(&projection))
@@ -409,14 +519,15 @@ fn read_measurement(
                 .iter()
                 .map(|c| batch.column_by_name(c))
                 .collect();
-            let mut prev_codes: Vec<i64> = Vec::new();
+            prev_codes.clear();
             let mut current = usize::MAX;
             for row in 0..batch.num_rows() {
                 let t = times.value(row);
                 if t < start || t >= stop {
                     continue;
                 }
-                let codes: Vec<i64> = tag_cols.iter().map(|c| c.code(row)).collect();
+                codes.clear();
+                codes.extend(tag_cols.iter().map(|c| c.code(row)));
                 if current == usize::MAX || codes != prev_codes || codes.contains(&-2) {
                     let key: Vec<Option<String>> = tag_cols
                         .iter()
@@ -427,52 +538,110 @@ fn read_measurement(
                         None => {
                             index.insert(key.clone(), keys.len());
                             keys.push(key);
-                            series.push((0..fields.len()).map(|_| Series::default()).collect());
+                            series.push(
+                                fields
+                                    .iter()
+                                    .map(|(_, typ)| Series {
+                                        times: Vec::new(),
+                                        values: Points::new(*typ),
+                                    })
+                                    .collect(),
+                            );
                             keys.len() - 1
                         }
                     };
-                    prev_codes = codes;
+                    std::mem::swap(&mut prev_codes, &mut codes);
                 }
                 for (fi, col) in value_cols.iter().enumerate() {
                     let Some(col) = col else { continue };
                     if col.is_null(row) {
                         continue;
                     }
-                    let v = almanac_flux::table::array_value(col.as_ref(), fields[fi].1, row);
                     let s = &mut series[current][fi];
+                    match req.edge {
+                        // one point per series is enough: the latest (the
+                        // last read among equal times) or the earliest
+                        Some(Edge::Last) if s.times.last().is_some_and(|l| *l > t) => continue,
+                        Some(Edge::First) if s.times.last().is_some_and(|l| *l <= t) => continue,
+                        _ => {}
+                    }
+                    if !s.values.push(col.as_ref(), row) {
+                        return Err(source_err(format!(
+                            "field {:?} of {:?} has an unexpected column type {}",
+                            fields[fi].0,
+                            schema.name,
+                            col.data_type()
+                        )));
+                    }
                     s.times.push(t);
-                    s.values.push(v);
+                    if req.edge.is_some() && s.times.len() > 1 {
+                        s.times.drain(..s.times.len() - 1);
+                        s.values.keep_last();
+                    }
                 }
             }
         }
     }
-    // tables in (series key, field) order
+    // series in key order, fields in schema order
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
     for si in order {
         let key = &keys[si];
+        let mut tag_values: Vec<(String, String)> = tags
+            .iter()
+            .zip(key)
+            .filter_map(|(t, v)| v.as_ref().map(|v| (t.to_string(), v.clone())))
+            .collect();
+        tag_values.sort();
         for (fi, (field, typ)) in fields.iter().enumerate() {
-            let s = std::mem::take(&mut series[si][fi]);
+            let s = std::mem::replace(
+                &mut series[si][fi],
+                Series {
+                    times: Vec::new(),
+                    values: Points::new(*typ),
+                },
+            );
             if s.times.is_empty() {
                 continue;
             }
-            let tag_values: Vec<(&str, &str)> = tags
-                .iter()
-                .zip(key)
-                .filter_map(|(t, v)| v.as_deref().map(|v| (t.as_str(), v)))
-                .collect();
-            out.push(series_table(
-                start,
-                stop,
+            out.push(sorted_series(
                 &schema.name,
                 field,
                 *typ,
-                &tag_values,
+                tag_values.clone(),
                 s,
             )?);
         }
     }
     Ok(())
+}
+
+/// A series' points sorted by time (rows of several snapshots may arrive out
+/// of order; equal times keep their arrival order).
+fn sorted_series(
+    measurement: &str,
+    field: &str,
+    typ: ColType,
+    tags: Vec<(String, String)>,
+    s: Series,
+) -> almanac_flux::Result<SeriesData> {
+    let mut times = s.times;
+    let mut values = s.values.into_array();
+    if !times.windows(2).all(|w| w[0] <= w[1]) {
+        let mut order: Vec<u32> = (0..times.len() as u32).collect();
+        order.sort_by_key(|&i| times[i as usize]);
+        times = order.iter().map(|&i| times[i as usize]).collect();
+        values = arrow::compute::take(values.as_ref(), &UInt32Array::from(order), None)
+            .map_err(source_err)?;
+    }
+    Ok(SeriesData {
+        measurement: measurement.to_string(),
+        tags,
+        field: field.to_string(),
+        typ,
+        times,
+        values,
+    })
 }
 
 fn col_type(t: almanac_catalog::FieldType) -> ColType {
@@ -484,64 +653,4 @@ fn col_type(t: almanac_catalog::FieldType) -> ColType {
         FieldType::String => ColType::String,
         FieldType::Boolean => ColType::Bool,
     }
-}
-
-fn meta(label: &str, typ: ColType) -> ColMeta {
-    ColMeta {
-        label: label.to_string(),
-        typ,
-    }
-}
-
-/// One Flux table: `_start, _stop, _time, _value, _field, _measurement, tags…`
-/// sorted by time.
-fn series_table(
-    start: i64,
-    stop: i64,
-    measurement: &str,
-    field: &str,
-    typ: ColType,
-    tags: &[(&str, &str)],
-    mut s: Series,
-) -> almanac_flux::Result<Table> {
-    if !s.times.windows(2).all(|w| w[0] <= w[1]) {
-        let mut order: Vec<usize> = (0..s.times.len()).collect();
-        order.sort_by_key(|&i| s.times[i]);
-        s.times = order.iter().map(|&i| s.times[i]).collect();
-        s.values = order
-            .iter()
-            .map(|&i| std::mem::replace(&mut s.values[i], Value::Null))
-            .collect();
-    }
-    let n = s.times.len();
-    let mut key = vec![
-        (meta("_start", ColType::Time), Value::Time(start)),
-        (meta("_stop", ColType::Time), Value::Time(stop)),
-        (meta("_field", ColType::String), Value::str(field)),
-        (
-            meta("_measurement", ColType::String),
-            Value::str(measurement),
-        ),
-    ];
-    let mut cols = vec![
-        (meta("_start", ColType::Time), vec![Value::Time(start); n]),
-        (meta("_stop", ColType::Time), vec![Value::Time(stop); n]),
-        (
-            meta("_time", ColType::Time),
-            s.times.into_iter().map(Value::Time).collect(),
-        ),
-        (meta("_value", typ), s.values),
-        (meta("_field", ColType::String), vec![Value::str(field); n]),
-        (
-            meta("_measurement", ColType::String),
-            vec![Value::str(measurement); n],
-        ),
-    ];
-    let mut sorted: BTreeMap<&str, &str> = BTreeMap::new();
-    sorted.extend(tags.iter().copied());
-    for (k, v) in sorted {
-        key.push((meta(k, ColType::String), Value::str(v)));
-        cols.push((meta(k, ColType::String), vec![Value::str(v); n]));
-    }
-    Table::from_columns(GroupKey::new(key), cols)
 }

@@ -570,20 +570,41 @@ pub async fn analyze(State(state): State<AppState>, headers: HeaderMap, body: By
     axum::Json(json!({ "errors": errors })).into_response()
 }
 
-/// `GET /api/v2/query/suggestions`.
-pub async fn suggestions() -> Response {
+/// One suggestion as InfluxDB 2 writes it: `{"name", "params": {name: type}}`.
+fn suggestion_json(s: &almanac_flux::suggest::Suggestion) -> Json {
+    json!({ "name": s.name, "params": s.params })
+}
+
+fn internal(e: almanac_flux::Error) -> Response {
     v2_error(
-        StatusCode::NOT_IMPLEMENTED,
-        "not implemented",
-        "not supported yet: /api/v2/query/suggestions",
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error",
+        e.to_string(),
     )
 }
 
-/// `GET /api/v2/query/suggestions/{name}`.
+/// `GET /api/v2/query/suggestions`: every universe function with its
+/// parameters (`{"funcs": [{name, params}]}`), from the Flux library itself.
+pub async fn suggestions() -> Response {
+    match almanac_flux::suggest::suggestions() {
+        Ok(all) => {
+            let funcs: Vec<Json> = all.iter().map(suggestion_json).collect();
+            axum::Json(json!({ "funcs": funcs })).into_response()
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// `GET /api/v2/query/suggestions/{name}`: one function (`{name, params}`);
+/// 404 `not found` for a name the universe does not have.
 pub async fn suggestion(Path(name): Path<String>) -> Response {
-    v2_error(
-        StatusCode::NOT_IMPLEMENTED,
-        "not implemented",
-        format!("not supported yet: /api/v2/query/suggestions/{name}"),
-    )
+    match almanac_flux::suggest::suggestion(&name) {
+        Ok(Some(s)) => axum::Json(suggestion_json(&s)).into_response(),
+        Ok(None) => v2_error(
+            StatusCode::NOT_FOUND,
+            "not found",
+            format!("function {name:?} not found"),
+        ),
+        Err(e) => internal(e),
+    }
 }

@@ -317,3 +317,68 @@ async fn unknown_buckets_and_writes_fail_clearly() {
     assert!(read.to_string().contains("could not find bucket \"nope\""));
     assert!(write.to_string().contains("field type conflict"), "{write}");
 }
+
+/// Serves tables only, so operations pushed into a read replay on tables.
+struct TablesOnly(StorageFluxSource);
+
+impl FluxSource for TablesOnly {
+    fn read(
+        &self,
+        bucket: &str,
+        start: i64,
+        stop: i64,
+        filter: Option<&PushdownPredicate>,
+    ) -> almanac_flux::Result<Vec<Table>> {
+        self.0.read(bucket, start, stop, filter)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_pushed_into_the_read_answer_as_the_general_path() {
+    let f = fixture().await;
+    let read =
+        r#"from(bucket: "db") |> range(start: 1970-01-01T00:00:05Z, stop: 1970-01-01T00:01:40Z)"#;
+    let scripts = [
+        r#"|> filter(fn: (r) => r._measurement == "cpu" and r._field == "usage") |> group(columns: ["_field"]) |> aggregateWindow(every: 30s, fn: max, createEmpty: false)"#,
+        r#"|> filter(fn: (r) => r._measurement == "cpu" and r._field != "state" and r._field != "up") |> group(columns: ["host", "_field"]) |> aggregateWindow(every: 20s, fn: mean, createEmpty: false)"#,
+        r#"|> filter(fn: (r) => r._measurement == "cpu") |> group(columns: ["_field"]) |> aggregateWindow(every: 30s, fn: last, createEmpty: false)"#,
+        r#"|> filter(fn: (r) => r._measurement == "cpu" and r._field == "count") |> aggregateWindow(every: 30s, fn: sum, createEmpty: false)"#,
+        "|> last()",
+        "|> first()",
+        r#"|> filter(fn: (r) => r._measurement == "cpu" and (r._field == "usage" or r._field == "count")) |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+        r#"|> filter(fn: (r) => r._measurement == "cpu" and r._field == "usage") |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => r.usage > 4.0 and r.host != "b")"#,
+        r#"|> filter(fn: (r) => r._measurement == "mem") |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+    ];
+    for tail in scripts {
+        let script = format!("{read} {tail}");
+        let (pushed, general) = {
+            let script = script.clone();
+            let src = source(&f);
+            let general_src = TablesOnly(source(&f));
+            tokio::task::spawn_blocking(move || {
+                let ctx = ExecContext {
+                    now: 1_000 * S,
+                    globals: Vec::new(),
+                };
+                let render = |r: almanac_flux::Result<Vec<(String, Vec<Table>)>>| match r {
+                    Ok(r) => {
+                        let mut out = almanac_flux::encode_csv(&r);
+                        for t in r.iter().flat_map(|(_, t)| t) {
+                            out.push_str(&format!("\n{:?} {:?}", t.key, t.cols));
+                        }
+                        out
+                    }
+                    Err(e) => format!("error: {e}"),
+                };
+                (
+                    render(execute(&script, &ctx, &src)),
+                    render(execute(&script, &ctx, &general_src)),
+                )
+            })
+            .await
+            .unwrap()
+        };
+        assert_eq!(pushed, general, "{script}");
+        assert!(!pushed.starts_with("error"), "{script}\n=> {pushed}");
+    }
+}

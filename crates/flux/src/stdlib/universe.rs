@@ -323,8 +323,10 @@ impl Regrouper {
         let types = self.types.clone();
         let b = self.builder(key);
         for (l, t) in &types {
-            if rec.get(l).is_some() {
-                b.add_column(l, Some(*t));
+            if let Some(v) = rec.get(l) {
+                // a value's own type wins: tables of one group may differ
+                // from other groups' tables (e.g. int and float `_value`s)
+                b.add_column(l, Some(ColType::of(v).unwrap_or(*t)));
             }
         }
         b.push_record(rec)
@@ -773,6 +775,8 @@ fn group(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let type_map: HashMap<String, ColType> = types.iter().cloned().collect();
     let mut rg = Regrouper::new(types.clone());
     for t in &tables {
+        // a null keeps the type of its own table's column
+        rg.types = t.cols.iter().map(|c| (c.label.clone(), c.typ)).collect();
         let labels: Vec<String> = match mode.as_str() {
             "by" => columns
                 .iter()
@@ -1973,12 +1977,12 @@ fn pivot(it: &mut Interp, a: &mut Args) -> Result<Value> {
         let mut rows: Vec<(Vec<Value>, Record)> = Vec::new();
         // row key -> index in `rows` (the key's Debug text: Value has no Hash)
         let mut row_index: HashMap<String, usize> = HashMap::new();
-        let mut new_cols: Vec<String> = Vec::new();
-        let mut vtype = None;
+        // new columns with the value type of the table they come from
+        let mut new_cols: Vec<(String, ColType)> = Vec::new();
         let mut types: Vec<(String, ColType)> = Vec::new();
         for t in &ts {
             let vc = col(t, &value_col)?;
-            vtype = vtype.or(Some(t.cols[vc].typ));
+            let vtype = t.cols[vc].typ;
             let rk: Vec<usize> = row_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
             let ck: Vec<usize> = col_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
             for c in &t.cols {
@@ -1995,8 +1999,8 @@ fn pivot(it: &mut Interp, a: &mut Args) -> Result<Value> {
                     .map(|&i| t.value(i, r).to_string())
                     .collect::<Vec<_>>()
                     .join("_");
-                if !new_cols.contains(&name) {
-                    new_cols.push(name.clone());
+                if !new_cols.iter().any(|(n, _)| *n == name) {
+                    new_cols.push((name.clone(), vtype));
                 }
                 let id = format!("{rkv:?}");
                 let idx = match row_index.get(&id) {
@@ -2028,8 +2032,8 @@ fn pivot(it: &mut Interp, a: &mut Args) -> Result<Value> {
         for (l, t) in &types {
             b.add_column(l, Some(*t));
         }
-        for n in &new_cols {
-            b.add_column(n, vtype);
+        for (n, typ) in &new_cols {
+            b.add_column(n, Some(*typ));
         }
         for (_, rec) in rows {
             b.push_record(&rec)?;

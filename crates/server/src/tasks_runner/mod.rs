@@ -1,5 +1,6 @@
 //! The task scheduler: every second it finds the active tasks that are due
-//! (see [`schedule`]) and the queued manual runs, and runs their scripts on a
+//! (see [`schedule`]; runs missed while the server was down are caught up
+//! oldest first, see [`next_due`]) and the queued manual runs, and runs their scripts on a
 //! blocking thread with `now()` = the scheduled time, as the task's owner
 //! within the task's organization. Run history lives in [`runs::RunStore`]
 //! (in memory); `latestCompleted` and the last run's status are written back
@@ -164,7 +165,7 @@ fn due_runs(state: &AppState) -> Vec<(TaskDef, PendingRun)> {
         if !task.active {
             continue;
         }
-        let Some(scheduled_for) = task.schedule.due(task.latest_completed, now) else {
+        let Some(scheduled_for) = next_due(&task.schedule, task.latest_completed, now) else {
             continue;
         };
         let Ok(id) = almanac_catalog::new_id() else {
@@ -181,6 +182,29 @@ fn due_runs(state: &AppState) -> Vec<(TaskDef, PendingRun)> {
         ));
     }
     out
+}
+
+/// Runs missed while the server was down (or the scheduler was behind) that
+/// a task catches up on, oldest first, before it skips to the newest one.
+pub const MAX_CATCH_UP: usize = 1000;
+
+/// The scheduled time a task runs next at `now`: the oldest scheduled time
+/// after `latest_completed` that is due, so runs missed while the server was
+/// down run one after the other in order, as InfluxDB 2 catches them up; when
+/// more than [`MAX_CATCH_UP`] are missed, only the newest due one runs.
+pub fn next_due(schedule: &Schedule, latest_completed: i64, now: i64) -> Option<i64> {
+    let first = schedule.next_after(latest_completed)?;
+    if first.saturating_add(schedule.offset) > now {
+        return None;
+    }
+    let mut t = first;
+    for _ in 0..MAX_CATCH_UP {
+        match schedule.next_after(t) {
+            Some(n) if n.saturating_add(schedule.offset) <= now => t = n,
+            _ => return Some(first),
+        }
+    }
+    schedule.due(latest_completed, now)
 }
 
 /// The principal a task runs as: its owner within its organization.
@@ -300,4 +324,48 @@ fn record_outcome(
         .put_named_document(RUNS_KIND, &task.id, &doc.org_id, text)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000_000;
+
+    fn every_minute(offset: i64) -> Schedule {
+        Schedule {
+            kind: schedule::ScheduleKind::Every(MIN),
+            offset,
+        }
+    }
+
+    #[test]
+    fn missed_runs_are_caught_up_oldest_first() {
+        let s = every_minute(0);
+        // completed 10:00, now 10:03:30: 10:01, then 10:02, then 10:03
+        assert_eq!(
+            next_due(&s, 600 * MIN, 603 * MIN + MIN / 2),
+            Some(601 * MIN)
+        );
+        assert_eq!(
+            next_due(&s, 601 * MIN, 603 * MIN + MIN / 2),
+            Some(602 * MIN)
+        );
+        assert_eq!(next_due(&s, 603 * MIN, 603 * MIN + MIN / 2), None);
+        // with an offset, a run is due once its offset has passed
+        let s = every_minute(MIN / 2);
+        assert_eq!(next_due(&s, 600 * MIN, 601 * MIN), None);
+        assert_eq!(
+            next_due(&s, 600 * MIN, 601 * MIN + MIN / 2),
+            Some(601 * MIN)
+        );
+    }
+
+    #[test]
+    fn a_long_outage_skips_to_the_newest_run() {
+        let s = every_minute(0);
+        let now = (MAX_CATCH_UP as i64 + 5) * MIN;
+        assert_eq!(next_due(&s, 0, now), Some(now));
+        assert_eq!(next_due(&s, 0, 10 * MIN), Some(MIN));
+    }
 }
