@@ -6,6 +6,10 @@ use crate::error::{Error, Result};
 use crate::lexer::parse_time;
 use crate::table::{ColMeta, ColType, GroupKey, Table};
 use crate::value::{format_time, Value};
+use arrow::array::{
+    Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
+    UInt64Array,
+};
 
 /// Split CSV text into records (RFC 4180 quoting; quoted fields may span lines).
 pub fn split_records(text: &str) -> Vec<Vec<String>> {
@@ -358,6 +362,77 @@ fn cell(v: &Value, delim: char) -> String {
     }
 }
 
+/// Writes the cells of one column straight from its Arrow array, as
+/// [`cell`] writes the column's values (no per-cell `Value` or `String`);
+/// a time column remembers its last text, since `_start`/`_stop` repeat.
+enum CellWriter<'a> {
+    Bool(&'a BooleanArray),
+    Int(&'a Int64Array),
+    UInt(&'a UInt64Array),
+    Float(&'a Float64Array),
+    Str(&'a StringArray),
+    Time(&'a TimestampNanosecondArray, Option<(i64, String)>),
+    /// Any other layout: through `Table::value`.
+    General,
+}
+
+impl<'a> CellWriter<'a> {
+    fn new(t: &'a Table, c: usize) -> CellWriter<'a> {
+        let any = t.batch.column(c).as_any();
+        let w = match t.cols[c].typ {
+            ColType::Bool => any.downcast_ref().map(CellWriter::Bool),
+            ColType::Int => any.downcast_ref().map(CellWriter::Int),
+            ColType::UInt => any.downcast_ref().map(CellWriter::UInt),
+            ColType::Float => any.downcast_ref().map(CellWriter::Float),
+            ColType::String => any.downcast_ref().map(CellWriter::Str),
+            ColType::Time => any.downcast_ref().map(|a| CellWriter::Time(a, None)),
+        };
+        w.unwrap_or(CellWriter::General)
+    }
+
+    fn write(&mut self, out: &mut String, t: &Table, c: usize, r: usize, sep: char) {
+        use std::fmt::Write;
+        let array = t.batch.column(c);
+        if array.is_null(r) {
+            return;
+        }
+        match self {
+            CellWriter::Bool(a) => out.push_str(if a.value(r) { "true" } else { "false" }),
+            CellWriter::Int(a) => {
+                let _ = write!(out, "{}", a.value(r));
+            }
+            CellWriter::UInt(a) => {
+                let _ = write!(out, "{}", a.value(r));
+            }
+            CellWriter::Float(a) if a.value(r).is_finite() => {
+                let _ = write!(out, "{}", a.value(r));
+            }
+            CellWriter::Str(a) => {
+                let s = a.value(r);
+                if s.contains([sep, '"', '\n', '\r']) {
+                    out.push('"');
+                    out.push_str(&s.replace('"', "\"\""));
+                    out.push('"');
+                } else {
+                    out.push_str(s);
+                }
+            }
+            CellWriter::Time(a, last) => {
+                let v = a.value(r);
+                match last {
+                    Some((t, text)) if *t == v => out.push_str(text),
+                    _ => {
+                        let text = format_time(v);
+                        out.push_str(&text);
+                        *last = Some((v, text));
+                    }
+                }
+            }
+            _ => out.push_str(&cell(&t.value(c, r), sep)),
+        }
+    }
+}
+
 /// Encode results as InfluxDB 2 writes them (CRLF line ends, a blank line after each result).
 pub fn encode(results: &[(String, Vec<Table>)]) -> String {
     encode_with(results, &Dialect::default())
@@ -375,6 +450,8 @@ pub fn encode_with(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
 /// Encode one result (used to stream results one by one).
 pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect) {
     let sep = d.delimiter;
+    // a delimiter that can occur in a number or a time quotes those cells
+    let numbers_need_no_quotes = !(sep.is_ascii_alphanumeric() || ".-+:".contains(sep));
     let mut prev: Option<Vec<(String, ColType, bool)>> = None;
     let mut started = false;
     // without a #default row, every row names its result
@@ -453,14 +530,21 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
                 Some(sig)
             };
         }
+        let table_id = id.to_string();
+        let mut cols: Vec<CellWriter> = (0..t.cols.len())
+            .map(|c| match numbers_need_no_quotes {
+                true => CellWriter::new(t, c),
+                false => CellWriter::General,
+            })
+            .collect();
         for r in 0..t.len() {
             out.push(sep);
             out.push_str(&row_result);
             out.push(sep);
-            out.push_str(&id.to_string());
-            for c in 0..t.cols.len() {
+            out.push_str(&table_id);
+            for (c, w) in cols.iter_mut().enumerate() {
                 out.push(sep);
-                out.push_str(&cell(&t.value(c, r), sep));
+                w.write(out, t, c, r, sep);
             }
             out.push_str("\r\n");
         }
