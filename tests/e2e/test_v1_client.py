@@ -166,5 +166,5 @@ def test_unsupported_query_raises_with_message(client):
     db = unique("v1")
     client.create_database(db)
     with pytest.raises(InfluxDBClientError) as e:
-        client.query("SHOW SUBSCRIPTIONS", database=db)
+        client.query("DELETE FROM m WHERE a = 'x' OR b = 'y'", database=db)
     assert "not supported yet" in str(e.value)

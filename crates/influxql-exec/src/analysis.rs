@@ -585,7 +585,7 @@ pub fn technical_analysis(
                 continue;
             }
             Value::Float(_) | Value::Integer(_) | Value::Unsigned(_) => as_f64(v).unwrap_or(0.0),
-            Value::String(_) | Value::Boolean(_) | Value::Time(_) => {
+            Value::String(_) | Value::Boolean(_) | Value::Time(_) | Value::Strings(_) => {
                 return Err(query_err(format!(
                     "unsupported {} iterator type: {}",
                     name.replace('_', " "),
@@ -613,6 +613,7 @@ fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Boolean(_) => "boolean",
         Value::Time(_) => "time",
+        Value::Strings(_) => "strings",
     }
 }
 
@@ -650,7 +651,7 @@ pub fn holt_winters(
             Value::Float(_) | Value::Integer(_) | Value::Unsigned(_) => {
                 points.push((*t, as_f64(v).unwrap_or(0.0)))
             }
-            Value::String(_) | Value::Boolean(_) | Value::Time(_) => {
+            Value::String(_) | Value::Boolean(_) | Value::Time(_) | Value::Strings(_) => {
                 return Err(query_err(format!(
                     "unsupported holt winters iterator type: {}",
                     type_name(v)

@@ -95,6 +95,16 @@ fn write_value(out: &mut String, v: &Value, opts: &EncodeOptions, tz: Option<chr
                 let _ = write!(out, "{}", ns.div_euclid(unit));
             }
         },
+        Value::Strings(items) => {
+            out.push('[');
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                almanac_lineproto::go_json::write_string(out, s);
+            }
+            out.push(']');
+        }
     }
 }
 
@@ -340,6 +350,9 @@ pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
                             let _ = write!(out, "{u}");
                         }
                         Value::String(s) => csv_field(&mut out, s),
+                        // One field, the items comma-separated (influxd 1.6.7
+                        // prints the column name instead).
+                        Value::Strings(items) => csv_field(&mut out, &items.join(",")),
                         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
                         Value::Time(ns) => {
                             let unit = match opts.epoch {
@@ -489,6 +502,12 @@ mod msgpack {
                 let _ = encode::write_uint(out, *u);
             }
             Value::String(s) => str(out, s),
+            Value::Strings(items) => {
+                let _ = encode::write_array_len(out, items.len() as u32);
+                for s in items {
+                    str(out, s);
+                }
+            }
             Value::Boolean(b) => {
                 let _ = encode::write_bool(out, *b);
             }

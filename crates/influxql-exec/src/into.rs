@@ -62,6 +62,8 @@ impl Executor {
                             Value::String(s) => FieldValue::String(s.as_str().into()),
                             Value::Boolean(b) => FieldValue::Boolean(*b),
                             Value::Time(t) => FieldValue::Integer(*t),
+                            // Only SHOW SUBSCRIPTIONS makes lists; as one string.
+                            Value::Strings(items) => FieldValue::String(items.join(",").into()),
                             Value::Null => return None,
                         };
                         Some((c.as_str(), fv))

@@ -23,6 +23,7 @@ pub mod result;
 mod scan;
 mod select;
 mod subquery;
+pub mod subscriptions;
 pub mod system;
 pub mod time;
 pub mod transform;
@@ -89,6 +90,8 @@ pub struct Executor {
     started: std::time::Instant,
     /// Counters of the continuous query service running over this executor.
     cq_metrics: Arc<continuous::ContinuousQueryMetrics>,
+    /// Counters of the subscription service forwarding this server's writes.
+    subscriber_metrics: Arc<subscriptions::SubscriberMetrics>,
 }
 
 impl Executor {
@@ -101,7 +104,13 @@ impl Executor {
             queries: Arc::default(),
             started: std::time::Instant::now(),
             cq_metrics: Arc::default(),
+            subscriber_metrics: Arc::default(),
         }
+    }
+
+    /// The subscription service's counters (`SHOW STATS` module `subscriber`, `/metrics`).
+    pub fn subscriber_metrics(&self) -> &Arc<subscriptions::SubscriberMetrics> {
+        &self.subscriber_metrics
     }
 
     /// The continuous query counters (`SHOW STATS` module `cq`, `/metrics`).
@@ -261,6 +270,9 @@ impl Executor {
                 self.drop_continuous_query(name, database)
             }
             Statement::ShowContinuousQueries => Ok(self.show_continuous_queries()),
+            Statement::CreateSubscription { .. }
+            | Statement::DropSubscription { .. }
+            | Statement::ShowSubscriptions => self.execute_subscription_statement(stmt),
             Statement::CreateUser { .. }
             | Statement::DropUser { .. }
             | Statement::SetPassword { .. }

@@ -19,6 +19,8 @@ pub enum Value {
     Boolean(bool),
     /// A timestamp in nanoseconds since the epoch, rendered per the `epoch` parameter.
     Time(i64),
+    /// A list of strings (JSON array), e.g. SHOW SUBSCRIPTIONS' destinations.
+    Strings(Vec<String>),
 }
 
 impl Value {

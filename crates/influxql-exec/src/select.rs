@@ -534,7 +534,7 @@ fn subquery_inputs(
                     Value::Float(_) => Some(FieldType::Float),
                     Value::Integer(_) | Value::Time(_) => Some(FieldType::Integer),
                     Value::Unsigned(_) => Some(FieldType::UInteger),
-                    Value::String(_) => Some(FieldType::String),
+                    Value::String(_) | Value::Strings(_) => Some(FieldType::String),
                     Value::Boolean(_) => Some(FieldType::Boolean),
                     Value::Null => None,
                 });

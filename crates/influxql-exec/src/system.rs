@@ -290,6 +290,7 @@ impl Executor {
                 ],
             ),
         ];
+        out.extend(self.subscriber_metrics().stats_series());
         for db in storage.catalog().databases() {
             let mut s = row_series(
                 "database",

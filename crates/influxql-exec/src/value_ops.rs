@@ -97,7 +97,7 @@ fn rank(v: &Value) -> u8 {
     match v {
         Value::Null => 0,
         Value::Float(_) | Value::Integer(_) | Value::Unsigned(_) | Value::Time(_) => 1,
-        Value::String(_) => 2,
+        Value::String(_) | Value::Strings(_) => 2,
         Value::Boolean(_) => 3,
     }
 }

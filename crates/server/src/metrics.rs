@@ -161,5 +161,31 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "Points written by continuous queries.",
         cq_points,
     );
+    let subscriber = state.influxql.subscriber_metrics();
+    let totals = subscriber.totals();
+    for (name, help, value) in [
+        (
+            "almanac_subscriber_points_written_total",
+            "Points forwarded to subscription destinations.",
+            &totals.points_written,
+        ),
+        (
+            "almanac_subscriber_write_failures_total",
+            "Subscription deliveries that failed after retries.",
+            &totals.write_failures,
+        ),
+        (
+            "almanac_subscriber_points_dropped_total",
+            "Points not forwarded because a destination's queue was full.",
+            &totals.points_dropped,
+        ),
+        (
+            "almanac_subscriber_retries_total",
+            "Subscription deliveries retried after a transient error.",
+            &totals.retries,
+        ),
+    ] {
+        out.metric(name, "counter", help, load(value));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out.0).into_response()
 }

@@ -186,7 +186,18 @@ async fn write_and_read_back_through_every_endpoint() {
     );
     let selected = query(&client, &url, "SELECT * FROM \"db\".\"autogen\".\"cpu\"").await;
     assert_eq!(selected["results"][0]["series"][0]["name"], "cpu");
-    let unsupported = query(&client, &url, "SHOW SUBSCRIPTIONS").await;
+    let unsupported: Value = client
+        .post(format!("{url}/query"))
+        .form(&[
+            ("db", "db"),
+            ("q", "DELETE FROM cpu WHERE host = 'a' OR host = 'b'"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(unsupported["results"][0]["error"]
         .as_str()
         .unwrap()

@@ -93,6 +93,7 @@ fn field(v: &almanac_influxql_exec::result::Value) -> Option<FieldValue> {
         V::String(s) => FieldValue::Str(s.clone()),
         V::Boolean(b) => FieldValue::Bool(*b),
         V::Time(t) => FieldValue::Int(*t),
+        V::Strings(items) => FieldValue::Str(items.join(",")),
     })
 }
 
