@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod kapacitor;
 pub mod metrics;
 pub mod sql;
+pub mod subscriptions;
 pub mod tasks_runner;
 pub mod ui;
 pub mod v1;
@@ -256,6 +257,7 @@ impl Server {
         }
         let tasks = tasks_runner::spawn(self.state.clone(), stop_rx.clone());
         let kapacitor = kapacitor::spawn(self.state.clone(), stop_rx.clone());
+        let subscriptions = subscriptions::spawn(self.state.clone(), stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -276,6 +278,7 @@ impl Server {
         }
         let _ = tasks.await;
         let _ = kapacitor.await;
+        let _ = subscriptions.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();
