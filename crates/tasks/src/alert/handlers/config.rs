@@ -1,6 +1,7 @@
 //! Service-level configuration of the alert handlers: Kapacitor's
-//! `kapacitor.conf` sections (`[smtp]`, `[pagerduty2]`, `[slack]`, ...), as
-//! `/kapacitor/v1/config` shows and overrides them.
+//! `kapacitor.conf` sections (`[smtp]`, `[pagerduty2]`, `[slack]`, ...,
+//! one `[[kafka]]` cluster with its `id`), as `/kapacitor/v1/config` shows
+//! and overrides them.
 //!
 //! # API (used by the `/kapacitor/v1/config` and `/service-tests` routes)
 //!
@@ -43,6 +44,7 @@ use crate::alert::HandlerSpec;
 pub const SERVICES: &[&str] = &[
     "alerta",
     "discord",
+    "kafka",
     "mqtt",
     "opsgenie2",
     "pagerduty2",
@@ -65,6 +67,12 @@ pub fn defaults(service: &str) -> Option<Map<String, Value>> {
         "discord" => json!({
             "workspace": "", "url": "", "username": "", "avatar-url": "",
             "embed-title": "", "timestamp": false,
+        }),
+        "kafka" => json!({
+            "id": "default", "brokers": [], "timeout": "10s", "batch-size": 100,
+            "batch-timeout": "1s", "use-ssl": false, "ssl-ca": "", "ssl-cert": "",
+            "ssl-key": "", "insecure-skip-verify": false, "sasl-username": "",
+            "sasl-password": "", "sasl-mechanism": "",
         }),
         "mqtt" => json!({
             "name": "", "url": "", "client-id": "", "username": "", "password": "",
@@ -114,6 +122,7 @@ pub fn redacted(service: &str) -> &'static [&'static str] {
     match service {
         "alerta" => &["token"],
         "discord" | "slack" => &["url"],
+        "kafka" => &["sasl-password"],
         "mqtt" | "smtp" => &["password"],
         "opsgenie2" | "victorops" => &["api-key"],
         "pagerduty2" => &["routing-key"],
@@ -188,7 +197,7 @@ impl ServiceConfigs {
                     type_name(def)
                 ));
             }
-            if k == "timeout" || k == "idle-timeout" {
+            if k == "timeout" || k == "idle-timeout" || k == "batch-timeout" {
                 let s = v.as_str().unwrap_or_default();
                 super::opts::parse_go_duration(s).ok_or_else(|| {
                     format!("option {k:?} in section {service:?}: invalid duration {s:?}")

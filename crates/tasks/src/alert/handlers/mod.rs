@@ -5,8 +5,8 @@
 //! `log`, `post`, `tcp` and `exec` send Kapacitor's alert data JSON
 //! ([`AlertEvent::alert_data`]); the service handlers (`smtp`, `slack`,
 //! `teams`, `pagerduty2`, `opsgenie2`, `victorops`, `telegram`, `discord`,
-//! `pushover`, `sensu`, `alerta`, `mqtt`) send the payload each service's
-//! API expects, with options merged from their [`config`] section. The
+//! `pushover`, `sensu`, `alerta`, `mqtt`, `kafka`) send the payload each
+//! service's API expects, with options merged from their [`config`] section. The
 //! TICKscript methods that create handlers (`.email()`, `.pagerDuty2()`,
 //! ...) are in [`tick`].
 
@@ -15,6 +15,7 @@ pub mod config;
 pub mod discord;
 pub mod exec;
 mod http;
+pub mod kafka;
 pub mod log;
 pub mod matcher;
 pub mod mqtt;
@@ -32,6 +33,8 @@ pub mod telegram;
 pub mod tick;
 pub mod victorops;
 
+#[cfg(test)]
+pub(crate) mod kafka_testbroker;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -56,11 +59,8 @@ pub const KINDS: &[&str] = &[
     "sensu",
     "alerta",
     "mqtt",
+    "kafka",
 ];
-
-/// Error for the Kafka handler, which Almanac does not implement.
-pub const KAFKA_UNSUPPORTED: &str =
-    "not supported yet: kafka handler (no Kafka broker is available to test a client against)";
 
 /// Checks a handler spec (kind known, options typed; options that may come
 /// from the service configuration are checked when an event is sent).
@@ -73,7 +73,6 @@ pub fn validate(spec: &HandlerSpec) -> Result<(), String> {
         "post" => post::PostOptions::from_spec(spec).map(|_| ()),
         "tcp" => tcp::TcpOptions::from_spec(spec).map(|_| ()),
         "exec" => exec::ExecOptions::from_spec(spec).map(|_| ()),
-        "kafka" => Err(KAFKA_UNSUPPORTED.into()),
         kind if KINDS.contains(&kind) => {
             let m = config::global().merged(spec)?;
             parse_service(&Opts::new(kind, &m)).map(|_| ())
@@ -96,6 +95,7 @@ enum Service {
     Sensu(sensu::SensuOptions),
     Alerta(alerta::AlertaOptions),
     Mqtt(mqtt::MqttOptions),
+    Kafka(kafka::KafkaOptions),
 }
 
 fn parse_service(o: &Opts) -> Result<Service, String> {
@@ -112,6 +112,7 @@ fn parse_service(o: &Opts) -> Result<Service, String> {
         "sensu" => Service::Sensu(sensu::SensuOptions::parse(o)?),
         "alerta" => Service::Alerta(alerta::AlertaOptions::parse(o)?),
         "mqtt" => Service::Mqtt(mqtt::MqttOptions::parse(o)?),
+        "kafka" => Service::Kafka(kafka::KafkaOptions::parse(o)?),
         other => return Err(format!("not supported yet: alert handler kind {other:?}")),
     })
 }
@@ -146,7 +147,6 @@ pub async fn deliver(
         "post" => post::deliver(client, &post::PostOptions::from_spec(spec)?, event).await,
         "tcp" => tcp::deliver(&tcp::TcpOptions::from_spec(spec)?, event).await,
         "exec" => exec::deliver(&exec::ExecOptions::from_spec(spec)?, event).await,
-        "kafka" => Err(KAFKA_UNSUPPORTED.into()),
         kind => {
             let m = config::global().merged(spec)?;
             match parse_service(&Opts::new(kind, &m))? {
@@ -162,6 +162,7 @@ pub async fn deliver(
                 Service::Sensu(o) => sensu::deliver(&o, event).await,
                 Service::Alerta(o) => alerta::deliver(client, &o, event).await,
                 Service::Mqtt(o) => mqtt::deliver(&o, event).await,
+                Service::Kafka(o) => kafka::deliver(&o, event).await,
             }
         }
     }
@@ -176,18 +177,22 @@ fn matches(spec: &HandlerSpec, event: &AlertEvent) -> Result<bool, String> {
 }
 
 /// Default options of a service test (`/kapacitor/v1/service-tests/<service>`):
-/// the test alert's `id`, `message`, `level` and `details`; any other
-/// option given to [`test_event`] is a handler option of that service.
+/// the test alert's `id`, `message`, `level` and `details` (and for
+/// `kafka`, Kapacitor's test `topic`, `test`); any other option given to
+/// [`test_event`] is a handler option of that service.
 pub fn test_options(service: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
     if !config::SERVICES.contains(&service) {
         return None;
     }
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "id": "testAlertID",
         "message": format!("test {service} message"),
         "details": "",
         "level": "CRITICAL",
     });
+    if service == "kafka" {
+        v["topic"] = "test".into();
+    }
     v.as_object().cloned()
 }
 

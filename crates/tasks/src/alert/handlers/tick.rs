@@ -128,6 +128,21 @@ const PROPS: &[(&str, &str, &str, Set)] = &[
     ("mqtt", "brokerName", "broker-name", Set::Str),
     ("mqtt", "qos", "qos", Set::Int),
     ("mqtt", "retained", "retained", Set::Flag),
+    ("kafka", "cluster", "cluster", Set::Str),
+    ("kafka", "kafkaTopic", "topic", Set::Str),
+    ("kafka", "template", "template", Set::Str),
+    (
+        "kafka",
+        "disablePartitionById",
+        "disablePartitionById",
+        Set::Flag,
+    ),
+    (
+        "kafka",
+        "partitionAlgorithm",
+        "partitionAlgorithm",
+        Set::Str,
+    ),
 ];
 
 /// Whether `name` is a handler method or a handler property method.
@@ -194,9 +209,6 @@ pub fn apply(handlers: &mut Vec<HandlerSpec>, p: &Property) -> Result<(), TickEr
     });
     if let Some((method, kind, args)) = METHODS.iter().find(|m| m.0 == p.name).filter(|_| !of_last)
     {
-        if *kind == "kafka" {
-            return Err(TickError::at(p.pos, super::KAFKA_UNSUPPORTED));
-        }
         let mut options = Map::new();
         match args {
             Args::None => count(p, 0, 0)?,
@@ -387,7 +399,9 @@ mod tests {
              .teams().channelURL('http://teams/hook')\
              .discord().embedTitle('T').timestamp(TRUE)\
              .victorOps().routingKey('team')\
-             .slack().channel('#ops').iconEmoji(':fire:')",
+             .slack().channel('#ops').iconEmoji(':fire:')\
+             .kafka().cluster('default').kafkaTopic('alerts').template('{{ .ID }}')\
+                 .disablePartitionById(FALSE).partitionAlgorithm('murmur2')",
         )
         .unwrap();
         let got: Vec<(String, serde_json::Value)> = hs
@@ -428,6 +442,11 @@ mod tests {
             ("discord", json!({"embed-title": "T", "timestamp": true})),
             ("victorops", json!({"routing-key": "team"})),
             ("slack", json!({"channel": "#ops", "icon-emoji": ":fire:"})),
+            (
+                "kafka",
+                json!({"cluster": "default", "topic": "alerts", "template": "{{ .ID }}",
+                       "disablePartitionById": false, "partitionAlgorithm": "murmur2"}),
+            ),
         ];
         let want: Vec<(String, serde_json::Value)> =
             want.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
@@ -444,7 +463,15 @@ mod tests {
         );
         let e = handlers("stream|from()|alert().kafka()").unwrap_err();
         assert!(
-            e.to_string().contains("not supported yet: kafka handler"),
+            e.to_string()
+                .contains("kafka handler: missing option \"topic\" (.kafkaTopic() in TICKscript)"),
+            "{e}"
+        );
+        let e = handlers("stream|from()|alert().kafka().kafkaTopic('t').partitionAlgorithm('md5')")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("kafka handler: invalid partition algorithm: \"md5\""),
             "{e}"
         );
         let e = handlers("stream|from()|alert().mqtt('t').qos('high')").unwrap_err();
