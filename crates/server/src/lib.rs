@@ -15,6 +15,7 @@ pub mod flux_source;
 pub mod ingest;
 pub mod kapacitor;
 pub mod metrics;
+pub mod monitoring;
 pub mod sql;
 pub mod subscriptions;
 pub mod tasks_runner;
@@ -258,6 +259,7 @@ impl Server {
         let tasks = tasks_runner::spawn(self.state.clone(), stop_rx.clone());
         let kapacitor = kapacitor::spawn(self.state.clone(), stop_rx.clone());
         let subscriptions = subscriptions::spawn(self.state.clone(), stop_rx.clone());
+        let monitoring = monitoring::spawn(self.state.clone(), stop_rx.clone());
         let listeners = ingest::start_listeners(
             &self.state.config.listeners,
             self.state.storage.clone(),
@@ -279,6 +281,7 @@ impl Server {
         let _ = tasks.await;
         let _ = kapacitor.await;
         let _ = subscriptions.await;
+        let _ = monitoring.await;
         tracing::info!("shutting down: persisting the write buffer");
         background.abort();
         let storage = self.state.storage.clone();

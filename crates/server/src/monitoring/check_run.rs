@@ -278,7 +278,7 @@ mod tests {
         write_row(&mut lines, "statuses", &status, 10);
         assert_eq!(
             lines.trim_end(),
-            "statuses,_check_id=c1,_check_name=cpu\\ check,_level=crit,_source_measurement=cpu,_type=deadman,host=a,team=ops _source_timestamp=2i,dead=true,usage=1 10"
+            "statuses,_check_id=c1,_check_name=cpu\\ check,_level=crit,_source_measurement=cpu,_type=deadman,host=a,team=ops _source_timestamp=2i,dead=true,usage=1.0 10"
         );
     }
 }

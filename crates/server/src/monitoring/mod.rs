@@ -2,8 +2,10 @@
 //!
 //! Every 250 ms the runner looks for the active checks and rules whose
 //! scheduled time (a multiple of `every`, plus `offset`) has come, and runs
-//! each on its own task (a check or rule never runs twice at once; missed
-//! intervals are skipped, as tasks do):
+//! each on its own task (a check or rule never runs twice at once; when one
+//! falls behind, the intervals it missed run one after another, so that no
+//! data window goes unchecked, up to 10 behind; further behind it jumps to
+//! the newest, as tasks do):
 //!
 //! - a **check** ([`check_run`]) runs its query (rewritten as InfluxDB does,
 //!   [`query`]) through the Flux executor as its owner, pivots fields into
@@ -102,6 +104,7 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::J
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut running = tokio::task::JoinSet::new();
+        let mut bucket_error: Option<String> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -112,8 +115,14 @@ pub fn spawn(state: AppState, mut stop: watch::Receiver<bool>) -> tokio::task::J
                 }
             }
             while running.try_join_next().is_some() {}
-            if let Err(e) = ensure_bucket(&state) {
-                tracing::warn!(error = %e, "could not create the _monitoring bucket");
+            match ensure_bucket(&state) {
+                // warn once per distinct error, not every tick
+                Err(e) if bucket_error.as_ref() != Some(&e) => {
+                    tracing::warn!(error = %e, "could not create the _monitoring bucket");
+                    bucket_error = Some(e);
+                }
+                Err(_) => {}
+                Ok(()) => bucket_error = None,
             }
             let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
             for job in due(&state, now) {
@@ -177,8 +186,15 @@ fn finish(id: &str, scheduled: i64, outcome: Result<(), String>) {
     }
 }
 
+/// Intervals a check or rule catches up on, one run each, when it falls
+/// behind (a slow query, a busy machine); further behind, it jumps to the
+/// newest interval.
+const MAX_CATCH_UP: i64 = 10;
+
 /// The scheduled time due now for an item last completed at `last` (first
-/// seen: the next interval boundary).
+/// seen: the next interval boundary). Unlike tasks, a check does not skip
+/// the intervals it missed by a little: each one's data window is checked
+/// (up to [`MAX_CATCH_UP`] behind).
 fn due_time(id: &str, every: i64, offset: i64, now: i64) -> Option<i64> {
     let schedule = Schedule {
         kind: ScheduleKind::Every(every),
@@ -191,7 +207,13 @@ fn due_time(id: &str, every: i64, offset: i64, now: i64) -> Option<i64> {
             .latest_completed
             .get_or_insert_with(|| (now - offset).div_euclid(every) * every)
     };
-    schedule.due(last, now)
+    let next = schedule.next_after(last)?;
+    let latest = schedule.due(last, now)?;
+    Some(if latest - next > MAX_CATCH_UP * every {
+        latest
+    } else {
+        next
+    })
 }
 
 /// Claims the due checks and rules.
@@ -244,18 +266,35 @@ pub fn ensure_bucket(state: &AppState) -> Result<(), String> {
     if snap.bucket_by_name(BUCKET).is_some() || snap.databases.contains_key(BUCKET) {
         return Ok(());
     }
-    let Some(org) = snap.v2.default_org() else {
+    if snap.v2.default_org().is_none() {
         return Ok(());
+    }
+    // `create_bucket` refuses names starting with `_` (as InfluxDB does for
+    // users' buckets): a system bucket is made as a database whose default
+    // policy keeps 7 days, then given the bucket metadata (the default
+    // organization, the description InfluxDB 2 gives it).
+    let spec = almanac_catalog::RetentionPolicySpec {
+        name: String::new(),
+        duration_ns: Some(BUCKET_RETENTION_NS),
+        shard_group_duration_ns: None,
+        replication: None,
     };
     catalog
-        .create_bucket(
-            &org.id,
-            BUCKET,
-            "System bucket for monitoring logs",
-            Some(BUCKET_RETENTION_NS),
+        .create_database(BUCKET, Some(spec))
+        .map_err(|e| e.to_string())?;
+    let (db, rp) = catalog
+        .snapshot()
+        .bucket_by_name(BUCKET)
+        .ok_or_else(|| "the _monitoring database has no default policy".to_string())?;
+    let id = almanac_catalog::bucket_id(db.id, &rp);
+    catalog
+        .update_bucket(
+            &id,
+            None,
+            Some("System bucket for monitoring logs".into()),
+            None,
             None,
         )
-        .map(|_| ())
         .map_err(|e| e.to_string())
 }
 
@@ -345,4 +384,35 @@ pub fn render_template(
             (t.len() > 0).then(|| rows::plain_string(&t.value(col, 0)))
         })
         .ok_or_else(|| "the template produced no text".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missed_intervals_are_caught_up() {
+        const S: i64 = 1_000_000_000;
+        let id = "due-time-test";
+        // first seen: waits for the next boundary
+        assert_eq!(due_time(id, S, 0, 10 * S + S / 2), None);
+        assert_eq!(due_time(id, S, 0, 11 * S + 1), Some(11 * S));
+        finish(id, 11 * S, Ok(()));
+        // three intervals behind: the next one first, then the others
+        assert_eq!(due_time(id, S, 0, 14 * S + S / 5), Some(12 * S));
+        finish(id, 12 * S, Err("boom".into()));
+        assert_eq!(run_info(id).last_status, "failed");
+        assert_eq!(due_time(id, S, 0, 14 * S + S / 5), Some(13 * S));
+        // far behind: the newest interval
+        assert_eq!(due_time(id, S, 0, 100 * S), Some(100 * S));
+        // offset: due `offset` after the scheduled time
+        let id = "due-time-offset-test";
+        assert_eq!(due_time(id, 10 * S, 2 * S, 21 * S), None);
+        assert_eq!(due_time(id, 10 * S, 2 * S, 22 * S), Some(20 * S));
+        finish(id, 20 * S, Ok(()));
+        assert_eq!(due_time(id, 10 * S, 2 * S, 31 * S), None);
+        assert_eq!(due_time(id, 10 * S, 2 * S, 32 * S), Some(30 * S));
+        forget(id);
+        assert_eq!(run_info(id), RunInfo::default());
+    }
 }

@@ -117,17 +117,14 @@ impl Rewriter<'_> {
         match callee_name(call) {
             Some("range") => {
                 // drop every argument but start (as InfluxDB does)
-                let Some((_, end)) = span(self.text, args) else {
-                    return;
-                };
-                let kept: Vec<&Value> = props
+                let kept = props
                     .iter()
                     .filter(|p| key_name(p) == Some("start"))
-                    .collect();
-                if kept.len() == props.len() {
+                    .count();
+                if kept == props.len() {
                     return;
                 }
-                let Some((start, _)) = span(self.text, args) else {
+                let Some((start, end)) = self.properties_span(args, &props) else {
                     return;
                 };
                 let text = format!("start: -{}", self.duration);
@@ -137,11 +134,28 @@ impl Rewriter<'_> {
                 if props.iter().any(|p| key_name(p) == Some("createEmpty")) {
                     return;
                 }
-                if let Some((_, end)) = span(self.text, args) {
-                    self.edits.push((end, end, ", createEmpty: false".into()));
+                if let Some((_, end)) = self.properties_span(args, &props) {
+                    let sep = if props.is_empty() { "" } else { ", " };
+                    self.edits
+                        .push((end, end, format!("{sep}createEmpty: false")));
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The text of a call's properties (without the parentheses, which
+    /// the argument object's location may include).
+    fn properties_span(&self, args: &Value, props: &[Value]) -> Option<(usize, usize)> {
+        if let (Some(first), Some(last)) = (props.first(), props.last()) {
+            return Some((span(self.text, first)?.0, span(self.text, last)?.1));
+        }
+        let (s, e) = span(self.text, args)?;
+        let inner = &self.text[s..e];
+        if inner.starts_with('(') && inner.ends_with(')') && e - s >= 2 {
+            Some((s + 1, e - 1))
+        } else {
+            Some((s, e))
         }
     }
 

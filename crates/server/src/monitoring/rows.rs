@@ -277,7 +277,7 @@ mod tests {
         write_row(&mut out, "statuses", &row, 10);
         assert_eq!(
             out.trim_end(),
-            "statuses,_level=crit,host=a _message=\"m\",idle=6,user=1 10"
+            "statuses,_level=crit,host=a _message=\"m\",idle=6.0,user=1.0 10"
         );
         assert_eq!(
             json_object(&row),

@@ -139,7 +139,11 @@ fn level_is(row: &Row, want: Option<Level>) -> bool {
 pub fn select(rule: &Rule, series: Vec<Vec<Row>>) -> Vec<Row> {
     // regroup by series without _level, in (source time, time) order
     let mut by_series: BTreeMap<String, Vec<Row>> = BTreeMap::new();
-    for row in series.into_iter().flatten() {
+    for mut row in series.into_iter().flatten() {
+        // the read's window is not part of a status's identity (it moves
+        // with every run); the columns stay in the body sent
+        row.key.remove("_start");
+        row.key.remove("_stop");
         if !rule.tag_rules.iter().all(|t| t.matches(row.str(&t.key))) {
             continue;
         }
@@ -185,7 +189,8 @@ fn claim(rule: &Rule, statuses: Vec<Row>, at: i64) -> Vec<Row> {
     let first = !memory.contains_key(&rule.id);
     let mem = memory.entry(rule.id.clone()).or_default();
     let oldest = at - 2 * rule.every.ns;
-    mem.sent.retain(|_, t| *t > oldest);
+    // the read window starts at `oldest` inclusive: keep what it can still see
+    mem.sent.retain(|_, t| *t >= oldest);
     let mut out = Vec::new();
     for s in statuses {
         let time = s.time("_time").unwrap_or(i64::MIN);
@@ -446,6 +451,17 @@ mod tests {
             )),
             vec![13]
         );
+        // the same status read by two runs (whose windows differ) is sent once
+        let read = |start: i64, stop: i64| {
+            let mut s = status(21, "crit", "ops");
+            s.set("_start", Value::Time(start), true);
+            s.set("_stop", Value::Time(stop), true);
+            vec![vec![s]]
+        };
+        assert_eq!(times(&claim(&r, select(&r, read(2, 22)), 22)), vec![21]);
+        assert!(claim(&r, select(&r, read(3, 23)), 23).is_empty());
+        // still remembered when it is the oldest the window reads (21 = 41 - 2 × 10)
+        assert!(claim(&r, select(&r, read(21, 41)), 41).is_empty());
     }
 
     #[test]

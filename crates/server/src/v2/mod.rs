@@ -9,12 +9,15 @@
 
 pub mod authorizations;
 pub mod buckets;
+pub mod checks;
 pub mod dashboards;
 pub mod dbrps;
 pub mod delete;
 pub mod documents;
 pub mod errors;
 pub mod labels;
+pub mod notification_endpoints;
+pub mod notification_rules;
 pub mod orgs;
 pub mod setup;
 pub mod system;
@@ -378,6 +381,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
             "/api/v2/tasks/{id}/members",
             get(tasks::members).post(tasks::members),
         )
+        .merge(checks::routes())
+        .merge(notification_endpoints::routes())
+        .merge(notification_rules::routes())
         .layer(from_fn_with_state(state, token_auth::layer))
 }
 

@@ -73,6 +73,10 @@ pub async fn post_setup(State(state): State<AppState>, body: Bytes) -> Result<Re
         .await
         .map_err(|e| super::errors::internal(e.to_string()))?
         .map_err(super::errors::catalog)?;
+    // InfluxDB 2 creates its system bucket `_monitoring` at setup
+    if let Err(e) = crate::monitoring::ensure_bucket(&state) {
+        tracing::warn!(error = %e, "could not create the _monitoring bucket");
+    }
     let snap = state.storage.catalog().snapshot();
     let (db, rp) = snap
         .bucket(&result.bucket_id)
