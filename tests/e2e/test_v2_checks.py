@@ -252,6 +252,13 @@ def test_crud_labels_and_errors(env):
     assert [lb.name for lb in checks.get_checks_id(check.id).labels] == ["prod"]
     patched = checks.patch_checks_id(check.id, {"name": "c2", "status": "active"})
     assert patched.name == "c2" and patched.status == "active"
+    # the stored query is a full DashboardQuery, as InfluxDB 2 answers it
+    raw = requests.get(f"{server.url}/api/v2/checks/{check.id}",
+                       headers={"Authorization": "Token op-token"}).json()
+    assert raw["query"]["editMode"] == "advanced" and raw["query"]["builderConfig"]["tags"] == []
+    assert raw["links"]["query"] == f"/api/v2/checks/{check.id}/query"
+    assert raw["thresholds"] == [{"type": "greater", "value": 1.0, "level": "WARN",
+                                  "allValues": False}]
 
     headers = {"Authorization": "Token op-token"}
     bad = requests.post(f"{server.url}/api/v2/checks", headers=headers, json={
@@ -265,6 +272,25 @@ def test_crud_labels_and_errors(env):
         "query": {"text": 'from(bucket: "m") |> range(start: -1m)'
                           ' |> filter(fn: (r) => r._field == "a" or r._field == "b")'}})
     assert two.status_code == 400 and "expected a single field" in two.json()["message"]
+    # what is not done yet answers 501 naming it
+    for path, body, feature in [
+        ("checks", {"name": "x", "orgID": org_id, "type": "custom", "every": "1m",
+                    "query": {"text": query.text}}, "custom checks"),
+        ("checks", {"name": "x", "orgID": org_id, "type": "threshold", "cron": "* * * * *",
+                    "query": {"text": query.text}}, "cron schedules"),
+        ("notificationEndpoints", {"name": "x", "orgID": org_id, "type": "telegram",
+                                   "channel": "c", "token": "t"},
+         "notification endpoint type telegram"),
+        ("notificationEndpoints", {"name": "x", "orgID": org_id, "type": "http",
+                                   "url": "http://127.0.0.1:9/", "method": "GET",
+                                   "authMethod": "none"}, "http endpoint method GET"),
+        ("notificationEndpoints", {"name": "x", "orgID": org_id, "type": "slack",
+                                   "url": "https://slack.com/api/chat.postMessage",
+                                   "token": "xoxb"}, "slack endpoint token"),
+    ]:
+        r = requests.post(f"{server.url}/api/v2/{path}", headers=headers, json=body)
+        assert r.status_code == 501, (path, body, r.text)
+        assert r.json()["message"].startswith("not supported yet: " + feature), r.text
     assert requests.get(f"{server.url}/api/v2/checks/0000000000000001",
                         headers=headers).json() == {"code": "not found",
                                                     "message": "check not found"}

@@ -273,18 +273,27 @@ fn event(rule: &Rule, row: &Row, message: &str, at: i64) -> AlertEvent {
     }
 }
 
+/// Whether notifications can be sent through `endpoint` (a `not supported
+/// yet: …` message when not).
+pub fn sendable(endpoint: &Endpoint) -> Result<(), String> {
+    match &endpoint.kind {
+        EndpointKind::Http { method, .. } if method != "POST" => Err(format!(
+            "not supported yet: http endpoint method {method} (notifications are POSTed)"
+        )),
+        EndpointKind::Slack { token, .. } if !token.is_empty() => {
+            Err("not supported yet: slack endpoint token (give the incoming webhook url)".into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The handler spec that sends a notification through `endpoint`.
 pub fn handler_spec(rule: &Rule, endpoint: &Endpoint, row: &Row) -> Result<HandlerSpec, String> {
+    sendable(endpoint)?;
     let (kind, options) = match &endpoint.kind {
         EndpointKind::Http {
-            url,
-            method,
-            auth,
-            headers,
+            url, auth, headers, ..
         } => {
-            if method != "POST" {
-                return Err(format!("not supported yet: http endpoint method {method}"));
-            }
             let mut headers = headers.clone();
             match auth {
                 HttpAuth::None => {}
@@ -310,13 +319,7 @@ pub fn handler_spec(rule: &Rule, endpoint: &Endpoint, row: &Row) -> Result<Handl
                 }),
             )
         }
-        EndpointKind::Slack { url, token } => {
-            if !token.is_empty() {
-                return Err(
-                    "not supported yet: slack endpoints with an API token (give the webhook url)"
-                        .into(),
-                );
-            }
+        EndpointKind::Slack { url, .. } => {
             ("slack", json!({ "url": url, "channel": rule.channel }))
         }
         EndpointKind::PagerDuty {

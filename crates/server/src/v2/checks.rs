@@ -30,6 +30,8 @@ impl Resource for Checks {
         "query",
         "statusMessageTemplate",
         "every",
+        // kept so that validation refuses it (not supported yet)
+        "cron",
         "offset",
         "tags",
         "type",
@@ -51,6 +53,19 @@ impl Resource for Checks {
         Check::from_body(id, org, body).map_err(bad)?;
         if !body.contains_key("statusMessageTemplate") {
             body.insert("statusMessageTemplate".into(), json!(""));
+        }
+        // the query as InfluxDB 2 answers it: a DashboardQuery with every field
+        if let Some(q) = body.get_mut("query").and_then(Value::as_object_mut) {
+            q.entry("editMode").or_insert(json!("advanced"));
+            q.entry("name").or_insert(json!(""));
+            let builder = q.entry("builderConfig").or_insert(json!({}));
+            if let Some(b) = builder.as_object_mut() {
+                for k in ["buckets", "tags", "functions"] {
+                    b.entry(k).or_insert(json!([]));
+                }
+                b.entry("aggregateWindow")
+                    .or_insert(json!({"period": "", "fillValues": false}));
+            }
         }
         Ok(())
     }

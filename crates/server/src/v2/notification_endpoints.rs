@@ -84,7 +84,9 @@ impl Resource for NotificationEndpoints {
             body.entry("method").or_insert(json!("POST"));
             body.entry("authMethod").or_insert(json!("none"));
         }
-        Endpoint::from_body(id, body).map_err(bad)?;
+        let endpoint = Endpoint::from_body(id, body).map_err(bad)?;
+        // what the runner cannot send yet is refused up front (501)
+        crate::monitoring::rule_run::sendable(&endpoint).map_err(bad)?;
         Ok(())
     }
 

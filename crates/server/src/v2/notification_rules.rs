@@ -48,6 +48,8 @@ impl Resource for NotificationRules {
         "type",
         "endpointID",
         "every",
+        // kept so that validation refuses it (not supported yet)
+        "cron",
         "offset",
         "sleepUntil",
         "runbookLink",
