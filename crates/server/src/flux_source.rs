@@ -242,6 +242,53 @@ impl Points {
         }
     }
 
+    /// Append the non-null rows `a..b` of `col` and their times; false when
+    /// the array has another type. Columns without nulls copy slices.
+    fn push_range(
+        &mut self,
+        col: &dyn Array,
+        a: usize,
+        b: usize,
+        times: &[i64],
+        out_times: &mut Vec<i64>,
+    ) -> bool {
+        fn prim<T: arrow::datatypes::ArrowPrimitiveType>(
+            v: &mut Vec<T::Native>,
+            col: &dyn Array,
+            (a, b): (usize, usize),
+            times: &[i64],
+            out_times: &mut Vec<i64>,
+        ) -> bool {
+            let Some(arr) = col.as_primitive_opt::<T>() else {
+                return false;
+            };
+            if arr.null_count() == 0 {
+                v.extend_from_slice(&arr.values()[a..b]);
+                out_times.extend_from_slice(&times[a..b]);
+            } else {
+                for r in (a..b).filter(|r| arr.is_valid(*r)) {
+                    v.push(arr.value(r));
+                    out_times.push(times[r]);
+                }
+            }
+            true
+        }
+        match self {
+            Points::Float(v) => prim::<Float64Type>(v, col, (a, b), times, out_times),
+            Points::Int(v) => prim::<Int64Type>(v, col, (a, b), times, out_times),
+            Points::UInt(v) => prim::<UInt64Type>(v, col, (a, b), times, out_times),
+            _ => {
+                for r in (a..b).filter(|r| col.is_valid(*r)) {
+                    if !self.push(col, r) {
+                        return false;
+                    }
+                    out_times.push(times[r]);
+                }
+                true
+            }
+        }
+    }
+
     /// Keep only the last value.
     fn keep_last(&mut self) {
         fn last<T>(v: &mut Vec<T>) {
@@ -521,9 +568,15 @@ fn read_measurement(
                 .collect();
             prev_codes.clear();
             let mut current = usize::MAX;
+            // runs of rows of one series inside the time range
+            let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+            let mut run_start: Option<usize> = None;
             for row in 0..batch.num_rows() {
                 let t = times.value(row);
                 if t < start || t >= stop {
+                    if let Some(a) = run_start.take() {
+                        runs.push((current, a, row));
+                    }
                     continue;
                 }
                 codes.clear();
@@ -533,7 +586,7 @@ fn read_measurement(
                         .iter()
                         .map(|c| c.value(row).map(str::to_string))
                         .collect();
-                    current = match index.get(&key) {
+                    let next = match index.get(&key) {
                         Some(i) => *i,
                         None => {
                             index.insert(key.clone(), keys.len());
@@ -550,33 +603,58 @@ fn read_measurement(
                             keys.len() - 1
                         }
                     };
+                    if next != current {
+                        if let Some(a) = run_start.take() {
+                            runs.push((current, a, row));
+                        }
+                        current = next;
+                    }
                     std::mem::swap(&mut prev_codes, &mut codes);
                 }
-                for (fi, col) in value_cols.iter().enumerate() {
-                    let Some(col) = col else { continue };
-                    if col.is_null(row) {
+                run_start.get_or_insert(row);
+            }
+            if let Some(a) = run_start {
+                runs.push((current, a, batch.num_rows()));
+            }
+            let time_values = times.values();
+            for (fi, col) in value_cols.iter().enumerate() {
+                let Some(col) = col else { continue };
+                let unexpected = || {
+                    source_err(format!(
+                        "field {:?} of {:?} has an unexpected column type {}",
+                        fields[fi].0,
+                        schema.name,
+                        col.data_type()
+                    ))
+                };
+                for &(si, a, b) in &runs {
+                    let s = &mut series[si][fi];
+                    let Some(edge) = req.edge else {
+                        if !s.values.push_range(col.as_ref(), a, b, time_values, &mut s.times) {
+                            return Err(unexpected());
+                        }
                         continue;
-                    }
-                    let s = &mut series[current][fi];
-                    match req.edge {
+                    };
+                    for row in a..b {
+                        if col.is_null(row) {
+                            continue;
+                        }
+                        let t = time_values[row];
                         // one point per series is enough: the latest (the
                         // last read among equal times) or the earliest
-                        Some(Edge::Last) if s.times.last().is_some_and(|l| *l > t) => continue,
-                        Some(Edge::First) if s.times.last().is_some_and(|l| *l <= t) => continue,
-                        _ => {}
-                    }
-                    if !s.values.push(col.as_ref(), row) {
-                        return Err(source_err(format!(
-                            "field {:?} of {:?} has an unexpected column type {}",
-                            fields[fi].0,
-                            schema.name,
-                            col.data_type()
-                        )));
-                    }
-                    s.times.push(t);
-                    if req.edge.is_some() && s.times.len() > 1 {
-                        s.times.drain(..s.times.len() - 1);
-                        s.values.keep_last();
+                        match edge {
+                            Edge::Last if s.times.last().is_some_and(|l| *l > t) => continue,
+                            Edge::First if s.times.last().is_some_and(|l| *l <= t) => continue,
+                            _ => {}
+                        }
+                        if !s.values.push(col.as_ref(), row) {
+                            return Err(unexpected());
+                        }
+                        s.times.push(t);
+                        if s.times.len() > 1 {
+                            s.times.drain(..s.times.len() - 1);
+                            s.values.keep_last();
+                        }
                     }
                 }
             }

@@ -25,20 +25,6 @@ use crate::AppState;
 /// Store kind of override documents (one per section).
 const KIND: &str = "config";
 
-/// Options shown redacted, per section (Kapacitor's `redact` options).
-fn redacted(section: &str) -> &'static [&'static str] {
-    match section {
-        "smtp" | "mqtt" => &["password"],
-        "slack" | "discord" => &["url"],
-        "teams" => &["channel-url"],
-        "telegram" | "alerta" => &["token"],
-        "pushover" => &["token", "user-key"],
-        "opsgenie2" | "victorops" => &["api-key"],
-        "pagerduty2" => &["routing-key"],
-        _ => &[],
-    }
-}
-
 /// The persisted overrides of the service sections.
 pub struct ConfigOverrides {
     store: Arc<dyn Store>,
@@ -82,7 +68,7 @@ impl ConfigOverrides {
 /// One section's single element: options with secrets redacted.
 fn element_json(section: &str) -> Option<Value> {
     let mut options = services::global().section(section)?;
-    let red = redacted(section);
+    let red = services::redacted(section);
     for k in red {
         if let Some(v) = options.get_mut(*k) {
             let set = match v {
