@@ -630,7 +630,10 @@ fn read_measurement(
                 for &(si, a, b) in &runs {
                     let s = &mut series[si][fi];
                     let Some(edge) = req.edge else {
-                        if !s.values.push_range(col.as_ref(), a, b, time_values, &mut s.times) {
+                        if !s
+                            .values
+                            .push_range(col.as_ref(), a, b, time_values, &mut s.times)
+                        {
                             return Err(unexpected());
                         }
                         continue;
