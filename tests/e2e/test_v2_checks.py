@@ -20,6 +20,8 @@ from influxdb_client.domain.greater_threshold import GreaterThreshold
 from influxdb_client.domain.http_notification_endpoint import HTTPNotificationEndpoint
 from influxdb_client.domain.http_notification_rule import HTTPNotificationRule
 from influxdb_client.domain.label_mapping import LabelMapping
+from influxdb_client.domain.pager_duty_notification_endpoint import PagerDutyNotificationEndpoint
+from influxdb_client.domain.pager_duty_notification_rule import PagerDutyNotificationRule
 from influxdb_client.domain.slack_notification_endpoint import SlackNotificationEndpoint
 from influxdb_client.domain.slack_notification_rule import SlackNotificationRule
 from influxdb_client.domain.status_rule import StatusRule
@@ -234,6 +236,42 @@ def test_checks_write_statuses_and_rules_notify(env):
     for r in (rule, slack_rule, dead_rule):
         got = rules.get_notification_rules_id(r.id)
         assert got.last_run_status == "success", got.last_run_error
+
+
+def test_pagerduty_rule(env):
+    server, client, org_id, new_receiver = env
+    receiver = new_receiver()
+    headers = {"Authorization": "Token op-token"}
+    # the events API URL comes from the [pagerduty2] section, as for Kapacitor handlers
+    r = requests.post(f"{server.url}/kapacitor/v1/config/pagerduty2", headers=headers,
+                      json={"set": {"url": receiver.url}})
+    assert r.status_code == 204, r.text
+    checks = ChecksService(client.api_client)
+    endpoints = NotificationEndpointsService(client.api_client)
+    rules = NotificationRulesService(client.api_client)
+    check = checks.create_check(ThresholdCheck(
+        name="disk full", org_id=org_id, every="1s",
+        query=DashboardQuery(text='from(bucket: "metrics") |> range(start: -1m)'
+                             ' |> filter(fn: (r) => r._measurement == "disk" and r._field == "used")'),
+        status_message_template="${ r.path } is ${ r._level }",
+        thresholds=[GreaterThreshold(value=0.9, level="CRIT")]))
+    endpoint = endpoints.create_notification_endpoint(PagerDutyNotificationEndpoint(
+        name="pd", org_id=org_id, client_url="http://almanac.example/", routing_key="rk-1"))
+    assert endpoint.routing_key == f"secret: {endpoint.id}-routingKey"
+    rules.create_notification_rule(PagerDutyNotificationRule(
+        name="page disk", org_id=org_id, endpoint_id=endpoint.id, every="1s", status="active",
+        message_template="${ r._check_name }: ${ r._message }",
+        status_rules=[StatusRule(current_level="CRIT")]))
+    client.write_api(write_options=SYNCHRONOUS).write(
+        bucket="metrics", record="disk,path=/var used=0.95")
+    wait_for(lambda: receiver.bodies)
+    body = receiver.bodies[0]
+    assert body["routing_key"] == "rk-1" and body["event_action"] == "trigger"
+    assert body["payload"]["summary"] == "disk full: /var is crit"
+    assert body["payload"]["severity"] == "critical"
+    assert body["payload"]["class"] == "disk full"
+    assert body["links"] == [{"href": "http://almanac.example/", "text": "client"}]
+    assert check.id in [c.id for c in checks.get_checks(org_id=org_id).checks]
 
 
 def test_crud_labels_and_errors(env):

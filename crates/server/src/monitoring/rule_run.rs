@@ -267,7 +267,9 @@ fn event(rule: &Rule, row: &Row, message: &str, at: i64) -> AlertEvent {
         previous_level: almanac_tasks::alert::Level::Ok,
         recoverable: true,
         data: serde_json::Value::Null,
-        task: rule.name.clone(),
+        // handlers show it as the source's name (PagerDuty's `class`: the
+        // check name, as InfluxDB 2 sends)
+        task: row.str("_check_name").unwrap_or(&rule.name).to_string(),
         category: String::new(),
         tags,
     }
