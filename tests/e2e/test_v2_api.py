@@ -208,7 +208,9 @@ def test_bucket_paging_and_errors(setup_server):
                 token=token).json()
     assert [b["id"] for b in after["buckets"]] == seen[2:4]
     everything = get(server.url, f"/api/v2/buckets?orgID={org_id}&limit=100", token=token).json()
-    assert len(everything["buckets"]) == 6 and "next" not in everything["links"]
+    # setup's bucket, the system bucket _monitoring (as InfluxDB 2 creates it) and p0..p4
+    assert len(everything["buckets"]) == 7 and "next" not in everything["links"]
+    assert [b["type"] for b in everything["buckets"] if b["name"] == "_monitoring"] == ["system"]
     assert get(server.url, "/api/v2/buckets?limit=0", token=token).status_code == 400
     r = get(server.url, "/api/v2/buckets/0123456789abcdef", token=token)
     assert (r.status_code, r.json()) == (404, {"code": "not found", "message": "bucket not found"})

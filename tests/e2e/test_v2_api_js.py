@@ -39,14 +39,15 @@ def test_npm_client_apis(server, node):
     assert steps["orgs"] == {"names": ["js-org"]}
     assert steps["org-created"] == {"name": "js-second", "idLength": 16}
     assert steps["bucket-created"] == {"name": "js-data", "everySeconds": 86400}
-    assert steps["buckets"] == {"names": ["js-bucket", "js-data"]}
+    # _monitoring: the system bucket setup creates, as InfluxDB 2 does
+    assert steps["buckets"] == {"names": ["_monitoring", "js-bucket", "js-data"]}
     assert steps["bucket-patched"] == {"description": "from js", "everySeconds": 7200}
     assert steps["auth-created"] == {"status": "active", "permissions": 1, "hasToken": True}
     assert steps["auths"] == {"count": 2}
     assert steps["write-operator"] == {"ok": True}
     assert steps["write-read-only"] == {"status": 403}
     assert steps["auth-inactive"] == {"status": "inactive"}
-    assert steps["bucket-deleted"] == {"names": ["js-bucket"]}
+    assert steps["bucket-deleted"] == {"names": ["_monitoring", "js-bucket"]}
     assert steps["bucket-gone"]["status"] == 404
     assert json.loads(steps["bucket-gone"]["body"]) == {"code": "not found",
                                                         "message": "bucket not found"}

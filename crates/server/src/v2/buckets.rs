@@ -41,7 +41,8 @@ pub fn bucket_json(snap: &CatalogSnapshot, db: &DatabaseDef, rp: &str) -> Value 
         },
         "id": id,
         "orgID": org_id,
-        "type": "user",
+        // `_monitoring` (and 1.x's `_internal`): InfluxDB 2's system buckets
+        "type": if db.name.starts_with('_') { "system" } else { "user" },
         "name": snap.bucket_name(db, rp),
         "description": meta.map(|m| m.description.clone()).unwrap_or_default(),
         "rp": rp,
