@@ -98,14 +98,37 @@ def status_rows(client, check_name):
     return [r.values for t in tables for r in t.records]
 
 
-def wait_for(pred, timeout=15.0):
+def in_next_window() -> str:
+    """A line-protocol timestamp half-way into the next whole second.
+
+    A check every 1s reads [t - 1s, t) at each whole second t; a point
+    timestamped "now" lands in the window being checked this instant, and
+    on a loaded machine it may become readable only after that run (InfluxDB
+    users give checks an `offset` for this). Stamped into the next window,
+    it is stored a second before its window is checked."""
+    return str((int(time.time()) + 1) * 1_000_000_000 + 500_000_000)
+
+
+def monitoring_dump(client):
+    """What `_monitoring` holds, for failure messages."""
+    tables = client.query_api().query(
+        'from(bucket: "_monitoring") |> range(start: -5m)'
+        ' |> filter(fn: (r) => r._field == "_message")')
+    return "\n".join(
+        f'{r.values["_measurement"]} {r.values["_time"]} {r.values.get("_check_name")}'
+        f' {r.values.get("_level")} {r.values.get("_notification_rule_name", "")}'
+        f' {r.values["_value"]!r}' for t in tables for r in t.records)
+
+
+def wait_for(pred, timeout=15.0, client=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
         value = pred()
         if value:
             return value
         time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+    context = f"; _monitoring holds:\n{monitoring_dump(client)}" if client else ""
+    raise AssertionError(f"condition not met in time{context}")
 
 
 def test_checks_write_statuses_and_rules_notify(env):
@@ -166,19 +189,21 @@ def test_checks_write_statuses_and_rules_notify(env):
     assert sorted(r.id for r in rules.get_notification_rules(org_id=org_id, check_id=check.id)
                   .notification_rules) == sorted([rule.id, slack_rule.id])
 
-    write.write(bucket="metrics", record="cpu,host=a usage=50")
-    wait_for(lambda: ("ok", "Check: cpu high is: ok", None) in statuses(client, "cpu high"))
-    write.write(bucket="metrics", record="cpu,host=a usage=95")
-    wait_for(lambda: ("crit", "Check: cpu high is: crit", None) in statuses(client, "cpu high"))
+    write.write(bucket="metrics", record="cpu,host=a usage=50 " + in_next_window())
+    wait_for(lambda: ("ok", "Check: cpu high is: ok", None) in statuses(client, "cpu high"),
+             client=client)
+    write.write(bucket="metrics", record="cpu,host=a usage=95 " + in_next_window())
+    wait_for(lambda: ("crit", "Check: cpu high is: crit", None) in statuses(client, "cpu high"),
+             client=client)
     crit = [r for r in status_rows(client, "cpu high") if r["_level"] == "crit"]
     assert len(crit) == 1, crit
     row = crit[0]
     assert (row["_check_id"], row["_type"], row["_source_measurement"], row["team"],
             row["host"], row["usage"]) == (check.id, "threshold", "cpu", "ops", "a", 95.0)
-    wait_for(lambda: hook.bodies and slack_hook.bodies)
+    wait_for(lambda: hook.bodies and slack_hook.bodies, client=client)
 
     # a deadman check on another series (no team tag: the ops rules ignore it)
-    write.write(bucket="metrics", record="mem,host=b used=1i")
+    write.write(bucket="metrics", record="mem,host=b used=1i " + in_next_window())
     dead = checks.create_check(DeadmanCheck(
         name="mem silent", org_id=org_id, every="1s",
         query=DashboardQuery(text='from(bucket: "metrics") |> range(start: -1m)'
@@ -186,10 +211,12 @@ def test_checks_write_statuses_and_rules_notify(env):
         time_since="2s", stale_time="1m", level="CRIT",
         status_message_template="${ r.host } is silent: ${ string(v: r.dead) }"))
     assert dead.type == "deadman" and dead.time_since == "2s" and dead.level == "CRIT"
-    wait_for(lambda: ("crit", "b is silent: true", True) in statuses(client, "mem silent"))
-    wait_for(lambda: dead_hook.bodies)
+    wait_for(lambda: ("crit", "b is silent: true", True) in statuses(client, "mem silent"),
+             client=client)
+    wait_for(lambda: dead_hook.bodies, client=client)
     # the series stays dead: more crit statuses, but no new level change
-    wait_for(lambda: [s[0] for s in statuses(client, "mem silent")].count("crit") >= 3)
+    wait_for(lambda: [s[0] for s in statuses(client, "mem silent")].count("crit") >= 3,
+             client=client)
     levels = [s[0] for s in statuses(client, "mem silent")]
     assert levels[0] == "ok" and levels[-1] == "crit"
     assert levels[levels.index("crit"):] == ["crit"] * levels.count("crit")
@@ -263,8 +290,8 @@ def test_pagerduty_rule(env):
         message_template="${ r._check_name }: ${ r._message }",
         status_rules=[StatusRule(current_level="CRIT")]))
     client.write_api(write_options=SYNCHRONOUS).write(
-        bucket="metrics", record="disk,path=/var used=0.95")
-    wait_for(lambda: receiver.bodies)
+        bucket="metrics", record="disk,path=/var used=0.95 " + in_next_window())
+    wait_for(lambda: receiver.bodies, client=client)
     body = receiver.bodies[0]
     assert body["routing_key"] == "rk-1" and body["event_action"] == "trigger"
     assert body["payload"]["summary"] == "disk full: /var is crit"
