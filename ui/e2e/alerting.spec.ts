@@ -111,3 +111,16 @@ test('a TICKscript error is shown inline at its line and character', async ({ pa
   const task = await (await fetch(`${almanac.url}/kapacitor/v1/tasks/window_typo`)).json();
   expect(task.script).toContain('.period(1m)');
 });
+
+test('typing fast into the TICKscript editor keeps every keystroke', async ({ page }) => {
+  // Each keystroke used to race the editor's echo of the text and could hang the page.
+  await page.goto('/alerting/tasks/new');
+  const editor = page.getByRole('textbox', { name: 'TICKscript' });
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  const typed = '\n// typed quickly: every key must land\nvar x = 1\n';
+  await page.keyboard.type(typed);
+  await expect(editor).toContainText('// typed quickly: every key must land');
+  await expect(editor).toContainText('var x = 1');
+  expect(await page.evaluate(() => 1 + 1)).toBe(2);
+});

@@ -117,6 +117,8 @@ export function agentData(hosts: string[], minutes = 60): string[] {
       lines.push(`cpu,host=${h},cpu=cpu-total usage_idle=${(70 + 20 * wave).toFixed(2)},usage_user=${(20 - 10 * wave).toFixed(2)},usage_system=${(5 + 2 * wave).toFixed(2)},usage_iowait=1 ${t}`);
       lines.push(`mem,host=${h} used_percent=${(40 + 10 * wave + k * 5).toFixed(2)} ${t}`);
       lines.push(`system,host=${h} load1=${(1 + wave).toFixed(2)},load5=${(0.9 + wave / 2).toFixed(2)},load15=0.8 ${t}`);
+      // A flat series: charts must still draw it.
+      lines.push(`swap,host=${h} used_percent=5 ${t}`);
     });
   }
   return lines;

@@ -43,7 +43,32 @@ test('explore a measurement and see a chart', async ({ page }) => {
   await expect(page.getByTestId('sent-query')).toContainText(/time > '20\d\d-/);
   await expect(page.getByLabel('Time range')).toHaveValue('custom');
 
-  // Table view and a server error with the server's message.
+  // Ctrl+drag pans: the chart follows the pointer, then the query runs for the range panned to.
+  const zoomed = await page.getByTestId('sent-query').textContent();
+  const over2 = (await chart.locator('.u-over').boundingBox())!;
+  await page.keyboard.down('Control');
+  await page.mouse.move(over2.x + over2.width * 0.6, over2.y + over2.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(over2.x + over2.width * 0.3, over2.y + over2.height / 2, { steps: 6 });
+  await page.mouse.up();
+  await page.keyboard.up('Control');
+  await expect(page.getByTestId('sent-query')).not.toHaveText(zoomed!);
+  await expect(page.getByTestId('sent-query')).toContainText(/time > '20\d\d-/);
+
+  // Completion offers the measurement's fields first after "SELECT mean(", in the theme's colors.
+  const ed = page.getByLabel('InfluxQL query');
+  await ed.click();
+  await page.keyboard.press('Control+a');
+  await page.keyboard.type('SELECT mean(');
+  await page.keyboard.press('Control+Space');
+  const options = page.locator('.cm-tooltip-autocomplete li');
+  await expect(options.first()).toContainText('usage_idle');
+  await expect(options.first()).toContainText('field');
+  const bg = await page.locator('.cm-tooltip-autocomplete').evaluate((e) => getComputedStyle(e).backgroundColor);
+  expect(bg).toBe('rgb(28, 30, 37)'); // --panel of the dark theme, not CodeMirror's light default
+  await page.keyboard.press('Escape');
+
+    // Table view and a server error with the server's message.
   await page.getByLabel('Visualization').selectOption('table');
   await expect(page.locator('table.data')).toContainText('web-1');
   const editor = page.getByLabel('InfluxQL query');
@@ -68,7 +93,13 @@ test('build and save a dashboard with a template variable, then reload it', asyn
   await page.getByLabel('Variable 1 database').selectOption('telegraf');
   await page.getByLabel('Variable 1 measurement').fill('cpu');
   await page.getByLabel('Variable 1 tag key').fill('host');
+  // A custom meta query lists the values of SHOW TAG VALUES.
+  await page.getByRole('button', { name: 'Add variable' }).click();
+  await page.getByLabel('Variable 2 name').fill('meta');
+  await page.getByLabel('Variable 2 type').selectOption('influxql');
+  await page.getByLabel('Variable 2 meta query').fill('SHOW TAG VALUES ON "telegraf" WITH KEY = "host"');
   await page.getByRole('button', { name: 'Save variables' }).click();
+  await expect(page.getByLabel(':meta:', { exact: true }).locator('option')).toHaveText(['web-1', 'web-2']);
   const hostSelect = page.getByLabel(':host:', { exact: true });
   await expect(hostSelect.locator('option')).toHaveCount(2);
   await hostSelect.selectOption('web-2');
@@ -90,6 +121,12 @@ test('build and save a dashboard with a template variable, then reload it', asyn
   await expect(cell.locator('.u-legend')).toContainText('cpu.mean');
   await page.getByRole('button', { name: 'Done editing' }).click();
   await screenshot(page, 'dashboard');
+
+  // Presentation mode hides the navigation; its exit button sits in the toolbar.
+  await page.getByRole('button', { name: 'Presentation mode' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeHidden();
+  await page.getByRole('button', { name: 'Exit presentation (Esc)' }).click();
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
 
   await page.reload();
   await expect(page.getByTestId('dashboard-name')).toHaveText('Web servers');
@@ -226,6 +263,8 @@ test('import a Chronograf dashboard JSON', async ({ page }) => {
 });
 
 test('hosts list and a host dashboard', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/hosts');
   const row = page.getByRole('row', { name: /web-1/ });
   await expect(row).toContainText('up');
@@ -235,7 +274,12 @@ test('hosts list and a host dashboard', async ({ page }) => {
   await expect(page.getByRole('region', { name: 'CPU usage' }).locator('canvas')).toBeVisible();
   await expect(page.getByRole('region', { name: 'Memory used' }).locator('canvas')).toBeVisible();
   await expect(page.getByRole('region', { name: 'System load' }).locator('canvas')).toBeVisible();
+  // A flat series (swap at 5%) draws too: its empty y range used to throw (the page error checked below).
+  const swap = page.getByRole('region', { name: 'Swap used' });
+  await expect(swap.locator('.u-legend')).toContainText('swap.used_percent');
+  await expect(swap.getByTestId('chart')).toHaveAttribute('data-points', /^[1-9]/);
   await screenshot(page, 'host');
+  expect(errors).toEqual([]);
 });
 
 test('light theme', async ({ page }) => {
@@ -262,6 +306,11 @@ test('logs viewer with severity filters', async ({ page, almanac }) => {
   await expect(page.locator('table.data')).not.toContainText('event number 0');
   await expect(page.locator('table.data')).toContainText('event number 1');
   await screenshot(page, 'logs');
+  // The search applies while typing (no Enter), whatever the case.
+  await page.getByLabel('Search').fill('EVENT NUMBER 3');
+  await expect(page.locator('table.data')).not.toContainText('event number 1');
+  await expect(page.locator('table.data')).toContainText('event number 3');
+  await expect(page.getByTestId('chart').locator('.u-legend')).toContainText('err');
 });
 
 test('Flux and SQL in the explorer', async ({ page }) => {
@@ -282,6 +331,9 @@ test('Flux and SQL in the explorer', async ({ page }) => {
   await page.getByLabel('Visualization').selectOption('table');
   await expect(page.locator('table.data tbody tr')).toHaveCount(3);
   await expect(page.locator('table.data thead')).toContainText('used_percent');
+  // As a graph, a line per host (the rows split by their text columns).
+  await page.getByLabel('Visualization').selectOption('line');
+  await expect(page.getByTestId('chart').locator('.u-legend')).toContainText('used_percent {host=web-');
 });
 
 test('cells move and resize on the grid, and stay there', async ({ page }) => {

@@ -64,6 +64,16 @@ export function App() {
   const current = path === '/' ? '/explorer' : path;
   return (
     <div class={'layout' + (presentation ? ' presentation' : '')}>
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
       <nav class="nav" aria-label="Main">
         <div class="brand">
           <img src="/favicon.svg" alt="" width={22} height={22} /> Almanac
@@ -90,12 +100,7 @@ export function App() {
           )}
         </div>
       </nav>
-      <main class="main">
-        {presentation && (
-          <button style={{ position: 'fixed', right: '12px', top: '8px', zIndex: 5 }} onClick={() => setPresentation(false)}>
-            Exit presentation (Esc)
-          </button>
-        )}
+      <main class="main" id="main" tabIndex={-1}>
         <Route path={path} search={search} presentation={presentation} setPresentation={setPresentation} />
       </main>
     </div>

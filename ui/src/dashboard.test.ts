@@ -64,6 +64,26 @@ describe('Chronograf dashboards', () => {
     expect((exportChronograf({ ...dashboard, id: 'i' }) as any).dashboard.cells[0].queries[0].type).toBe('flux');
   });
 
+  it("exports the built-in variables with Chronograf's meta query", () => {
+    const t = (type: any, query: any) => ({ id: type, tempVar: `:${type}:`, type, label: '', values: [], query });
+    const d = {
+      id: 'i',
+      name: 'v',
+      description: '',
+      cells: [],
+      templates: [t('databases', {}), t('measurements', { db: 'telegraf' }), t('tagValues', { db: 'telegraf', measurement: 'cpu', tagKey: 'host' }), t('csv', {})],
+    };
+    const out = (exportChronograf(d) as any).dashboard.templates;
+    expect(out[0].query).toEqual({ influxql: 'SHOW DATABASES' });
+    expect(out[1].query).toEqual({ db: 'telegraf', influxql: 'SHOW MEASUREMENTS ON :database:' });
+    expect(out[2].query).toEqual({ db: 'telegraf', measurement: 'cpu', tagKey: 'host', influxql: 'SHOW TAG VALUES ON :database: FROM :measurement: WITH KEY=:tagKey:' });
+    expect(out[3].query).toEqual({});
+    expect(out.every((x: any) => x.sourceID === 'dynamic')).toBe(true);
+    // Imported again, the built-in kinds keep reading their database, measurement and tag key.
+    const back = importChronograf(exportChronograf(d), () => 'x').dashboard.templates;
+    expect(back[2].query).toMatchObject({ db: 'telegraf', measurement: 'cpu', tagKey: 'host' });
+  });
+
   it('accepts the bare dashboard object and rejects non-dashboards', () => {
     expect(importChronograf(chronograf.dashboard, () => 'x').dashboard.cells).toHaveLength(2);
     expect(() => importChronograf({ foo: 1 }, () => 'x')).toThrow(/not a Chronograf dashboard/);

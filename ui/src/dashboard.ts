@@ -1,7 +1,7 @@
 // The dashboard model, its storage in the v2 dashboards API, and Chronograf
 // dashboard JSON import/export.
 
-import type { Template } from './templates';
+import { templateToChronograf, type Template } from './templates';
 
 /** Visualization types (Chronograf's names). */
 export type VisType =
@@ -254,7 +254,7 @@ export function exportChronograf(d: Dashboard): Record<string, unknown> {
       id: 0,
       name: d.name,
       cells: d.cells.map(cellToChronograf),
-      templates: d.templates.map((t) => ({ ...t, sourceID: 'dynamic' })),
+      templates: d.templates.map(templateToChronograf),
       organization: 'default',
     },
   };

@@ -34,6 +34,7 @@ export const LAYOUTS: Layout[] = [
   { measurement: 'redis', title: 'Redis', select: [M('clients'), M('used_memory')] },
   { measurement: 'postgresql', title: 'PostgreSQL', select: [M('numbackends'), D('xact_commit')] },
   { measurement: 'procstat', title: 'Processes (procstat)', select: [M('cpu_usage'), M('memory_rss')], groupBy: ['process_name'] },
+  { measurement: 'syslog', title: 'Log messages by severity', type: 'bar', select: [`count("message") AS "messages"`], groupBy: ['severity'] },
 ];
 
 /** Measurements the host list treats as "apps" (beyond the system basics). */

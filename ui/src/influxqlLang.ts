@@ -131,27 +131,60 @@ export interface SchemaNames {
   templateVars?: string[];
 }
 
+/** What a name typed at the end of `before` most likely is, from the clause it is in. */
+export type NameKind = 'measurement' | 'field' | 'tag' | null;
+
+/**
+ * The kind of name expected after `before` (the query text up to the word
+ * being completed): InfluxQL's and SQL's FROM → a measurement; SELECT → a
+ * field; WHERE → a tag (or field); GROUP BY → a tag. Flux: after
+ * `r._measurement ==` a measurement, after `r._field ==` a field, after `r.`
+ * a tag.
+ */
+export function nameKind(before: string): NameKind {
+  if (/r\._measurement\s*==\s*"?$/.test(before)) return 'measurement';
+  if (/r\._field\s*==\s*"?$/.test(before)) return 'field';
+  if (/\br\.$/.test(before)) return 'tag';
+  let best: { at: number; kind: NameKind } = { at: -1, kind: null };
+  const clauses: [RegExp, NameKind][] = [
+    [/\bSELECT\b/gi, 'field'],
+    [/\bFROM\b/gi, 'measurement'],
+    [/\bWHERE\b/gi, 'tag'],
+    [/\bGROUP\s+BY\b/gi, 'tag'],
+    [/\b(ORDER\s+BY|LIMIT|FILL|SLIMIT|OFFSET|TZ)\b/gi, null],
+  ];
+  for (const [re, kind] of clauses) {
+    for (const m of before.matchAll(re)) if (m.index! > best.at) best = { at: m.index!, kind };
+  }
+  return best.kind;
+}
+
 /** A completion source over keywords, functions and `schema()`'s names. */
 export function influxqlCompletion(schema: () => SchemaNames, keywords: string[] = KEYWORDS, functions: string[] = [...FN]) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const word = ctx.matchBefore(/[:"]?[\w.-]*/);
     if (!word || (word.from === word.to && !ctx.explicit)) return null;
     const s = schema();
-    const quoted = (label: string, type: string, detail: string): Completion => ({
+    // Names that fit the clause being written come first.
+    const kind = nameKind(ctx.state.sliceDoc(Math.max(0, word.from - 2000), word.from));
+    const boost = (k: NameKind) => (k === kind ? 50 : kind === 'tag' && k === 'field' ? 20 : 0);
+    // Inside a started "quoted name" only names are offered, and the quotes stay.
+    const inQuote = word.text.startsWith('"');
+    const quoted = (label: string, type: string, detail: string, k: NameKind): Completion => ({
       label,
-      apply: /^[A-Za-z_]\w*$/.test(label) ? label : `"${label.replace(/"/g, '\\"')}"`,
+      apply: inQuote ? label.replace(/"/g, '\\"') : /^[A-Za-z_]\w*$/.test(label) ? label : `"${label.replace(/"/g, '\\"')}"`,
       type,
       detail,
+      boost: boost(k),
     });
     const options: Completion[] = [
-      ...keywords.map((k) => ({ label: k, type: 'keyword' })),
-      ...functions.map((f) => ({ label: f, type: 'function', apply: f + '()' })),
-      ...s.measurements.map((m) => quoted(m, 'class', 'measurement')),
-      ...s.tagKeys.map((t) => quoted(t, 'property', 'tag')),
-      ...s.fieldKeys.map((f) => quoted(f, 'variable', 'field')),
-      ...(s.templateVars ?? []).map((v) => ({ label: v, type: 'constant', detail: 'template variable' })),
+      ...(inQuote ? [] : keywords.map((k) => ({ label: k, type: 'keyword' }))),
+      ...(inQuote ? [] : functions.map((f) => ({ label: f, type: 'function', apply: f + '()', boost: kind === 'field' ? 10 : 0 }))),
+      ...s.measurements.map((m) => quoted(m, 'class', 'measurement', 'measurement')),
+      ...s.tagKeys.map((t) => quoted(t, 'property', 'tag', 'tag')),
+      ...s.fieldKeys.map((f) => quoted(f, 'variable', 'field', 'field')),
+      ...(inQuote ? [] : (s.templateVars ?? []).map((v) => ({ label: v, type: 'constant', detail: 'template variable' }))),
     ];
-    const from = word.text.startsWith('"') ? word.from : word.from;
-    return { from, options, validFor: /^[:"]?[\w.-]*$/ };
+    return { from: inQuote ? word.from + 1 : word.from, options, validFor: /^[:"]?[\w.-]*$/ };
   };
 }

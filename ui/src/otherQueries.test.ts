@@ -33,9 +33,25 @@ describe('Flux and SQL answers', () => {
     expect(() => fluxToResponse('#datatype,string,string\n#group,true,true\n#default,,\n,error,reference\n,undefined identifier x,\n')).toThrow('undefined identifier x');
   });
 
-  it('turns SQL rows into one series with time first', () => {
-    const r = sqlToResponse([{ host: 'a', time: '2024-01-01T00:00:01', v: 1 }]);
-    expect(r.results[0].series![0]).toEqual({ name: '', columns: ['time', 'host', 'v'], values: [[Date.parse('2024-01-01T00:00:01Z'), 'a', 1]] });
+  it('turns SQL rows into a series per tag value with time first', () => {
+    const t = (s: number) => Date.parse(`2024-01-01T00:00:0${s}Z`);
+    const r = sqlToResponse([
+      { host: 'a', time: '2024-01-01T00:00:01', v: 1 },
+      { host: 'b', time: '2024-01-01T00:00:01', v: 5 },
+      { host: 'a', time: '2024-01-01T00:00:02', v: 2 },
+    ]);
+    expect(r.results[0].series).toEqual([
+      { name: '', tags: { host: 'a' }, columns: ['time', 'v'], values: [[t(1), 1], [t(2), 2]] },
+      { name: '', tags: { host: 'b' }, columns: ['time', 'v'], values: [[t(1), 5]] },
+    ]);
+    expect(toChartData(r)!.labels).toEqual(['v {host=a}', 'v {host=b}']);
     expect(sqlToResponse([]).results[0].series).toBeUndefined();
+  });
+
+  it('keeps SQL rows in one series without a time column or with many text values', () => {
+    const r = sqlToResponse([{ host: 'a', v: 1 }]);
+    expect(r.results[0].series![0]).toEqual({ name: '', columns: ['host', 'v'], values: [['a', 1]] });
+    const logs = Array.from({ length: 60 }, (_, i) => ({ time: i * 1000, message: `line ${i}`, n: i }));
+    expect(sqlToResponse(logs).results[0].series).toHaveLength(1);
   });
 });

@@ -121,11 +121,21 @@ export function fluxToResponse(csv: string): QueryResponse {
   return { results: [{ statement_id: 0, series }] };
 }
 
-/** The rows of a SQL JSON answer as one series (`time` first when present, as epoch ms). */
+/** Series a SQL answer with a time column is split into at most (one per tag-like value). */
+const MAX_SQL_SERIES = 50;
+
+/**
+ * The rows of a SQL JSON answer as series (`time` first when present, as
+ * epoch ms). With a time column, rows are split by the values of their text
+ * columns (the tags, e.g. `host`) into one series each, tagged with them, so
+ * a chart draws a line per host — unless that would make more than
+ * MAX_SQL_SERIES series (text fields such as log messages): then one series.
+ */
 export function sqlToResponse(rows: Record<string, unknown>[]): QueryResponse {
   if (rows.length === 0) return { results: [{ statement_id: 0 }] };
   const cols = Object.keys(rows[0]);
-  const ordered = cols.includes('time') ? ['time', ...cols.filter((c) => c !== 'time')] : cols;
+  const hasTime = cols.includes('time');
+  const ordered = hasTime ? ['time', ...cols.filter((c) => c !== 'time')] : cols;
   const values = rows.map((r) =>
     ordered.map((c) => {
       const v = r[c];
@@ -136,7 +146,24 @@ export function sqlToResponse(rows: Record<string, unknown>[]): QueryResponse {
       return v;
     }),
   );
-  return { results: [{ statement_id: 0, series: [{ name: '', columns: ordered, values }] }] };
+  const one = { results: [{ statement_id: 0, series: [{ name: '', columns: ordered, values }] }] };
+  if (!hasTime) return one;
+  const tagIdx = ordered.map((c, i) => (c !== 'time' && rows.some((r) => typeof r[c] === 'string') ? i : -1)).filter((i) => i >= 0);
+  if (tagIdx.length === 0 || tagIdx.length === ordered.length - 1) return one;
+  const keep = ordered.map((_, i) => i).filter((i) => !tagIdx.includes(i));
+  const groups = new Map<string, Series>();
+  for (const row of values) {
+    const tags = Object.fromEntries(tagIdx.map((i) => [ordered[i], row[i] === null || row[i] === undefined ? '' : String(row[i])]));
+    const key = JSON.stringify(tagIdx.map((i) => row[i]));
+    let s = groups.get(key);
+    if (!s) {
+      if (groups.size === MAX_SQL_SERIES) return one;
+      s = { name: '', tags, columns: keep.map((i) => ordered[i]), values: [] };
+      groups.set(key, s);
+    }
+    s.values.push(keep.map((i) => row[i]));
+  }
+  return { results: [{ statement_id: 0, series: [...groups.values()] }] };
 }
 
 async function fail(res: Response): Promise<never> {

@@ -17,12 +17,43 @@ describe('result parsing', () => {
   it('aligns series on a shared time axis in seconds', () => {
     const c = toChartData(resp)!;
     expect(c.labels).toEqual(['cpu {host=a}', 'cpu {host=b}']);
+    // A time a series has no row for is undefined; host b's row at 3 s without a value is null.
     expect(c.data).toEqual([
       [1, 2, 3],
-      [1, 2, null],
-      [null, 5, null],
+      [1, 2, undefined],
+      [undefined, 5, null],
     ]);
+    expect(c.data[2][0]).toBeUndefined();
+    expect(c.data[2][2]).toBeNull();
     expect(lastValue(c)).toBe(2);
+  });
+
+  it('sorts rows by time and keeps the last of rows with the same time', () => {
+    const r = { results: [{ statement_id: 0, series: [{ name: 'm', columns: ['time', 'v'], values: [[3000, 3], [1000, 1], [3000, 4], [2000, 2]] }] }] };
+    expect(toChartData(r)!.data).toEqual([
+      [1, 2, 3],
+      [1, 2, 4],
+    ]);
+  });
+
+  it('aligns many large series quickly', () => {
+    const n = 100_000;
+    const series = Array.from({ length: 8 }, (_, s) => ({
+      name: 'big',
+      tags: { s: `s${s}` },
+      columns: ['time', 'v'],
+      // Every other series is offset by half a second: the union of times is needed.
+      values: Array.from({ length: n }, (_, i) => [i * 1000 + (s % 2) * 500, i + s]),
+    }));
+    const t0 = performance.now();
+    const c = toChartData({ results: [{ statement_id: 0, series }] })!;
+    const ms = performance.now() - t0;
+    expect(c.data[0]).toHaveLength(2 * n);
+    expect(c.data[1][0]).toBe(0);
+    expect(c.data[1][1]).toBeUndefined();
+    expect(c.data[2][1]).toBe(1);
+    expect(c.labels[7]).toBe('big {s=s7}');
+    expect(ms).toBeLessThan(2000);
   });
 
   it('charts every numeric column of a multi-field series and parses RFC 3339 times', () => {
@@ -53,6 +84,10 @@ describe('result parsing', () => {
 
   it('writes RFC 4180 CSV', () => {
     expect(toCSV({ columns: ['a', 'b'], rows: [['x,y', 'say "hi"'], [null, 3]] })).toBe('a,b\r\n"x,y","say ""hi"""\r\n,3\r\n');
+  });
+
+  it('writes times as RFC 3339 in CSV', () => {
+    expect(toCSV({ columns: ['time', 'v'], rows: [[1_700_000_000_000, 1]] })).toBe('time,v\r\n2023-11-14T22:13:20.000Z,1\r\n');
   });
 
   it('labels series', () => {

@@ -46,11 +46,15 @@ export function toTable(resp: QueryResponse): Table {
   return { columns, rows };
 }
 
-/** Data for a line chart: shared x (seconds) and one y array per numeric column of each series. */
+/**
+ * Data for a line chart: shared x (seconds) and one y array per numeric
+ * column of each series: `null` where a row has no value, `undefined` where a
+ * series has no row at that time.
+ */
 export interface ChartData {
   labels: string[];
-  /** [xs, ...ys]: xs in seconds, ys aligned on xs (null where a series has no point). */
-  data: [number[], ...(number | null)[][]];
+  /** [xs, ...ys]: xs in seconds, ys aligned on xs. */
+  data: [number[], ...(number | null | undefined)[][]];
 }
 
 function toSeconds(t: unknown): number | null {
@@ -62,35 +66,76 @@ function toSeconds(t: unknown): number | null {
   return null;
 }
 
+/** Whether xs only grow (strictly). */
+function increasing(xs: number[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (!(xs[i] > xs[i - 1])) return false;
+  return true;
+}
+
 /**
  * Chart data from a response whose first column is `time` (epoch ms or RFC
  * 3339): every other column holding numbers becomes one line per series.
- * Returns null when there is nothing to chart.
+ * Returns null when there is nothing to chart. Linear in the number of points
+ * (plus one sort when the series' times differ), so 8 × 100,000 points stay fast.
  */
 export function toChartData(resp: QueryResponse): ChartData | null {
-  const lines: { label: string; points: Map<number, number | null> }[] = [];
-  const xsSet = new Set<number>();
+  const lines: { label: string; xs: number[]; ys: (number | null | undefined)[] }[] = [];
   for (const s of allSeries(resp)) {
     if (s.columns[0] !== 'time') continue;
+    const rows = s.values ?? [];
+    const times = rows.map((row) => toSeconds(row[0]));
     const valueCols = s.columns.slice(1);
     const multiCol = valueCols.length > 1;
     valueCols.forEach((col, j) => {
-      const numeric = (s.values ?? []).some((row) => typeof row[j + 1] === 'number' || typeof row[j + 1] === 'boolean');
+      const numeric = rows.some((row) => typeof row[j + 1] === 'number' || typeof row[j + 1] === 'boolean');
       if (!numeric) return;
-      const points = new Map<number, number | null>();
-      for (const row of s.values ?? []) {
-        const x = toSeconds(row[0]);
+      let xs: number[] = [];
+      let ys: (number | null | undefined)[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        const x = times[i];
         if (x === null) continue;
-        const v = row[j + 1];
-        points.set(x, typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null);
-        xsSet.add(x);
+        const v = rows[i][j + 1];
+        xs.push(x);
+        ys.push(typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : null);
       }
-      lines.push({ label: seriesLabel(s, multiCol || !s.tags ? col : undefined), points });
+      if (!increasing(xs)) {
+        // Sort by time; of rows with the same time the last one counts.
+        const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b] || a - b);
+        const sx: number[] = [];
+        const sy: (number | null | undefined)[] = [];
+        for (const i of order) {
+          if (sx.length && sx[sx.length - 1] === xs[i]) sy[sy.length - 1] = ys[i];
+          else {
+            sx.push(xs[i]);
+            sy.push(ys[i]);
+          }
+        }
+        xs = sx;
+        ys = sy;
+      }
+      lines.push({ label: seriesLabel(s, multiCol || !s.tags || !s.name ? col : undefined), xs, ys });
     });
   }
   if (lines.length === 0) return null;
-  const xs = [...xsSet].sort((a, b) => a - b);
-  const ys = lines.map((l) => xs.map((x) => (l.points.has(x) ? (l.points.get(x) as number | null) : null)));
+  const first = lines[0].xs;
+  const shared = lines.every((l) => l.xs === first || (l.xs.length === first.length && l.xs.every((x, i) => x === first[i])));
+  if (shared) return { labels: lines.map((l) => l.label), data: [first, ...lines.map((l) => l.ys)] };
+  // The union of every line's times, then each line walked along it.
+  const all = new Float64Array(lines.reduce((n, l) => n + l.xs.length, 0));
+  let k = 0;
+  for (const l of lines) for (const x of l.xs) all[k++] = x;
+  all.sort();
+  const xs: number[] = [];
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) xs.push(all[i]);
+  const ys = lines.map((l) => {
+    const out = new Array<number | null | undefined>(xs.length);
+    let p = 0;
+    for (let i = 0; i < xs.length; i++) {
+      if (p < l.xs.length && l.xs[p] === xs[i]) out[i] = l.ys[p++];
+      else out[i] = undefined;
+    }
+    return out;
+  });
   return { labels: lines.map((l) => l.label), data: [xs, ...ys] };
 }
 
@@ -98,7 +143,10 @@ export function toChartData(resp: QueryResponse): ChartData | null {
 export function lastValue(chart: ChartData | null): number | null {
   if (!chart || chart.data.length < 2) return null;
   const ys = chart.data[1];
-  for (let i = ys.length - 1; i >= 0; i--) if (ys[i] !== null) return ys[i];
+  for (let i = ys.length - 1; i >= 0; i--) {
+    const v = ys[i];
+    if (v !== null && v !== undefined) return v;
+  }
   return null;
 }
 
@@ -108,9 +156,14 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-/** RFC 4180 CSV of a table (CRLF line ends). */
+/**
+ * RFC 4180 CSV of a table (CRLF line ends). The `time` column's epoch
+ * milliseconds are written as RFC 3339 times, as the table shows them.
+ */
 export function toCSV(t: Table): string {
-  return [t.columns, ...t.rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
+  const timeIdx = t.columns.indexOf('time');
+  const rows = timeIdx < 0 ? t.rows : t.rows.map((r) => r.map((v, i) => (i === timeIdx && typeof v === 'number' ? new Date(v).toISOString() : v)));
+  return [t.columns, ...rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 
 /** The first column of every row of every series, as strings (for SHOW results). */

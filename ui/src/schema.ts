@@ -51,3 +51,48 @@ export async function fieldKeys(db: string, m: string, signal?: AbortSignal): Pr
   const rows = rowsAsObjects(await influxql(`SHOW FIELD KEYS ON ${quoteIdent(db)} FROM ${quoteIdent(m)}`, { signal }));
   return rows.map((r) => ({ key: String(r.fieldKey), type: String(r.fieldType) }));
 }
+
+/**
+ * The measurement a query reads (`FROM "m"`, `FROM db.rp.m`, `FROM "db".."m"`),
+ * for completing its tag and field keys; null when there is none or it is a regex.
+ */
+export function measurementOf(query: string): string | null {
+  const m = query.match(/\bFROM\s+((?:"(?:[^"\\]|\\.)*"|[\w-]*)(?:\.(?:"(?:[^"\\]|\\.)*"|[\w-]*)){0,2})/i);
+  if (!m || !m[1]) return null;
+  const parts = m[1].match(/"(?:[^"\\]|\\.)*"|[\w-]+|\.(?=\.)/g) ?? [];
+  const last = parts.filter((p) => p !== '.').pop();
+  if (!last) return null;
+  return last.startsWith('"') ? last.slice(1, -1).replace(/\\(.)/g, '$1') : last;
+}
+
+const namesCache = new Map<string, string[] | 'loading'>();
+
+function cached(key: string, load: () => Promise<string[]>): string[] {
+  const v = namesCache.get(key);
+  if (Array.isArray(v)) return v;
+  if (v !== 'loading') {
+    namesCache.set(key, 'loading');
+    load().then(
+      (names) => namesCache.set(key, names),
+      () => namesCache.delete(key),
+    );
+  }
+  return [];
+}
+
+/**
+ * Names to complete in a query on `db` (synchronous: what is known now; the
+ * rest is fetched for the next time): the database's measurements and, for
+ * the measurement the query reads, its tag and field keys.
+ */
+export function namesFor(db: string | undefined, query: string): { measurements: string[]; tagKeys: string[]; fieldKeys: string[] } {
+  if (!db) return { measurements: [], tagKeys: [], fieldKeys: [] };
+  const ms = cached(`m\u0000${db}`, () => measurements(db));
+  const m = measurementOf(query);
+  if (!m) return { measurements: ms, tagKeys: [], fieldKeys: [] };
+  return {
+    measurements: ms,
+    tagKeys: cached(`t\u0000${db}\u0000${m}`, () => tagKeys(db, m)),
+    fieldKeys: cached(`f\u0000${db}\u0000${m}`, async () => (await fieldKeys(db, m)).map((f) => f.key)),
+  };
+}

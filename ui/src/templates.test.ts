@@ -73,6 +73,32 @@ describe('template variables', () => {
     expect(valuesFromResponse(custom, r2)).toEqual(['h1']);
   });
 
+  it('lists the values of a custom SHOW TAG VALUES / FIELD KEYS query, each once', () => {
+    const custom = tpl({ type: 'influxql', query: { influxql: 'SHOW TAG VALUES ON "telegraf" WITH KEY = "path"' } });
+    const tagValues = {
+      results: [
+        {
+          statement_id: 0,
+          series: [
+            { name: 'disk', columns: ['key', 'value'], values: [['path', '/'], ['path', '/var']] },
+            { name: 'diskio', columns: ['key', 'value'], values: [['path', '/']] },
+          ],
+        },
+      ],
+    };
+    expect(valuesFromResponse(custom, tagValues)).toEqual(['/', '/var']);
+    const fieldKeys = { results: [{ statement_id: 0, series: [{ name: 'cpu', columns: ['fieldKey', 'fieldType'], values: [['usage_idle', 'float']] }] }] };
+    expect(valuesFromResponse(custom, fieldKeys)).toEqual(['usage_idle']);
+    const series = { results: [{ statement_id: 0, series: [{ columns: ['key'], values: [['cpu,host=a'], ['cpu,host=b']] }] }] };
+    expect(valuesFromResponse(custom, series as any)).toEqual(['cpu,host=a', 'cpu,host=b']);
+  });
+
+  it("fills Chronograf's placeholders of a custom meta query", () => {
+    const t = tpl({ type: 'influxql', query: { influxql: 'SHOW TAG VALUES ON :database: FROM :measurement: WITH KEY=:tagKey:', db: 'telegraf', measurement: 'cpu', tagKey: 'host' } });
+    expect(metaQuery(t)).toBe('SHOW TAG VALUES ON "telegraf" FROM "cpu" WITH KEY="host"');
+    expect(metaQuery(tpl({ type: 'influxql', query: { influxql: 'SHOW DATABASES' } }))).toBe('SHOW DATABASES');
+  });
+
   it('parses CSV and map values, selects map entries by key', () => {
     expect(parseCSVValues(`a, "b",'c'\nd,,`)).toEqual(['a', '"b"', "'c'", 'd']);
     const m = parseMapValues('prod, "10.0.0.1"\nbad line\ndev,10.0.0.2');

@@ -119,10 +119,34 @@ export function metaQuery(t: Template): string | null {
     case 'tagValues':
       return `SHOW TAG VALUES ${on()} ${from()} WITH KEY = ${quoteIdent(need(q.tagKey, 'tag key'))}`;
     case 'influxql':
-      return need(q.influxql, 'meta query');
+      // Chronograf's placeholders for the variable's own database, measurement and tag key.
+      return need(q.influxql, 'meta query')
+        .replace(/:database:/g, q.db ? quoteIdent(q.db) : ':database:')
+        .replace(/:measurement:/g, q.measurement ? quoteIdent(q.measurement) : ':measurement:')
+        .replace(/:tagKey:/g, q.tagKey ? quoteIdent(q.tagKey) : ':tagKey:');
     default:
       return null;
   }
+}
+
+/** Chronograf's meta queries of the built-in kinds (its `query.influxql`, with placeholders). */
+const CHRONOGRAF_QUERIES: Partial<Record<TemplateType, string>> = {
+  databases: 'SHOW DATABASES',
+  measurements: 'SHOW MEASUREMENTS ON :database:',
+  fieldKeys: 'SHOW FIELD KEYS ON :database: FROM :measurement:',
+  tagKeys: 'SHOW TAG KEYS ON :database: FROM :measurement:',
+  tagValues: 'SHOW TAG VALUES ON :database: FROM :measurement: WITH KEY=:tagKey:',
+};
+
+/**
+ * A variable as Chronograf's dashboard JSON holds it: the built-in kinds also
+ * carry their meta query (`query.influxql` with `:database:`, `:measurement:`
+ * and `:tagKey:`), which Chronograf runs to list the values.
+ */
+export function templateToChronograf(t: Template): Record<string, unknown> {
+  const influxql = CHRONOGRAF_QUERIES[t.type];
+  const query = influxql ? { ...t.query, influxql } : { ...t.query };
+  return { ...t, query, sourceID: 'dynamic' };
 }
 
 /** The Flux script of a `flux` variable, or null for other kinds; an empty script throws. */
@@ -161,13 +185,15 @@ export function valuesFromResponse(t: Template, resp: QueryResponse): string[] {
     case 'tagValues':
       return firstColumn(resp, 'value');
     default: {
-      // SHOW DATABASES / MEASUREMENTS answer `name`; a custom query its first column
-      // (or the first non-time column).
+      // SHOW DATABASES / MEASUREMENTS answer `name`. A custom query: the values
+      // of SHOW TAG VALUES (`value`), FIELD KEYS, TAG KEYS or SERIES (`key`), else
+      // its first column that is not the time; each value once.
       const byName = firstColumn(resp, 'name');
       if (byName.length > 0 || t.type !== 'influxql') return byName;
       const series = resp.results.flatMap((r) => r.series ?? []);
-      const col = series[0]?.columns.findIndex((c) => c !== 'time') ?? -1;
-      return col < 0 ? [] : series.flatMap((s) => (s.values ?? []).map((row) => String(row[col])));
+      const cols = series[0]?.columns ?? [];
+      const name = ['value', 'fieldKey', 'tagKey', 'key'].find((c) => cols.includes(c)) ?? cols.find((c) => c !== 'time');
+      return name ? [...new Set(firstColumn(resp, name))] : [];
     }
   }
 }

@@ -1,11 +1,16 @@
 // Editing a cell: queries, visualization and its options, with a preview.
 
 import { useState } from 'preact/hooks';
-import { VIS_TYPES, type Cell, type VisType } from '../dashboard';
+import { VIS_TYPES, type Cell, type CellColor, type VisType } from '../dashboard';
+import { LINE_SCHEMES, seriesColors } from '../chartUtil';
+
+/** Visualizations drawn as graphs (they take a line color scheme). */
+const GRAPHS = new Set<VisType>(['line', 'line-stacked', 'line-stepplot', 'bar', 'line-plus-single-stat']);
 import { Editor } from './Editor';
 import { CellView } from './CellView';
 import type { Substitution } from '../templates';
 import { newId } from '../dashboardsApi';
+import { namesFor } from '../schema';
 
 interface Props {
   cell: Cell;
@@ -27,6 +32,15 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
     setPreview((p) => p + 1);
   };
   const y = c.axes.y;
+  const thresholds = c.colors.filter((k) => k.type !== 'scale');
+  const scaleColors = c.colors.filter((k) => k.type === 'scale');
+  const scheme = scaleColors[0]?.name ?? '';
+  const setScheme = (name: string) => {
+    const k = LINE_SCHEMES.find((x) => x.name === name);
+    const scale: CellColor[] = k ? k.hex.map((hex, i) => ({ id: newId(), type: 'scale', hex, name: k.name, value: String(i) })) : name ? scaleColors : [];
+    setC({ ...c, colors: [...thresholds, ...scale] });
+  };
+  const setColor = (id: string, patch: Partial<CellColor>) => setC({ ...c, colors: c.colors.map((x) => (x.id === id ? { ...x, ...patch } : x)) });
   const setY = (patch: Partial<typeof y>) => setC({ ...c, axes: { y: { ...y, ...patch } } });
   const input = (v: string, f: (s: string) => void, label: string, size = 10) => (
     <input aria-label={label} value={v} size={size} onInput={(e) => f((e.target as HTMLInputElement).value)} />
@@ -103,7 +117,7 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
                   value={q.query}
                   onChange={(v) => setC((cur) => ({ ...cur, queries: cur.queries.map((x, j) => (j === i ? { ...x, query: v } : x)) }))}
                   onRun={refresh}
-                  schema={() => ({ measurements: [], tagKeys: [], fieldKeys: [], templateVars })}
+                  schema={() => ({ ...namesFor(q.db, q.query), templateVars })}
                 />
               </div>
             ))}
@@ -156,22 +170,36 @@ export function CellEditor({ cell, dbs, subs, templateVars, onSave, onCancel }: 
                 />
               </label>
             </div>
+            {GRAPHS.has(c.type) && (
+              <div class="row" style={{ marginTop: '8px' }}>
+                <label>
+                  Line colors
+                  <select aria-label="Line colors" value={scheme} onChange={(e) => setScheme((e.target as HTMLSelectElement).value)}>
+                    <option value="">Default</option>
+                    {LINE_SCHEMES.map((k) => (
+                      <option value={k.name}>{k.name}</option>
+                    ))}
+                    {scheme && !LINE_SCHEMES.some((k) => k.name === scheme) && <option value={scheme}>{scheme} (imported)</option>}
+                  </select>
+                </label>
+                <span class="swatches" aria-hidden="true">
+                  {seriesColors(6, scaleColors.map((k) => k.hex)).map((hex) => (
+                    <span class="swatch" style={{ background: hex }} />
+                  ))}
+                </span>
+              </div>
+            )}
             <h3>Thresholds (single stat, gauge)</h3>
-            {c.colors.map((k, i) => (
+            {thresholds.map((k, i) => (
               <div class="row">
                 <label>
-                  From {input(k.value, (v) => setC({ ...c, colors: c.colors.map((x, j) => (j === i ? { ...x, value: v } : x)) }), `Threshold ${i + 1} value`, 6)}
+                  From {input(k.value, (v) => setColor(k.id, { value: v }), `Threshold ${i + 1} value`, 6)}
                 </label>
                 <label>
                   Color
-                  <input
-                    type="color"
-                    aria-label={`Threshold ${i + 1} color`}
-                    value={k.hex}
-                    onInput={(e) => setC({ ...c, colors: c.colors.map((x, j) => (j === i ? { ...x, hex: (e.target as HTMLInputElement).value } : x)) })}
-                  />
+                  <input type="color" aria-label={`Threshold ${i + 1} color`} value={k.hex} onInput={(e) => setColor(k.id, { hex: (e.target as HTMLInputElement).value })} />
                 </label>
-                <button class="link danger" onClick={() => setC({ ...c, colors: c.colors.filter((_, j) => j !== i) })}>
+                <button class="link danger" onClick={() => setC({ ...c, colors: c.colors.filter((x) => x.id !== k.id) })}>
                   Remove
                 </button>
               </div>

@@ -1,4 +1,5 @@
-// A uPlot chart: line, stacked, step or bar, with zoom by drag.
+// A uPlot chart: line, stacked, step or bar (stacked too), with zoom by drag
+// and pan by Ctrl+drag.
 
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
@@ -6,8 +7,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { ChartData } from '../results';
 import type { Axis } from '../dashboard';
 import type { Annotation } from '../annotations';
-
-const PALETTE = ['#22adf6', '#4ed8a0', '#ffb94a', '#f05a5a', '#a78bfa', '#f472b6', '#2dd4bf', '#facc15', '#fb923c', '#60a5fa'];
+import { axisWidth, formatAxisValue, formatLegendValue, seriesColors, yRange } from '../chartUtil';
 
 /** How the lines are drawn. */
 export type ChartKind = 'line' | 'line-stacked' | 'line-stepplot' | 'bar';
@@ -18,7 +18,14 @@ interface Props {
   height: number;
   axis?: Axis;
   legend?: boolean;
-  /** Called with [start, end] epoch ms after a drag selection. */
+  /** Bars stacked on each other (line-stacked always stacks). */
+  stacked?: boolean;
+  /** Series colors; default the palette. */
+  colors?: string[];
+  /**
+   * Called with [start, end] epoch ms after a drag selection, and after a
+   * Ctrl+drag (pan) with the range panned to.
+   */
   onZoom?: (start: number, end: number) => void;
   /** Annotations drawn as vertical lines (spans shaded). */
   annotations?: Annotation[];
@@ -40,7 +47,7 @@ const CLICK_SLOP = 3;
 export function stack(data: ChartData['data']): ChartData['data'] {
   const [xs, ...ys] = data;
   const acc = new Array<number>(xs.length).fill(0);
-  const any = xs.map((_, i) => ys.some((y) => y[i] !== null));
+  const any = xs.map((_, i) => ys.some((y) => y[i] !== null && y[i] !== undefined));
   const out = ys.map((y) => y.map((v, i) => (any[i] ? (acc[i] += v ?? 0) : null)));
   return [xs, ...out];
 }
@@ -51,7 +58,7 @@ function cssVar(name: string, fallback: string): string {
 }
 
 /** The chart component. */
-export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom, annotations, onAnnotate }: Props) {
+export function Chart({ data, kind = 'line', height, axis, legend = true, stacked = false, colors, onZoom, annotations, onAnnotate }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -68,45 +75,68 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
     const grid = cssVar('--grid', '#333');
     const paths =
       kind === 'line-stepplot' ? uPlot.paths.stepped!({ align: 1 }) : kind === 'bar' ? uPlot.paths.bars!({ size: [0.8, 60] }) : undefined;
-    const fmt = (v: number | null) => {
-      if (v === null || v === undefined) return '';
-      const s = Math.abs(v) >= 1e6 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Math.round(v * 1000) / 1000);
-      return `${axis?.prefix ?? ''}${s}${axis?.suffix ?? ''}`;
-    };
-    const lo = axis?.bounds?.[0] ? Number(axis.bounds[0]) : null;
-    const hi = axis?.bounds?.[1] ? Number(axis.bounds[1]) : null;
+    const stacking = kind === 'line-stacked' || (kind === 'bar' && stacked);
+    const affix = (s: string) => `${axis?.prefix ?? ''}${s}${axis?.suffix ?? ''}`;
+    const bound = (b: string | undefined) => (b !== undefined && b !== '' && !Number.isNaN(Number(b)) ? Number(b) : null);
+    const lo = bound(axis?.bounds?.[0]);
+    const hi = bound(axis?.bounds?.[1]);
+    const log = axis?.scale === 'log';
+    const palette = colors?.length ? colors : seriesColors(data.labels.length);
     const opts: uPlot.Options = {
       width: host.clientWidth || 600,
       height,
       legend: { show: legend },
-      cursor: { drag: { x: true, y: false, setScale: false } },
+      cursor: {
+        drag: { x: true, y: false, setScale: false },
+        bind: {
+          // Ctrl (⌘) + drag pans instead of zooming.
+          mousedown: (u, _targ, handler) => (e: MouseEvent) => {
+            if (e.button === 0 && (e.ctrlKey || e.metaKey)) {
+              startPan(u, e);
+              return null;
+            }
+            return handler(e);
+          },
+        },
+      },
       scales: {
         x: { time: true },
         y: {
-          distr: axis?.scale === 'log' ? 3 : 1,
-          range: (_u, min, max) => [lo !== null && !Number.isNaN(lo) ? lo : kind === 'bar' ? Math.min(0, min) : min, hi !== null && !Number.isNaN(hi) ? hi : max],
+          distr: log ? 3 : 1,
+          range: (_u, min, max) =>
+            log ? uPlot.rangeLog(Math.max(lo ?? min, 1e-9), Math.max(hi ?? max, 1e-9), 10, true) : yRange(min ?? null, max ?? null, lo, hi, kind === 'bar'),
         },
       },
       axes: [
         { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-        { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, label: axis?.label || undefined, size: 60, values: (_u, vals) => vals.map((v) => fmt(v)) },
+        {
+          stroke: text,
+          grid: { stroke: grid, width: 1 },
+          ticks: { stroke: grid },
+          label: axis?.label || undefined,
+          values: (_u, vals) => vals.map((v) => (v === null || v === undefined ? '' : affix(formatAxisValue(v)))),
+          size: (_u, values) => axisWidth(values ?? []),
+        },
       ],
       series: [
         {},
         ...data.labels.map((label, i) => {
-          const color = PALETTE[i % PALETTE.length];
+          const color = palette[i % palette.length];
           return {
             label,
             stroke: color,
             width: 1.5,
-            value: (_u: uPlot, v: number | null) => fmt(v),
-            fill: kind === 'line-stacked' || kind === 'bar' ? color + '55' : undefined,
+            value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '' : affix(formatLegendValue(v))),
+            fill: stacking ? color + 'aa' : kind === 'bar' ? color + '55' : undefined,
             paths,
             points: { show: false },
+            // Lines join across missing values (as Chronograf's graphs do); bars leave them out.
             spanGaps: kind !== 'bar',
           } as uPlot.Series;
         }),
       ],
+      // Each stacked series fills down to the one below it.
+      bands: stacking ? data.labels.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) : undefined,
       hooks: {
         draw: [
           (u) => {
@@ -152,7 +182,29 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
         ],
       },
     };
-    const d = (kind === 'line-stacked' ? stack(data.data) : data.data) as uPlot.AlignedData;
+    const d = (stacking ? stack(data.data) : data.data) as uPlot.AlignedData;
+    let panned = false;
+    // Ctrl+drag: the x scale follows the pointer (the data already there is
+    // redrawn at once); on release the new range is reported (the query runs again).
+    function startPan(u: uPlot, e: MouseEvent) {
+      const x0 = e.clientX;
+      const min0 = u.scales.x.min!;
+      const max0 = u.scales.x.max!;
+      const perPx = (max0 - min0) / (u.over.clientWidth || 1);
+      panned = false;
+      const move = (m: MouseEvent) => {
+        const dv = (m.clientX - x0) * perPx;
+        if (Math.abs(m.clientX - x0) > CLICK_SLOP) panned = true;
+        u.setScale('x', { min: min0 - dv, max: max0 - dv });
+      };
+      const up = () => {
+        document.removeEventListener('mousemove', move);
+        document.removeEventListener('mouseup', up);
+        if (panned && zoom.current) zoom.current(Math.round(u.scales.x.min! * 1000), Math.round(u.scales.x.max! * 1000));
+      };
+      document.addEventListener('mousemove', move);
+      document.addEventListener('mouseup', up);
+    }
     const p = new uPlot(opts, d, host);
     plot.current = p;
     const down = (e: MouseEvent) => {
@@ -160,7 +212,7 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
     };
     const up = (e: MouseEvent) => {
       const start = press.current;
-      if (!start || !annotate.current || e.button !== 0) return;
+      if (!start || !annotate.current || e.button !== 0 || e.ctrlKey || e.metaKey || panned) return;
       if (Math.abs(e.clientX - start.x) > CLICK_SLOP || Math.abs(e.clientY - start.y) > CLICK_SLOP) return;
       const left = e.clientX - p.over.getBoundingClientRect().left;
       const t = Math.round(p.posToVal(left, 'x') * 1000);
@@ -177,11 +229,11 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
       p.destroy();
       plot.current = null;
     };
-  }, [data, kind, height, axis, legend, annotations]);
+  }, [data, kind, height, axis, legend, stacked, colors?.join(','), annotations]);
 
   // Points drawn (for tests and the curious: it is in the DOM as data-points).
   let points = 0;
-  for (let i = 1; i < data.data.length; i++) for (const v of data.data[i]) if (v !== null) points++;
+  for (let i = 1; i < data.data.length; i++) for (const v of data.data[i]) if (v !== null && v !== undefined) points++;
   return (
     <div
       class={'chart' + (onAnnotate ? ' annotating' : '')}
@@ -189,7 +241,7 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, onZoom
       data-testid="chart"
       data-annotations={annotations?.length ?? 0}
       data-points={points}
-      title={onAnnotate ? 'Click to annotate a moment; Shift+drag to annotate a span; drag to zoom' : undefined}
+      title={onAnnotate ? 'Drag to zoom, Ctrl+drag to pan; click to annotate a moment, Shift+drag to annotate a span' : onZoom ? 'Drag to zoom, Ctrl+drag to pan' : undefined}
     />
   );
 }

@@ -124,7 +124,14 @@ export function RuleBuilder({ taskId }: { taskId: string | null }) {
         <div class="row" role="radiogroup" aria-label="Alert type" style={{ marginTop: '8px' }}>
           {KINDS.map((k) => (
             <label title={k.help}>
-              <input type="radio" name="kind" checked={rule.kind === k.kind} onChange={() => set({ kind: k.kind })} /> {k.label}
+              <input
+                type="radio"
+                name="kind"
+                checked={rule.kind === k.kind}
+                // A relative rule compares windows: it needs an aggregate, mean unless one is chosen.
+                onChange={() => set(k.kind === 'relative' && !rule.aggregate ? { kind: k.kind, aggregate: 'mean' } : { kind: k.kind })}
+              />{' '}
+              {k.label}
             </label>
           ))}
           <span class="muted">{KINDS.find((k) => k.kind === rule.kind)?.help}</span>

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import * as schema from '../schema';
 import type { BuilderQuery } from '../querybuilder';
+import { AgentHelp } from './AgentHelp';
 
 interface Props {
   query: BuilderQuery;
@@ -119,7 +120,7 @@ function Database(props: Props & { db: string }) {
       </button>
       {open && (
         <ul>
-          {rps.data && rps.data.length > 1 && (
+          {rps.data && rps.data.length > 0 && (
             <li>
               <label>
                 RP
@@ -149,9 +150,12 @@ export function SchemaBrowser(props: Props) {
       <h2 style={{ marginTop: 0 }}>Schema</h2>
       {dbs.error && <p class="error">{dbs.error}</p>}
       {dbs.data?.length === 0 && (
-        <p class="muted">
-          No databases yet. Write data with <code>almanac agent</code> or <code>curl -XPOST 'localhost:8086/write?db=mydb' --data-binary 'cpu value=1'</code>.
-        </p>
+        <div class="muted">
+          <p>No databases yet. Collect metrics of a machine with the agent:</p>
+          <AgentHelp />
+          <p>or write a point yourself:</p>
+          <pre class="code agent-help">{`curl -XPOST '${location.origin}/write?db=mydb' --data-binary 'cpu value=1'`}</pre>
+        </div>
       )}
       <ul>{dbs.data?.map((db) => <Database {...props} db={db} />)}</ul>
     </nav>

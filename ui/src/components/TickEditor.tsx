@@ -93,6 +93,10 @@ export function TickEditor({ value, onChange, diagnostic, onSave, label, readOnl
   const view = useRef<EditorView | null>(null);
   const cb = useRef({ onChange, onSave });
   cb.current = { onChange, onSave };
+  // Texts this editor reported: a `value` among them is our own echo (possibly
+  // an older one while keystrokes are in flight) and must not reset the doc —
+  // resetting it to a stale echo fought the typing and could hang the page.
+  const emitted = useRef(new Set<string>([value]));
 
   useEffect(() => {
     const extensions: Extension[] = [
@@ -106,9 +110,13 @@ export function TickEditor({ value, onChange, diagnostic, onSave, label, readOnl
       EditorState.readOnly.of(readOnly),
       diagnosticField,
       EditorView.updateListener.of((u) => {
-        if (u.docChanged) cb.current.onChange(u.state.doc.toString());
+        if (!u.docChanged) return;
+        const text = u.state.doc.toString();
+        emitted.current.add(text);
+        cb.current.onChange(text);
       }),
     ];
+    emitted.current = new Set([value]);
     const v = new EditorView({ parent: host.current!, state: EditorState.create({ doc: value, extensions }) });
     view.current = v;
     return () => v.destroy();
@@ -116,7 +124,16 @@ export function TickEditor({ value, onChange, diagnostic, onSave, label, readOnl
 
   useEffect(() => {
     const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+    if (!v) return;
+    if (v.state.doc.toString() === value) {
+      // Caught up: forget older echoes.
+      emitted.current = new Set([value]);
+      return;
+    }
+    if (!emitted.current.has(value)) {
+      emitted.current = new Set([value]);
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
+    }
   }, [value]);
 
   useEffect(() => {

@@ -7,6 +7,7 @@ import { Chart } from './Chart';
 import { ResultTable } from './Table';
 import { useMemo } from 'preact/hooks';
 import type { Annotation } from '../annotations';
+import { seriesColors } from '../chartUtil';
 
 interface Props {
   response: QueryResponse;
@@ -83,13 +84,16 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     return <ResultTable table={table!} />;
   }
   if (!chart) return <p class="muted">No data</p>;
+  // A line scheme (Chronograf's `scale` colors) colors the series.
+  const scale = (colors ?? []).filter((c) => c.type === 'scale').map((c) => c.hex);
+  const lineColors = scale.length ? seriesColors(chart.labels.length, scale) : undefined;
   if (type === 'single-stat') return <SingleStat value={lastValue(chart)} axis={axis} colors={colors} digits={digits} />;
   if (type === 'gauge') return <Gauge value={lastValue(chart)} axis={axis} colors={colors} digits={digits} height={height} />;
   if (type === 'line-plus-single-stat') {
     const v = lastValue(chart);
     return (
       <div style={{ position: 'relative' }}>
-        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />
+        <Chart data={chart} kind="line" height={height} axis={axis} legend={legend} colors={lineColors} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />
         <div style={{ position: 'absolute', inset: 0, pointerEvents: 'none', opacity: 0.85 }}>
           <SingleStat value={v} axis={axis} colors={colors} digits={digits} />
         </div>
@@ -97,5 +101,5 @@ export function Visualization({ response, type, height, axis, colors, legend = t
     );
   }
   const kind = type === 'line-stacked' || type === 'line-stepplot' || type === 'bar' ? type : 'line';
-  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />;
+  return <Chart data={chart} kind={kind} height={height} axis={axis} legend={legend} colors={lineColors} onZoom={onZoom} annotations={annotations} onAnnotate={onAnnotate} />;
 }

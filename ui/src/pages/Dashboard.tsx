@@ -68,7 +68,9 @@ export function DashboardPage({ id, edit, presentation, onPresentation }: { id: 
         range={range}
         onRange={setRange}
         toolbar={
-          !presentation && (
+          presentation ? (
+            <button onClick={() => onPresentation(false)}>Exit presentation (Esc)</button>
+          ) : (
             <>
               <button aria-pressed={editing} onClick={() => setEditing(!editing)}>
                 {editing ? 'Done editing' : 'Edit'}

@@ -14,6 +14,7 @@ import { toCSV, toTable } from '../results';
 import { VIS_TYPES, type VisType } from '../dashboard';
 import { isReadOnly } from '../influxql';
 import type { SchemaNames } from '../influxqlLang';
+import { namesFor } from '../schema';
 
 const STORE = 'almanac.explorer';
 
@@ -189,7 +190,18 @@ export function Explorer() {
             }
           }}
           onRun={() => execute()}
-          schema={() => ({ ...names.current, templateVars: [':dashboardTime:', ':upperDashboardTime:', ':interval:'] })}
+          schema={() => {
+            // The schema browser's names, and those of the measurement a typed query reads.
+            const typed = namesFor(builder.db || undefined, text);
+            const n = names.current;
+            const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+            return {
+              measurements: union(n.measurements, typed.measurements),
+              tagKeys: union(n.tagKeys, typed.tagKeys),
+              fieldKeys: union(n.fieldKeys, typed.fieldKeys),
+              templateVars: [':dashboardTime:', ':upperDashboardTime:', ':interval:'],
+            };
+          }}
         />
         <div class="spread">
           <div class="row">

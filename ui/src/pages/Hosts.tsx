@@ -11,6 +11,7 @@ import { linkClick, navigate } from '../router';
 import { Board } from '../components/Board';
 import type { TimeRange } from '../timerange';
 import * as api from '../dashboardsApi';
+import { AgentHelp } from '../components/AgentHelp';
 
 /** A row of the host list. */
 interface HostRow {
@@ -103,10 +104,8 @@ export function Hosts({ db: dbParam }: { db: string | null }) {
       {!hosts.loading && hosts.data?.length === 0 && (
         <div class="empty">
           <p>No hosts reporting to {db ? <code>{db}</code> : 'any database'} yet.</p>
-          <p>
-            Start the agent on a machine: <code>almanac agent --config agent.toml</code> with the <code>cpu</code>, <code>mem</code>, <code>system</code> inputs and an{' '}
-            <code>influxdb</code> output to this server.
-          </p>
+          <p>Start the agent on each machine, writing to this server:</p>
+          <AgentHelp />
         </div>
       )}
       {hosts.data && hosts.data.length > 0 && (
