@@ -89,6 +89,13 @@ def test_metrics_counters_increase_after_write(server):
     if "almanac_write_lines_rejected_total" in after2:
         assert after2["almanac_write_lines_rejected_total"] >= after.get("almanac_write_lines_rejected_total", 0) + 1
 
+    # InfluxQL /query, /api/v2/query and SQL each count one request
     q_before = after2["almanac_query_requests_total"]
+    r = server.influxql("SELECT count(v) FROM cpu", db=db)
+    assert r.status_code == 200, r.text
+    assert server.metrics()["almanac_query_requests_total"] == q_before + 1
+    r = requests.post(server.url + "/api/v2/query", data=f'from(bucket: "{db}") |> range(start: 0)',
+                      headers={"Content-Type": "application/vnd.flux"}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert server.metrics()["almanac_query_requests_total"] == q_before + 2
     assert server.count(db, "cpu") == 4
-    assert server.metrics()["almanac_query_requests_total"] >= q_before + 1

@@ -173,21 +173,35 @@ impl Executor {
     /// Runs one statement; it shows in `SHOW QUERIES` while it runs and
     /// `KILL QUERY` stops it.
     pub async fn execute(&self, stmt: &Statement, ctx: &ExecContext) -> StatementResult {
-        let id = self
+        let (id, kill_signal) = self
             .queries
             .register(stmt.to_string(), ctx.database.clone().unwrap_or_default());
         let this = self.clone();
         let task_stmt = stmt.clone();
         let task_ctx = ctx.clone();
-        let task = tokio::spawn(async move { this.execute_inner(&task_stmt, &task_ctx).await });
+        let mut task = tokio::spawn(async move { this.execute_inner(&task_stmt, &task_ctx).await });
         self.queries.set_abort(id, task.abort_handle());
-        let outcome = task.await;
-        let killed = self.queries.finish(id);
+        // If the caller goes away (the client hung up), the statement leaves
+        // SHOW QUERIES and its task is aborted.
+        let guard = RunningGuard {
+            queries: &*self.queries,
+            id,
+            abort: task.abort_handle(),
+        };
+        // A killed statement answers at once, even while its task is inside
+        // work that does not yield (the abort lands at its next await).
+        let outcome = tokio::select! {
+            outcome = &mut task => Some(outcome),
+            _ = kill_signal.notified() => None,
+        };
+        let killed = self.queries.is_killed(id);
+        drop(guard);
         match outcome {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => StatementResult::error(e.to_string()),
-            Err(_) if killed => StatementResult::error("query killed"),
-            Err(e) => StatementResult::error(format!("internal error: {e}")),
+            None => StatementResult::error("query killed"),
+            Some(Err(_)) if killed => StatementResult::error("query killed"),
+            Some(Ok(Ok(r))) => r,
+            Some(Ok(Err(e))) => StatementResult::error(e.to_string()),
+            Some(Err(e)) => StatementResult::error(format!("internal error: {e}")),
         }
     }
 
@@ -291,5 +305,20 @@ impl Executor {
             }
             other => self.execute_meta(other, ctx).await,
         }
+    }
+}
+
+/// Removes a statement from the registry (aborting its task) when its
+/// caller finishes or is dropped.
+struct RunningGuard<'a> {
+    queries: &'a system::QueryRegistry,
+    id: u64,
+    abort: tokio::task::AbortHandle,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.abort.abort();
+        self.queries.finish(self.id);
     }
 }

@@ -21,6 +21,8 @@ struct RunningQuery {
     started: Instant,
     abort: Option<tokio::task::AbortHandle>,
     killed: bool,
+    /// Wakes the statement's caller when the statement is killed.
+    kill_signal: Arc<tokio::sync::Notify>,
 }
 
 /// Statements in flight, for `SHOW QUERIES` and `KILL QUERY`.
@@ -31,9 +33,14 @@ pub struct QueryRegistry {
 }
 
 impl QueryRegistry {
-    /// Registers a statement; returns its id.
-    pub(crate) fn register(&self, text: String, database: String) -> u64 {
+    /// Registers a statement; returns its id and what wakes when it is killed.
+    pub(crate) fn register(
+        &self,
+        text: String,
+        database: String,
+    ) -> (u64, Arc<tokio::sync::Notify>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let kill_signal = Arc::new(tokio::sync::Notify::new());
         self.running.lock().insert(
             id,
             RunningQuery {
@@ -42,9 +49,10 @@ impl QueryRegistry {
                 started: Instant::now(),
                 abort: None,
                 killed: false,
+                kill_signal: kill_signal.clone(),
             },
         );
-        id
+        (id, kill_signal)
     }
 
     pub(crate) fn set_abort(&self, id: u64, abort: tokio::task::AbortHandle) {
@@ -54,6 +62,11 @@ impl QueryRegistry {
             }
             q.abort = Some(abort);
         }
+    }
+
+    /// Whether `KILL QUERY` has been given for a running statement.
+    pub(crate) fn is_killed(&self, id: u64) -> bool {
+        self.running.lock().get(&id).is_some_and(|q| q.killed)
     }
 
     /// Removes a finished statement; true when it had been killed.
@@ -70,6 +83,7 @@ impl QueryRegistry {
         if let Some(a) = &q.abort {
             a.abort();
         }
+        q.kill_signal.notify_one();
         Ok(())
     }
 

@@ -73,7 +73,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     out.metric(
         "almanac_query_requests_total",
         "counter",
-        "Queries received.",
+        "Query requests received (InfluxQL /query, Flux and InfluxQL /api/v2/query, SQL).",
         load(&state.metrics.queries),
     );
     out.metric(

@@ -94,6 +94,10 @@ pub async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    state
+        .metrics
+        .queries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut params = query_params(uri_params, &headers, &body);
     // An explicit DBRP mapping (`/api/v2/dbrps`) may give these names to a bucket.
     if let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() {

@@ -205,6 +205,10 @@ pub async fn query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    state
+        .metrics
+        .queries
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match query_inner(state, params, headers, body).await {
         Ok(r) | Err(r) => r,
     }
