@@ -549,15 +549,6 @@ fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table
         .collect()
 }
 
-/// Where the window bounds live in the grouped tables.
-#[derive(Clone, Copy, PartialEq)]
-enum Bounds {
-    /// `_start`/`_stop` in the group key: windows are clipped to the range.
-    InKey,
-    /// Plain columns: they take each window's bounds.
-    Columns,
-}
-
 /// Total order of two values of one column type, as `Value::sort_cmp`
 /// orders non-null values.
 fn cmp_at(a: &dyn Array, i: usize, b: &dyn Array, j: usize, typ: ColType) -> std::cmp::Ordering {
@@ -645,12 +636,26 @@ fn windows(
     }
     let mut out = Vec::with_capacity(groups.len());
     for (key, members) in groups {
-        let bounds = match (key.has("_start"), key.has("_stop")) {
-            (true, true) => Bounds::InKey,
-            (false, false) => Bounds::Columns,
+        let key = match (key.has("_start"), key.has("_stop")) {
+            (true, true) => key,
+            // the window(every: inf) ending aggregateWindow puts the read's
+            // bounds back into the key
+            (false, false) => {
+                let time = |l: &str, t| {
+                    let m = ColMeta {
+                        label: l.to_string(),
+                        typ: ColType::Time,
+                    };
+                    (m, Value::Time(t))
+                };
+                let mut cols = key.cols;
+                cols.push(time("_start", r.start));
+                cols.push(time("_stop", r.stop));
+                GroupKey::new(cols)
+            }
             _ => return Ok(None),
         };
-        out.push(window_group(r, series, &cols, key, &members, w, bounds)?);
+        out.push(window_group(r, series, &cols, key, &members, w)?);
     }
     Ok(Some(out))
 }
@@ -663,7 +668,6 @@ fn window_group(
     key: GroupKey,
     members: &[usize],
     w: &WindowAgg,
-    bounds: Bounds,
 ) -> Result<Table> {
     let typ = series[members[0]].typ;
     let mut wins: BTreeMap<i64, Acc> = BTreeMap::new();
@@ -730,18 +734,14 @@ fn window_group(
             i = j;
         }
     }
-    // window bounds, clipped to the range when the key holds it
+    // window bounds, clipped to the range
     let mut spans: Vec<(i64, i64, Acc)> = Vec::with_capacity(wins.len());
     for (ws, acc) in wins {
-        let (mut start, mut stop) = (ws, ws.saturating_add(w.every));
-        if bounds == Bounds::InKey {
-            start = start.max(r.start);
-            stop = stop.min(r.stop);
-            if start >= stop {
-                continue;
-            }
+        let start = ws.max(r.start);
+        let stop = ws.saturating_add(w.every).min(r.stop);
+        if start < stop {
+            spans.push((start, stop, acc));
         }
-        spans.push((start, stop, acc));
     }
     let n = spans.len();
     let times = |f: &dyn Fn(&(i64, i64, Acc)) -> i64| -> ArrayRef {
@@ -760,8 +760,6 @@ fn window_group(
             .collect();
         for c in cols {
             let a: ArrayRef = match c.label.as_str() {
-                "_start" if bounds == Bounds::Columns => times(&|s| s.0),
-                "_stop" if bounds == Bounds::Columns => times(&|s| s.1),
                 "_start" => const_time(r.start, n),
                 "_stop" => const_time(r.stop, n),
                 "_time" => times(&|s| s.1),
@@ -788,15 +786,7 @@ fn window_group(
     }
     // aggregates: window bounds, key columns (table order), value, time
     for c in cols {
-        let is_bound = c.label == "_start" || c.label == "_stop";
-        if is_bound && bounds == Bounds::Columns {
-            let a = if c.label == "_start" {
-                times(&|s| s.0)
-            } else {
-                times(&|s| s.1)
-            };
-            out.push((c.clone(), a));
-        } else if key.has(&c.label) && c.label != "_value" {
+        if key.has(&c.label) && c.label != "_value" {
             let v = key.get(&c.label).cloned().unwrap_or(Value::Null);
             out.push((c.clone(), build_array(c.typ, &vec![v; n], &c.label)?));
         }

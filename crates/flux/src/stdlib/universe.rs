@@ -1778,6 +1778,28 @@ fn window_inf(tables: &[Table], s: &WindowSpec) -> Result<Vec<Table>> {
     Ok(out)
 }
 
+/// A table whose group key lacks the window bounds (e.g. after `group()`)
+/// gets them back, as the `window(every: inf)` that ends `aggregateWindow`
+/// does in Flux: `_start`/`_stop` become the read's bounds (the values the
+/// rows carry from `range`) and join the group key. None: nothing to change.
+fn bounds_in_key(t: &Table, spec: &WindowSpec) -> Result<Option<Table>> {
+    let (start, stop) = (spec.start_col.as_str(), spec.stop_col.as_str());
+    if t.key.has(start) || t.key.has(stop) || t.is_empty() {
+        return Ok(None);
+    }
+    let (Some(si), Some(pi)) = (t.index(start), t.index(stop)) else {
+        return Ok(None);
+    };
+    let (sv, pv) = (t.value(si, 0), t.value(pi, 0));
+    if sv.is_null() || pv.is_null() {
+        return Ok(None);
+    }
+    let mut cols = t.key.cols.clone();
+    cols.push((meta(start, t.cols[si].typ), sv));
+    cols.push((meta(stop, t.cols[pi].typ), pv));
+    Table::from_batch(GroupKey::new(cols), t.batch.clone()).map(Some)
+}
+
 fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     if let Some(v) = read_plan::try_push(it, a, read_plan::Kind::AggregateWindow)? {
         return Ok(v);
@@ -1791,6 +1813,8 @@ fn aggregate_window(it: &mut Interp, a: &mut Args) -> Result<Value> {
     let spec = window_spec(it, a, true)?;
     let mut out = Vec::new();
     for t in &tables {
+        let bounded = bounds_in_key(t, &spec)?;
+        let t = bounded.as_ref().unwrap_or(t);
         if let Some(fast) = selector_windows(t, &spec, &f, &column, &time_src, &time_dst)? {
             out.push(fast);
             continue;
