@@ -45,7 +45,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio::sync::{mpsc, Mutex};
 
 use super::opts::Opts;
-use crate::alert::template::{TValue, Template};
+use crate::alert::template::Template;
 use crate::alert::AlertEvent;
 
 /// How a message's partition is chosen.
@@ -246,7 +246,7 @@ pub async fn deliver(opts: &KafkaOptions, event: &AlertEvent) -> Result<(), Stri
 pub fn message(opts: &KafkaOptions, event: &AlertEvent) -> Result<Vec<u8>, String> {
     match &opts.template {
         Some(t) => t
-            .execute(&template_data(event))
+            .execute(&super::post::template_data(event))
             .map(String::into_bytes)
             .map_err(|e| format!("kafka handler: failed to execute alert template: {e}")),
         None => {
@@ -255,66 +255,6 @@ pub fn message(opts: &KafkaOptions, event: &AlertEvent) -> Result<Vec<u8>, Strin
             Ok(s.into_bytes())
         }
     }
-}
-
-/// JSON as template data (objects as maps, arrays as lists).
-fn json_value(v: &serde_json::Value) -> TValue {
-    match v {
-        serde_json::Value::Null => TValue::Nil,
-        serde_json::Value::Bool(b) => TValue::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => TValue::Int(i),
-            None => TValue::Float(n.as_f64().unwrap_or_default()),
-        },
-        serde_json::Value::String(s) => TValue::Str(s.clone()),
-        serde_json::Value::Array(a) => TValue::List(a.iter().map(json_value).collect()),
-        serde_json::Value::Object(o) => {
-            TValue::Map(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
-        }
-    }
-}
-
-/// Template data: Kapacitor's alert data fields (`.ID`, `.Message`,
-/// `.Details`, `.Time`, `.Duration`, `.Level`, `.PreviousLevel`,
-/// `.Recoverable`, `.Data.Series` with `.Name .Tags .Columns .Values`).
-fn template_data(event: &AlertEvent) -> TValue {
-    let series: Vec<TValue> = event.data["series"]
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            let mut m = BTreeMap::new();
-            for (go, json) in [
-                ("Name", "name"),
-                ("Tags", "tags"),
-                ("Columns", "columns"),
-                ("Values", "values"),
-            ] {
-                m.insert(go.to_string(), json_value(&s[json]));
-            }
-            TValue::Map(m)
-        })
-        .collect();
-    let mut data = BTreeMap::new();
-    data.insert("Series".to_string(), TValue::List(series));
-    let mut m = BTreeMap::new();
-    m.insert("ID".into(), TValue::Str(event.id.clone()));
-    m.insert("Message".into(), TValue::Str(event.state.message.clone()));
-    m.insert("Details".into(), TValue::Str(event.state.details.clone()));
-    m.insert("Time".into(), TValue::Time(event.state.time));
-    m.insert("Duration".into(), TValue::Duration(event.state.duration));
-    m.insert(
-        "Level".into(),
-        TValue::Str(event.state.level.as_str().into()),
-    );
-    m.insert(
-        "PreviousLevel".into(),
-        TValue::Str(event.previous_level.as_str().into()),
-    );
-    m.insert("Recoverable".into(), TValue::Bool(event.recoverable));
-    m.insert("Data".into(), TValue::Map(data));
-    TValue::Map(m)
 }
 
 /// CRC-32 (IEEE, reflected polynomial 0xEDB88320).

@@ -80,8 +80,47 @@ impl PostOptions {
     }
 }
 
-/// Template data of an alert for the post body (Kapacitor's AlertData field names).
-fn template_data(event: &AlertEvent) -> TValue {
+/// JSON as template data (objects as maps, arrays as lists).
+fn json_value(v: &serde_json::Value) -> TValue {
+    match v {
+        serde_json::Value::Null => TValue::Nil,
+        serde_json::Value::Bool(b) => TValue::Bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => TValue::Int(i),
+            None => TValue::Float(n.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(s) => TValue::Str(s.clone()),
+        serde_json::Value::Array(a) => TValue::List(a.iter().map(json_value).collect()),
+        serde_json::Value::Object(o) => {
+            TValue::Map(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+        }
+    }
+}
+
+/// Template data of an alert (post and kafka bodies): Kapacitor's alert data fields (`.ID`, `.Message`,
+/// `.Details`, `.Time`, `.Duration`, `.Level`, `.PreviousLevel`,
+/// `.Recoverable`, `.Data.Series` with `.Name .Tags .Columns .Values`).
+pub(crate) fn template_data(event: &AlertEvent) -> TValue {
+    let series: Vec<TValue> = event.data["series"]
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| {
+            let mut m = BTreeMap::new();
+            for (go, json) in [
+                ("Name", "name"),
+                ("Tags", "tags"),
+                ("Columns", "columns"),
+                ("Values", "values"),
+            ] {
+                m.insert(go.to_string(), json_value(&s[json]));
+            }
+            TValue::Map(m)
+        })
+        .collect();
+    let mut data = BTreeMap::new();
+    data.insert("Series".to_string(), TValue::List(series));
     let mut m = BTreeMap::new();
     m.insert("ID".into(), TValue::Str(event.id.clone()));
     m.insert("Message".into(), TValue::Str(event.state.message.clone()));
@@ -97,6 +136,7 @@ fn template_data(event: &AlertEvent) -> TValue {
         TValue::Str(event.previous_level.as_str().into()),
     );
     m.insert("Recoverable".into(), TValue::Bool(event.recoverable));
+    m.insert("Data".into(), TValue::Map(data));
     TValue::Map(m)
 }
 
