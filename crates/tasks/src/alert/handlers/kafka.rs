@@ -257,19 +257,6 @@ pub fn message(opts: &KafkaOptions, event: &AlertEvent) -> Result<Vec<u8>, Strin
     }
 }
 
-/// CRC-32 (IEEE, reflected polynomial 0xEDB88320).
-fn crc32_ieee(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= b as u32;
-        for _ in 0..8 {
-            let mask = (crc & 1).wrapping_neg();
-            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
-        }
-    }
-    !crc
-}
-
 /// Murmur2 as Kafka's Java client computes it (seed 0x9747b28c).
 fn murmur2(data: &[u8]) -> u32 {
     const M: u32 = 0x5bd1_e995;
@@ -338,7 +325,7 @@ fn partition_index(p: Partitioner, key: &[u8], n: usize, spread: usize) -> usize
     match p {
         Partitioner::RoundRobin => spread % n,
         Partitioner::Crc32 if key.is_empty() => spread % n,
-        Partitioner::Crc32 => ((crc32_ieee(key) % n32) & 0x7fff_ffff) as usize,
+        Partitioner::Crc32 => ((crc32fast::hash(key) % n32) & 0x7fff_ffff) as usize,
         Partitioner::Murmur2 => ((murmur2(key) & 0x7fff_ffff) % n32) as usize,
         Partitioner::Murmur3 => signed(murmur3_32(key)),
         Partitioner::Fnv1a => signed(fnv1a_32(key)),
@@ -641,7 +628,7 @@ mod tests {
 
     #[test]
     fn hashes_and_partitions_are_kapacitors() {
-        assert_eq!(crc32_ieee(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
         assert_eq!(fnv1a_32(b""), 0x811c_9dc5);
         assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
         assert_eq!(murmur3_32(b""), 0);
