@@ -638,26 +638,35 @@ fn read_measurement(
                         }
                         continue;
                     };
-                    for row in a..b {
-                        if col.is_null(row) {
-                            continue;
-                        }
+                    // one point per series is enough: the latest (the last
+                    // read among equal times) or the earliest; first the
+                    // run's candidate, then against what earlier runs kept
+                    let mut pick: Option<usize> = None;
+                    for row in (a..b).filter(|r| col.is_valid(*r)) {
                         let t = time_values[row];
-                        // one point per series is enough: the latest (the
-                        // last read among equal times) or the earliest
-                        match edge {
-                            Edge::Last if s.times.last().is_some_and(|l| *l > t) => continue,
-                            Edge::First if s.times.last().is_some_and(|l| *l <= t) => continue,
-                            _ => {}
+                        let better = match (pick, edge) {
+                            (None, _) => true,
+                            (Some(p), Edge::Last) => t >= time_values[p],
+                            (Some(p), Edge::First) => t < time_values[p],
+                        };
+                        if better {
+                            pick = Some(row);
                         }
-                        if !s.values.push(col.as_ref(), row) {
-                            return Err(unexpected());
-                        }
-                        s.times.push(t);
-                        if s.times.len() > 1 {
-                            s.times.drain(..s.times.len() - 1);
-                            s.values.keep_last();
-                        }
+                    }
+                    let Some(row) = pick else { continue };
+                    let t = time_values[row];
+                    match edge {
+                        Edge::Last if s.times.last().is_some_and(|l| *l > t) => continue,
+                        Edge::First if s.times.last().is_some_and(|l| *l <= t) => continue,
+                        _ => {}
+                    }
+                    if !s.values.push(col.as_ref(), row) {
+                        return Err(unexpected());
+                    }
+                    s.times.push(t);
+                    if s.times.len() > 1 {
+                        s.times.drain(..s.times.len() - 1);
+                        s.values.keep_last();
                     }
                 }
             }
