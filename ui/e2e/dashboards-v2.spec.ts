@@ -68,7 +68,9 @@ test('import a v2 dashboard with a Flux variable, change it, annotate by clickin
   await expect(dialog).toHaveCount(0);
   await expect(chart).toHaveAttribute('data-annotations', '1');
 
-  // Shift+drag: an annotation of a span (not a zoom).
+  // Shift+drag: an annotation of a span (not a zoom). The chart is rebuilt
+  // when the annotation list comes back from the server: drag after that.
+  await page.waitForLoadState('networkidle');
   await page.keyboard.down('Shift');
   await page.mouse.move(over.x + over.width * 0.2, over.y + over.height / 2);
   await page.mouse.down();
