@@ -68,8 +68,9 @@ test('import a v2 dashboard with a Flux variable, change it, annotate by clickin
   await expect(dialog).toHaveCount(0);
   await expect(chart).toHaveAttribute('data-annotations', '1');
 
-  // Shift+drag: an annotation of a span (not a zoom). The chart is rebuilt
-  // when the annotation list comes back from the server: drag after that.
+  // Shift+drag: an annotation of a span (not a zoom). The annotation list
+  // coming back from the server only redraws the chart; wait for it anyway so
+  // the drag starts on the settled page.
   await page.waitForLoadState('networkidle');
   await page.keyboard.down('Shift');
   await page.mouse.move(over.x + over.width * 0.2, over.y + over.height / 2);

@@ -65,6 +65,10 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, stacke
   zoom.current = onZoom;
   const annotate = useRef(onAnnotate);
   annotate.current = onAnnotate;
+  // Annotations are read at draw time: a new list redraws the chart instead of
+  // rebuilding it (a rebuild would drop a drag or a zoom in progress).
+  const marks = useRef(annotations);
+  marks.current = annotations;
   // Where the last press on the plot started and whether Shift was held.
   const press = useRef<{ x: number; y: number; shift: boolean } | null>(null);
 
@@ -140,6 +144,7 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, stacke
       hooks: {
         draw: [
           (u) => {
+            const annotations = marks.current;
             if (!annotations?.length) return;
             const ctx = u.ctx;
             const { top, height: h } = u.bbox;
@@ -229,7 +234,11 @@ export function Chart({ data, kind = 'line', height, axis, legend = true, stacke
       p.destroy();
       plot.current = null;
     };
-  }, [data, kind, height, axis, legend, stacked, colors?.join(','), annotations]);
+  }, [data, kind, height, axis, legend, stacked, colors?.join(',')]);
+
+  useEffect(() => {
+    plot.current?.redraw(false);
+  }, [annotations]);
 
   // Points drawn (for tests and the curious: it is in the DOM as data-points).
   let points = 0;
