@@ -284,6 +284,89 @@ pub fn encode_json_chunks(
     chunks
 }
 
+/// How influxd 1.6.7 streams a statement's result with `chunked=true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkMode {
+    /// Statements its query engine runs (`SELECT`, and the `SHOW`s it
+    /// rewrites into selects): rows split by `chunk_size`, `partial` flags.
+    Rows,
+    /// `SHOW TAG KEYS`/`SHOW TAG VALUES`: one complete result per series.
+    PerSeries,
+    /// Every other statement: its whole result in one line.
+    Whole,
+}
+
+impl ChunkMode {
+    /// The mode of `stmt`.
+    pub fn of(stmt: &almanac_influxql::Statement) -> ChunkMode {
+        use almanac_influxql::{CardinalityKind, Statement as S};
+        match stmt {
+            S::Select(_) | S::ShowSeries { .. } | S::ShowFieldKeys { .. } => ChunkMode::Rows,
+            S::ShowCardinality { exact, kind, .. } => {
+                let rewritten = *exact
+                    || matches!(
+                        kind,
+                        CardinalityKind::TagValues { .. }
+                            | CardinalityKind::TagKey
+                            | CardinalityKind::FieldKey
+                    );
+                if rewritten {
+                    ChunkMode::Rows
+                } else {
+                    ChunkMode::Whole
+                }
+            }
+            S::ShowTagKeys { .. } | S::ShowTagValues { .. } => ChunkMode::PerSeries,
+            _ => ChunkMode::Whole,
+        }
+    }
+}
+
+/// One statement result as the lines `chunked=true` streams for `mode`.
+pub fn encode_json_chunks_for(
+    r: &StatementResult,
+    mode: ChunkMode,
+    chunk_size: usize,
+    opts: &EncodeOptions,
+) -> Vec<String> {
+    let line = |result: &StatementResult| {
+        let mut out = encode_json(std::slice::from_ref(result), opts);
+        if opts.pretty {
+            // `encode_json` already ends with a newline.
+            return out;
+        }
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out
+    };
+    match mode {
+        ChunkMode::Rows => encode_json_chunks(r, chunk_size, opts),
+        ChunkMode::Whole => vec![line(r)],
+        ChunkMode::PerSeries if r.series.len() <= 1 => vec![line(r)],
+        ChunkMode::PerSeries => {
+            let last = r.series.len() - 1;
+            r.series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let mut one = StatementResult {
+                        statement_id: r.statement_id,
+                        series: vec![s.clone()],
+                        timezone: r.timezone,
+                        ..Default::default()
+                    };
+                    if i == last {
+                        one.messages = r.messages.clone();
+                        one.error = r.error.clone();
+                    }
+                    line(&one)
+                })
+                .collect()
+        }
+    }
+}
+
 /// Re-indents compact JSON with four spaces, as `pretty=true` does.
 fn prettify(compact: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(compact) {
@@ -302,16 +385,30 @@ fn csv_field(out: &mut String, s: &str) {
     }
 }
 
+/// A tag key or value as influxd's CSV writer prints it: escaped as in a
+/// series key (`,`, `=` and space get a backslash).
+fn escape_tag(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains([',', '=', ' ']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, ',' | '=' | ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The response as CSV (`Accept: application/csv`): `name,tags,<columns>`
 /// headers whenever the columns change, times as integers.
 pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
     let mut out = String::new();
     let mut last_columns: Option<&[String]> = None;
     for r in results {
-        if let Some(e) = &r.error {
-            out.push_str("error\n");
-            csv_field(&mut out, e);
-            out.push('\n');
+        // influxd 1.6.7's CSV writer leaves failed statements out entirely.
+        if r.error.is_some() {
             continue;
         }
         for s in &r.series {
@@ -331,7 +428,7 @@ pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
                 .tags
                 .iter()
                 .filter(|(_, v)| !v.is_empty())
-                .map(|(k, v)| format!("{k}={v}"))
+                .map(|(k, v)| format!("{}={}", escape_tag(k), escape_tag(v)))
                 .collect();
             let tags = tags.join(",");
             for row in &s.values {
@@ -450,6 +547,48 @@ mod tests {
     }
 
     #[test]
+    fn chunk_modes_follow_influxd() {
+        let mode = |q: &str| ChunkMode::of(&almanac_influxql::parse_statement(q).unwrap());
+        assert_eq!(mode("SELECT v FROM m"), ChunkMode::Rows);
+        assert_eq!(mode("SHOW FIELD KEYS"), ChunkMode::Rows);
+        assert_eq!(
+            mode("SHOW TAG VALUES CARDINALITY WITH KEY = host"),
+            ChunkMode::Rows
+        );
+        assert_eq!(mode("SHOW SERIES CARDINALITY"), ChunkMode::Whole);
+        assert_eq!(
+            mode("SHOW TAG VALUES WITH KEY = host"),
+            ChunkMode::PerSeries
+        );
+        assert_eq!(mode("SHOW SHARDS"), ChunkMode::Whole);
+
+        let mut a = Series::new("cpu", &["key", "value"]);
+        for h in ["a", "b", "c"] {
+            a.values.push(vec![Value::from("host"), Value::from(h)]);
+        }
+        let mut b = a.clone();
+        b.name = "mem".into();
+        let r = StatementResult::with_series(vec![a, b]);
+        let opts = EncodeOptions::default();
+        // influxd 1.6.7, SHOW TAG VALUES with chunk_size=2: one line per
+        // measurement, rows not split, no partial flags.
+        let lines = encode_json_chunks_for(&r, ChunkMode::PerSeries, 2, &opts);
+        assert_eq!(lines.len(), 2);
+        assert!(lines.iter().all(|l| !l.contains("partial")), "{lines:?}");
+        assert!(
+            lines[1].starts_with("{\"results\":[{\"statement_id\":0,\"series\":[{\"name\":\"mem\"")
+        );
+        assert_eq!(
+            encode_json_chunks_for(&r, ChunkMode::Whole, 2, &opts).len(),
+            1
+        );
+        assert_eq!(
+            encode_json_chunks_for(&r, ChunkMode::Rows, 2, &opts).len(),
+            4
+        );
+    }
+
+    #[test]
     fn csv_has_name_and_tags_columns() {
         let mut s = Series::new("cpu", &["time", "value"]);
         s.tags.insert("host".into(), "a".into());
@@ -459,6 +598,40 @@ mod tests {
             &EncodeOptions::default(),
         );
         assert_eq!(text, "name,tags,time,value\ncpu,host=a,10,2.5\n");
+    }
+
+    #[test]
+    fn csv_escapes_tags_as_series_keys() {
+        // influxd 1.6.7: `disk,"path=C:\,data",...` and `disk,path=/var/log\ dir,...`.
+        let mut a = Series::new("disk", &["time", "free"]);
+        a.tags.insert("path".into(), "C:,data".into());
+        a.values.push(vec![Value::Time(1), Value::Integer(2)]);
+        let mut b = a.clone();
+        b.tags.insert("path".into(), "/var/log dir".into());
+        let mut c = a.clone();
+        c.tags.insert("path".into(), "a=b".into());
+        let text = encode_csv(
+            &[StatementResult::with_series(vec![a, b, c])],
+            &EncodeOptions::default(),
+        );
+        assert_eq!(
+            text,
+            "name,tags,time,free\ndisk,\"path=C:\\,data\",1,2\ndisk,path=/var/log\\ dir,1,2\ndisk,path=a\\=b,1,2\n"
+        );
+    }
+
+    #[test]
+    fn csv_leaves_failed_statements_out() {
+        let mut s = Series::new("cpu", &["time", "count"]);
+        s.values.push(vec![Value::Time(0), Value::Integer(3)]);
+        let mut failed = StatementResult::error("not executed");
+        failed.statement_id = 1;
+        let text = encode_csv(
+            &[StatementResult::with_series(vec![s]), failed.clone()],
+            &EncodeOptions::default(),
+        );
+        assert_eq!(text, "name,tags,time,count\ncpu,,0,3\n");
+        assert_eq!(encode_csv(&[failed], &EncodeOptions::default()), "");
     }
 }
 
@@ -555,6 +728,13 @@ mod msgpack {
     }
 
     fn result(out: &mut Vec<u8>, r: &StatementResult, opts: &EncodeOptions) {
+        // influxd 1.6.7 encodes a failed statement as `{"error": ...}` alone.
+        if let Some(e) = &r.error {
+            let _ = encode::write_map_len(out, 1);
+            str(out, "error");
+            str(out, e);
+            return;
+        }
         let len = 2 + u32::from(!r.messages.is_empty()) + u32::from(r.error.is_some());
         let _ = encode::write_map_len(out, len);
         str(out, "statement_id");
@@ -622,6 +802,16 @@ mod msgpack_tests {
         };
         let bytes = encode_msgpack(&[StatementResult::with_series(vec![s])], &opts);
         let expected: &[u8] = b"\x81\xa7results\x91\x82\xacstatement_id\x00\xa6series\x91\x83\xa4name\xa3cpu\xa7columns\x92\xa4time\xa1w\xa6values\x91\x92\x0a\x0a";
+        assert_eq!(bytes, expected);
+    }
+
+    #[test]
+    fn failed_statement_is_only_its_error() {
+        // influxd 1.6.7: `{"results": [{"error": "not executed"}]}`, no statement_id.
+        let mut r = StatementResult::error("not executed");
+        r.statement_id = 1;
+        let bytes = encode_msgpack(&[r], &EncodeOptions::default());
+        let expected: &[u8] = b"\x81\xa7results\x91\x81\xa5error\xacnot executed";
         assert_eq!(bytes, expected);
     }
 

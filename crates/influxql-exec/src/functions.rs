@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::gosort::go_sort;
 use crate::result::Value;
 use crate::value_ops::{as_f64, compare};
 use crate::ExecError;
@@ -86,6 +87,9 @@ pub struct AggArgs {
     pub unit: Option<i64>,
     /// Row keys for `top`/`bottom` with tag arguments: the tag values of each row.
     pub tag_keys: Option<Vec<String>>,
+    /// `ORDER BY time DESC`: influxd's reducers then see the points newest
+    /// first (`distinct` lists values by their last appearance).
+    pub descending: bool,
 }
 
 /// Computes aggregate `name` over `points` (sorted by time, nulls removed).
@@ -116,24 +120,7 @@ pub fn aggregate(name: &str, points: &[Point], args: &AggArgs) -> Result<AggOut,
             };
             one(Value::Float(m))
         }
-        "mode" => {
-            let mut sorted: Vec<&Value> = points.iter().map(|p| p.value).collect();
-            sorted.sort_by(|a, b| compare(a, b));
-            let (mut best, mut best_n) = (sorted[0], 0usize);
-            let mut i = 0;
-            while i < sorted.len() {
-                let mut j = i;
-                while j < sorted.len() && compare(sorted[j], sorted[i]).is_eq() {
-                    j += 1;
-                }
-                if j - i > best_n {
-                    best_n = j - i;
-                    best = sorted[i];
-                }
-                i = j;
-            }
-            one(best.clone())
-        }
+        "mode" => one(mode(points)),
         "spread" => {
             require_numeric(name, points)?;
             let min = points
@@ -179,7 +166,10 @@ pub fn aggregate(name: &str, points: &[Point], args: &AggArgs) -> Result<AggOut,
         "first" => selected(&points[0]),
         "last" => selected(&points[points.len() - 1]),
         "min" | "max" => {
-            require_numeric(name, points)?;
+            // Booleans too: min is the first false, max the first true.
+            if !matches!(points[0].value, Value::Boolean(_)) {
+                require_numeric(name, points)?;
+            }
             let mut best = &points[0];
             for p in &points[1..] {
                 let ord = compare(p.value, best.value);
@@ -192,17 +182,23 @@ pub fn aggregate(name: &str, points: &[Point], args: &AggArgs) -> Result<AggOut,
         "percentile" => {
             require_numeric(name, points)?;
             let pct = args.n.unwrap_or(50.0);
-            let mut sorted: Vec<&Point> = points.iter().collect();
-            sorted.sort_by(|a, b| compare(a.value, b.value));
-            let i = ((sorted.len() as f64) * pct / 100.0 + 0.5).floor() as i64 - 1;
-            if i < 0 || i as usize >= sorted.len() {
+            let i = ((points.len() as f64) * pct / 100.0 + 0.5).floor() as i64 - 1;
+            if i < 0 || i as usize >= points.len() {
                 return Ok(AggOut::Empty);
             }
+            // Of equal values, the one influxd's unstable sort puts there.
+            let mut sorted = influxd_input_order(points);
+            go_sort(&mut sorted, |a, b| compare(a.value, b.value).is_lt());
             selected(sorted[i as usize])
         }
         "distinct" => {
             let mut seen: Vec<&Value> = Vec::new();
-            for p in points {
+            let ordered: Box<dyn Iterator<Item = &Point>> = if args.descending {
+                Box::new(points.iter().rev())
+            } else {
+                Box::new(points.iter())
+            };
+            for p in ordered {
                 if !seen
                     .iter()
                     .any(|v| compare(v, p.value).is_eq() && same_type(v, p.value))
@@ -210,7 +206,11 @@ pub fn aggregate(name: &str, points: &[Point], args: &AggArgs) -> Result<AggOut,
                     seen.push(p.value);
                 }
             }
-            seen.sort_by(|a, b| compare(a, b));
+            // In order of first appearance, as influxd emits them (of last
+            // appearance when it reads newest first).
+            if args.descending {
+                seen.reverse();
+            }
             AggOut::Many(
                 seen.into_iter()
                     .map(|v| (points[0].time, v.clone(), points[0].row))
@@ -228,6 +228,58 @@ pub fn aggregate(name: &str, points: &[Point], args: &AggArgs) -> Result<AggOut,
         }
         other => return Err(ExecError::Query(format!("undefined function {other}()"))),
     })
+}
+
+/// The points in the order influxd's reducers receive them: by time, and
+/// points of several series at the same time by descending series key
+/// (`points` has them ascending).
+fn influxd_input_order<'p, 'v>(points: &'p [Point<'v>]) -> Vec<&'p Point<'v>> {
+    let mut out: Vec<&Point> = points.iter().collect();
+    let mut start = 0;
+    while start < out.len() {
+        let mut end = start + 1;
+        while end < out.len() && out[end].time == out[start].time {
+            end += 1;
+        }
+        out[start..end].reverse();
+        start = end;
+    }
+    out
+}
+
+/// influxd's `mode()`: booleans by count (ties go to `true`); other values
+/// sorted by Go's unstable sort, then the most frequent, ties going to the
+/// value whose first point in that order is earliest.
+fn mode(points: &[Point]) -> Value {
+    if let Value::Boolean(_) = points[0].value {
+        let trues = points
+            .iter()
+            .filter(|p| matches!(p.value, Value::Boolean(true)))
+            .count();
+        return Value::Boolean(2 * trues >= points.len());
+    }
+    let mut sorted = influxd_input_order(points);
+    go_sort(&mut sorted, |a, b| compare(a.value, b.value).is_lt());
+    let (mut most_freq, mut curr_freq) = (0usize, 0usize);
+    let mut curr_mode = sorted[0].value;
+    let mut most_mode = sorted[0].value;
+    let (mut most_time, mut curr_time) = (sorted[0].time, sorted[0].time);
+    for p in &sorted {
+        if !compare(p.value, curr_mode).is_eq() {
+            curr_freq = 1;
+            curr_mode = p.value;
+            curr_time = p.time;
+            continue;
+        }
+        curr_freq += 1;
+        if most_freq > curr_freq || (most_freq == curr_freq && curr_time > most_time) {
+            continue;
+        }
+        most_freq = curr_freq;
+        most_mode = p.value;
+        most_time = p.time;
+    }
+    most_mode.clone()
 }
 
 fn same_type(a: &Value, b: &Value) -> bool {
@@ -354,6 +406,86 @@ mod tests {
             AggOut::One { value, .. } => value,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn mode_and_percentile_break_ties_as_influxd() {
+        // Windows of load on server03 in the e2e data set, points in time
+        // order; influxd 1.6.7 answered mode 15 and 13 (neither the smallest
+        // nor the largest of the tied values).
+        let ints = |v: &[i64]| v.iter().map(|i| Value::Integer(*i)).collect::<Vec<_>>();
+        let a = ints(&[
+            3, 22, 12, 6, 5, -1, 15, 24, 33, 15, 0, 13, 29, 29, 8, 33, 0, 5,
+        ]);
+        let none = AggArgs::default();
+        assert_eq!(
+            val(aggregate("mode", &pts(&a), &none).unwrap()),
+            Value::Integer(15)
+        );
+        let b = ints(&[
+            -3, 9, 22, 11, 27, 7, 23, 14, 12, 18, 1, 22, 40, 13, 36, 28, 8, 13, 12, 33, 14, 23, 36,
+            12, 13, 0, 30, 16, 35, 36, 2, 10, 25, 7, 16,
+        ]);
+        assert_eq!(
+            val(aggregate("mode", &pts(&b), &none).unwrap()),
+            Value::Integer(13)
+        );
+        // percentile(load, 95) there: the 36 of the 23rd point.
+        let p95 = AggArgs {
+            n: Some(95.0),
+            ..Default::default()
+        };
+        let out = aggregate("percentile", &pts(&b), &p95).unwrap();
+        assert_eq!(
+            out,
+            AggOut::One {
+                value: Value::Integer(36),
+                point: Some((230, 22))
+            }
+        );
+        // min/max of booleans: the first false, the first true.
+        let flags = [true, false, true, false].map(Value::Boolean);
+        assert_eq!(
+            aggregate("min", &pts(&flags), &none).unwrap(),
+            AggOut::One {
+                value: Value::Boolean(false),
+                point: Some((20, 1))
+            }
+        );
+        assert_eq!(
+            aggregate("max", &pts(&flags), &none).unwrap(),
+            AggOut::One {
+                value: Value::Boolean(true),
+                point: Some((10, 0))
+            }
+        );
+        // Booleans: ties go to true.
+        let bools = [Value::Boolean(false), Value::Boolean(true)];
+        assert_eq!(
+            val(aggregate("mode", &pts(&bools), &none).unwrap()),
+            Value::Boolean(true)
+        );
+    }
+
+    #[test]
+    fn distinct_keeps_first_appearance_order() {
+        let v = [201, 503, 201, 200, 503, 404].map(Value::Integer);
+        let AggOut::Many(rows) = aggregate("distinct", &pts(&v), &AggArgs::default()).unwrap()
+        else {
+            panic!()
+        };
+        let values: Vec<Value> = rows.into_iter().map(|r| r.1).collect();
+        assert_eq!(values, [201, 503, 200, 404].map(Value::Integer));
+        // ORDER BY time DESC: by last appearance.
+        let desc = AggArgs {
+            descending: true,
+            ..Default::default()
+        };
+        let AggOut::Many(rows) = aggregate("distinct", &pts(&v), &desc).unwrap() else {
+            panic!()
+        };
+        let values: Vec<Value> = rows.into_iter().map(|r| r.1).collect();
+        assert_eq!(values, [201, 200, 503, 404].map(Value::Integer));
     }
 
     #[test]

@@ -12,10 +12,13 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+#[cfg(test)]
+mod compat_tests;
 pub mod condition;
 pub mod continuous;
 pub mod encode;
 pub mod functions;
+pub mod gosort;
 mod group;
 mod into;
 mod meta;
@@ -27,6 +30,7 @@ pub mod subscriptions;
 pub mod system;
 pub mod time;
 pub mod transform;
+mod types;
 pub mod users;
 pub mod value_ops;
 
@@ -158,13 +162,19 @@ impl Executor {
         Some(Arc::new(restricted))
     }
 
-    /// Runs every statement of `query` in order; a failing statement gets an
-    /// error result and the following ones still run, as in InfluxDB.
+    /// Runs the statements of `query` in order and stops at the first that
+    /// fails, answering as influxd 1.6.7 does when it is not the last one
+    /// ([`result::merged_failure`]: `not executed`).
     pub async fn execute_query(&self, query: &Query, ctx: &ExecContext) -> Vec<StatementResult> {
-        let mut results = Vec::with_capacity(query.statements.len());
+        let total = query.statements.len();
+        let mut results = Vec::with_capacity(total);
         for (id, stmt) in query.statements.iter().enumerate() {
             let mut r = self.execute(stmt, ctx).await;
             r.statement_id = id;
+            if r.error.is_some() {
+                results.push(result::merged_failure(r, total));
+                break;
+            }
             results.push(r);
         }
         results

@@ -108,3 +108,71 @@ pub struct Message {
     /// The message text.
     pub text: String,
 }
+
+/// The error influxd 1.6.7 gives the statements after a failing one.
+pub const NOT_EXECUTED: &str = "not executed";
+
+/// What influxd 1.6.7 streams (`chunked=true`) when statement `failed.statement_id`
+/// of a query of `total` statements fails: the failure, then one `not executed`
+/// result per later statement but the last, all with the failing statement's id
+/// (its executor stops at the first error and labels those results so).
+pub fn results_after_failure(failed: StatementResult, total: usize) -> Vec<StatementResult> {
+    let id = failed.statement_id;
+    let mut out = vec![failed];
+    for _ in id + 1..total {
+        let mut r = StatementResult::error(NOT_EXECUTED);
+        r.statement_id = id;
+        out.push(r);
+    }
+    out
+}
+
+/// The failing statement's result as influxd 1.6.7 answers it whole (JSON,
+/// CSV, MessagePack): its handler merges results of the same id, so a
+/// `not executed` that follows replaces the failure itself.
+pub fn merged_failure(failed: StatementResult, total: usize) -> StatementResult {
+    let id = failed.statement_id;
+    results_after_failure(failed, total)
+        .into_iter()
+        .last()
+        .map(|mut r| {
+            r.statement_id = id;
+            r
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(id: usize) -> StatementResult {
+        let mut r = StatementResult::error("boom");
+        r.statement_id = id;
+        r.series.push(Series::new("cpu", &["time"]));
+        r
+    }
+
+    #[test]
+    fn later_statements_are_not_executed() {
+        // Four statements, the first fails: influxd streams the error and three
+        // "not executed" results, all with statement id 0.
+        let streamed = results_after_failure(failed(0), 4);
+        assert_eq!(streamed.len(), 4);
+        assert_eq!(streamed[0].error.as_deref(), Some("boom"));
+        for r in &streamed[1..] {
+            assert_eq!(
+                (r.statement_id, r.error.as_deref()),
+                (0, Some(NOT_EXECUTED))
+            );
+        }
+        // Merged, the failure itself is replaced.
+        let merged = merged_failure(failed(1), 3);
+        assert_eq!(merged.statement_id, 1);
+        assert_eq!(merged.error.as_deref(), Some(NOT_EXECUTED));
+        assert!(merged.series.is_empty());
+        // The last statement failing keeps its own error.
+        assert_eq!(results_after_failure(failed(2), 3).len(), 1);
+        assert_eq!(merged_failure(failed(2), 3), failed(2));
+    }
+}

@@ -72,12 +72,16 @@ struct Plan {
     field_needed: Vec<bool>,
     /// Rows per series a raw `LIMIT` query can return (the scan drops the rest).
     budget: Option<RowBudget>,
+    /// When `range` was widened by one window for the transformations of
+    /// aggregates: the first and last window starts that are output.
+    output_windows: Option<(i64, i64)>,
 }
 
 /// One aggregate or selector call of the statement.
 struct AggCall {
-    /// The result is an integer (so numeric fills are cast to integers).
-    int_output: bool,
+    /// The type of the result when it is not a float: numeric `fill()`
+    /// values are cast to it, as influxd's fill iterators do.
+    out_type: Option<FieldType>,
     key: String,
     name: String,
     input: Option<ColumnRef>,
@@ -143,11 +147,14 @@ impl Executor {
             None => None,
         };
         let (mut range, condition) = split_time_condition(stmt.condition.as_ref(), now, tz)?;
-        let mut inputs = self.resolve_sources(stmt, db, rp)?;
+        let (mut inputs, tags_without_data) = self.resolve_sources(stmt, db, rp)?;
         let mut sub_series = Vec::new();
         let mut sub_tags = BTreeSet::new();
         let mut has_subquery = false;
         let mut hide_series_tags = false;
+        // Every subquery aggregates into one window per series: influxd then
+        // hands the outer statement their rows series by series.
+        let mut inner_rows_by_series = true;
         for source in &stmt.sources {
             if let Source::Subquery(inner) = source {
                 let mut inner = (**inner).clone();
@@ -155,6 +162,8 @@ impl Executor {
                 // Raw rows of a subquery keep their series' tags, so the
                 // outer statement can group by any of them.
                 let inner_raw = !inner.fields.iter().any(|f| contains_aggregate(&f.expr));
+                let inner_windows = inner.group_by_interval().is_some_and(|i| i > 0);
+                inner_rows_by_series &= !inner_raw && !inner_windows;
                 if inner_raw
                     && !inner
                         .dimensions
@@ -180,26 +189,31 @@ impl Executor {
                 hide_series_tags,
             )?);
         }
-        let plan_fields = expand_fields(stmt, &inputs)?;
+        let plan_fields = expand_fields(stmt, &inputs, &tags_without_data)?;
         let is_aggregate = plan_fields.iter().any(|f| contains_aggregate(&f.expr));
-        let interval = stmt.group_by_interval();
-        if interval.is_some() && !is_aggregate {
+        // influxd: `time(0s)` is no interval at all; a negative interval counts
+        // as one for the checks but groups nothing (one window, as without it).
+        let declared = stmt.group_by_interval().filter(|i| *i != 0);
+        if declared.is_some() && !is_aggregate {
             return Err(ExecError::Query(
                 "GROUP BY requires at least one aggregate function".into(),
             ));
         }
-        if let Some(i) = interval {
-            if i <= 0 {
-                return Err(ExecError::Query(format!("invalid group interval {i}")));
-            }
-            if !range.has_max() {
-                range.max = now;
-            }
+        if declared.is_some() && !range.has_max() {
+            range.max = now;
         }
-        let offset = match stmt.group_by_offset() {
-            Some(TimeOffset::Duration(d)) => d.rem_euclid(interval.unwrap_or(i64::MAX).max(1)),
-            Some(TimeOffset::Now) => now,
-            None => 0,
+        let interval = declared.filter(|i| *i > 0);
+        let offset = match (interval, stmt.group_by_offset()) {
+            // The offset is only read for a positive interval.
+            (None, _) | (_, None) => 0,
+            (Some(i), Some(TimeOffset::Duration(d))) => d.rem_euclid(i),
+            (Some(_), Some(TimeOffset::Now)) => now,
+            (Some(_), Some(TimeOffset::Time(t))) => {
+                return Err(ExecError::Query(format!(
+                    "invalid time dimension offset: {}",
+                    almanac_influxql::quote_string(t)
+                )))
+            }
         };
         let offset = match (interval, tz) {
             (Some(i), Some(tz)) if i >= 3_600_000_000_000 => offset - tz_offset_ns(tz, range, now),
@@ -210,10 +224,17 @@ impl Executor {
             stmt,
             &inputs,
             is_aggregate,
-            interval,
+            (declared, interval),
             offset,
             range,
         )?;
+        let (schema_fields, schema_tags) = union_schema(&inputs);
+        crate::types::check_field_types(
+            plan.fields.iter().map(|f| &f.expr),
+            &schema_fields,
+            &schema_tags,
+        )?;
+        widen_for_transforms(&mut plan, stmt.order_desc);
         if inputs.is_empty() || range.is_empty() || plan.only_tags {
             return Ok((Vec::new(), BTreeSet::new()));
         }
@@ -230,6 +251,7 @@ impl Executor {
                     &plan.needed,
                     plan.range,
                     condition.as_ref(),
+                    inner_rows_by_series && !plan.is_aggregate,
                 )?,
                 None => match trace {
                     Some(trace) => {
@@ -244,6 +266,7 @@ impl Executor {
             };
             scanned.push((input.schema.name.clone(), groups));
         }
+        let scanned = merge_same_measurements(scanned);
         for (_, groups) in &scanned {
             for g in groups {
                 if let Some(t) = g.times.first() {
@@ -255,6 +278,7 @@ impl Executor {
             plan.range.min = first_time;
         }
 
+        let raw_from_storage = !plan.is_aggregate && !plan.has_transform && !has_subquery;
         let mut series = Vec::new();
         for (name, groups) in scanned {
             for g in groups {
@@ -279,17 +303,26 @@ impl Executor {
                 let mut values: Vec<Vec<Value>> = times
                     .into_iter()
                     .zip(rows)
+                    .filter(|(t, _)| {
+                        plan.output_windows
+                            .is_none_or(|(first, last)| (first..=last).contains(t))
+                    })
                     .map(|(t, mut r)| {
                         r.insert(0, Value::Time(t));
                         r
                     })
                     .collect();
                 if stmt.order_desc && !plan.transform_desc {
-                    values.reverse();
+                    reverse_windows(&plan, &mut values);
                 }
                 let offset = stmt.offset.unwrap_or(0) as usize;
                 let values: Vec<Vec<Value>> = match stmt.limit {
                     Some(l) if l > 0 => values.into_iter().skip(offset).take(l as usize).collect(),
+                    // influxd 1.6.7 answers a raw query with an OFFSET but no
+                    // LIMIT (or LIMIT 0) with the one row after the offset.
+                    _ if offset > 0 && raw_from_storage => {
+                        values.into_iter().skip(offset).take(1).collect()
+                    }
                     _ => values.into_iter().skip(offset).collect(),
                 };
                 if values.is_empty() {
@@ -404,14 +437,18 @@ impl Executor {
         Ok(groups)
     }
 
+    /// The measurements a statement reads, and the tags of those a regex
+    /// source matches that have no data in its retention policy (influxd's
+    /// tag index is per database, so `*` still shows them).
     fn resolve_sources(
         &self,
         stmt: &SelectStatement,
         db: &str,
         rp: Option<&str>,
-    ) -> Result<Vec<Input>, ExecError> {
+    ) -> Result<(Vec<Input>, BTreeSet<String>), ExecError> {
         let catalog = self.storage().catalog();
         let mut inputs: Vec<Input> = Vec::new();
+        let mut tags_without_data = BTreeSet::new();
         for source in &stmt.sources {
             let m = match source {
                 Source::Measurement(m) => m,
@@ -459,14 +496,15 @@ impl Executor {
                         if !re.is_match(name) {
                             continue;
                         }
-                        if let Some(schema) = self.rp_schema(&def, &rp_name, schema) {
-                            inputs.push(Input {
+                        match self.rp_schema(&def, &rp_name, schema) {
+                            Some(schema) => inputs.push(Input {
                                 db: def.clone(),
                                 rp: rp_name.clone(),
                                 schema: schema.clone(),
                                 subquery: None,
                                 hidden_tags: BTreeSet::new(),
-                            });
+                            }),
+                            None => tags_without_data.extend(schema.tags.iter().cloned()),
                         }
                     }
                 }
@@ -475,7 +513,7 @@ impl Executor {
         inputs.sort_by(|a, b| a.schema.name.cmp(&b.schema.name));
         inputs
             .dedup_by(|a, b| a.schema.name == b.schema.name && a.rp == b.rp && a.db.id == b.db.id);
-        Ok(inputs)
+        Ok((inputs, tags_without_data))
     }
 }
 
@@ -629,8 +667,13 @@ fn type_matches(t: FieldType, want: Option<VarType>) -> bool {
 }
 
 /// Expands `*`, `*::field`, `/regex/` and `fn(*)` / `fn(/regex/)`.
-fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>, ExecError> {
-    let (fields, tags) = union_schema(inputs);
+fn expand_fields(
+    stmt: &SelectStatement,
+    inputs: &[Input],
+    extra_tags: &BTreeSet<String>,
+) -> Result<Vec<Field>, ExecError> {
+    let (fields, mut tags) = union_schema(inputs);
+    tags.extend(extra_tags.iter().cloned());
     let mut grouped: BTreeSet<String> = group_tags(stmt, &tags)?.into_iter().collect();
     // Hidden subquery tags never show in `*` (treated like grouped ones).
     for i in inputs {
@@ -692,10 +735,12 @@ fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>,
             Expr::Call { name, args }
                 if matches!(args.first(), Some(Expr::Wildcard { .. } | Expr::Regex(_))) =>
             {
-                let numeric_only = !matches!(
+                // Types influxd expands a wildcard argument to.
+                let any_type = matches!(
                     name.as_str(),
-                    "count" | "first" | "last" | "distinct" | "mode" | "sample"
+                    "count" | "first" | "last" | "distinct" | "elapsed" | "mode" | "sample"
                 );
+                let with_booleans = matches!(name.as_str(), "min" | "max");
                 let matcher: FieldMatcher = match &args[0] {
                     Expr::Regex(r) => {
                         let re = regex::Regex::new(r).map_err(|e| {
@@ -710,11 +755,13 @@ fn expand_fields(stmt: &SelectStatement, inputs: &[Input]) -> Result<Vec<Field>,
                     _ => unreachable!("matched above"),
                 };
                 for (k, t) in &fields {
-                    let numeric = matches!(
-                        t,
-                        FieldType::Float | FieldType::Integer | FieldType::UInteger
-                    );
-                    if !matcher(k, *t) || (numeric_only && !numeric) {
+                    let accepted = any_type
+                        || match t {
+                            FieldType::Float | FieldType::Integer | FieldType::UInteger => true,
+                            FieldType::Boolean => with_booleans,
+                            FieldType::String => false,
+                        };
+                    if !matcher(k, *t) || !accepted {
                         continue;
                     }
                     let mut new_args = args.clone();
@@ -780,14 +827,14 @@ fn build_plan(
     stmt: &SelectStatement,
     inputs: &[Input],
     is_aggregate: bool,
-    interval: Option<i64>,
+    (declared_interval, interval): (Option<i64>, Option<i64>),
     offset: i64,
     range: TimeRange,
 ) -> Result<Plan, ExecError> {
     let (schema_fields, tags) = union_schema(inputs);
     let group_tags = group_tags(stmt, &tags)?;
     for f in &fields {
-        validate_field(&f.expr, interval, stmt.limit, fields.len())?;
+        validate_field(&f.expr, declared_interval, stmt.limit, fields.len())?;
     }
     if fields.is_empty() && !inputs.is_empty() {
         return Err(ExecError::Query(
@@ -883,6 +930,12 @@ fn build_plan(
         {
             a.input = None;
         }
+        a.args.descending = stmt.order_desc;
+        let input_type = a
+            .input
+            .as_ref()
+            .and_then(|i| schema_fields.get(&i.name).copied());
+        a.out_type = aggregate_output_type(&a.name, a.count_distinct, input_type);
     }
     if is_aggregate {
         let selectors = aggregates.iter().filter(|a| is_selector(&a.name)).count();
@@ -927,6 +980,7 @@ fn build_plan(
         only_tags,
         field_needed,
         transform_desc: stmt.order_desc && has_transform,
+        output_windows: None,
     })
 }
 
@@ -1105,7 +1159,7 @@ fn push_agg(
         return;
     }
     aggs.push(AggCall {
-        int_output: false,
+        out_type: None,
         key,
         name: name.to_string(),
         input,
@@ -1389,13 +1443,36 @@ fn compute_windows(plan: &Plan, g: &Group) -> Result<Vec<Window>, ExecError> {
     Ok(windows)
 }
 
+/// The type of an aggregate's result when it is not a float: `count` is an
+/// integer, and the aggregates that return input values keep their type.
+fn aggregate_output_type(
+    name: &str,
+    count_distinct: bool,
+    input: Option<FieldType>,
+) -> Option<FieldType> {
+    match name {
+        "count" => Some(FieldType::Integer),
+        _ if count_distinct => Some(FieldType::Integer),
+        "mean" | "median" | "stddev" | "integral" => None,
+        _ => input.filter(|t| *t != FieldType::Float),
+    }
+}
+
+/// The value `fill()` puts in an empty window, cast to the aggregate's type as
+/// influxd does: `fill(2.5)` on integers is 2, on booleans `false`, on strings "".
 fn fill_value(fill: &Fill, agg: &AggCall) -> Value {
-    match fill {
-        Fill::Number(f) if agg.int_output => Value::Integer(*f as i64),
-        Fill::Number(f) => Value::Float(*f),
-        Fill::Integer(i) if agg.int_output || agg.name == "count" => Value::Integer(*i),
-        Fill::Integer(i) => Value::Float(*i as f64),
-        Fill::Null if agg.name == "count" => Value::Integer(0),
+    match (fill, agg.out_type) {
+        (Fill::Null, _) if agg.name == "count" => Value::Integer(0),
+        (Fill::Number(_) | Fill::Integer(_), Some(FieldType::Boolean)) => Value::Boolean(false),
+        (Fill::Number(_) | Fill::Integer(_), Some(FieldType::String)) => {
+            Value::String(String::new())
+        }
+        (Fill::Number(f), Some(FieldType::Integer)) => Value::Integer(*f as i64),
+        (Fill::Integer(i), Some(FieldType::Integer)) => Value::Integer(*i),
+        (Fill::Number(f), Some(FieldType::UInteger)) => Value::Unsigned(*f as u64),
+        (Fill::Integer(i), Some(FieldType::UInteger)) => Value::Unsigned(*i as u64),
+        (Fill::Number(f), _) => Value::Float(*f),
+        (Fill::Integer(i), _) => Value::Float(*i as f64),
         _ => Value::Null,
     }
 }
@@ -1814,11 +1891,188 @@ fn needs_interval(name: &str, args: &[Expr], interval: Option<i64>) -> Result<()
     Ok(())
 }
 
+/// influxd reads one window more than asked (before the range, or after it
+/// under `ORDER BY time DESC`) when a transformation of an aggregate needs a
+/// previous value (`difference(count(v))` starts from the count of the window
+/// before, `moving_average(mean(v), 3)` has two values at the first window).
+/// `cumulative_sum` does not.
+fn widen_for_transforms(plan: &mut Plan, descending: bool) {
+    let Some(interval) = plan.interval else {
+        return;
+    };
+    let mut widen = false;
+    for f in &plan.fields {
+        f.expr.walk(&mut |e| {
+            if let Expr::Call { name, args } = e {
+                let of_aggregate = args.first().is_some_and(|a| is_aggregate_call(a.unparen()));
+                widen |= of_aggregate
+                    && (matches!(
+                        name.as_str(),
+                        "derivative"
+                            | "non_negative_derivative"
+                            | "difference"
+                            | "non_negative_difference"
+                            | "moving_average"
+                            | "elapsed"
+                    ) || crate::analysis::is_technical_analysis(name));
+            }
+        });
+    }
+    if !widen || !plan.range.has_min() {
+        return;
+    }
+    let first = window_start(plan.range.min, interval, plan.offset);
+    let last = window_start(plan.range.max, interval, plan.offset);
+    plan.output_windows = Some((first, last));
+    if descending {
+        plan.range.max = plan.range.max.saturating_add(interval);
+    } else {
+        plan.range.min = plan.range.min.saturating_sub(interval);
+    }
+}
+
+/// One measurement read from several databases or retention policies
+/// (`FROM db1..cpu, db2..cpu`) is one series per group for influxd: their
+/// groups are merged by time.
+fn merge_same_measurements(scanned: Vec<(String, Vec<Group>)>) -> Vec<(String, Vec<Group>)> {
+    let mut out: Vec<(String, Vec<Group>)> = Vec::with_capacity(scanned.len());
+    for (name, groups) in scanned {
+        let Some((_, existing)) = out.iter_mut().find(|(n, _)| *n == name) else {
+            out.push((name, groups));
+            continue;
+        };
+        for g in groups {
+            match existing.iter_mut().find(|e| e.key == g.key) {
+                Some(e) => merge_group(e, g),
+                None => existing.push(g),
+            }
+        }
+    }
+    out
+}
+
+/// Merges `b`'s rows into `a`, by time (`a`'s first at equal times).
+fn merge_group(a: &mut Group, b: Group) {
+    let rank_base = a.series.iter().max().map_or(0, |m| m + 1);
+    let mut order: Vec<(i64, bool, usize)> = Vec::with_capacity(a.times.len() + b.times.len());
+    order.extend(a.times.iter().enumerate().map(|(i, t)| (*t, false, i)));
+    order.extend(b.times.iter().enumerate().map(|(i, t)| (*t, true, i)));
+    order.sort_by_key(|(t, from_b, _)| (*t, *from_b));
+    let pick = |from_b: bool, i: usize, x: &[Value], y: &[Value]| {
+        if from_b {
+            y[i].clone()
+        } else {
+            x[i].clone()
+        }
+    };
+    a.columns = a
+        .columns
+        .iter()
+        .zip(&b.columns)
+        .map(|(x, y)| order.iter().map(|&(_, fb, i)| pick(fb, i, x, y)).collect())
+        .collect();
+    if !a.series.is_empty() && !b.series.is_empty() {
+        a.series = order
+            .iter()
+            .map(|&(_, fb, i)| {
+                if fb {
+                    rank_base + b.series[i]
+                } else {
+                    a.series[i]
+                }
+            })
+            .collect();
+    } else {
+        a.series.clear();
+    }
+    a.times = order.iter().map(|(t, _, _)| *t).collect();
+}
+
+/// `ORDER BY time DESC` of computed rows: influxd emits the windows newest
+/// first, but the several rows of one window (`top`, `bottom`, `distinct`,
+/// `sample`) keep their order.
+fn reverse_windows(plan: &Plan, values: &mut Vec<Vec<Value>>) {
+    let multi_row = plan.is_aggregate && plan.aggregates.iter().any(|a| is_multi_row(&a.name));
+    if !multi_row {
+        values.reverse();
+        return;
+    }
+    let window = |row: &Vec<Value>| match (plan.interval, row.first()) {
+        (Some(interval), Some(Value::Time(t))) => window_start(*t, interval, plan.offset),
+        _ => 0,
+    };
+    let mut blocks: Vec<Vec<Vec<Value>>> = Vec::new();
+    for row in values.drain(..) {
+        match blocks.last_mut() {
+            Some(block) if window(&block[0]) == window(&row) => block.push(row),
+            _ => blocks.push(vec![row]),
+        }
+    }
+    values.extend(blocks.into_iter().rev().flatten());
+}
+
 /// Reverses a group's rows (for transformations under `ORDER BY time DESC`).
 fn reverse_group(g: &mut Group) {
     g.times.reverse();
     g.series.reverse();
     for c in &mut g.columns {
         c.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agg(name: &str, input: Option<FieldType>) -> AggCall {
+        AggCall {
+            out_type: aggregate_output_type(name, false, input),
+            key: format!("{name}(x)"),
+            name: name.to_string(),
+            input: None,
+            count_distinct: false,
+            args: AggArgs::default(),
+            tag_args: vec![],
+        }
+    }
+
+    #[test]
+    fn numeric_fills_take_the_aggregates_type() {
+        // influxd 1.6.7: sum(int) fill(2.5) → 2, fill(-2.5) → -2, mean(int)
+        // fill(2.5) → 2.5, count fill(2.5) → 2, max(bool) → false, last(string) → "".
+        let int = Some(FieldType::Integer);
+        assert_eq!(
+            fill_value(&Fill::Number(2.5), &agg("sum", int)),
+            Value::Integer(2)
+        );
+        assert_eq!(
+            fill_value(&Fill::Number(-2.5), &agg("max", int)),
+            Value::Integer(-2)
+        );
+        assert_eq!(
+            fill_value(&Fill::Number(2.5), &agg("mean", int)),
+            Value::Float(2.5)
+        );
+        assert_eq!(
+            fill_value(&Fill::Number(2.5), &agg("count", None)),
+            Value::Integer(2)
+        );
+        assert_eq!(
+            fill_value(&Fill::Null, &agg("count", None)),
+            Value::Integer(0)
+        );
+        assert_eq!(
+            fill_value(&Fill::Number(2.5), &agg("max", Some(FieldType::Boolean))),
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            fill_value(&Fill::Integer(3), &agg("last", Some(FieldType::String))),
+            Value::String(String::new())
+        );
+        assert_eq!(
+            fill_value(&Fill::Integer(2), &agg("sum", Some(FieldType::Float))),
+            Value::Float(2.0)
+        );
+        assert_eq!(fill_value(&Fill::Null, &agg("sum", int)), Value::Null);
     }
 }

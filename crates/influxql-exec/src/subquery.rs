@@ -123,7 +123,10 @@ fn matches(cond: &Expr, row: &Row) -> Result<bool, ExecError> {
     }
 }
 
-/// Groups the rows of `series` for the outer statement.
+/// Groups the rows of `series` for the outer statement, each group's rows in
+/// time order, or left in series order when `series_order` (influxd's order
+/// for a raw statement over subqueries that aggregate without `GROUP BY
+/// time()`: their rows share one window, so only the series order is left).
 pub fn groups(
     series: &[Series],
     tag_columns: &BTreeSet<String>,
@@ -131,6 +134,7 @@ pub fn groups(
     needed: &[ColumnRef],
     range: TimeRange,
     condition: Option<&Expr>,
+    series_order: bool,
 ) -> Result<Vec<Group>, ExecError> {
     let mut index: HashMap<Vec<String>, usize> = HashMap::new();
     let mut out: Vec<Group> = Vec::new();
@@ -193,7 +197,7 @@ pub fn groups(
             }
         }
     }
-    for g in &mut out {
+    for g in out.iter_mut().filter(|_| !series_order) {
         let mut order: Vec<usize> = (0..g.times.len()).collect();
         order.sort_by_key(|&i| g.times[i]);
         g.times = order.iter().map(|&i| g.times[i]).collect();

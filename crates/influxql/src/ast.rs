@@ -375,12 +375,15 @@ pub enum Dimension {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TimeOffset {
     /// A duration in ns (may be negative or larger than the interval: the
-    /// executor takes it modulo the interval, as InfluxDB does). A time
-    /// literal offset (`time(1h, '2020-01-01T00:30:00Z')`) is resolved by the
-    /// parser to the equivalent duration, as InfluxDB's compiler does.
+    /// executor takes it modulo the interval, as InfluxDB does).
     Duration(i64),
     /// `now()`: aligns buckets on the query's now.
     Now,
+    /// A time literal (`time(1h, '2020-01-01T00:30:00Z')`). InfluxDB's
+    /// compiler accepts it when it parses as a time, but building the
+    /// iterators then fails (`invalid time dimension offset: '...'`) for any
+    /// positive interval; the executor answers the same.
+    Time(String),
 }
 
 /// The `fill(...)` option.

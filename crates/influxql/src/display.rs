@@ -251,6 +251,7 @@ impl Display for TimeOffset {
         match self {
             TimeOffset::Duration(d) => f.write_str(&format_duration(*d)),
             TimeOffset::Now => f.write_str("now()"),
+            TimeOffset::Time(t) => f.write_str(&quote_string(t)),
         }
     }
 }

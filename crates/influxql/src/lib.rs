@@ -52,6 +52,7 @@
 pub mod ast;
 mod display;
 mod error;
+pub mod go_json;
 pub mod holt_winters;
 mod lexer;
 pub mod params;

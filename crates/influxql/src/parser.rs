@@ -1856,8 +1856,9 @@ fn convert_dimensions(
                         Some(TimeOffset::Now)
                     }
                     Some(Expr::String(t)) if looks_like_time(t) => {
-                        let ns = parse_time_literal(t, timezone)?;
-                        Some(TimeOffset::Duration(offset_of_time(ns, interval)))
+                        parse_time_literal(t, timezone)
+                            .map_err(|_| ParseError::validation("invalid timestamp string"))?;
+                        Some(TimeOffset::Time(t.clone()))
                     }
                     Some(_) => {
                         return Err(ParseError::validation(
@@ -1914,16 +1915,6 @@ fn parse_time_literal(s: &str, timezone: Option<&str>) -> Result<i64, ParseError
         None => naive,
     };
     utc.and_utc().timestamp_nanos_opt().ok_or_else(bad)
-}
-
-/// Go's `t.Sub(t.Truncate(interval))`: the offset of `t` into its bucket,
-/// buckets counted from Go's zero time (0001-01-01 UTC), not the Unix epoch.
-fn offset_of_time(unix_ns: i64, interval: i64) -> i64 {
-    const ZERO_TO_UNIX_NS: i128 = 62_135_596_800 * 1_000_000_000;
-    if interval <= 0 {
-        return 0;
-    }
-    ((unix_ns as i128 + ZERO_TO_UNIX_NS).rem_euclid(interval as i128)) as i64
 }
 
 /// InfluxDB's test for a string literal that is a time: `YYYY-MM-DD` and optionally more.

@@ -49,6 +49,8 @@ const CASES: &[(&str, &str)] = &[
     ("SELECT count(value) FROM foo where time > now() and time < now() group by time(1s), time(2s)", "multiple time dimensions not allowed"),
     ("SELECT count(value) FROM foo where time > now() and time < now() group by time(1s, b)", "time dimension offset must be duration or now()"),
     ("SELECT value FROM cpu GROUP BY time(5m, 'unexpected')", "time dimension offset must be duration or now()"),
+    // influxd 1.6.7: a time-looking offset must parse as a time.
+    ("SELECT mean(value) FROM cpu GROUP BY time(5m, '2020-13-01T00:20:00Z')", "invalid timestamp string"),
     ("SELECT value FROM cpu GROUP BY time('unexpected')", "time dimension must have duration argument"),
     ("SELECT value FROM cpu GROUP BY time(5m, 30s, 1ms)", "time dimension expected 1 or 2 arguments"),
     ("SELECT value FROM cpu GROUP BY now()", "only time() calls allowed in dimensions"),

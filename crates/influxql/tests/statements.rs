@@ -116,9 +116,10 @@ const CASES: &[(&str, &str)] = &[
     ("SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY time(10m, 5m)", ""),
     ("SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY time(10m, now())", ""),
     ("SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY host, time(1h)", ""),
-    ("SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY time(1h, '2020-01-01T00:30:00Z')", "SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY time(1h, 30m)"),
-    ("SELECT mean(value) FROM cpu GROUP BY time(1d, '2020-01-01 02:00:00') tz('Europe/Paris')", "SELECT mean(value) FROM cpu GROUP BY time(1d, 1h) tz('Europe/Paris')"),
-    ("SELECT mean(value) FROM cpu GROUP BY time(1w, '1970-01-01')", "SELECT mean(value) FROM cpu GROUP BY time(1w, 3d)"),
+    // Time-literal offsets stay literals (influxd fails them when executing).
+    ("SELECT mean(value) FROM cpu WHERE time > now() - 1h GROUP BY time(1h, '2020-01-01T00:30:00Z')", ""),
+    ("SELECT mean(value) FROM cpu GROUP BY time(1d, '2020-01-01 02:00:00') tz('Europe/Paris')", ""),
+    ("SELECT mean(value) FROM cpu GROUP BY time(1w, '1970-01-01')", ""),
     ("SELECT mean(value) FROM cpu GROUP BY time(1m) fill(null)", "SELECT mean(value) FROM cpu GROUP BY time(1m)"),
     ("SELECT mean(value) FROM cpu GROUP BY time(1m) fill(none)", ""),
     ("SELECT mean(value) FROM cpu GROUP BY time(1m) fill(previous)", ""),

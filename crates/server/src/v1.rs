@@ -12,8 +12,9 @@ use crate::error::ApiError;
 use crate::{AppState, INFLUXDB_VERSION};
 use almanac_influxql::Statement;
 use almanac_influxql_exec::encode::{
-    encode_csv, encode_json, encode_json_chunks, EncodeOptions, Epoch,
+    encode_csv, encode_json, encode_json_chunks_for, ChunkMode, EncodeOptions, Epoch,
 };
+use almanac_influxql_exec::result::{merged_failure, results_after_failure};
 use almanac_influxql_exec::{ExecContext, Message, StatementResult};
 
 fn version_headers(response: &mut Response) {
@@ -118,8 +119,9 @@ pub async fn query(
         }
         None => Epoch::Rfc3339,
     };
+    // Decoded as influxd does (Go's json.Decoder), errors worded as Go's.
     let bind: serde_json::Map<String, Value> = match params.get("params") {
-        Some(p) if !p.trim().is_empty() => serde_json::from_str(p)
+        Some(p) if !p.is_empty() => almanac_influxql::go_json::decode_params(p)
             .map_err(|e| ApiError::bad_request(format!("error parsing query parameters: {e}")))?,
         _ => serde_json::Map::new(),
     };
@@ -175,14 +177,28 @@ pub async fn query(
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let executor = state.influxql.clone();
         tokio::spawn(async move {
+            let total = parsed.statements.len();
             for (id, stmt) in parsed.statements.iter().enumerate() {
                 let mut result = executor.execute(stmt, &ctx).await;
                 result.statement_id = id;
                 add_read_only_warning(&mut result, stmt, &ctx);
-                for chunk in encode_json_chunks(&result, chunk_size, &opts) {
-                    if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                        return;
+                // influxd stops at the first failing statement.
+                let failed = result.error.is_some();
+                let results = if failed {
+                    results_after_failure(result, total)
+                } else {
+                    vec![result]
+                };
+                let mode = ChunkMode::of(stmt);
+                for result in &results {
+                    for chunk in encode_json_chunks_for(result, mode, chunk_size, &opts) {
+                        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                            return;
+                        }
                     }
+                }
+                if failed {
+                    return;
                 }
             }
         });
@@ -196,11 +212,17 @@ pub async fn query(
         return Ok(response);
     }
 
-    let mut results = Vec::with_capacity(parsed.statements.len());
+    let total = parsed.statements.len();
+    let mut results = Vec::with_capacity(total);
     for (id, stmt) in parsed.statements.iter().enumerate() {
         let mut result = state.influxql.execute(stmt, &ctx).await;
         result.statement_id = id;
         add_read_only_warning(&mut result, stmt, &ctx);
+        // influxd stops at the first failing statement.
+        if result.error.is_some() {
+            results.push(merged_failure(result, total));
+            break;
+        }
         results.push(result);
     }
     if msgpack {
