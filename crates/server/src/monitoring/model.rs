@@ -389,15 +389,33 @@ pub enum EndpointKind {
         /// Integration routing key (secret).
         routing_key: String,
     },
+    /// `type: telegram`.
+    Telegram {
+        /// Bot API base URL, the token and `/sendMessage` are appended
+        /// (Almanac's `url` field; InfluxDB 2 always uses Telegram's).
+        url: String,
+        /// Bot token (secret).
+        token: String,
+        /// Chat id or `@channel` to send to.
+        channel: String,
+    },
 }
 
+/// Slack's Web API method that posts a message (a slack endpoint with a
+/// token and no URL sends there, as Flux's `slack.message` does).
+pub const SLACK_POST_MESSAGE_URL: &str = "https://slack.com/api/chat.postMessage";
+
+/// Telegram's Bot API base URL.
+pub const TELEGRAM_BOT_API_URL: &str = "https://api.telegram.org/bot";
+
 impl EndpointKind {
-    /// `http`, `slack` or `pagerduty`.
+    /// `http`, `slack`, `pagerduty` or `telegram`.
     pub fn type_name(&self) -> &'static str {
         match self {
             EndpointKind::Http { .. } => "http",
             EndpointKind::Slack { .. } => "slack",
             EndpointKind::PagerDuty { .. } => "pagerduty",
+            EndpointKind::Telegram { .. } => "telegram",
         }
     }
 }
@@ -421,6 +439,7 @@ pub fn secret_fields(typ: &str) -> &'static [&'static str] {
         "http" => &["username", "password", "token"],
         "slack" => &["token"],
         "pagerduty" => &["routingKey"],
+        "telegram" => &["token"],
         _ => &[],
     }
 }
@@ -486,6 +505,28 @@ impl Endpoint {
                 client_url: str_field(body, "clientURL").unwrap_or("").to_string(),
                 routing_key: secret("routingKey"),
             },
+            "telegram" => {
+                let token = secret("token");
+                if token.is_empty() {
+                    return Err("empty telegram bot token".into());
+                }
+                let channel = str_field(body, "channel").unwrap_or("").to_string();
+                if channel.is_empty() {
+                    return Err("empty telegram channel".into());
+                }
+                let url = match str_field(body, "url").filter(|u| !u.is_empty()) {
+                    None => TELEGRAM_BOT_API_URL.to_string(),
+                    Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+                        u.to_string()
+                    }
+                    Some(u) => return Err(format!("telegram endpoint URL is invalid: {u}")),
+                };
+                EndpointKind::Telegram {
+                    url,
+                    token,
+                    channel,
+                }
+            }
             "" => return Err("Notification Endpoint type is required".into()),
             other => {
                 return Err(format!(
@@ -568,7 +609,7 @@ pub struct Rule {
     pub org_id: String,
     /// Name.
     pub name: String,
-    /// `http`, `slack` or `pagerduty` (the endpoint's type).
+    /// `http`, `slack`, `pagerduty` or `telegram` (the endpoint's type).
     pub typ: String,
     /// Endpoint id.
     pub endpoint_id: String,
@@ -580,10 +621,14 @@ pub struct Rule {
     pub status_rules: Vec<StatusRule>,
     /// Tag rules (all of them).
     pub tag_rules: Vec<TagRule>,
-    /// `messageTemplate` (slack, pagerduty).
+    /// `messageTemplate` (slack, pagerduty, telegram).
     pub message_template: String,
     /// `channel` (slack).
     pub channel: String,
+    /// `parseMode` (telegram): `MarkdownV2` (default), `HTML` or `Markdown`.
+    pub parse_mode: String,
+    /// `disableWebPagePreview` (telegram).
+    pub disable_web_page_preview: bool,
     /// At most `limit.0` notifications per `limit.1` seconds.
     pub limit: Option<(u64, u64)>,
     /// `status == "active"`.
@@ -609,7 +654,7 @@ impl Rule {
         let endpoint_id =
             str_field(body, "endpointID").ok_or("Notification Rule EndpointID is invalid")?;
         let typ = str_field(body, "type").ok_or("Notification Rule type is required")?;
-        if !matches!(typ, "http" | "slack" | "pagerduty") {
+        if !matches!(typ, "http" | "slack" | "pagerduty" | "telegram") {
             return Err(format!("not supported yet: notification rule type {typ}"));
         }
         match body.get("status").and_then(Value::as_str) {
@@ -617,6 +662,15 @@ impl Rule {
             Some(_) => return Err("invalid status".into()),
         }
         let (every, offset) = schedule_fields(body, "Notification Rule")?;
+        let parse_mode = match str_field(body, "parseMode").unwrap_or("") {
+            "" => "MarkdownV2",
+            m @ ("MarkdownV2" | "HTML" | "Markdown") => m,
+            other => {
+                return Err(format!(
+                    "invalid parseMode {other:?}: use MarkdownV2, HTML or Markdown"
+                ))
+            }
+        };
         let mut status_rules = Vec::new();
         if let Some(list) = body.get("statusRules").and_then(Value::as_array) {
             for s in list {
@@ -687,6 +741,11 @@ impl Rule {
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string(),
+            parse_mode: parse_mode.to_string(),
+            disable_web_page_preview: body
+                .get("disableWebPagePreview")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             limit,
             active: body.get("status").and_then(Value::as_str) != Some("inactive"),
             owner_id: str_field(body, "ownerID").map(str::to_string),
@@ -810,5 +869,50 @@ mod tests {
             "every": "1s", "limit": 0, "limitEvery": 1}))
         )
         .is_err());
+    }
+
+    #[test]
+    fn reads_telegram_endpoints_and_rules() {
+        let e = Endpoint::from_body(
+            "e",
+            &obj(json!({"name": "t", "type": "telegram", "channel": "-1001",
+                "secrets": {"token": "123:abc"}})),
+        )
+        .unwrap();
+        assert_eq!(
+            e.kind,
+            EndpointKind::Telegram {
+                url: TELEGRAM_BOT_API_URL.into(),
+                token: "123:abc".into(),
+                channel: "-1001".into()
+            }
+        );
+        let no_token = Endpoint::from_body(
+            "e",
+            &obj(json!({"name": "t", "type": "telegram", "channel": "c"})),
+        );
+        assert_eq!(no_token.unwrap_err(), "empty telegram bot token");
+        let no_channel = Endpoint::from_body(
+            "e",
+            &obj(json!({"name": "t", "type": "telegram", "secrets": {"token": "x"}})),
+        );
+        assert_eq!(no_channel.unwrap_err(), "empty telegram channel");
+        let body = |extra: Value| {
+            let mut b = obj(json!({"name": "r", "type": "telegram", "endpointID": "e",
+                "every": "1m", "messageTemplate": "m"}));
+            b.extend(obj(extra));
+            Rule::from_body("r", "o", &b)
+        };
+        let r = body(json!({})).unwrap();
+        assert_eq!(r.parse_mode, "MarkdownV2");
+        assert!(!r.disable_web_page_preview);
+        let r = body(json!({"parseMode": "HTML", "disableWebPagePreview": true})).unwrap();
+        assert_eq!(
+            (r.parse_mode.as_str(), r.disable_web_page_preview),
+            ("HTML", true)
+        );
+        assert!(body(json!({"parseMode": "rst"}))
+            .unwrap_err()
+            .contains("parseMode"));
     }
 }

@@ -373,12 +373,23 @@ pub fn rule_flux(rule: &Rule, endpoint: &Endpoint) -> String {
             ),
             "(r) => {\n        body = {r with _version: 1}\n\n        return {headers: headers, data: json[\"encode\"](v: body)}\n    }".to_string(),
         ),
-        EndpointKind::Slack { url, .. } => (
+        EndpointKind::Slack { url, token } => (
             "slack",
-            format!(
-                "slack_endpoint = slack[\"endpoint\"](url: {})\n",
-                flux_string(url)
-            ),
+            match (url.is_empty(), token.is_empty()) {
+                (false, true) => format!(
+                    "slack_endpoint = slack[\"endpoint\"](url: {})\n",
+                    flux_string(url)
+                ),
+                (true, _) => format!(
+                    "slack_endpoint = slack[\"endpoint\"](token: secrets[\"get\"](key: \"{}-token\"))\n",
+                    endpoint.id
+                ),
+                (false, false) => format!(
+                    "slack_endpoint = slack[\"endpoint\"](url: {}, token: secrets[\"get\"](key: \"{}-token\"))\n",
+                    flux_string(url),
+                    endpoint.id
+                ),
+            },
             format!(
                 "(r) => ({{channel: {}, text: {}, color: if r[\"_level\"] == \"crit\" then \"danger\" else if r[\"_level\"] == \"warn\" then \"warning\" else \"good\"}})",
                 flux_string(&rule.channel),
@@ -395,10 +406,27 @@ pub fn rule_flux(rule: &Rule, endpoint: &Endpoint) -> String {
                 flux_string(&rule.message_template)
             ),
         ),
+        EndpointKind::Telegram { channel, .. } => (
+            "contrib/sranka/telegram",
+            format!(
+                "telegram_endpoint = telegram[\"endpoint\"](token: secrets[\"get\"](key: \"{}-token\"), parseMode: {}, disableWebPagePreview: {})\n",
+                endpoint.id,
+                flux_string(&rule.parse_mode),
+                rule.disable_web_page_preview
+            ),
+            format!(
+                "(r) => ({{channel: {}, text: {}, silent: true}})",
+                flux_string(channel),
+                flux_string(&rule.message_template)
+            ),
+        ),
     };
     out.push_str(&format!("import \"{package}\"\n"));
     if package == "http" {
         out.push_str("import \"json\"\n");
+    }
+    if endpoint_def.contains("secrets[") || map_fn.contains("secrets[") {
+        out.push_str("import \"influxdata/influxdb/secrets\"\n");
     }
     out.push_str("import \"experimental\"\n\n");
     out.push_str(&format!(
@@ -479,6 +507,7 @@ pub fn rule_flux(rule: &Rule, endpoint: &Endpoint) -> String {
     let endpoint_name = match package {
         "http" => "endpoint",
         "slack" => "slack_endpoint",
+        "contrib/sranka/telegram" => "telegram_endpoint",
         _ => "pagerduty_endpoint",
     };
     out.push_str(&format!(

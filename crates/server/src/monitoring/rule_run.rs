@@ -20,7 +20,9 @@ use almanac_tasks::alert::{AlertEvent, EventState, HandlerSpec};
 use parking_lot::Mutex;
 use serde_json::json;
 
-use super::model::{Endpoint, EndpointKind, HttpAuth, Level, Rule, StatusRule, ENDPOINTS};
+use super::model::{
+    Endpoint, EndpointKind, HttpAuth, Level, Rule, StatusRule, ENDPOINTS, SLACK_POST_MESSAGE_URL,
+};
 use super::rows::{fields_as_cols, json_object, write_row, Row};
 use crate::AppState;
 
@@ -282,15 +284,18 @@ pub fn sendable(endpoint: &Endpoint) -> Result<(), String> {
         EndpointKind::Http { method, .. } if method != "POST" => Err(format!(
             "not supported yet: http endpoint method {method} (notifications are POSTed)"
         )),
-        EndpointKind::Slack { token, .. } if !token.is_empty() => {
-            Err("not supported yet: slack endpoint token (give the incoming webhook url)".into())
-        }
         _ => Ok(()),
     }
 }
 
-/// The handler spec that sends a notification through `endpoint`.
-pub fn handler_spec(rule: &Rule, endpoint: &Endpoint, row: &Row) -> Result<HandlerSpec, String> {
+/// The handler spec that sends a notification through `endpoint`
+/// (`message`: the rendered `messageTemplate`, for the endpoints that send one).
+pub fn handler_spec(
+    rule: &Rule,
+    endpoint: &Endpoint,
+    row: &Row,
+    message: &str,
+) -> Result<HandlerSpec, String> {
     sendable(endpoint)?;
     let (kind, options) = match &endpoint.kind {
         EndpointKind::Http {
@@ -321,8 +326,59 @@ pub fn handler_spec(rule: &Rule, endpoint: &Endpoint, row: &Row) -> Result<Handl
                 }),
             )
         }
-        EndpointKind::Slack { url, .. } => {
+        EndpointKind::Slack { url, token } if token.is_empty() => {
             ("slack", json!({ "url": url, "channel": rule.channel }))
+        }
+        // With a token: Slack's Web API (chat.postMessage), in the body and
+        // with the bearer header Flux's `slack.message` sends.
+        EndpointKind::Slack { url, token } => {
+            let url = if url.is_empty() {
+                SLACK_POST_MESSAGE_URL
+            } else {
+                url.as_str()
+            };
+            let color = match row.str("_level") {
+                Some("crit") => "danger",
+                Some("warn") => "warning",
+                _ => "good",
+            };
+            let body = json!({
+                "channel": rule.channel,
+                "attachments": [{ "color": color, "text": message, "mrkdwn_in": ["text"] }],
+                "as_user": false,
+            });
+            (
+                "post",
+                json!({
+                    "url": url,
+                    "headers": { "Authorization": format!("Bearer {token}") },
+                    "alert-template": literal_template(&body.to_string()),
+                    "capture-response": true,
+                }),
+            )
+        }
+        // Telegram's Bot API sendMessage, with the fields Flux's
+        // `telegram.message` sends (silent by default).
+        EndpointKind::Telegram {
+            url,
+            token,
+            channel,
+        } => {
+            let body = json!({
+                "chat_id": channel,
+                "text": message,
+                "parse_mode": rule.parse_mode,
+                "disable_web_page_preview": rule.disable_web_page_preview,
+                "disable_notification": true,
+            });
+            (
+                "post",
+                json!({
+                    "url": format!("{url}{token}/sendMessage"),
+                    "alert-template": literal_template(&body.to_string()),
+                    "capture-response": true,
+                }),
+            )
         }
         EndpointKind::PagerDuty {
             client_url,
@@ -355,12 +411,12 @@ async fn send(
     message: &str,
     at: i64,
 ) -> Result<(), String> {
-    let spec = handler_spec(rule, endpoint, row)?;
     let message = if message.is_empty() {
         row.str("_message").unwrap_or("")
     } else {
         message
     };
+    let spec = handler_spec(rule, endpoint, row, message)?;
     handlers::deliver(client, &spec, &event(rule, row, message, at)).await
 }
 
@@ -392,6 +448,8 @@ mod tests {
             }],
             message_template: String::new(),
             channel: String::new(),
+            parse_mode: "MarkdownV2".into(),
+            disable_web_page_preview: false,
             limit: None,
             active: true,
             owner_id: None,
@@ -486,7 +544,7 @@ mod tests {
         let mut s = status(5, "crit", "ops");
         s.set("_message", Value::String("a {{ .ID }} b".into()), false);
         let n = notification_row(&r, &e, s, 7);
-        let spec = handler_spec(&r, &e, &n).unwrap();
+        let spec = handler_spec(&r, &e, &n, "").unwrap();
         let t = spec.options["alert-template"].as_str().unwrap();
         let rendered = almanac_tasks::alert::template::Template::parse(t)
             .unwrap()
@@ -500,5 +558,81 @@ mod tests {
         assert_eq!(body["_notification_endpoint_name"], "hook");
         assert_eq!(body["_status_timestamp"], 5);
         assert_eq!(spec.options["headers"]["Authorization"], "Bearer tok");
+    }
+
+    fn rendered_body(spec: &HandlerSpec) -> serde_json::Value {
+        let t = spec.options["alert-template"].as_str().unwrap();
+        let rendered = almanac_tasks::alert::template::Template::parse(t)
+            .unwrap()
+            .execute(&almanac_tasks::alert::template::TValue::Map(
+                Default::default(),
+            ))
+            .unwrap();
+        serde_json::from_str(&rendered).unwrap()
+    }
+
+    #[test]
+    fn telegram_sends_the_bot_api_message() {
+        let e = Endpoint {
+            id: "e1".into(),
+            name: "tg".into(),
+            active: true,
+            kind: EndpointKind::Telegram {
+                url: "http://127.0.0.1:1/bot".into(),
+                token: "123:abc".into(),
+                channel: "-10042".into(),
+            },
+        };
+        let mut r = rule(vec![]);
+        r.parse_mode = "HTML".into();
+        r.disable_web_page_preview = true;
+        let n = notification_row(&r, &e, status(5, "crit", "ops"), 7);
+        let spec = handler_spec(&r, &e, &n, "cpu {{ high }} on <b>ops</b>").unwrap();
+        assert_eq!(spec.kind, "post");
+        assert_eq!(
+            spec.options["url"],
+            "http://127.0.0.1:1/bot123:abc/sendMessage"
+        );
+        let body = rendered_body(&spec);
+        assert_eq!(body["chat_id"], "-10042");
+        assert_eq!(body["text"], "cpu {{ high }} on <b>ops</b>");
+        assert_eq!(body["parse_mode"], "HTML");
+        assert_eq!(body["disable_web_page_preview"], true);
+        assert_eq!(body["disable_notification"], true);
+    }
+
+    #[test]
+    fn slack_with_a_token_uses_the_web_api() {
+        let e = Endpoint {
+            id: "e1".into(),
+            name: "sl".into(),
+            active: true,
+            kind: EndpointKind::Slack {
+                url: String::new(),
+                token: "xoxb-1".into(),
+            },
+        };
+        let mut r = rule(vec![]);
+        r.channel = "#ops".into();
+        let n = notification_row(&r, &e, status(5, "warn", "ops"), 7);
+        let spec = handler_spec(&r, &e, &n, "disk full").unwrap();
+        assert_eq!(spec.kind, "post");
+        assert_eq!(spec.options["url"], SLACK_POST_MESSAGE_URL);
+        assert_eq!(spec.options["headers"]["Authorization"], "Bearer xoxb-1");
+        let body = rendered_body(&spec);
+        assert_eq!(body["channel"], "#ops");
+        assert_eq!(body["as_user"], false);
+        assert_eq!(body["attachments"][0]["color"], "warning");
+        assert_eq!(body["attachments"][0]["text"], "disk full");
+
+        // a webhook URL without a token keeps Kapacitor's slack handler
+        let hook = Endpoint {
+            kind: EndpointKind::Slack {
+                url: "http://127.0.0.1:1/hook".into(),
+                token: String::new(),
+            },
+            ..e
+        };
+        assert_eq!(handler_spec(&r, &hook, &n, "x").unwrap().kind, "slack");
     }
 }

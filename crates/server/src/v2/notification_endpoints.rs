@@ -1,5 +1,5 @@
 //! `/api/v2/notificationEndpoints`: where notification rules send (http,
-//! slack, pagerduty), stored as documents. Secret fields (`username`,
+//! slack, pagerduty, telegram), stored as documents. Secret fields (`username`,
 //! `password`, `token`, `routingKey`) are kept apart in the document and
 //! never answered: reads show `"secret: <id>-<field>"` as InfluxDB 2 does,
 //! and sending that text back on an update keeps the stored secret.
@@ -34,6 +34,7 @@ impl Resource for NotificationEndpoints {
         "contentTemplate",
         "headers",
         "clientURL",
+        "channel",
         "username",
         "password",
         "token",
@@ -114,6 +115,10 @@ impl Resource for NotificationEndpoints {
             }
             "slack" => copy("url", None),
             "pagerduty" => copy("clientURL", Some(json!(""))),
+            "telegram" => {
+                copy("channel", None);
+                copy("url", None);
+            }
             _ => {}
         }
         if let Some(secrets) = b.get("secrets").and_then(Value::as_object) {

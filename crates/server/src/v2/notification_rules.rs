@@ -59,6 +59,8 @@ impl Resource for NotificationRules {
         "statusRules",
         "messageTemplate",
         "channel",
+        "parseMode",
+        "disableWebPagePreview",
     ];
 
     fn prepare(
@@ -110,6 +112,11 @@ impl Resource for NotificationRules {
                 copy("channel", Some(json!("")));
             }
             Some("pagerduty") => copy("messageTemplate", Some(json!(""))),
+            Some("telegram") => {
+                copy("messageTemplate", Some(json!("")));
+                copy("parseMode", Some(json!("MarkdownV2")));
+                copy("disableWebPagePreview", Some(json!(false)));
+            }
             _ => {}
         }
         if let Some(links) = out.get_mut("links").and_then(Value::as_object_mut) {
