@@ -545,14 +545,7 @@ mod tests {
         s.set("_message", Value::String("a {{ .ID }} b".into()), false);
         let n = notification_row(&r, &e, s, 7);
         let spec = handler_spec(&r, &e, &n, "").unwrap();
-        let t = spec.options["alert-template"].as_str().unwrap();
-        let rendered = almanac_tasks::alert::template::Template::parse(t)
-            .unwrap()
-            .execute(&almanac_tasks::alert::template::TValue::Map(
-                Default::default(),
-            ))
-            .unwrap();
-        let body: serde_json::Value = serde_json::from_str(&rendered).unwrap();
+        let body = rendered_body(&spec);
         assert_eq!(body["_message"], "a {{ .ID }} b");
         assert_eq!(body["_version"], 1);
         assert_eq!(body["_notification_endpoint_name"], "hook");
