@@ -372,7 +372,6 @@ impl Storage {
         if outcome.accepted == 0 {
             return Ok(outcome);
         }
-        let published = self.stream.is_active().then(|| lines.clone());
         let record = WalRecord::Write {
             db_id: def.id,
             rp: rp_def.name.clone(),
@@ -396,7 +395,9 @@ impl Storage {
         self.stats
             .lines_written
             .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-        if let Some(lines) = published {
+        // The WAL record's lines are published as they are (no copy); only
+        // while someone listens.
+        if let (true, WalRecord::Write { lines, .. }) = (self.stream.is_active(), record) {
             self.stream.publish(stream::WriteEvent {
                 database: db.to_string(),
                 retention_policy: rp_def.name.clone(),

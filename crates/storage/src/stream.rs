@@ -1,7 +1,8 @@
 //! The write stream: every accepted, durable write is published in-process
 //! to subscribers (stream tasks, replication). Publishing costs nothing when
-//! nobody subscribes: the accepted lines are only copied while a receiver
-//! exists.
+//! nobody subscribes, and little when someone does: the event takes the
+//! accepted lines of the WAL record once it is written (no copy), and
+//! subscribers share it (`Arc`).
 
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ impl WriteStream {
         self.tx.subscribe()
     }
 
-    /// Whether anyone listens (writers skip copying their lines otherwise).
+    /// Whether anyone listens (writers publish nothing otherwise).
     pub fn is_active(&self) -> bool {
         self.tx.receiver_count() > 0
     }

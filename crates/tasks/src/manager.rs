@@ -166,6 +166,8 @@ pub struct TaskManager {
     errors: Mutex<HashMap<String, String>>,
     services: Arc<Services>,
     store: Arc<dyn Store>,
+    /// Series of recent writes (parsing shares their names and tags).
+    series: Mutex<SeriesCache>,
 }
 
 fn now_rfc3339() -> String {
@@ -268,6 +270,7 @@ impl TaskManager {
             errors: Mutex::new(HashMap::new()),
             services,
             store,
+            series: Mutex::new(SeriesCache::default()),
         };
         for doc in m.store.list("template")? {
             let t: TemplateDef =
@@ -838,7 +841,7 @@ impl TaskManager {
         precision_ns: i64,
         now: i64,
     ) -> Result<usize, String> {
-        let points = parse_points(db, rp, body, precision_ns, now)?;
+        let points = self.series.lock().parse(db, rp, body, precision_ns, now)?;
         self.feed(db, rp, &points);
         Ok(points.len())
     }
@@ -885,13 +888,15 @@ impl TaskManager {
             .any(|id| defs.get(id).is_some_and(|d| d.task_type == "stream"))
     }
 
-    /// Advances wall-clock driven nodes of every running task.
+    /// Advances wall-clock driven nodes of every running task and saves the
+    /// alert topics that changed.
     pub fn tick(&self, now: i64) {
         let tasks: Vec<Arc<Mutex<Task>>> = self.running.read().values().cloned().collect();
         for t in tasks {
             t.lock().tick(now);
         }
         self.drain_loopback();
+        self.services.alerts.flush();
     }
 
     /// The latest result of an `httpOut` endpoint: `{"series": [...]}`.
@@ -964,42 +969,129 @@ pub fn parse_points(
     precision_ns: i64,
     now: i64,
 ) -> Result<Vec<Point>, String> {
-    let precision = almanac_lineproto::Precision::parse(match precision_ns {
-        1 => "ns",
-        1_000 => "u",
-        1_000_000 => "ms",
-        1_000_000_000 => "s",
-        60_000_000_000 => "m",
-        3_600_000_000_000 => "h",
-        _ => "ns",
-    })
-    .unwrap_or(almanac_lineproto::Precision::Nanosecond);
-    let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
-    let mut out = Vec::new();
-    for line in almanac_lineproto::parse_lines(body) {
-        let line = line.map_err(|e| e.to_string())?;
-        let time = line
-            .timestamp_ns(precision, now)
-            .map_err(|e| e.to_string())?;
-        let tags = line
-            .tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let fields = line
-            .fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), FieldValue::from_line(v)))
-            .collect();
-        out.push(Point {
-            database: dbs.clone(),
-            retention_policy: rps.clone(),
-            name: line.measurement.to_string(),
-            tags,
-            fields,
-            time,
-            dims: Default::default(),
-        });
+    SeriesCache::default().parse(db, rp, body, precision_ns, now)
+}
+
+/// Series seen in recent writes: the measurement name and tags parsed from a
+/// line's series key (the bytes before its fields), shared by every point of
+/// that series, so parsing a point allocates only its fields.
+#[derive(Default)]
+pub struct SeriesCache {
+    series: HashMap<Box<[u8]>, (Arc<str>, Arc<crate::model::Tags>)>,
+}
+
+/// Series kept at most; the cache starts over when it is full.
+const SERIES_CACHE_LIMIT: usize = 10_000;
+
+/// The series key of a line: its bytes up to the first unescaped space.
+fn raw_series_key(raw: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\\' => i += 2,
+            b' ' => return &raw[..i],
+            _ => i += 1,
+        }
     }
-    Ok(out)
+    raw
+}
+
+impl SeriesCache {
+    /// Parses a line-protocol body into points (all lines must parse).
+    pub fn parse(
+        &mut self,
+        db: &str,
+        rp: &str,
+        body: &[u8],
+        precision_ns: i64,
+        now: i64,
+    ) -> Result<Vec<Point>, String> {
+        let precision = almanac_lineproto::Precision::parse(match precision_ns {
+            1 => "ns",
+            1_000 => "u",
+            1_000_000 => "ms",
+            1_000_000_000 => "s",
+            60_000_000_000 => "m",
+            3_600_000_000_000 => "h",
+            _ => "ns",
+        })
+        .unwrap_or(almanac_lineproto::Precision::Nanosecond);
+        let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
+        let dims: Arc<crate::model::Dimensions> = Default::default();
+        let mut out = Vec::new();
+        for line in almanac_lineproto::parse_lines(body) {
+            let line = line.map_err(|e| e.to_string())?;
+            let time = line
+                .timestamp_ns(precision, now)
+                .map_err(|e| e.to_string())?;
+            let key = raw_series_key(line.raw);
+            let (name, tags) = match self.series.get(key) {
+                Some((name, tags)) => (name.clone(), tags.clone()),
+                None => {
+                    let name: Arc<str> = line.measurement.as_ref().into();
+                    let tags: Arc<crate::model::Tags> = Arc::new(
+                        line.tags
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                    );
+                    if self.series.len() >= SERIES_CACHE_LIMIT {
+                        self.series.clear();
+                    }
+                    self.series.insert(key.into(), (name.clone(), tags.clone()));
+                    (name, tags)
+                }
+            };
+            let fields = line
+                .fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), FieldValue::from_line(v)))
+                .collect();
+            out.push(Point {
+                database: dbs.clone(),
+                retention_policy: rps.clone(),
+                name,
+                tags,
+                fields: Arc::new(fields),
+                time,
+                dims: dims.clone(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_of_one_series_share_name_and_tags() {
+        let body = b"cpu,host=a\\ b,dc=x v=1 1\ncpu,host=a\\ b,dc=x v=2 2\ncpu,dc=x,host=a\\ b v=3i 3\nmem v=4 4";
+        let mut cache = SeriesCache::default();
+        let points = cache.parse("db", "rp", body, 1, 0).unwrap();
+        assert_eq!(points.len(), 4);
+        let (a, b, c, d) = (&points[0], &points[1], &points[2], &points[3]);
+        assert_eq!(&*a.name, "cpu");
+        assert_eq!(a.tags.get("host").map(String::as_str), Some("a b"));
+        assert!(Arc::ptr_eq(&a.tags, &b.tags) && Arc::ptr_eq(&a.name, &b.name));
+        // Another spelling of the same series: its own entry, equal tags.
+        assert_eq!(a.tags, c.tags);
+        assert_eq!(c.fields.get("v"), Some(&FieldValue::Int(3)));
+        assert_eq!((&*d.name, d.tags.len(), d.time), ("mem", 0, 4));
+        // The next write reuses the series seen before.
+        let again = cache
+            .parse("db", "rp", b"cpu,host=a\\ b,dc=x v=5 5", 1, 0)
+            .unwrap();
+        assert!(Arc::ptr_eq(&again[0].tags, &a.tags));
+        assert_eq!(again[0].fields.get("v"), Some(&FieldValue::Float(5.0)));
+        assert!(cache.parse("db", "rp", b"cpu,host=a v=", 1, 0).is_err());
+    }
+
+    #[test]
+    fn series_keys_end_at_the_first_unescaped_space() {
+        assert_eq!(raw_series_key(b"m,t=a\\ b f=1 1"), b"m,t=a\\ b");
+        assert_eq!(raw_series_key(b"m\\ n f=1"), b"m\\ n");
+        assert_eq!(raw_series_key(b"m"), b"m");
+    }
 }

@@ -83,7 +83,10 @@ pub struct Dimensions {
     pub star: bool,
 }
 
-/// One point.
+/// One point. Its name, tags and fields are shared (`Arc`): cloning a point
+/// is cheap, so one parsed write reaches every task and every node without
+/// copies; nodes that change tags or fields copy them on write
+/// (`Arc::make_mut`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
     /// Database it was written to.
@@ -91,11 +94,11 @@ pub struct Point {
     /// Retention policy it was written to.
     pub retention_policy: Arc<str>,
     /// Measurement.
-    pub name: String,
+    pub name: Arc<str>,
     /// Tags.
-    pub tags: Tags,
+    pub tags: Arc<Tags>,
     /// Fields.
-    pub fields: Fields,
+    pub fields: Arc<Fields>,
     /// Time in ns since the epoch.
     pub time: i64,
     /// Grouping in effect.
@@ -108,9 +111,9 @@ impl Point {
         Point {
             database: db.into(),
             retention_policy: rp.into(),
-            name: name.to_string(),
-            tags,
-            fields,
+            name: name.into(),
+            tags: Arc::new(tags),
+            fields: Arc::new(fields),
             time,
             dims: Arc::new(Dimensions::default()),
         }
@@ -127,49 +130,90 @@ impl Point {
 
     /// The group's tags (only the grouped keys).
     pub fn group_tags(&self) -> Tags {
-        self.group_tag_names()
-            .into_iter()
-            .map(|k| {
-                let v = self.tags.get(&k).cloned().unwrap_or_default();
-                (k, v)
-            })
+        if self.dims.star {
+            return (*self.tags).clone();
+        }
+        self.dims
+            .tag_names
+            .iter()
+            .map(|k| (k.clone(), self.tags.get(k).cloned().unwrap_or_default()))
             .collect()
+    }
+
+    /// The group's tags, shared with the point when it is grouped by all of them.
+    pub fn group_tags_shared(&self) -> Arc<Tags> {
+        if self.dims.star {
+            self.tags.clone()
+        } else {
+            Arc::new(self.group_tags())
+        }
     }
 
     /// Kapacitor's group id: `name\n` when grouped by measurement, then `k=v` pairs joined by `,`; `nil` when ungrouped.
     pub fn group_id(&self) -> String {
-        group_id(&self.name, &self.group_tags(), self.dims.by_name)
+        let mut s = String::new();
+        self.write_group_id(&mut s);
+        s
+    }
+
+    /// Appends the group id to `out` (nodes keep a buffer: no allocation per point).
+    pub fn write_group_id(&self, out: &mut String) {
+        let by_name = self.dims.by_name;
+        if self.dims.star {
+            write_group_id(out, &self.name, self.tags.iter(), by_name);
+        } else {
+            let empty = String::new();
+            let pairs = self
+                .dims
+                .tag_names
+                .iter()
+                .map(|k| (k, self.tags.get(k).unwrap_or(&empty)));
+            write_group_id(out, &self.name, pairs, by_name);
+        }
     }
 }
 
 /// Kapacitor's group id of a name and group tags.
 pub fn group_id(name: &str, group_tags: &Tags, by_name: bool) -> String {
-    if group_tags.is_empty() && !by_name {
-        return "nil".to_string();
-    }
     let mut s = String::new();
-    if by_name {
-        s.push_str(name);
-        s.push('\n');
-    }
-    for (i, (k, v)) in group_tags.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(k);
-        s.push('=');
-        s.push_str(v);
-    }
+    write_group_id(&mut s, name, group_tags.iter(), by_name);
     s
+}
+
+fn write_group_id<'a>(
+    out: &mut String,
+    name: &str,
+    mut pairs: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
+    by_name: bool,
+) {
+    if pairs.len() == 0 && !by_name {
+        out.push_str("nil");
+        return;
+    }
+    if by_name {
+        out.push_str(name);
+        out.push('\n');
+    }
+    if let Some((k, v)) = pairs.next() {
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    for (k, v) in pairs {
+        out.push(',');
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
 }
 
 /// Points of one group over a window, emitted at once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     /// Measurement.
-    pub name: String,
+    pub name: Arc<str>,
     /// The group's tags.
-    pub tags: Tags,
+    pub tags: Arc<Tags>,
     /// The batch's time (end of its window).
     pub tmax: i64,
     /// Grouping.
@@ -344,5 +388,31 @@ mod tests {
         tags.insert("dc".into(), "x".into());
         assert_eq!(group_id("cpu", &tags, false), "dc=x,host=a");
         assert_eq!(group_id("cpu", &tags, true), "cpu\ndc=x,host=a");
+    }
+
+    #[test]
+    fn point_group_ids_and_tags() {
+        let mut tags = Tags::new();
+        tags.insert("host".into(), "a".into());
+        tags.insert("dc".into(), "x".into());
+        let mut p = Point::new("db", "rp", "cpu", tags, Fields::new(), 0);
+        assert_eq!(p.group_id(), "nil");
+        p.dims = Arc::new(Dimensions {
+            tag_names: vec!["host".into(), "rack".into()],
+            ..Default::default()
+        });
+        assert_eq!(p.group_id(), "host=a,rack=");
+        assert_eq!(p.group_tags().len(), 2);
+        p.dims = Arc::new(Dimensions {
+            by_name: true,
+            star: true,
+            ..Default::default()
+        });
+        assert_eq!(p.group_id(), "cpu\ndc=x,host=a");
+        assert!(Arc::ptr_eq(&p.group_tags_shared(), &p.tags));
+        let mut buf = "stale".to_string();
+        buf.clear();
+        p.write_group_id(&mut buf);
+        assert_eq!(buf, p.group_id());
     }
 }

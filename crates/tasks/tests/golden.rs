@@ -578,7 +578,7 @@ impl almanac_tasks::engine::BatchQuerier for FakeQuerier {
             tags.insert("host".into(), host.into());
             almanac_tasks::model::Batch {
                 name: "cpu".into(),
-                tags,
+                tags: Arc::new(tags),
                 tmax: q.stop,
                 dims: Arc::new(almanac_tasks::model::Dimensions {
                     tag_names: vec!["host".into()],

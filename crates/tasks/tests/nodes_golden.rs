@@ -299,7 +299,7 @@ impl almanac_tasks::engine::BatchQuerier for FakeQuerier {
             .collect();
         Ok(vec![Batch {
             name: name.into(),
-            tags: tags.clone(),
+            tags: Arc::new(tags.clone()),
             tmax: q.stop,
             dims: Arc::new(Dimensions {
                 tag_names: vec!["service".into()],

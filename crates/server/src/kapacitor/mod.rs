@@ -169,6 +169,21 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
+/// Runs `f` (feeding a write to the stream tasks, a tick that saves alert
+/// topics) without holding up the runtime: tasks take a while on a large
+/// write, so on a multi-threaded runtime the worker first hands its other
+/// work (ingest requests) to another thread.
+fn off_runtime(f: impl FnOnce()) {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    let multi_thread =
+        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(f);
+    } else {
+        f();
+    }
+}
+
 /// Runs the feed loop (write stream → tasks, wall-clock ticks), the batch
 /// query loop, the alert delivery worker and the `influxDBOut` writer until
 /// `stop` turns true.
@@ -212,7 +227,7 @@ pub fn spawn(
                 _ = stop.changed() => break,
                 _ = k.wake.notified() => {}
                 _ = ticker.tick() => {
-                    k.manager.tick(now_ns());
+                    off_runtime(|| k.manager.tick(now_ns()));
                     if rx.is_some() {
                         let _pending = k.pending.lock();
                         if !k.manager.has_running() {
@@ -222,7 +237,7 @@ pub fn spawn(
                     }
                 }
                 ev = async { rx.as_mut().expect("guarded").recv().await }, if rx.is_some() => match ev {
-                    Ok(ev) => k.feed(&ev),
+                    Ok(ev) => off_runtime(|| k.feed(&ev)),
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         tracing::warn!(missed = n, "kapacitor: stream tasks fell behind the write stream; writes skipped");
                     }
@@ -240,6 +255,8 @@ pub fn spawn(
             }
         }
         let _ = batches.await;
+        // Alert topics are saved on the tick; save the last changes too.
+        k.alerts.flush();
         k.alerts.stop_delivery();
         let _ = tokio::time::timeout(Duration::from_secs(5), delivery).await;
         if let Some(w) = writes {

@@ -119,6 +119,7 @@ impl BatchQuerier for InfluxQlQuerier {
                 ..Default::default()
             });
             let time_col = s.columns.iter().position(|c| c == "time");
+            let tags = Arc::new(s.tags.clone());
             let mut points = Vec::with_capacity(s.values.len());
             for row in &s.values {
                 let time = match time_col.and_then(|i| row.get(i)) {
@@ -136,13 +137,14 @@ impl BatchQuerier for InfluxQlQuerier {
                 if fields.is_empty() {
                     continue;
                 }
-                let mut p = Point::new("", "", &s.name, s.tags.clone(), fields, time);
+                let mut p = Point::new("", "", &s.name, Default::default(), fields, time);
+                p.tags = tags.clone();
                 p.dims = dims.clone();
                 points.push(p);
             }
             out.push(Batch {
-                name: s.name.clone(),
-                tags: s.tags.clone(),
+                name: s.name.as_str().into(),
+                tags,
                 tmax: q.stop,
                 dims,
                 points,

@@ -403,16 +403,16 @@ pub fn batch_json(source: usize, b: &Batch) -> serde_json::Value {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_json()))
                 .collect();
-            serde_json::json!({"time": format_time(p.time), "tags": p.tags, "fields": fields})
+            serde_json::json!({"time": format_time(p.time), "tags": &*p.tags, "fields": fields})
         })
         .collect();
     serde_json::json!({
         "source": source,
-        "name": b.name,
+        "name": &*b.name,
         "tmax": format_time(b.tmax),
         "group-by": b.dims.tag_names,
         "by-name": b.dims.by_name,
-        "tags": b.tags,
+        "tags": &*b.tags,
         "points": points,
     })
 }
@@ -486,8 +486,8 @@ pub fn batch_from_json(v: &serde_json::Value) -> Result<SourcedBatch, String> {
     Ok((
         source,
         Batch {
-            name,
-            tags: json_tags(&v["tags"]),
+            name: name.into(),
+            tags: Arc::new(json_tags(&v["tags"])),
             tmax,
             dims,
             points,
@@ -615,6 +615,7 @@ pub async fn query_data(
             ..Default::default()
         });
         let time_col = s.columns.iter().position(|c| c == "time");
+        let tags = Arc::new(s.tags.clone());
         let mut points = Vec::new();
         for row in &s.values {
             let time = match time_col.and_then(|i| row.get(i)) {
@@ -644,14 +645,15 @@ pub async fn query_data(
             if fields.is_empty() {
                 continue;
             }
-            let mut p = Point::new(&db, &rp, &s.name, s.tags.clone(), fields, time);
+            let mut p = Point::new(&db, &rp, &s.name, Default::default(), fields, time);
+            p.tags = tags.clone();
             p.dims = dims.clone();
             points.push(p);
         }
         let tmax = points.last().map(|p| p.time).unwrap_or(0);
         out.push(Batch {
-            name: s.name.clone(),
-            tags: s.tags.clone(),
+            name: s.name.as_str().into(),
+            tags,
             tmax,
             dims,
             points,
@@ -1115,7 +1117,7 @@ mod tests {
         p.dims = dims.clone();
         let b = Batch {
             name: "cpu".into(),
-            tags,
+            tags: Arc::new(tags),
             tmax: 20_000_000_000,
             dims,
             points: vec![p],

@@ -323,9 +323,9 @@ impl Node for AlertNode {
         msg: Msg,
         out: &mut Vec<Msg>,
     ) -> Result<(), NodeError> {
-        let (name, tags, time, group) = match &msg {
-            Msg::Point(p) => (p.name.clone(), p.tags.clone(), p.time, p.group_id()),
-            Msg::Batch(b) => (b.name.clone(), b.tags.clone(), b.tmax, b.group_id()),
+        let (name, tags, time) = match &msg {
+            Msg::Point(p) => (p.name.clone(), p.tags.clone(), p.time),
+            Msg::Batch(b) => (b.name.clone(), b.tags.clone(), b.tmax),
         };
         let points: Vec<&Point> = match &msg {
             Msg::Point(p) => vec![p],
@@ -334,16 +334,29 @@ impl Node for AlertNode {
         if points.is_empty() {
             return Ok(());
         }
-        let mut base = BTreeMap::new();
-        base.insert("Name".to_string(), TValue::Str(name.clone()));
-        base.insert("TaskName".to_string(), TValue::Str(ctx.task.to_string()));
-        base.insert("Group".to_string(), TValue::Str(group));
-        base.insert("Tags".to_string(), tag_map(&tags));
-        base.insert("ServerInfo".to_string(), TValue::Map(BTreeMap::new()));
-        let id = self
-            .id
-            .execute(&TValue::Map(base.clone()))
-            .map_err(|e| NodeError(e.to_string()))?;
+        let group = msg.group_id();
+        // The template data is only built when a template needs it: the
+        // default id is `name:group`, rendered directly.
+        let base = || {
+            let mut base = BTreeMap::new();
+            base.insert("Name".to_string(), TValue::Str(name.to_string()));
+            base.insert("TaskName".to_string(), TValue::Str(ctx.task.to_string()));
+            base.insert("Group".to_string(), TValue::Str(group.clone()));
+            base.insert("Tags".to_string(), tag_map(&tags));
+            base.insert("ServerInfo".to_string(), TValue::Map(BTreeMap::new()));
+            base
+        };
+        let id = if self.id.source() == DEFAULT_ID {
+            let mut id = String::with_capacity(name.len() + 1 + group.len());
+            id.push_str(&name);
+            id.push(':');
+            id.push_str(&group);
+            id
+        } else {
+            self.id
+                .execute(&TValue::Map(base()))
+                .map_err(|e| NodeError(e.to_string()))?
+        };
 
         let mut state = match self.states.remove(&id) {
             Some(s) => s,
@@ -356,7 +369,7 @@ impl Node for AlertNode {
         };
         let refs: Vec<(&Fields, &Tags, i64)> = points
             .iter()
-            .map(|p| (&p.fields, &p.tags, p.time))
+            .map(|p| (&*p.fields, &*p.tags, p.time))
             .collect();
         let level = self.determine_level(state.level, &refs);
         let level = match level {
@@ -422,20 +435,23 @@ impl Node for AlertNode {
         state.last_sent = Some(time);
         self.states.insert(id.clone(), state);
 
-        let mut data = base;
+        let mut data = base();
         data.insert("ID".to_string(), TValue::Str(id.clone()));
         data.insert("Level".to_string(), TValue::Str(level.as_str().into()));
         data.insert("Fields".to_string(), field_map(&fields));
         data.insert("Time".to_string(), TValue::Time(time));
         data.insert("Duration".to_string(), TValue::Duration(duration));
+        let mut data = TValue::Map(data);
         let message = self
             .message
-            .execute(&TValue::Map(data.clone()))
+            .execute(&data)
             .map_err(|e| NodeError(e.to_string()))?;
-        data.insert("Message".to_string(), TValue::Str(message.clone()));
+        if let TValue::Map(m) = &mut data {
+            m.insert("Message".to_string(), TValue::Str(message.clone()));
+        }
         let details = self
             .details
-            .execute(&TValue::Map(data))
+            .execute(&data)
             .map_err(|e| NodeError(e.to_string()))?;
 
         self.counts[level_index(level).map(|i| i + 1).unwrap_or(0)] += 1;
@@ -454,29 +470,29 @@ impl Node for AlertNode {
             data: serde_json::json!({ "series": [crate::nodes::http_out::msg_json(&msg)] }),
             task: ctx.task.to_string(),
             category: self.category.clone(),
-            tags: tags.clone(),
+            tags: (*tags).clone(),
         };
         ctx.services.alerts.publish(event, &self.handlers);
 
         let decorate = |p: &mut Point| {
             if let Some(t) = &self.level_tag {
-                p.tags.insert(t.clone(), level.as_str().into());
+                Arc::make_mut(&mut p.tags).insert(t.clone(), level.as_str().into());
             }
             if let Some(t) = &self.id_tag {
-                p.tags.insert(t.clone(), id.clone());
+                Arc::make_mut(&mut p.tags).insert(t.clone(), id.clone());
             }
             if let Some(f) = &self.level_field {
-                p.fields
+                Arc::make_mut(&mut p.fields)
                     .insert(f.clone(), FieldValue::Str(level.as_str().into()));
             }
             if let Some(f) = &self.id_field {
-                p.fields.insert(f.clone(), FieldValue::Str(id.clone()));
+                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Str(id.clone()));
             }
             if let Some(f) = &self.message_field {
-                p.fields.insert(f.clone(), FieldValue::Str(message.clone()));
+                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Str(message.clone()));
             }
             if let Some(f) = &self.duration_field {
-                p.fields.insert(f.clone(), FieldValue::Int(duration));
+                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Int(duration));
             }
         };
         let mut msg = msg;
@@ -575,7 +591,7 @@ trigger
         assert_eq!(out.len(), 2, "{out:?}");
         let (db, crit) = &out[0];
         assert_eq!(db, "chronograf");
-        assert_eq!(crit.name, "alerts");
+        assert_eq!(&*crit.name, "alerts");
         assert_eq!(crit.time, s);
         assert_eq!(crit.tags.get("level").map(String::as_str), Some("CRITICAL"));
         assert_eq!(

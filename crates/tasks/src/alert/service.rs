@@ -1,6 +1,11 @@
 //! Topics: the latest event state per alert id, a bounded history of
 //! events, handler specs bound to topics, inhibition, and delivery of events
 //! to handlers (a worker on the async runtime, in publish order).
+//!
+//! Topic state is saved to the store by [`AlertService::flush`] (the task
+//! manager's wall-clock tick, every 250 ms in the server, and shutdown), not
+//! on every event: encoding a topic with its history costs far more than the
+//! event itself, and a busy alert would otherwise write once per point.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -95,6 +100,11 @@ pub struct AlertService {
     inhibitors: Mutex<HashMap<(String, String), (String, crate::model::Tags)>>,
     store: Arc<dyn Store>,
     tx: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Delivery>>>,
+    /// Topics changed since they were last saved.
+    dirty: Mutex<std::collections::BTreeSet<String>>,
+    /// Held while topics are written to or deleted from the store, so a
+    /// flush cannot save a topic again after it was deleted.
+    persist: Mutex<()>,
 }
 
 impl AlertService {
@@ -120,6 +130,8 @@ impl AlertService {
             inhibitors: Mutex::new(HashMap::new()),
             store,
             tx: Mutex::new(None),
+            dirty: Mutex::new(Default::default()),
+            persist: Mutex::new(()),
         };
         Ok(svc)
     }
@@ -197,8 +209,29 @@ impl AlertService {
             .any(|(c, t)| c == category && match_tags.iter().all(|k| t.get(k) == tags.get(k)))
     }
 
-    /// Publishes an event: updates the topic, persists it, delivers it to
-    /// the given handlers and those bound to the topic.
+    /// Saves the topics changed since the last flush.
+    pub fn flush(&self) {
+        let _persist = self.persist.lock();
+        let dirty = std::mem::take(&mut *self.dirty.lock());
+        for id in dirty {
+            let doc = match self.topics.lock().get(&id) {
+                Some(t) => serde_json::to_value(t),
+                None => continue,
+            };
+            match doc {
+                Ok(doc) => {
+                    if let Err(e) = self.store.put("topic", &id, &doc) {
+                        tracing::error!(topic = %id, error = %e, "saving alert topic failed");
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "encoding alert topic failed"),
+            }
+        }
+    }
+
+    /// Publishes an event: updates the topic (saved by the next
+    /// [`AlertService::flush`]), delivers it to the given handlers and those
+    /// bound to the topic.
     pub fn publish(&self, event: AlertEvent, task_handlers: &[HandlerSpec]) {
         if !event.category.is_empty() {
             let key = (event.topic.clone(), event.id.clone());
@@ -209,28 +242,6 @@ impl AlertService {
                 inh.insert(key, (event.category.clone(), event.tags.clone()));
             }
         }
-        let snapshot = {
-            let mut topics = self.topics.lock();
-            let t = topics.entry(event.topic.clone()).or_insert_with(|| Topic {
-                id: event.topic.clone(),
-                ..Default::default()
-            });
-            t.collected += 1;
-            t.events.insert(event.id.clone(), event.state.clone());
-            t.history.push_back(event.clone());
-            while t.history.len() > HISTORY_LEN {
-                t.history.pop_front();
-            }
-            serde_json::to_value(&*t)
-        };
-        match snapshot {
-            Ok(doc) => {
-                if let Err(e) = self.store.put("topic", &event.topic, &doc) {
-                    tracing::error!(topic = %event.topic, error = %e, "saving alert topic failed");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "encoding alert topic failed"),
-        }
         let mut specs: Vec<HandlerSpec> = task_handlers.to_vec();
         if let Some(bound) = self.handlers.lock().get(&event.topic) {
             specs.extend(bound.values().cloned());
@@ -239,6 +250,34 @@ impl AlertService {
         specs.extend(
             handlers::config::global().global_handlers(event.previous_level != event.state.level),
         );
+        {
+            let mut dirty = self.dirty.lock();
+            if !dirty.contains(&event.topic) {
+                dirty.insert(event.topic.clone());
+            }
+        }
+        let mut topics = self.topics.lock();
+        let t = topics.entry(event.topic.clone()).or_insert_with(|| Topic {
+            id: event.topic.clone(),
+            ..Default::default()
+        });
+        t.collected += 1;
+        t.events.insert(event.id.clone(), event.state.clone());
+        let event = if specs.is_empty() {
+            // Nobody to deliver to: the history takes the event itself.
+            t.history.push_back(event);
+            while t.history.len() > HISTORY_LEN {
+                t.history.pop_front();
+            }
+            return;
+        } else {
+            t.history.push_back(event.clone());
+            while t.history.len() > HISTORY_LEN {
+                t.history.pop_front();
+            }
+            drop(topics);
+            event
+        };
         let (sync, async_specs): (Vec<_>, Vec<_>) = specs
             .into_iter()
             .partition(|s| !handlers::is_async(&s.kind));
@@ -275,6 +314,8 @@ impl AlertService {
 
     /// Deletes a topic with its events and handlers.
     pub fn delete_topic(&self, id: &str) -> Result<bool, String> {
+        let _persist = self.persist.lock();
+        self.dirty.lock().remove(id);
         let existed = self.topics.lock().remove(id).is_some();
         self.store.delete("topic", id)?;
         let removed = self.handlers.lock().remove(id);
@@ -333,6 +374,13 @@ impl AlertService {
                 .delete("topic-handler", &handler_key(topic, id))?;
         }
         Ok(removed)
+    }
+}
+
+impl Drop for AlertService {
+    /// Saves what changed since the last flush.
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 

@@ -18,6 +18,7 @@
 //! dropped (a lone point without it is an error).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use super::influxql::GroupMap;
 use super::{args, Node, NodeCtx, NodeError};
@@ -193,10 +194,9 @@ impl AnomalyNode {
         if anomalous {
             self.anomalies += 1;
         }
-        p.fields
-            .insert(self.score_field.clone(), FieldValue::Float(score));
-        p.fields
-            .insert(self.flag_field.clone(), FieldValue::Bool(anomalous));
+        let fields = Arc::make_mut(&mut p.fields);
+        fields.insert(self.score_field.clone(), FieldValue::Float(score));
+        fields.insert(self.flag_field.clone(), FieldValue::Bool(anomalous));
         Some(p)
     }
 }

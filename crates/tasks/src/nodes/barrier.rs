@@ -39,8 +39,8 @@ pub struct Barrier {
 }
 
 struct GroupState {
-    name: String,
-    tags: Tags,
+    name: Arc<str>,
+    tags: Arc<Tags>,
     dims: Arc<Dimensions>,
     /// A message arrived since the last tick.
     active: bool,
@@ -127,7 +127,7 @@ impl Node for BarrierNode {
         let key = msg.group_id();
         let g = self.groups.entry(key).or_insert_with(|| {
             let (name, tags, dims) = match &msg {
-                Msg::Point(p) => (p.name.clone(), p.group_tags(), p.dims.clone()),
+                Msg::Point(p) => (p.name.clone(), p.group_tags_shared(), p.dims.clone()),
                 Msg::Batch(b) => (b.name.clone(), b.tags.clone(), b.dims.clone()),
             };
             GroupState {
@@ -167,8 +167,8 @@ impl Node for BarrierNode {
                 g.last_barrier = Some(now);
                 fired.push(Barrier {
                     group: key.clone(),
-                    name: g.name.clone(),
-                    tags: g.tags.clone(),
+                    name: g.name.to_string(),
+                    tags: (*g.tags).clone(),
                     dims: g.dims.clone(),
                     time: now,
                     delete: self.delete,

@@ -26,9 +26,9 @@ const DEFAULT_MAX: i64 = 1_000_000;
 /// Points of one group at one (rounded) time.
 struct Set {
     time: i64,
-    name: String,
+    name: Arc<str>,
     dims: Arc<Dimensions>,
-    group_tags: Tags,
+    group_tags: Arc<Tags>,
     points: Vec<Point>,
 }
 
@@ -206,10 +206,10 @@ impl CombineNode {
         for (i, pi) in chosen.iter().enumerate() {
             let p = &set.points[*pi];
             let prefix = format!("{}{}", self.names[i], self.delimiter);
-            for (f, v) in &p.fields {
+            for (f, v) in p.fields.iter() {
                 fields.insert(format!("{prefix}{f}"), v.clone());
             }
-            for (t, v) in &p.tags {
+            for (t, v) in p.tags.iter() {
                 if dims.contains(t) {
                     tags.insert(t.clone(), v.clone());
                 } else {
@@ -222,8 +222,8 @@ impl CombineNode {
             database: first.database.clone(),
             retention_policy: first.retention_policy.clone(),
             name: set.name.clone(),
-            tags,
-            fields,
+            tags: Arc::new(tags),
+            fields: Arc::new(fields),
             time: set.time,
             dims: set.dims.clone(),
         }
@@ -256,7 +256,7 @@ impl Node for CombineNode {
                     time: t,
                     name: p.name.clone(),
                     dims: p.dims.clone(),
-                    group_tags: p.group_tags(),
+                    group_tags: p.group_tags_shared(),
                     points: vec![p],
                 };
                 match self.current.insert(key.clone(), fresh) {

@@ -4,6 +4,7 @@ use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{FieldValue, Msg, Point};
 use crate::tick::pipeline::{NodeDef, Value};
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `default` node.
 pub struct DefaultNode {
@@ -44,10 +45,14 @@ impl DefaultNode {
 
     fn apply(&self, p: &mut Point) {
         for (k, v) in &self.fields {
-            p.fields.entry(k.clone()).or_insert_with(|| v.clone());
+            if !p.fields.contains_key(k) {
+                Arc::make_mut(&mut p.fields).insert(k.clone(), v.clone());
+            }
         }
         for (k, v) in &self.tags {
-            p.tags.entry(k.clone()).or_insert_with(|| v.clone());
+            if !p.tags.contains_key(k) {
+                Arc::make_mut(&mut p.tags).insert(k.clone(), v.clone());
+            }
         }
     }
 }
@@ -63,7 +68,9 @@ impl Node for DefaultNode {
             Msg::Point(p) => self.apply(p),
             Msg::Batch(b) => {
                 for (k, v) in &self.tags {
-                    b.tags.entry(k.clone()).or_insert_with(|| v.clone());
+                    if !b.tags.contains_key(k) {
+                        Arc::make_mut(&mut b.tags).insert(k.clone(), v.clone());
+                    }
                 }
                 b.points.iter_mut().for_each(|p| self.apply(p))
             }

@@ -4,6 +4,7 @@ use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `delete` node.
 pub struct DeleteNode {
@@ -32,10 +33,14 @@ impl DeleteNode {
 
     fn apply(&self, p: &mut Point) {
         for f in &self.fields {
-            p.fields.remove(f);
+            if p.fields.contains_key(f) {
+                Arc::make_mut(&mut p.fields).remove(f);
+            }
         }
         for t in &self.tags {
-            p.tags.remove(t);
+            if p.tags.contains_key(t) {
+                Arc::make_mut(&mut p.tags).remove(t);
+            }
         }
     }
 }
@@ -51,7 +56,9 @@ impl Node for DeleteNode {
             Msg::Point(p) => self.apply(p),
             Msg::Batch(b) => {
                 for t in &self.tags {
-                    b.tags.remove(t);
+                    if b.tags.contains_key(t) {
+                        Arc::make_mut(&mut b.tags).remove(t);
+                    }
                 }
                 b.points.iter_mut().for_each(|p| self.apply(p))
             }

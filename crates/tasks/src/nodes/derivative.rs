@@ -8,6 +8,7 @@ use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{FieldValue, Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `derivative` node.
 pub struct DerivativeNode {
@@ -67,7 +68,7 @@ impl DerivativeNode {
         if self.non_negative && d < 0.0 {
             return Ok(None);
         }
-        p.fields.insert(self.as_name.clone(), FieldValue::Float(d));
+        Arc::make_mut(&mut p.fields).insert(self.as_name.clone(), FieldValue::Float(d));
         Ok(Some(p))
     }
 }

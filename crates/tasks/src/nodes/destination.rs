@@ -5,6 +5,7 @@ use super::args;
 use crate::model::Point;
 use crate::tick::pipeline::Property;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The destination properties shared by the nodes that write points.
 #[derive(Debug, Default)]
@@ -45,10 +46,10 @@ impl Destination {
     /// Renames and tags `q` as the properties ask.
     pub fn retag(&self, q: &mut Point) {
         if let Some(m) = &self.measurement {
-            q.name = m.clone();
+            q.name = m.as_str().into();
         }
         for (k, v) in &self.tags {
-            q.tags.insert(k.clone(), v.clone());
+            Arc::make_mut(&mut q.tags).insert(k.clone(), v.clone());
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::lambda::{LValue, Lambda};
 use crate::model::{Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `eval` node.
 pub struct EvalNode {
@@ -74,17 +75,16 @@ impl EvalNode {
                         "cannot use non-string value as tag {name:?}"
                     )));
                 };
-                p.tags.insert(name.clone(), s);
+                Arc::make_mut(&mut p.tags).insert(name.clone(), s);
             } else {
-                p.fields.insert(name.clone(), v.to_field());
+                Arc::make_mut(&mut p.fields).insert(name.clone(), v.to_field());
             }
         }
         match &self.keep {
-            None => p
-                .fields
+            None => Arc::make_mut(&mut p.fields)
                 .retain(|k, _| self.names.contains(k) && !self.tags.contains(k)),
             Some(list) if list.is_empty() => {}
-            Some(list) => p.fields.retain(|k, _| list.contains(k)),
+            Some(list) => Arc::make_mut(&mut p.fields).retain(|k, _| list.contains(k)),
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! with a later time arrives; a batch is flattened per time.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Fields, Msg, Point};
@@ -72,7 +73,7 @@ impl FlattenNode {
                 .map(|k| p.tags.get(k).map(String::as_str).unwrap_or(""))
                 .collect();
             let prefix = prefix.join(&self.delimiter);
-            for (k, v) in &p.fields {
+            for (k, v) in p.fields.iter() {
                 let name = if self.drop_original {
                     prefix.clone()
                 } else if prefix.is_empty() {
@@ -84,8 +85,8 @@ impl FlattenNode {
             }
         }
         Some(Point {
-            tags: first.group_tags(),
-            fields,
+            tags: first.group_tags_shared(),
+            fields: Arc::new(fields),
             time,
             ..first.clone()
         })

@@ -131,7 +131,7 @@ impl Node for FromNode {
         let Msg::Point(mut p) = msg else {
             return Err(NodeError("from expects points".into()));
         };
-        if self.measurement.as_deref().is_some_and(|m| m != p.name)
+        if self.measurement.as_deref().is_some_and(|m| m != &*p.name)
             || self.database.as_deref().is_some_and(|d| d != &*p.database)
             || self
                 .retention_policy

@@ -45,7 +45,7 @@ impl Node for GroupByNode {
                         .entry(id)
                         .or_insert_with(|| Batch {
                             name: p.name.clone(),
-                            tags: p.group_tags(),
+                            tags: p.group_tags_shared(),
                             tmax: b.tmax,
                             dims: self.dims.clone(),
                             points: Vec::new(),

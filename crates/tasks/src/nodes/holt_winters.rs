@@ -15,6 +15,7 @@ use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Batch, FieldValue, Fields, Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `holtWinters` / `holtWintersWithFit` node.
 pub struct HoltWintersNode {
@@ -114,7 +115,7 @@ impl HoltWintersNode {
                     retention_policy: rp.clone(),
                     name: b.name.clone(),
                     tags: b.tags.clone(),
-                    fields,
+                    fields: Arc::new(fields),
                     time: t,
                     dims: b.dims.clone(),
                 }

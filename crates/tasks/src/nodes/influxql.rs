@@ -9,6 +9,7 @@
 //! single point is treated as a batch of one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{Batch, FieldValue, Fields, Msg, Point};
@@ -100,7 +101,7 @@ impl InfluxQlNode {
             retention_policy: rp,
             name: batch.name.clone(),
             tags: batch.tags.clone(),
-            fields,
+            fields: Arc::new(fields),
             time,
             dims: batch.dims.clone(),
         }
@@ -282,9 +283,9 @@ impl InfluxQlNode {
                         };
                         for k in &self.keep {
                             if let Some(t) = p.tags.get(k) {
-                                r.tags.insert(k.clone(), t.clone());
+                                Arc::make_mut(&mut r.tags).insert(k.clone(), t.clone());
                             } else if let Some(f) = p.fields.get(k) {
-                                r.fields.insert(k.clone(), f.clone());
+                                Arc::make_mut(&mut r.fields).insert(k.clone(), f.clone());
                             }
                         }
                         r
@@ -308,7 +309,7 @@ impl Node for InfluxQlNode {
             Msg::Point(p) => {
                 let b = Batch {
                     name: p.name.clone(),
-                    tags: p.group_tags(),
+                    tags: p.group_tags_shared(),
                     tmax: p.time,
                     dims: p.dims.clone(),
                     points: vec![p],

@@ -61,7 +61,7 @@ pub struct JoinNode {
     tolerance: i64,
     fill: Option<JoinFill>,
     delimiter: String,
-    stream_name: Option<String>,
+    stream_name: Option<Arc<str>>,
     /// `.on()` dimensions, sorted; empty joins on the full group.
     on: Vec<String>,
     groups: HashMap<String, Group>,
@@ -101,10 +101,10 @@ impl JoinNode {
                         args::string(args::get(&p.args, 0, p.pos, "delimiter")?, "delimiter")?
                 }
                 "streamName" => {
-                    n.stream_name = Some(args::string(
-                        args::get(&p.args, 0, p.pos, "streamName")?,
-                        "streamName",
-                    )?)
+                    n.stream_name = Some(
+                        args::string(args::get(&p.args, 0, p.pos, "streamName")?, "streamName")?
+                            .into(),
+                    )
                 }
                 "fill" => {
                     let a = args::get(&p.args, 0, p.pos, "fill")?;
@@ -157,7 +157,7 @@ impl JoinNode {
         for (i, p) in set.iter().enumerate() {
             match p {
                 Some(p) => {
-                    for (k, v) in &p.fields {
+                    for (k, v) in p.fields.iter() {
                         fields.insert(self.prefixed(i, k), v.clone());
                     }
                 }
@@ -196,8 +196,10 @@ impl JoinNode {
                 let fields = self.joined_fields(&points, &names)?;
                 let mut tags = first.tags.clone();
                 for p in points.iter().flatten() {
-                    for (k, v) in &p.tags {
-                        tags.entry(k.clone()).or_insert_with(|| v.clone());
+                    for (k, v) in p.tags.iter() {
+                        if !tags.contains_key(k) {
+                            Arc::make_mut(&mut tags).insert(k.clone(), v.clone());
+                        }
                     }
                 }
                 Some(Msg::Point(Point {
@@ -206,7 +208,7 @@ impl JoinNode {
                         .clone()
                         .unwrap_or_else(|| first.name.clone()),
                     tags,
-                    fields,
+                    fields: Arc::new(fields),
                     time,
                     ..first.clone()
                 }))
@@ -253,7 +255,7 @@ impl JoinNode {
             points.push(Point {
                 name: name.clone(),
                 tags: first.tags.clone(),
-                fields,
+                fields: Arc::new(fields),
                 time: t,
                 ..(*sample).clone()
             });
@@ -344,7 +346,7 @@ impl JoinNode {
     fn regroup(specific: &Msg, matched: &Msg) -> Msg {
         match (specific, matched.clone()) {
             (Msg::Point(s), Msg::Point(mut m)) => {
-                m.tags = s.group_tags();
+                m.tags = s.group_tags_shared();
                 m.dims = s.dims.clone();
                 Msg::Point(m)
             }
@@ -354,7 +356,7 @@ impl JoinNode {
                 Msg::Batch(m)
             }
             (Msg::Point(s), Msg::Batch(mut m)) => {
-                m.tags = s.group_tags();
+                m.tags = s.group_tags_shared();
                 m.dims = s.dims.clone();
                 Msg::Batch(m)
             }

@@ -20,6 +20,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{args, Node, NodeCtx, NodeError};
 use crate::alert::template::{TValue, Template};
@@ -168,7 +169,7 @@ impl SideloadNode {
                 .lookup(&order, key)
                 .and_then(|v| convert_field(v, dflt))
                 .unwrap_or_else(|| dflt.clone());
-            p.fields.insert(key.clone(), v);
+            Arc::make_mut(&mut p.fields).insert(key.clone(), v);
         }
         for (key, dflt) in &self.tags {
             let v = self
@@ -179,7 +180,7 @@ impl SideloadNode {
                     _ => dflt.clone(),
                 })
                 .unwrap_or_else(|| dflt.clone());
-            p.tags.insert(key.clone(), v);
+            Arc::make_mut(&mut p.tags).insert(key.clone(), v);
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::lambda::Lambda;
 use crate::model::{FieldValue, Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// The `stateDuration` / `stateCount` node.
 pub struct StateNode {
@@ -73,7 +74,7 @@ impl StateNode {
                 FieldValue::Int(-1)
             }
         };
-        p.fields.insert(self.as_name.clone(), value);
+        Arc::make_mut(&mut p.fields).insert(self.as_name.clone(), value);
         Ok(())
     }
 }

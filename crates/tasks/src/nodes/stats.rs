@@ -75,8 +75,8 @@ impl Node for StatsNode {
             database: "".into(),
             retention_policy: "".into(),
             name: "stats".into(),
-            tags,
-            fields,
+            tags: Arc::new(tags),
+            fields: Arc::new(fields),
             time: at,
             dims: Arc::new(Dimensions::default()),
         }));

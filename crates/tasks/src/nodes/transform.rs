@@ -9,6 +9,7 @@ use super::{args, Node, NodeCtx, NodeError};
 use crate::model::{FieldValue, Fields, Msg, Point};
 use crate::tick::pipeline::NodeDef;
 use crate::tick::TickError;
+use std::sync::Arc;
 
 /// A transformation node.
 pub struct TransformNode {
@@ -144,7 +145,7 @@ impl TransformNode {
             let mut fields = Fields::new();
             fields.insert(self.as_name.clone(), value);
             Point {
-                fields,
+                fields: Arc::new(fields),
                 ..p.clone()
             }
         }))

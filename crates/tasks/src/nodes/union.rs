@@ -7,7 +7,7 @@ use crate::tick::TickError;
 
 /// The `union` node.
 pub struct UnionNode {
-    rename: Option<String>,
+    rename: Option<std::sync::Arc<str>>,
 }
 
 impl UnionNode {
@@ -15,10 +15,8 @@ impl UnionNode {
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
         let mut n = UnionNode { rename: None };
         for p in &def.props {
-            n.rename = Some(args::string(
-                args::get(&p.args, 0, p.pos, "rename")?,
-                "rename",
-            )?);
+            n.rename =
+                Some(args::string(args::get(&p.args, 0, p.pos, "rename")?, "rename")?.into());
         }
         Ok(n)
     }

@@ -39,11 +39,13 @@ pub struct WindowNode {
     /// `.everyCount()`.
     every_count: usize,
     groups: HashMap<String, GroupWindow>,
+    /// The current point's group id (reused: no allocation per point).
+    key: String,
 }
 
 struct GroupWindow {
-    name: String,
-    tags: Tags,
+    name: Arc<str>,
+    tags: Arc<Tags>,
     dims: Arc<Dimensions>,
     next_emit: Option<i64>,
     buf: VecDeque<Point>,
@@ -68,6 +70,7 @@ impl WindowNode {
             period_count: 0,
             every_count: 0,
             groups: HashMap::new(),
+            key: String::new(),
         };
         let mut counts = (None, None);
         let mut every_set = false;
@@ -198,17 +201,23 @@ impl Node for WindowNode {
             return Err(NodeError("window expects points (a stream edge)".into()));
         };
         let first = self.first_emit(p.time);
-        let g = self
-            .groups
-            .entry(p.group_id())
-            .or_insert_with(|| GroupWindow {
+        self.key.clear();
+        p.write_group_id(&mut self.key);
+        if !self.groups.contains_key(self.key.as_str()) {
+            let g = GroupWindow {
                 name: p.name.clone(),
-                tags: p.group_tags(),
+                tags: p.group_tags_shared(),
                 dims: p.dims.clone(),
                 next_emit: None,
                 buf: VecDeque::new(),
                 count: 0,
-            });
+            };
+            self.groups.insert(self.key.clone(), g);
+        }
+        let g = self
+            .groups
+            .get_mut(self.key.as_str())
+            .expect("inserted above");
         if self.period_count > 0 {
             g.buf.push_back(p);
             if g.buf.len() > self.period_count {

@@ -18,7 +18,7 @@ fn wire_group(id: String) -> String {
 pub fn point_to_proto(p: &Point) -> proto::Point {
     let mut m = proto::Point {
         time: p.time,
-        name: p.name.clone(),
+        name: p.name.to_string(),
         database: p.database.to_string(),
         retention_policy: p.retention_policy.to_string(),
         group: wire_group(p.group_id()),
@@ -27,7 +27,7 @@ pub fn point_to_proto(p: &Point) -> proto::Point {
         by_name: p.dims.by_name,
         ..Default::default()
     };
-    for (k, v) in &p.fields {
+    for (k, v) in p.fields.iter() {
         match v {
             FieldValue::Float(f) => {
                 m.fields_double.insert(k.clone(), *f);
@@ -61,7 +61,7 @@ pub fn batch_to_proto(b: &Batch) -> (proto::BeginBatch, Vec<proto::Point>, proto
         b.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let group = wire_group(b.group_id());
     let begin = proto::BeginBatch {
-        name: b.name.clone(),
+        name: b.name.to_string(),
         group: group.clone(),
         tags: tags.clone(),
         size: b.points.len() as i64,
@@ -69,7 +69,7 @@ pub fn batch_to_proto(b: &Batch) -> (proto::BeginBatch, Vec<proto::Point>, proto
     };
     let points = b.points.iter().map(point_to_proto).collect();
     let end = proto::EndBatch {
-        name: b.name.clone(),
+        name: b.name.to_string(),
         group,
         tmax: b.tmax,
         tags,
@@ -107,9 +107,9 @@ pub fn point_from_proto(m: proto::Point) -> Point {
     Point {
         database: m.database.into(),
         retention_policy: m.retention_policy.into(),
-        name: m.name,
-        tags: m.tags.into_iter().collect(),
-        fields,
+        name: m.name.into(),
+        tags: Arc::new(m.tags.into_iter().collect()),
+        fields: Arc::new(fields),
         time: m.time,
         dims: Arc::new(Dimensions {
             by_name: m.by_name,
@@ -166,8 +166,8 @@ impl BatchBuilder {
             })
             .collect();
         Batch {
-            name,
-            tags,
+            name: name.into(),
+            tags: Arc::new(tags),
             tmax: end.tmax,
             dims,
             points,

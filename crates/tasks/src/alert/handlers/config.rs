@@ -250,19 +250,35 @@ impl ServiceConfigs {
     /// Handlers of the sections marked `global`, for an alert whose level
     /// `changed` (or not): those with `state-changes-only` only on changes.
     pub fn global_handlers(&self, changed: bool) -> Vec<HandlerSpec> {
+        // Called for every published alert: only the three flags are looked
+        // up (the defaults' once), not whole sections.
+        static DEFAULT_FLAGS: OnceLock<Vec<[bool; 3]>> = OnceLock::new();
+        const FLAGS: [&str; 3] = ["enabled", "global", "state-changes-only"];
+        let default_flags = DEFAULT_FLAGS.get_or_init(|| {
+            SERVICES
+                .iter()
+                .map(|s| {
+                    let d = defaults(s).unwrap_or_default();
+                    FLAGS.map(|k| d.get(k) == Some(&Value::Bool(true)))
+                })
+                .collect()
+        });
+        let overrides = self.overrides.read();
         SERVICES
             .iter()
-            .filter_map(|s| {
-                let sec = self.section(s)?;
-                let on = |k: &str| sec.get(k) == Some(&Value::Bool(true));
-                (on("enabled") && on("global") && (changed || !on("state-changes-only"))).then(
-                    || HandlerSpec {
-                        id: format!("global-{s}"),
-                        kind: s.to_string(),
-                        options: Map::new(),
-                        match_expr: String::new(),
-                    },
-                )
+            .zip(default_flags)
+            .filter_map(|(s, d)| {
+                let o = overrides.get(*s);
+                let on = |i: usize| match o.and_then(|o| o.get(FLAGS[i])) {
+                    Some(v) => v == &Value::Bool(true),
+                    None => d[i],
+                };
+                (on(0) && on(1) && (changed || !on(2))).then(|| HandlerSpec {
+                    id: format!("global-{s}"),
+                    kind: s.to_string(),
+                    options: Map::new(),
+                    match_expr: String::new(),
+                })
             })
             .collect()
     }
