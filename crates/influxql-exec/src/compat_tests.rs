@@ -250,3 +250,16 @@ async fn one_measurement_from_two_databases_is_one_series() {
         vec![vec![Value::Time(0), Value::Integer(5)]]
     );
 }
+
+#[tokio::test]
+async fn delete_without_where_forgets_the_measurement() {
+    let db = Db::with(&(series(2) + &format!("other v=1 {}\n", T0 / S))).await;
+    assert_eq!(db.run("DELETE FROM m").await.error, None);
+    // influxd 1.6.7: the measurement is gone from SHOW MEASUREMENTS.
+    let names = db.rows("SHOW MEASUREMENTS").await;
+    assert_eq!(names, vec![vec![Value::from("other")]]);
+    assert!(db.rows("SELECT * FROM m").await.is_empty());
+    // A DELETE with a condition keeps it.
+    assert_eq!(db.run("DELETE FROM other WHERE time < 0").await.error, None);
+    assert_eq!(db.rows("SHOW MEASUREMENTS").await.len(), 1);
+}

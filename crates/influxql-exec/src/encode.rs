@@ -435,8 +435,12 @@ pub fn encode_csv(results: &[StatementResult], opts: &EncodeOptions) -> String {
                 csv_field(&mut out, &s.name);
                 out.push(',');
                 csv_field(&mut out, &tags);
-                for v in row {
+                for (i, v) in row.iter().enumerate() {
                     out.push(',');
+                    if s.csv_name_columns.contains(&i) {
+                        csv_field(&mut out, &s.columns[i]);
+                        continue;
+                    }
                     match v {
                         Value::Null => {}
                         Value::Float(f) => write_go_float(&mut out, *f),
@@ -617,6 +621,26 @@ mod tests {
         assert_eq!(
             text,
             "name,tags,time,free\ndisk,\"path=C:\\,data\",1,2\ndisk,path=/var/log\\ dir,1,2\ndisk,path=a\\=b,1,2\n"
+        );
+    }
+
+    #[test]
+    fn csv_prints_go_int_columns_as_their_name() {
+        // influxd 1.6.7, SHOW RETENTION POLICIES as CSV.
+        let mut s = Series::new("", &["name", "replicaN", "default"]);
+        s.values.push(vec![
+            Value::from("autogen"),
+            Value::Integer(1),
+            Value::Boolean(true),
+        ]);
+        s.csv_name_columns.push(1);
+        let text = encode_csv(
+            &[StatementResult::with_series(vec![s])],
+            &EncodeOptions::default(),
+        );
+        assert_eq!(
+            text,
+            "name,tags,name,replicaN,default\n,,autogen,replicaN,true\n"
         );
     }
 

@@ -286,6 +286,7 @@ impl Executor {
                         "default",
                     ],
                 );
+                s.csv_name_columns.push(3);
                 for rp in db.retention_policies.values() {
                     s.values.push(vec![
                         Value::from(rp.name.as_str()),
@@ -689,7 +690,12 @@ impl Executor {
                         .map(|m| Some(m.name.clone()))
                         .collect()
                 };
+                // Without a WHERE clause every series of the measurement goes,
+                // and influxd's index forgets the measurement with its last
+                // series (SHOW MEASUREMENTS no longer lists it).
+                let whole = rest.is_none() && range == TimeRange::default();
                 for m in measurements {
+                    let drop_schema = whole && m.is_some();
                     let predicate = DeletePredicate {
                         db_id: db.id,
                         rp: None,
@@ -698,7 +704,7 @@ impl Executor {
                         max_time: range.max,
                         tags: tags.clone(),
                     };
-                    self.storage().delete(predicate, false).await?;
+                    self.storage().delete(predicate, drop_schema).await?;
                 }
                 empty()
             }

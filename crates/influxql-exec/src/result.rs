@@ -53,6 +53,10 @@ pub struct Series {
     pub columns: Vec<String>,
     /// Rows, each as long as `columns`.
     pub values: Vec<Vec<Value>>,
+    /// Columns influxd holds as a Go `int`, a type its CSV writer does not
+    /// print: the cells keep the column's name there (SHOW RETENTION
+    /// POLICIES' `replicaN`).
+    pub csv_name_columns: Vec<usize>,
 }
 
 impl Series {
@@ -63,6 +67,7 @@ impl Series {
             tags: BTreeMap::new(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             values: Vec::new(),
+            csv_name_columns: Vec::new(),
         }
     }
 }

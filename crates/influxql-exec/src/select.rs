@@ -333,6 +333,7 @@ impl Executor {
                     tags,
                     columns: plan.columns.clone(),
                     values,
+                    csv_name_columns: Vec::new(),
                 });
             }
         }

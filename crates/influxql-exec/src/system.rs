@@ -134,6 +134,12 @@ fn row_series(name: &str, pairs: Vec<(&str, Value)>) -> Series {
     s
 }
 
+/// A shard time as influxd formats it (`time.RFC3339` of UTC).
+fn shard_time(ns: i64) -> Value {
+    let t = chrono::DateTime::from_timestamp_nanos(ns);
+    Value::String(t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 impl Executor {
     fn shard_groups(&self) -> Vec<ShardGroup> {
         let catalog = self.storage().catalog().snapshot();
@@ -171,6 +177,8 @@ impl Executor {
         out
     }
 
+    /// `SHOW SHARDS`: one series per database. Times are strings (RFC3339 to
+    /// the second), whatever the `epoch` or format, as influxd 1.6.7 sends them.
     pub(crate) fn show_shards(&self) -> Vec<Series> {
         let mut by_db: Vec<Series> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -196,9 +204,9 @@ impl Executor {
                 Value::from(g.database.as_str()),
                 Value::from(g.rp.as_str()),
                 Value::Integer(g.id as i64),
-                Value::Time(g.start),
-                Value::Time(g.end),
-                Value::Time(g.expiry),
+                shard_time(g.start),
+                shard_time(g.end),
+                shard_time(g.expiry),
                 Value::from(""),
             ]);
         }
@@ -222,9 +230,9 @@ impl Executor {
                 Value::Integer(g.id as i64),
                 Value::from(g.database.as_str()),
                 Value::from(g.rp.as_str()),
-                Value::Time(g.start),
-                Value::Time(g.end),
-                Value::Time(g.expiry),
+                shard_time(g.start),
+                shard_time(g.end),
+                shard_time(g.expiry),
             ]);
         }
         vec![s]
@@ -418,3 +426,21 @@ impl Executor {
 
 /// Keeps the registry alive in clones of the executor.
 pub(crate) type SharedRegistry = Arc<QueryRegistry>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_times_are_rfc3339_strings() {
+        // influxd 1.6.7 (also with epoch=ms and as CSV): "2019-12-30T00:00:00Z".
+        assert_eq!(
+            shard_time(1_577_664_000_000_000_000),
+            Value::from("2019-12-30T00:00:00Z")
+        );
+        assert_eq!(
+            shard_time(1_500_000_000),
+            Value::from("1970-01-01T00:00:01Z")
+        );
+    }
+}

@@ -77,8 +77,24 @@ pub fn parse_time_literal(s: &str, tz: Option<chrono_tz::Tz>) -> Option<i64> {
     }
 }
 
+/// `'a' + 'b'` reduced as influxd does: one string literal, `'ab'`.
+fn concatenated_string(expr: &Expr) -> Option<String> {
+    match expr.unparen() {
+        Expr::String(s) => Some(s.clone()),
+        Expr::Binary {
+            op: BinaryOp::Add,
+            lhs,
+            rhs,
+        } => Some(concatenated_string(lhs)? + &concatenated_string(rhs)?),
+        _ => None,
+    }
+}
+
 /// Evaluates an expression compared with `time` to nanoseconds.
 pub fn eval_time(expr: &Expr, now: i64, tz: Option<chrono_tz::Tz>) -> Result<i64, ExecError> {
+    if let (Expr::Binary { .. }, Some(s)) = (expr.unparen(), concatenated_string(expr)) {
+        return eval_time(&Expr::String(s), now, tz);
+    }
     match expr.unparen() {
         Expr::String(s) => parse_time_literal(s, tz).ok_or_else(|| {
             ExecError::Query(
@@ -212,6 +228,24 @@ pub fn window_start(t: i64, interval: i64, offset: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_added_together_are_one_string() {
+        // influxd 1.6.7: time < '2020-01-01T00:00:00Z' + '10m' (also with the
+        // '10m' bound from params) reduces to one string that is no time.
+        let e = almanac_influxql::parse_expr("'2020-01-01T00:00:00Z' + '10m'").unwrap();
+        assert_eq!(
+            eval_time(&e, 0, None).unwrap_err().to_string(),
+            "invalid operation: time and *influxql.StringLiteral are not compatible"
+        );
+        let e = almanac_influxql::parse_expr("'2020-01-01' + '' + '' ").unwrap();
+        assert_eq!(eval_time(&e, 0, None).unwrap(), 1_577_836_800_000_000_000);
+        let e = almanac_influxql::parse_expr("now() - '10m'").unwrap();
+        assert_eq!(
+            eval_time(&e, 0, None).unwrap_err().to_string(),
+            "invalid operation: time and *influxql.BinaryExpr are not compatible"
+        );
+    }
 
     #[test]
     fn literals() {

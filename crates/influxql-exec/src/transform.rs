@@ -62,7 +62,10 @@ pub fn sequence(
             for (i, v) in values.iter().enumerate() {
                 let Some(x) = as_f64(v) else { continue };
                 if let Some((pt, pv)) = prev {
-                    let dt = times[i] - pt;
+                    // influxd divides by the elapsed time made positive, so
+                    // under ORDER BY time DESC (newest first) the sign is
+                    // the change towards the older point's value.
+                    let dt = (times[i] - pt).abs();
                     if dt != 0 {
                         let d = (x - as_f64(pv).unwrap_or(0.0)) / dt as f64 * unit as f64;
                         if name == "derivative" || d >= 0.0 {
@@ -241,6 +244,13 @@ mod tests {
                 Value::Float(0.025)
             ]
         );
+        // Newest first (ORDER BY time DESC), as influxd 1.6.7 answered:
+        // 73.6 at 02:41:59 then 74.5 at 02:41:34 gives +0.036.
+        let desc_times = [59, 34].map(|s| s * 1_000_000_000);
+        let desc = [73.6, 74.5].map(Value::Float).to_vec();
+        let d = sequence("derivative", &desc_times, &desc, 1_000_000_000, 0).unwrap();
+        let Value::Float(v) = d[1] else { panic!() };
+        assert!((v - 0.036).abs() < 1e-12, "{v}");
         let e = sequence("elapsed", &times, &values, 1, 0).unwrap();
         assert_eq!(e[3], Value::Integer(40_000_000_000));
         let c = sequence("cumulative_sum", &times, &values, 1, 0).unwrap();

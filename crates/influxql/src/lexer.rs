@@ -778,12 +778,16 @@ impl Scanner {
     }
 
     /// Scans a `/regex/` at the current index; `\/` is unescaped, other escapes kept.
+    ///
+    /// The token's position is the char before the `/`, as InfluxDB reports
+    /// it (its scanner takes the position of the last rune read).
     pub(crate) fn scan_regex(&mut self) -> Token {
         let start = self.idx;
         if self.at(start) != Some('/') {
             let found = self.at(start).map(String::from).unwrap_or_default();
             return self.token(Tok::BadRegex, start, found);
         }
+        let start = start.saturating_sub(1);
         self.idx += 1;
         let mut buf = String::new();
         loop {
