@@ -5,11 +5,12 @@
 use crate::error::{Error, Result};
 use crate::lexer::parse_time;
 use crate::table::{ColMeta, ColType, GroupKey, Table};
-use crate::value::{format_time, Value};
+use crate::value::{format_time, TimeText, Value, TIME_TEXT_MAX};
 use arrow::array::{
     Array, BooleanArray, Float64Array, Int64Array, StringArray, TimestampNanosecondArray,
     UInt64Array,
 };
+use arrow::buffer::NullBuffer;
 
 /// Split CSV text into records (RFC 4180 quoting; quoted fields may span lines).
 pub fn split_records(text: &str) -> Vec<Vec<String>> {
@@ -363,53 +364,113 @@ fn cell(v: &Value, delim: char) -> String {
 }
 
 /// Writes the cells of one column straight from its Arrow array, as
-/// [`cell`] writes the column's values (no per-cell `Value` or `String`);
-/// a time column remembers its last text, since `_start`/`_stop` repeat.
-enum CellWriter<'a> {
+/// [`cell`] writes the column's values (no per-cell `Value` or `String`).
+struct CellWriter<'a> {
+    cells: Cells<'a>,
+    /// Validity of the column's rows (`None`: no nulls).
+    nulls: Option<&'a NullBuffer>,
+}
+
+enum Cells<'a> {
     Bool(&'a BooleanArray),
     Int(&'a Int64Array),
     UInt(&'a UInt64Array),
     Float(&'a Float64Array),
-    Str(&'a StringArray),
-    Time(&'a TimestampNanosecondArray, Option<(i64, String)>),
+    /// Strings; `true` when some value holds a character that needs quotes.
+    Str(&'a StringArray, bool),
+    /// Times; the text of the last one written is kept, since `_start` and
+    /// `_stop` repeat on every row.
+    Time(&'a TimestampNanosecondArray, TimeCell),
     /// Any other layout: through `Table::value`.
     General,
 }
 
+/// The renderer of a time column and its last text.
+struct TimeCell {
+    text: TimeText,
+    last: Option<i64>,
+    buf: [u8; TIME_TEXT_MAX],
+    len: usize,
+}
+
+/// Whether `s` holds a character that makes a cell need quotes.
+fn needs_quotes(s: &str, sep: char) -> bool {
+    if sep.is_ascii() {
+        let sep = sep as u8;
+        s.bytes()
+            .any(|b| b == sep || b == b'"' || b == b'\n' || b == b'\r')
+    } else {
+        s.contains([sep, '"', '\n', '\r'])
+    }
+}
+
 impl<'a> CellWriter<'a> {
-    fn new(t: &'a Table, c: usize) -> CellWriter<'a> {
-        let any = t.batch.column(c).as_any();
-        let w = match t.cols[c].typ {
-            ColType::Bool => any.downcast_ref().map(CellWriter::Bool),
-            ColType::Int => any.downcast_ref().map(CellWriter::Int),
-            ColType::UInt => any.downcast_ref().map(CellWriter::UInt),
-            ColType::Float => any.downcast_ref().map(CellWriter::Float),
-            ColType::String => any.downcast_ref().map(CellWriter::Str),
-            ColType::Time => any.downcast_ref().map(|a| CellWriter::Time(a, None)),
+    fn new(t: &'a Table, c: usize, sep: char) -> CellWriter<'a> {
+        let array = t.batch.column(c);
+        let any = array.as_any();
+        let cells = match t.cols[c].typ {
+            ColType::Bool => any.downcast_ref().map(Cells::Bool),
+            ColType::Int => any.downcast_ref().map(Cells::Int),
+            ColType::UInt => any.downcast_ref().map(Cells::UInt),
+            ColType::Float => any.downcast_ref().map(Cells::Float),
+            ColType::String => any.downcast_ref::<StringArray>().map(|a| {
+                // one look at the column's bytes instead of one per cell
+                let offsets = a.value_offsets();
+                let (lo, hi) = (offsets[0] as usize, offsets[a.len()] as usize);
+                let bytes = &a.value_data()[lo..hi];
+                let quote = match std::str::from_utf8(bytes) {
+                    Ok(text) => needs_quotes(text, sep),
+                    Err(_) => true,
+                };
+                Cells::Str(a, quote)
+            }),
+            ColType::Time => any.downcast_ref().map(|a| {
+                Cells::Time(
+                    a,
+                    TimeCell {
+                        text: TimeText::new(),
+                        last: None,
+                        buf: [0; TIME_TEXT_MAX],
+                        len: 0,
+                    },
+                )
+            }),
         };
-        w.unwrap_or(CellWriter::General)
+        match cells {
+            Some(cells) => CellWriter {
+                cells,
+                nulls: array.nulls().filter(|n| n.null_count() > 0),
+            },
+            None => Self::general(),
+        }
+    }
+
+    fn general() -> CellWriter<'a> {
+        CellWriter {
+            cells: Cells::General,
+            nulls: None,
+        }
     }
 
     fn write(&mut self, out: &mut String, t: &Table, c: usize, r: usize, sep: char) {
         use std::fmt::Write;
-        let array = t.batch.column(c);
-        if array.is_null(r) {
+        if self.nulls.is_some_and(|n| n.is_null(r)) {
             return;
         }
-        match self {
-            CellWriter::Bool(a) => out.push_str(if a.value(r) { "true" } else { "false" }),
-            CellWriter::Int(a) => {
+        match &mut self.cells {
+            Cells::Bool(a) => out.push_str(if a.value(r) { "true" } else { "false" }),
+            Cells::Int(a) => {
                 let _ = write!(out, "{}", a.value(r));
             }
-            CellWriter::UInt(a) => {
+            Cells::UInt(a) => {
                 let _ = write!(out, "{}", a.value(r));
             }
-            CellWriter::Float(a) if a.value(r).is_finite() => {
+            Cells::Float(a) if a.value(r).is_finite() => {
                 let _ = write!(out, "{}", a.value(r));
             }
-            CellWriter::Str(a) => {
+            Cells::Str(a, quote) => {
                 let s = a.value(r);
-                if s.contains([sep, '"', '\n', '\r']) {
+                if *quote && needs_quotes(s, sep) {
                     out.push('"');
                     out.push_str(&s.replace('"', "\"\""));
                     out.push('"');
@@ -417,18 +478,20 @@ impl<'a> CellWriter<'a> {
                     out.push_str(s);
                 }
             }
-            CellWriter::Time(a, last) => {
+            Cells::Time(a, cell) => {
                 let v = a.value(r);
-                match last {
-                    Some((t, text)) if *t == v => out.push_str(text),
-                    _ => {
-                        let text = format_time(v);
-                        out.push_str(&text);
-                        *last = Some((v, text));
-                    }
+                if cell.last != Some(v) {
+                    cell.len = cell.text.render(v, &mut cell.buf);
+                    cell.last = Some(v);
                 }
+                out.push_str(std::str::from_utf8(&cell.buf[..cell.len]).unwrap_or_default());
             }
-            _ => out.push_str(&cell(&t.value(c, r), sep)),
+            _ => {
+                if t.batch.column(c).is_null(r) {
+                    return;
+                }
+                out.push_str(&cell(&t.value(c, r), sep))
+            }
         }
     }
 }
@@ -530,18 +593,20 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
                 Some(sig)
             };
         }
-        let table_id = id.to_string();
+        // `,result,table` of every row of this table
+        let mut prefix = String::new();
+        prefix.push(sep);
+        prefix.push_str(&row_result);
+        prefix.push(sep);
+        prefix.push_str(&id.to_string());
         let mut cols: Vec<CellWriter> = (0..t.cols.len())
             .map(|c| match numbers_need_no_quotes {
-                true => CellWriter::new(t, c),
-                false => CellWriter::General,
+                true => CellWriter::new(t, c, sep),
+                false => CellWriter::general(),
             })
             .collect();
         for r in 0..t.len() {
-            out.push(sep);
-            out.push_str(&row_result);
-            out.push(sep);
-            out.push_str(&table_id);
+            out.push_str(&prefix);
             for (c, w) in cols.iter_mut().enumerate() {
                 out.push(sep);
                 w.write(out, t, c, r, sep);

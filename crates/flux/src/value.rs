@@ -535,8 +535,119 @@ impl Value {
 
 /// Format a timestamp as Flux prints it (RFC3339 with trimmed nanoseconds).
 pub fn format_time(t: i64) -> String {
-    let dt = chrono::DateTime::from_timestamp_nanos(t);
-    dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    let mut buf = [0u8; TIME_TEXT_MAX];
+    let n = TimeText::new().render(t, &mut buf);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// The longest text [`TimeText`] renders (`YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`).
+pub const TIME_TEXT_MAX: usize = 30;
+
+/// Renders times as [`format_time`] does (RFC 3339, UTC, `Z`, the fraction
+/// in 0, 3, 6 or 9 digits, as chrono's `AutoSi`) without allocating;
+/// remembers the date part of the last day rendered, since a column of
+/// times mostly stays within one day.
+#[derive(Debug, Clone)]
+pub struct TimeText {
+    day: i64,
+    /// `YYYY-MM-DDT` of `day`.
+    date: [u8; 11],
+}
+
+impl Default for TimeText {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TimeText {
+    /// A renderer with nothing cached.
+    pub fn new() -> Self {
+        TimeText {
+            day: i64::MIN,
+            date: [0; 11],
+        }
+    }
+
+    /// Writes `t` (ns since the epoch) into `buf`; returns the length.
+    pub fn render(&mut self, t: i64, buf: &mut [u8; TIME_TEXT_MAX]) -> usize {
+        let secs = t.div_euclid(1_000_000_000);
+        let nanos = t.rem_euclid(1_000_000_000) as u32;
+        let day = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400) as u32;
+        if day != self.day {
+            // every i64 of ns falls in the years 1677–2262: four digits
+            let (y, m, d) = civil_from_days(day);
+            let y = y as u32;
+            self.date = [
+                b'0' + (y / 1000 % 10) as u8,
+                b'0' + (y / 100 % 10) as u8,
+                b'0' + (y / 10 % 10) as u8,
+                b'0' + (y % 10) as u8,
+                b'-',
+                b'0' + (m / 10) as u8,
+                b'0' + (m % 10) as u8,
+                b'-',
+                b'0' + (d / 10) as u8,
+                b'0' + (d % 10) as u8,
+                b'T',
+            ];
+            self.day = day;
+        }
+        buf[..11].copy_from_slice(&self.date);
+        let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+        buf[11..19].copy_from_slice(&[
+            b'0' + (h / 10) as u8,
+            b'0' + (h % 10) as u8,
+            b':',
+            b'0' + (mi / 10) as u8,
+            b'0' + (mi % 10) as u8,
+            b':',
+            b'0' + (s / 10) as u8,
+            b'0' + (s % 10) as u8,
+        ]);
+        let mut n = 19;
+        if nanos != 0 {
+            let (mut frac, digits) = if nanos % 1_000_000 == 0 {
+                (nanos / 1_000_000, 3)
+            } else if nanos % 1_000 == 0 {
+                (nanos / 1_000, 6)
+            } else {
+                (nanos, 9)
+            };
+            buf[n] = b'.';
+            for i in (0..digits).rev() {
+                buf[n + 1 + i] = b'0' + (frac % 10) as u8;
+                frac /= 10;
+            }
+            n += 1 + digits;
+        }
+        buf[n] = b'Z';
+        n + 1
+    }
+
+    /// Appends `t` to `out`.
+    pub fn write(&mut self, out: &mut String, t: i64) {
+        let mut buf = [0u8; TIME_TEXT_MAX];
+        let n = self.render(t, &mut buf);
+        // only ASCII digits and separators were written
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
+    }
+}
+
+/// (year, month, day) of a day number (days since 1970-01-01) in the
+/// proleptic Gregorian calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// Format a timestamp as Go's RFC3339Nano does (the fraction's trailing
@@ -633,5 +744,71 @@ impl Value {
     /// `display()` formatting of a nested value.
     fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{self}")
+    }
+}
+
+#[cfg(test)]
+mod time_text_tests {
+    use super::{format_time, TimeText};
+
+    fn chrono_text(t: i64) -> String {
+        chrono::DateTime::from_timestamp_nanos(t)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
+    #[test]
+    fn renders_as_chrono_autosi() {
+        let mut fixed = vec![
+            i64::MIN,
+            i64::MIN + 1,
+            i64::MAX,
+            -1,
+            0,
+            1,
+            999_999_999,
+            1_000_000_000,
+            -1_000_000_000,
+            -86_400_000_000_000,
+            951_782_400_000_000_000,   // 2000-02-29
+            4_107_542_400_000_000_000, // 2100-03-01
+            1_451_606_400_120_000_000,
+            1_451_606_400_000_120_000,
+            1_451_606_400_000_000_120,
+        ];
+        // a deterministic spread over the whole range, with every fraction shape
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let t = x as i64;
+            fixed.push(match i % 4 {
+                0 => t,
+                1 => t - t.rem_euclid(1_000),
+                2 => t - t.rem_euclid(1_000_000),
+                _ => t - t.rem_euclid(1_000_000_000),
+            });
+        }
+        // one writer across all values: the cached date must follow the day
+        let mut w = TimeText::new();
+        let mut out = String::new();
+        for t in fixed {
+            out.clear();
+            w.write(&mut out, t);
+            assert_eq!(out, chrono_text(t), "{t}");
+            assert_eq!(format_time(t), chrono_text(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn consecutive_seconds_across_days() {
+        let mut w = TimeText::new();
+        let start = 1_703_980_800_000_000_000i64; // 2023-12-31
+        for s in (0..3 * 86_400).step_by(7) {
+            let t = start + s * 1_000_000_000 + 500_000_000;
+            let mut out = String::new();
+            w.write(&mut out, t);
+            assert_eq!(out, chrono_text(t));
+        }
     }
 }

@@ -478,12 +478,35 @@ impl<'a> TagCol<'a> {
         }
     }
 
-    /// A cheap identity of the row's value (dictionary key) to detect runs.
-    fn code(&self, row: usize) -> i64 {
+    /// Marks in `changed` every row whose value may differ from the previous
+    /// row's (row 0 is left alone): dictionary keys are compared, plain
+    /// strings by value.
+    fn mark_changes(&self, changed: &mut [bool]) {
         match self {
-            TagCol::Dict(d, _) if d.is_valid(row) => i64::from(d.keys().value(row)),
-            TagCol::Plain(_) => -2, // always compare the strings
-            _ => -1,
+            TagCol::Dict(d, _) => {
+                let keys = d.keys().values();
+                match d.nulls().filter(|n| n.null_count() > 0) {
+                    None => {
+                        for row in 1..keys.len().min(changed.len()) {
+                            changed[row] |= keys[row] != keys[row - 1];
+                        }
+                    }
+                    Some(nulls) => {
+                        for row in 1..keys.len().min(changed.len()) {
+                            let (p, c) = (nulls.is_valid(row - 1), nulls.is_valid(row));
+                            changed[row] |= p != c || (c && keys[row] != keys[row - 1]);
+                        }
+                    }
+                }
+            }
+            TagCol::Plain(_) => {
+                for row in 1..changed.len() {
+                    if !changed[row] {
+                        changed[row] = self.value(row) != self.value(row - 1);
+                    }
+                }
+            }
+            TagCol::Missing => {}
         }
     }
 
@@ -549,8 +572,6 @@ fn read_measurement(
     let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     let mut keys: Vec<Vec<Option<String>>> = Vec::new();
     let mut series: Vec<Vec<Series>> = Vec::new();
-    let mut codes: Vec<i64> = Vec::with_capacity(tags.len());
-    let mut prev_codes: Vec<i64> = Vec::with_capacity(tags.len());
     for snap in snapshots {
         for batch in snap
             .read(&table_schema, Some(&projection))
@@ -566,22 +587,34 @@ fn read_measurement(
                 .iter()
                 .map(|c| batch.column_by_name(c))
                 .collect();
-            prev_codes.clear();
+            let n = batch.num_rows();
+            let time_values = times.values();
+            // rows where the series may change: some tag differs from the
+            // previous row's (dictionary keys first, strings where they differ)
+            let mut changed = vec![false; n];
+            for c in &tag_cols {
+                c.mark_changes(&mut changed);
+            }
+            let all_in_range = time_values.iter().all(|t| *t >= start && *t < stop);
             let mut current = usize::MAX;
             // runs of rows of one series inside the time range
             let mut runs: Vec<(usize, usize, usize)> = Vec::new();
             let mut run_start: Option<usize> = None;
-            for row in 0..batch.num_rows() {
-                let t = times.value(row);
-                if t < start || t >= stop {
-                    if let Some(a) = run_start.take() {
-                        runs.push((current, a, row));
+            // a row skipped (out of range) started another series
+            let mut skipped_change = false;
+            for row in 0..n {
+                if !all_in_range {
+                    let t = time_values[row];
+                    if t < start || t >= stop {
+                        if let Some(a) = run_start.take() {
+                            runs.push((current, a, row));
+                        }
+                        skipped_change |= changed[row];
+                        continue;
                     }
-                    continue;
                 }
-                codes.clear();
-                codes.extend(tag_cols.iter().map(|c| c.code(row)));
-                if current == usize::MAX || codes != prev_codes || codes.contains(&-2) {
+                if current == usize::MAX || changed[row] || skipped_change {
+                    skipped_change = false;
                     let key: Vec<Option<String>> = tag_cols
                         .iter()
                         .map(|c| c.value(row).map(str::to_string))
@@ -609,14 +642,21 @@ fn read_measurement(
                         }
                         current = next;
                     }
-                    std::mem::swap(&mut prev_codes, &mut codes);
                 }
                 run_start.get_or_insert(row);
             }
             if let Some(a) = run_start {
-                runs.push((current, a, batch.num_rows()));
+                runs.push((current, a, n));
             }
-            let time_values = times.values();
+            // per run: whether its times ascend (storage sorts a source's
+            // rows by series then time), so that an edge is found at once
+            let ascending: Vec<bool> = match req.edge {
+                Some(_) => runs
+                    .iter()
+                    .map(|&(_, a, b)| time_values[a..b].windows(2).all(|w| w[0] <= w[1]))
+                    .collect(),
+                None => Vec::new(),
+            };
             for (fi, col) in value_cols.iter().enumerate() {
                 let Some(col) = col else { continue };
                 let unexpected = || {
@@ -627,7 +667,7 @@ fn read_measurement(
                         col.data_type()
                     ))
                 };
-                for &(si, a, b) in &runs {
+                for (ri, &(si, a, b)) in runs.iter().enumerate() {
                     let s = &mut series[si][fi];
                     let Some(edge) = req.edge else {
                         if !s
@@ -642,15 +682,24 @@ fn read_measurement(
                     // read among equal times) or the earliest; first the
                     // run's candidate, then against what earlier runs kept
                     let mut pick: Option<usize> = None;
-                    for row in (a..b).filter(|r| col.is_valid(*r)) {
-                        let t = time_values[row];
-                        let better = match (pick, edge) {
-                            (None, _) => true,
-                            (Some(p), Edge::Last) => t >= time_values[p],
-                            (Some(p), Edge::First) => t < time_values[p],
+                    if ascending[ri] {
+                        // the last valid row holds the latest time (the
+                        // last read among equal ones), the first the earliest
+                        pick = match edge {
+                            Edge::Last => (a..b).rev().find(|r| col.is_valid(*r)),
+                            Edge::First => (a..b).find(|r| col.is_valid(*r)),
                         };
-                        if better {
-                            pick = Some(row);
+                    } else {
+                        for row in (a..b).filter(|r| col.is_valid(*r)) {
+                            let t = time_values[row];
+                            let better = match (pick, edge) {
+                                (None, _) => true,
+                                (Some(p), Edge::Last) => t >= time_values[p],
+                                (Some(p), Edge::First) => t < time_values[p],
+                            };
+                            if better {
+                                pick = Some(row);
+                            }
                         }
                     }
                     let Some(row) = pick else { continue };
