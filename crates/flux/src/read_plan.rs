@@ -18,7 +18,7 @@
 //! (differing column sets, nulls, a window with a location, a user function,
 //! …) the operations are replayed one by one on ordinary tables instead.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, TimestampNanosecondArray, UInt32Array};
@@ -660,6 +660,25 @@ fn windows(
     Ok(Some(out))
 }
 
+/// The index of window `ws` in `wins` (sorted by start), added when new.
+fn window_slot(wins: &mut Vec<(i64, Option<Acc>)>, ws: i64) -> usize {
+    match wins.last() {
+        Some((last, _)) if *last == ws => return wins.len() - 1,
+        Some((last, _)) if *last > ws => {
+            return match wins.binary_search_by_key(&ws, |(w, _)| *w) {
+                Ok(i) => i,
+                Err(i) => {
+                    wins.insert(i, (ws, None));
+                    i
+                }
+            }
+        }
+        _ => {}
+    }
+    wins.push((ws, None));
+    wins.len() - 1
+}
+
 /// One group's windows, computed over its series in table order.
 fn window_group(
     r: &PendingRead,
@@ -670,10 +689,20 @@ fn window_group(
     w: &WindowAgg,
 ) -> Result<Table> {
     let typ = series[members[0]].typ;
-    let mut wins: BTreeMap<i64, Acc> = BTreeMap::new();
+    // windows by start, ascending; each series adds its windows in
+    // ascending order, so a window is nearly always the last one
+    let mut wins: Vec<(i64, Option<Acc>)> = Vec::new();
     for &si in members {
         let s = &series[si];
         let vals = s.values.as_ref();
+        // float values as a slice: min/max compare them directly
+        let floats = match typ {
+            ColType::Float => vals
+                .as_any()
+                .downcast_ref::<arrow::array::Float64Array>()
+                .map(|a| a.values()),
+            _ => None,
+        };
         let mut i = 0;
         while i < s.len() {
             let ws = window_start(s.times[i], w.every, w.offset);
@@ -682,12 +711,14 @@ fn window_group(
             while j < s.len() && s.times[j] < we {
                 j += 1;
             }
+            let at = window_slot(&mut wins, ws);
+            let slot = &mut wins[at].1;
             match w.agg {
                 WinFn::First => {
-                    wins.entry(ws).or_insert(Acc::Pick(si, i));
+                    slot.get_or_insert(Acc::Pick(si, i));
                 }
                 WinFn::Last => {
-                    wins.insert(ws, Acc::Pick(si, j - 1));
+                    *slot = Some(Acc::Pick(si, j - 1));
                 }
                 WinFn::Min | WinFn::Max => {
                     let better = if w.agg == WinFn::Max {
@@ -696,37 +727,51 @@ fn window_group(
                         std::cmp::Ordering::Less
                     };
                     let mut best = i;
-                    for k in i + 1..j {
-                        if cmp_at(vals, k, vals, best, typ) == better {
-                            best = k;
+                    match (floats, w.agg) {
+                        // as `cmp_at`: NaN compares equal, so never wins
+                        (Some(f), WinFn::Max) => {
+                            for k in i + 1..j {
+                                if f[k] > f[best] {
+                                    best = k;
+                                }
+                            }
+                        }
+                        (Some(f), _) => {
+                            for k in i + 1..j {
+                                if f[k] < f[best] {
+                                    best = k;
+                                }
+                            }
+                        }
+                        (None, _) => {
+                            for k in i + 1..j {
+                                if cmp_at(vals, k, vals, best, typ) == better {
+                                    best = k;
+                                }
+                            }
                         }
                     }
-                    match wins.get_mut(&ws) {
+                    match slot {
                         Some(Acc::Pick(ps, pr)) => {
                             if cmp_at(vals, best, series[*ps].values.as_ref(), *pr, typ) == better {
                                 (*ps, *pr) = (si, best);
                             }
                         }
-                        _ => {
-                            wins.insert(ws, Acc::Pick(si, best));
-                        }
+                        _ => *slot = Some(Acc::Pick(si, best)),
                     }
                 }
                 WinFn::Mean => {
-                    let acc = wins.entry(ws).or_insert_with(|| Acc::Floats(Vec::new()));
-                    if let Acc::Floats(f) = acc {
+                    if let Acc::Floats(f) = slot.get_or_insert_with(|| Acc::Floats(Vec::new())) {
                         f.extend((i..j).filter_map(|k| as_f64(vals, k, typ)));
                     }
                 }
                 WinFn::Count => {
-                    let acc = wins.entry(ws).or_insert(Acc::Count(0));
-                    if let Acc::Count(c) = acc {
+                    if let Acc::Count(c) = slot.get_or_insert(Acc::Count(0)) {
                         *c += (j - i) as i64;
                     }
                 }
                 WinFn::Sum | WinFn::Spread => {
-                    let acc = wins.entry(ws).or_insert_with(|| Acc::Values(Vec::new()));
-                    if let Acc::Values(v) = acc {
+                    if let Acc::Values(v) = slot.get_or_insert_with(|| Acc::Values(Vec::new())) {
                         v.extend((i..j).map(|k| array_value(vals, typ, k)));
                     }
                 }
@@ -737,6 +782,7 @@ fn window_group(
     // window bounds, clipped to the range
     let mut spans: Vec<(i64, i64, Acc)> = Vec::with_capacity(wins.len());
     for (ws, acc) in wins {
+        let Some(acc) = acc else { continue };
         let start = ws.max(r.start);
         let stop = ws.saturating_add(w.every).min(r.stop);
         if start < stop {
@@ -758,6 +804,11 @@ fn window_group(
                 _ => (0, 0),
             })
             .collect();
+        // every row picked from one series: its strings repeat
+        let one_series = picks
+            .first()
+            .map(|p| p.0)
+            .filter(|s0| picks.iter().all(|p| p.0 == *s0));
         for c in cols {
             let a: ArrayRef = match c.label.as_str() {
                 "_start" => const_time(r.start, n),
@@ -768,17 +819,29 @@ fn window_group(
                         series.iter().map(|s| s.values.as_ref()).collect();
                     interleave(&arrays, &picks)?
                 }
-                "_field" => strings(picks.iter().map(|(s, _)| series[*s].field.as_str())),
+                "_field" => match one_series {
+                    Some(s) => const_str(&series[s].field, n),
+                    None => strings(picks.iter().map(|(s, _)| series[*s].field.as_str())),
+                },
                 "_measurement" => {
                     strings(picks.iter().map(|(s, _)| series[*s].measurement.as_str()))
                 }
-                tag => strings(picks.iter().map(|(s, _)| {
-                    series[*s]
-                        .tags
+                tag => {
+                    // each series' value of the tag, looked up once
+                    let values: Vec<&str> = series
                         .iter()
-                        .find(|(k, _)| k == tag)
-                        .map_or("", |(_, v)| v.as_str())
-                })),
+                        .map(|s| {
+                            s.tags
+                                .iter()
+                                .find(|(k, _)| k == tag)
+                                .map_or("", |(_, v)| v.as_str())
+                        })
+                        .collect();
+                    match one_series {
+                        Some(s) => const_str(values[s], n),
+                        None => strings(picks.iter().map(|(s, _)| values[*s])),
+                    }
+                }
             };
             out.push((c.clone(), a));
         }

@@ -224,3 +224,17 @@ fn mixed_shapes_fall_back() {
         ));
     }
 }
+
+#[test]
+fn sparse_windows_of_several_series_merge_in_order() {
+    // 2 s windows: each series has points in other windows than the others,
+    // so a group's windows arrive out of order from its second series on
+    for group in [r#"|> group(columns: ["_field"])"#, r#"|> group()"#] {
+        for f in ["max", "min", "first", "last", "mean", "count", "sum"] {
+            let script = format!(
+                "{READ} {group} |> aggregateWindow(every: 2s, fn: {f}, createEmpty: false)"
+            );
+            assert!(same(&script), "not pushed: {script}");
+        }
+    }
+}
