@@ -263,3 +263,20 @@ async fn delete_without_where_forgets_the_measurement() {
     assert_eq!(db.run("DELETE FROM other WHERE time < 0").await.error, None);
     assert_eq!(db.rows("SHOW MEASUREMENTS").await.len(), 1);
 }
+
+#[tokio::test]
+async fn integral_over_windows_carries_the_edge_and_ignores_fill() {
+    // Points at 30..80 s (n = 1..6), 60 s windows over two minutes and more:
+    // the first window ends with n interpolated at 60 s (4), the second
+    // starts there; the empty windows after are not filled.
+    let db = Db::with(&series(6)).await;
+    let q = "SELECT integral(n) FROM m WHERE time >= '2020-01-01T00:00:00Z' \
+             AND time < '2020-01-01T00:04:00Z' GROUP BY time(1m) fill(0)";
+    assert_eq!(
+        db.rows(q).await,
+        vec![
+            vec![t(0), Value::Float(1.5 * 10.0 + 2.5 * 10.0 + 3.5 * 10.0)],
+            vec![t(60), Value::Float(4.5 * 10.0 + 5.5 * 10.0)],
+        ]
+    );
+}

@@ -282,6 +282,52 @@ fn mode(points: &[Point]) -> Value {
     most_mode.clone()
 }
 
+/// `integral()` with `GROUP BY time()` as influxd computes it: one pass over
+/// the series' points (time, value), where a window that the next point
+/// leaves ends with the area up to its end, the value there interpolated
+/// linearly, and the next window starts from that interpolated point.
+/// Returns (window start, area) per window that had points.
+pub fn integral_windows(
+    points: &[(i64, f64)],
+    interval: i64,
+    offset: i64,
+    unit: i64,
+) -> Vec<(i64, f64)> {
+    let mut out = Vec::new();
+    let Some(&first) = points.first() else {
+        return out;
+    };
+    let unit = unit as f64;
+    let mut prev = first;
+    let mut start = crate::time::window_start(first.0, interval, offset);
+    let mut end = start.saturating_add(interval);
+    let mut sum = 0.0;
+    for &(t, v) in &points[1..] {
+        if t == prev.0 {
+            prev = (t, v);
+            continue;
+        }
+        if t >= end {
+            if prev.0 != end {
+                let slope = (v - prev.1) / (t - prev.0) as f64;
+                let value = slope * (end - prev.0) as f64 + prev.1;
+                let elapsed = (end - prev.0) as f64 / unit;
+                sum += 0.5 * (value + prev.1) * elapsed;
+                prev = (end, value);
+            }
+            out.push((start, sum));
+            start = crate::time::window_start(t, interval, offset);
+            end = start.saturating_add(interval);
+            sum = 0.0;
+        }
+        let elapsed = (t - prev.0) as f64 / unit;
+        sum += 0.5 * (v + prev.1) * elapsed;
+        prev = (t, v);
+    }
+    out.push((start, sum));
+    out
+}
+
 fn same_type(a: &Value, b: &Value) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
@@ -465,6 +511,19 @@ mod tests {
             val(aggregate("mode", &pts(&bools), &none).unwrap()),
             Value::Boolean(true)
         );
+    }
+
+    #[test]
+    fn integral_interpolates_at_window_edges() {
+        // Points at 30 s, 50 s and 70 s with windows of 60 s: the first window
+        // ends with the value interpolated at 60 s (3.5), the second starts there.
+        let pts = [(30, 1.0), (50, 3.0), (70, 4.0)].map(|(t, v)| (t * 1_000_000_000, v));
+        let w = integral_windows(&pts, 60_000_000_000, 0, 1_000_000_000);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].0, 0);
+        assert!((w[0].1 - (40.0 + 32.5)).abs() < 1e-9, "{w:?}");
+        assert_eq!(w[1].0, 60_000_000_000);
+        assert!((w[1].1 - 37.5).abs() < 1e-9, "{w:?}");
     }
 
     #[test]

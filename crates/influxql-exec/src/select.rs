@@ -954,6 +954,13 @@ fn build_plan(
             }
         }
     }
+    // influxd's integral() over windows emits only the windows it saw points
+    // in, whatever fill() says.
+    let fill = if !aggregates.is_empty() && aggregates.iter().all(|a| a.name == "integral") {
+        Fill::None
+    } else {
+        stmt.fill.clone()
+    };
     Ok(Plan {
         fields,
         columns,
@@ -964,7 +971,7 @@ fn build_plan(
         interval,
         offset,
         range,
-        fill: stmt.fill.clone(),
+        fill,
         has_transform,
         tag_columns,
         tag_column_names,
@@ -1387,10 +1394,44 @@ fn compute_windows(plan: &Plan, g: &Group) -> Result<Vec<Window>, ExecError> {
             bounds.push((start, 0, g.times.len()));
         }
     }
+    // integral() over windows is one pass over the whole series (influxd
+    // carries the interpolated window edge into the next window).
+    let mut integrals: HashMap<usize, HashMap<i64, f64>> = HashMap::new();
+    if let Some(interval) = plan.interval {
+        for (ai, a) in plan.aggregates.iter().enumerate() {
+            let Some(input) = a.input.as_ref().filter(|_| a.name == "integral") else {
+                continue;
+            };
+            let col = &g.columns[index[&input.key()]];
+            let points: Option<Vec<(i64, f64)>> = col
+                .iter()
+                .zip(&g.times)
+                .filter(|(v, _)| !v.is_null())
+                .map(|(v, t)| as_f64(v).map(|f| (*t, f)))
+                .collect();
+            // Non-numeric input keeps the per-window path and its error.
+            if let Some(points) = points {
+                let unit = a.args.unit.unwrap_or(1_000_000_000);
+                let areas =
+                    crate::functions::integral_windows(&points, interval, plan.offset, unit);
+                integrals.insert(ai, areas.into_iter().collect());
+            }
+        }
+    }
     let mut windows = Vec::with_capacity(bounds.len());
     for (start, from, to) in bounds {
         let mut outs = Vec::with_capacity(plan.aggregates.len());
-        for a in &plan.aggregates {
+        for (ai, a) in plan.aggregates.iter().enumerate() {
+            if let Some(areas) = integrals.get(&ai) {
+                outs.push(match areas.get(&start) {
+                    Some(area) => AggOut::One {
+                        value: Value::Float(*area),
+                        point: None,
+                    },
+                    None => AggOut::Empty,
+                });
+                continue;
+            }
             let Some(input) = &a.input else {
                 outs.push(AggOut::Empty);
                 continue;
