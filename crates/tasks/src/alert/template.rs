@@ -90,6 +90,32 @@ impl TValue {
     }
 }
 
+/// The same JSON as [`TValue::to_json`], written without building a
+/// `serde_json::Value` first (the `json` function renders every sent
+/// alert's details).
+impl serde::Serialize for TValue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            TValue::Nil => s.serialize_unit(),
+            TValue::Str(v) => s.serialize_str(v),
+            TValue::Int(i) | TValue::Duration(i) => s.serialize_i64(*i),
+            TValue::Float(f) if f.is_finite() => s.serialize_f64(*f),
+            TValue::Float(_) => s.serialize_unit(),
+            TValue::Bool(b) => s.serialize_bool(*b),
+            TValue::Time(t) => s.serialize_str(&crate::model::format_time(*t)),
+            TValue::Map(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, v) in m {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+            TValue::List(l) => s.collect_seq(l),
+        }
+    }
+}
+
 /// Go's `%v` for float64 (shortest representation, exponent for large/small).
 pub fn go_float(f: f64) -> String {
     if f.is_nan() {
@@ -591,7 +617,7 @@ fn call(name: &str, args: Vec<TValue>) -> Result<TValue, TemplateError> {
         }
         "json" => {
             need(1)?;
-            TValue::Str(args[0].to_json().to_string())
+            TValue::Str(serde_json::to_string(&args[0]).map_err(|e| TemplateError(e.to_string()))?)
         }
         other => return Err(TemplateError(format!("function {other:?} not defined"))),
     })
@@ -767,6 +793,26 @@ fn exec_items(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_written_directly_matches_the_json_value() {
+        let mut m = BTreeMap::new();
+        m.insert("s".to_string(), TValue::Str("a \"q\"\n\u{1}é".into()));
+        m.insert("f".to_string(), TValue::Float(91.5));
+        m.insert("whole".to_string(), TValue::Float(95.0));
+        m.insert("nan".to_string(), TValue::Float(f64::NAN));
+        m.insert("i".to_string(), TValue::Int(-3));
+        m.insert("d".to_string(), TValue::Duration(1_500_000_000));
+        m.insert("t".to_string(), TValue::Time(1_500_000_000));
+        m.insert("b".to_string(), TValue::Bool(true));
+        m.insert("nil".to_string(), TValue::Nil);
+        m.insert(
+            "l".to_string(),
+            TValue::List(vec![TValue::Int(1), TValue::Map(BTreeMap::new())]),
+        );
+        let v = TValue::Map(m);
+        assert_eq!(serde_json::to_string(&v).unwrap(), v.to_json().to_string());
+    }
 
     fn data() -> TValue {
         let mut tags = BTreeMap::new();
