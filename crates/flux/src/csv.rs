@@ -519,28 +519,69 @@ pub fn encode_with(results: &[(String, Vec<Table>)], d: &Dialect) -> String {
 
 /// Encode one result (used to stream results one by one).
 pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect) {
-    let sep = d.delimiter;
-    // a delimiter that can occur in a number or a time quotes those cells
-    let numbers_need_no_quotes = !(sep.is_ascii_alphanumeric() || ".-+:".contains(sep));
-    let mut prev: Option<Vec<(String, ColType, bool)>> = None;
-    let mut started = false;
-    // without a #default row, every row names its result
-    let row_result = if d.default {
-        String::new()
-    } else {
-        cell(&Value::str(name), sep)
-    };
-    for (id, t) in tables.iter().enumerate() {
+    let mut enc = ResultEncoder::new(name, d);
+    for t in tables {
+        enc.table(out, t, usize::MAX, &mut |_| {});
+    }
+    enc.finish(out);
+}
+
+/// Writes one result's tables one at a time, as [`encode_result`] writes
+/// them (for answers sent in pieces while they are written).
+pub struct ResultEncoder<'d> {
+    name: String,
+    d: &'d Dialect,
+    /// Columns (label, type, in the key) of the last block's header.
+    prev: Option<Vec<(String, ColType, bool)>>,
+    started: bool,
+    /// The next table's number.
+    id: usize,
+    /// The `result` cell of every row (empty when a `#default` row names it).
+    row_result: String,
+}
+
+impl<'d> ResultEncoder<'d> {
+    /// An encoder for the result `name`.
+    pub fn new(name: &str, d: &'d Dialect) -> Self {
+        ResultEncoder {
+            name: name.to_string(),
+            d,
+            prev: None,
+            started: false,
+            id: 0,
+            row_result: if d.default {
+                String::new()
+            } else {
+                cell(&Value::str(name), d.delimiter)
+            },
+        }
+    }
+
+    /// Appends table `t` to `out`; whenever `out` holds `chunk` bytes or
+    /// more after a row, `full` is called (to take them away).
+    pub fn table(
+        &mut self,
+        out: &mut String,
+        t: &Table,
+        chunk: usize,
+        full: &mut dyn FnMut(&mut String),
+    ) {
+        let d = self.d;
+        let sep = d.delimiter;
+        // a delimiter that can occur in a number or a time quotes those cells
+        let numbers_need_no_quotes = !(sep.is_ascii_alphanumeric() || ".-+:".contains(sep));
+        let id = self.id;
+        self.id += 1;
         let sig: Vec<(String, ColType, bool)> = t
             .cols
             .iter()
             .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
             .collect();
-        if prev.as_ref() != Some(&sig) || (t.is_empty() && d.default) {
-            if started {
+        if self.prev.as_ref() != Some(&sig) || (t.is_empty() && d.default) {
+            if self.started {
                 out.push_str("\r\n");
             }
-            started = true;
+            self.started = true;
             if d.datatype {
                 out.push_str("#datatype");
                 out.push(sep);
@@ -568,7 +609,7 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
             if d.default {
                 out.push_str("#default");
                 out.push(sep);
-                out.push_str(&cell(&Value::str(name), sep));
+                out.push_str(&cell(&Value::str(&self.name), sep));
                 out.push(sep);
                 if t.is_empty() {
                     out.push_str(&id.to_string());
@@ -594,7 +635,7 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
                 }
                 out.push_str("\r\n");
             }
-            prev = if t.is_empty() && d.default {
+            self.prev = if t.is_empty() && d.default {
                 None
             } else {
                 Some(sig)
@@ -603,7 +644,7 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
         // `,result,table` of every row of this table
         let mut prefix = String::new();
         prefix.push(sep);
-        prefix.push_str(&row_result);
+        prefix.push_str(&self.row_result);
         prefix.push(sep);
         prefix.push_str(&id.to_string());
         let mut cols: Vec<CellWriter> = (0..t.cols.len())
@@ -619,10 +660,17 @@ pub fn encode_result(out: &mut String, name: &str, tables: &[Table], d: &Dialect
                 w.write(out, t, c, r, sep);
             }
             out.push_str("\r\n");
+            if out.len() >= chunk {
+                full(out);
+            }
         }
     }
-    if started {
-        out.push_str("\r\n");
+
+    /// Ends the result (a blank line when anything was written).
+    pub fn finish(self, out: &mut String) {
+        if self.started {
+            out.push_str("\r\n");
+        }
     }
 }
 
