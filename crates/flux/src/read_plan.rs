@@ -700,7 +700,7 @@ fn window_group(
             ColType::Float => vals
                 .as_any()
                 .downcast_ref::<arrow::array::Float64Array>()
-                .map(|a| a.values()),
+                .map(|a| &a.values()[..]),
             _ => None,
         };
         let mut i = 0;

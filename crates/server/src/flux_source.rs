@@ -484,7 +484,7 @@ impl<'a> TagCol<'a> {
     fn mark_changes(&self, changed: &mut [bool]) {
         match self {
             TagCol::Dict(d, _) => {
-                let keys = d.keys().values();
+                let keys: &[i32] = d.keys().values();
                 match d.nulls().filter(|n| n.null_count() > 0) {
                     None => {
                         for row in 1..keys.len().min(changed.len()) {
@@ -588,7 +588,7 @@ fn read_measurement(
                 .map(|c| batch.column_by_name(c))
                 .collect();
             let n = batch.num_rows();
-            let time_values = times.values();
+            let time_values: &[i64] = times.values();
             // rows where the series may change: some tag differs from the
             // previous row's (dictionary keys first, strings where they differ)
             let mut changed = vec![false; n];

@@ -293,92 +293,85 @@ async fn query_inner(
         }
     }
     let trailer = error.map(|e| almanac_flux::encode_error(&e.to_string(), &dialect));
-    Ok(csv_body(&headers, results, dialect, trailer))
+    Ok(csv_body(&headers, results, dialect, trailer).await)
 }
 
-/// Bytes of CSV (before compression) sent as one piece of a streamed answer.
+/// Bytes of CSV handed to the compressor at a time.
 const CSV_CHUNK: usize = 32 * 1024;
 
-/// A 200 answer whose annotated CSV is written while it is sent: tables are
-/// encoded on a blocking thread in pieces of [`CSV_CHUNK`] bytes, gzipped
-/// (when the client accepts it) on another, so that encoding, compression
-/// and the client's reading overlap. `trailer` ends the text (the error
-/// table of a script that failed after producing results).
-fn csv_body(
+/// A 200 answer of annotated CSV. When the client accepts gzip, the tables
+/// are encoded on one blocking thread and compressed on another as pieces of
+/// [`CSV_CHUNK`] bytes arrive, so that encoding and compression overlap. The
+/// answer is sent whole, with its length: a streamed answer's pieces would
+/// wait for the client's delayed ACKs (Nagle). `trailer` ends the text (the
+/// error table of a script that failed after producing results).
+async fn csv_body(
     headers: &HeaderMap,
     results: Vec<(String, Vec<almanac_flux::Table>)>,
     dialect: Dialect,
     trailer: Option<String>,
 ) -> Response {
-    type Piece = Result<Bytes, std::io::Error>;
     let gzip = gzip_wanted(headers);
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Piece>(8);
-    // raw CSV: straight to the client, or through the compressor
     let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<String>(8);
-    let send_raw: Box<dyn Fn(String) -> bool + Send> = if gzip {
-        Box::new(move |text| raw_tx.send(text).is_ok())
-    } else {
-        let tx = tx.clone();
-        Box::new(move |text| tx.blocking_send(Ok(Bytes::from(text))).is_ok())
-    };
-    tokio::task::spawn_blocking(move || {
-        let mut buf = String::with_capacity(CSV_CHUNK + 1024);
-        let mut open = true;
+    let encoder = tokio::task::spawn_blocking(move || {
+        let chunk = if gzip { CSV_CHUNK } else { usize::MAX };
+        let mut buf = String::with_capacity(chunk.min(1 << 20) + 1024);
         let mut full = |buf: &mut String| {
-            if open {
-                open = send_raw(std::mem::replace(
-                    buf,
-                    String::with_capacity(CSV_CHUNK + 1024),
-                ));
-            } else {
-                buf.clear();
-            }
+            let _ = raw_tx.send(std::mem::replace(
+                buf,
+                String::with_capacity(CSV_CHUNK + 1024),
+            ));
         };
         for (name, tables) in &results {
             let mut enc = almanac_flux::csv::ResultEncoder::new(name, &dialect);
             for t in tables {
-                enc.table(&mut buf, t, CSV_CHUNK, &mut full);
+                enc.table(&mut buf, t, chunk, &mut full);
             }
             enc.finish(&mut buf);
         }
         if let Some(text) = trailer {
             buf.push_str(&text);
         }
-        if !buf.is_empty() {
+        if gzip && !buf.is_empty() {
             full(&mut buf);
         }
-        // dropping `results` here, off the async workers
+        // `results` are dropped here, off the async workers
+        buf
     });
-    if gzip {
-        tokio::task::spawn_blocking(move || {
+    let internal = |e: String| v2_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e);
+    let mut response = if gzip {
+        let compressor = tokio::task::spawn_blocking(move || {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             for text in raw_rx {
-                if let Err(e) = enc.write_all(text.as_bytes()) {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
-                }
-                let out = std::mem::take(enc.get_mut());
-                if !out.is_empty() && tx.blocking_send(Ok(Bytes::from(out))).is_err() {
-                    return;
-                }
+                enc.write_all(text.as_bytes())?;
             }
-            let piece = enc.finish().map(Bytes::from);
-            let _ = tx.blocking_send(piece);
+            enc.finish()
         });
+        let (encoded, compressed) = (encoder.await, compressor.await);
+        if let Err(e) = encoded {
+            return internal(e.to_string());
+        }
+        match compressed {
+            Ok(Ok(bytes)) => {
+                let mut r = (StatusCode::OK, bytes).into_response();
+                r.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                r
+            }
+            Ok(Err(e)) => return internal(e.to_string()),
+            Err(e) => return internal(e.to_string()),
+        }
     } else {
         drop(raw_rx);
-    }
-    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut response = axum::body::Body::from_stream(stream).into_response();
+        match encoder.await {
+            Ok(text) => (StatusCode::OK, text).into_response(),
+            Err(e) => return internal(e.to_string()),
+        }
+    };
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    if gzip {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    }
     response
 }
 
