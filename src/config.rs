@@ -87,6 +87,9 @@ struct FileConfig {
     continuous_queries: Option<ContinuousQueriesSection>,
     /// `[udf.functions.NAME]` sections, as in kapacitor.conf.
     udf: Option<almanac_server::kapacitor::UdfConfig>,
+    /// `[[httppost]]` endpoints, as in kapacitor.conf.
+    #[serde(default)]
+    httppost: Vec<almanac_server::kapacitor::HttpPostEndpoint>,
 }
 
 /// `[continuous_queries]`: `enabled`, `run-interval` (an InfluxQL duration
@@ -141,6 +144,7 @@ impl Settings {
         if let Some(udf) = file.udf {
             server.udf = udf;
         }
+        server.httppost = file.httppost;
         if let Some(cq) = file.continuous_queries {
             let c = &mut server.continuous_queries;
             c.enabled = cq.enabled.unwrap_or(c.enabled);
@@ -244,5 +248,19 @@ mod tests {
         assert_eq!(avg.env["PYTHONPATH"], "/x");
         assert_eq!(udf.functions["sock"].socket, "/tmp/a.sock");
         assert!(toml::from_str::<FileConfig>("[udf.functions.x]\nprogram = \"y\"\n").is_err());
+    }
+
+    #[test]
+    fn httppost_endpoints_as_in_kapacitor_conf() {
+        let file: FileConfig = toml::from_str(
+            "[[httppost]]\nendpoint = \"api-alert\"\nurl = \"http://mydomain.com/api/alerts\"\nheaders = { From = \"alerts@mydomain.com\" }\n[[httppost]]\nendpoint = \"rows\"\nurl = \"http://x/rows\"\nrow-template = \"{{.Name}}\"\n",
+        )
+        .unwrap();
+        assert_eq!(file.httppost.len(), 2);
+        assert_eq!(file.httppost[0].headers["From"], "alerts@mydomain.com");
+        assert_eq!(file.httppost[1].row_template, "{{.Name}}");
+        assert!(
+            toml::from_str::<FileConfig>("[[httppost]]\nendpoint = \"a\"\nuri = \"x\"\n").is_err()
+        );
     }
 }

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub continuous_queries: ContinuousQueriesConfig,
     /// Kapacitor's `[udf]` section: user-defined functions tasks call as `@name()`.
     pub udf: almanac_tasks::udf::UdfConfig,
+    /// Kapacitor's `[[httppost]]` endpoints (for `httpPost` nodes and `post` alert handlers).
+    pub httppost: Vec<kapacitor::HttpPostEndpoint>,
 }
 
 /// InfluxDB's `[continuous_queries]` section.
@@ -96,6 +98,7 @@ impl ServerConfig {
             shared_secret: String::new(),
             continuous_queries: ContinuousQueriesConfig::default(),
             udf: Default::default(),
+            httppost: Vec::new(),
         }
     }
 }
@@ -201,6 +204,9 @@ impl Server {
                 addr: config.http_bind,
                 source,
             })?;
+        almanac_tasks::alert::handlers::httppost::global()
+            .set_base(config.httppost.clone())
+            .map_err(ServerError::Kapacitor)?;
         let kapacitor = kapacitor::Kapacitor::open(&dir, storage.clone(), &config.udf)
             .map_err(ServerError::Kapacitor)?;
         let influxql = almanac_influxql_exec::Executor::new(storage.clone());

@@ -496,7 +496,7 @@ fn every_node_takes_quiet_and_unsupported_properties_say_so() {
     for (script, want) in [
         (
             "stream|from()|httpPost().endpoint('example')",
-            "not supported yet: httpPost .endpoint()",
+            "endpoint 'example' does not exist",
         ),
         (
             "batch|query('SELECT v FROM m').period(1m).every(1m).cluster('b')",
@@ -575,4 +575,62 @@ a|join(b).as('a', 'b').fill(0.0)|influxDBOut().database('out')",
         "b {} {\"a.v\": Float(0.0), \"b.v\": Float(3.0)} 20"
     );
     assert_eq!(h.rows().len(), 2, "{:?}", h.rows());
+}
+
+#[test]
+fn http_post_code_field_adds_the_status_code_to_each_point() {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let bodies = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for (i, mut c) in l.incoming().flatten().enumerate() {
+            // The whole request: head, then Content-Length bytes of body.
+            let mut req = Vec::new();
+            let mut chunk = [0u8; 4096];
+            loop {
+                let n = c.read(&mut chunk).unwrap_or(0);
+                req.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&req).to_string();
+                let complete = text.split_once("\r\n\r\n").is_some_and(|(head, body)| {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    body.len() >= len
+                });
+                if n == 0 || complete {
+                    break;
+                }
+            }
+            seen.lock().push(String::from_utf8_lossy(&req).to_string());
+            let status = if i == 0 { "202 Accepted" } else { "500 Oops" };
+            let resp =
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = c.write_all(resp.as_bytes());
+        }
+    });
+    let h = harness();
+    h.define(
+        "coded",
+        &format!(
+            "stream|from().measurement('m')|httpPost('http://{addr}/hook').codeField('code')|influxDBOut().database('out')"
+        ),
+    );
+    h.write("m v=1 1\nm v=2 2\n");
+    assert_eq!(
+        h.rows(),
+        [
+            "m {} {\"code\": Int(202), \"v\": Float(1.0)} 1",
+            "m {} {\"code\": Int(500), \"v\": Float(2.0)} 2"
+        ]
+    );
+    let first = bodies.lock()[0].clone();
+    assert!(first.starts_with("POST /hook HTTP/1.1"), "{first}");
+    assert!(first.contains("\"series\":[{"), "{first}");
 }

@@ -11,6 +11,7 @@
 use std::sync::Arc;
 
 use almanac_tasks::alert::handlers::config::{self as services, SERVICES};
+use almanac_tasks::alert::handlers::httppost::{self, EndpointConfig};
 use almanac_tasks::Store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -35,6 +36,18 @@ impl ConfigOverrides {
     pub fn load(store: Arc<dyn Store>) -> Result<ConfigOverrides, String> {
         for doc in store.list(KIND)? {
             let section = doc["section"].as_str().unwrap_or_default().to_string();
+            if section == httppost::SECTION {
+                match serde_json::from_value::<
+                    std::collections::BTreeMap<String, Option<EndpointConfig>>,
+                >(doc["elements"].clone())
+                {
+                    Ok(elements) => httppost::global().load_overrides(elements),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "kapacitor: stored httppost endpoints not applied")
+                    }
+                }
+                continue;
+            }
             let set = doc["overrides"].as_object().cloned().unwrap_or_default();
             if let Err(e) = services::global().update(&section, &set, &[]) {
                 tracing::warn!(section = %section, error = %e, "kapacitor: stored config override not applied");
@@ -63,6 +76,30 @@ impl ConfigOverrides {
             )
         }
     }
+
+    /// Applies a change to the `[[httppost]]` list and stores the list's changes.
+    pub fn update_endpoints(
+        &self,
+        change: impl FnOnce(&httppost::Endpoints) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let registry = httppost::global();
+        change(registry)?;
+        let overrides = registry.overrides();
+        self.store.put(
+            KIND,
+            httppost::SECTION,
+            &json!({ "section": httppost::SECTION, "elements": overrides }),
+        )
+    }
+}
+
+/// One `[[httppost]]` endpoint as an element of its list section.
+fn endpoint_json(e: &EndpointConfig) -> Value {
+    json!({
+        "link": {"rel": "self", "href": format!("/kapacitor/v1/config/httppost/{}", e.endpoint)},
+        "options": e.options_json(),
+        "redacted": httppost::REDACTED,
+    })
 }
 
 /// One section's single element: options with secrets redacted.
@@ -87,10 +124,24 @@ fn element_json(section: &str) -> Option<Value> {
 }
 
 fn section_json(section: &str) -> Option<Value> {
+    let elements = if section == httppost::SECTION {
+        httppost::global()
+            .list()
+            .iter()
+            .map(endpoint_json)
+            .collect()
+    } else {
+        vec![element_json(section)?]
+    };
     Some(json!({
         "link": {"rel": "self", "href": format!("/kapacitor/v1/config/{section}")},
-        "elements": [element_json(section)?],
+        "elements": elements,
     }))
+}
+
+/// Whether `section` is one this server configures.
+fn known_section(section: &str) -> bool {
+    section == httppost::SECTION || services::defaults(section).is_some()
 }
 
 fn unknown_section(section: &str) -> Response {
@@ -104,6 +155,8 @@ fn unknown_section(section: &str) -> Response {
 pub async fn all() -> Response {
     let sections: Map<String, Value> = SERVICES
         .iter()
+        .copied()
+        .chain([httppost::SECTION])
         .filter_map(|s| Some((s.to_string(), section_json(s)?)))
         .collect();
     Json(json!({
@@ -124,6 +177,12 @@ pub async fn section(Path(section): Path<String>) -> Response {
 /// `GET /kapacitor/v1/config/{section}/{element}` (the element of a
 /// non-list section is the empty name: `/config/smtp/`).
 pub async fn element(Path((section, element)): Path<(String, String)>) -> Response {
+    if section == httppost::SECTION {
+        return match httppost::global().get(&element) {
+            Some(e) => Json(endpoint_json(&e)).into_response(),
+            None => element_missing(&section, &element),
+        };
+    }
     if !element.is_empty() {
         return element_missing(&section, &element);
     }
@@ -139,8 +198,14 @@ pub async fn element_root(Path(section): Path<String>) -> Response {
 }
 
 fn element_missing(section: &str, element: &str) -> Response {
-    if services::defaults(section).is_none() {
+    if !known_section(section) {
         return unknown_section(section);
+    }
+    if section == httppost::SECTION {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("element {element:?} does not exist in section {section:?}"),
+        );
     }
     error(
         StatusCode::NOT_FOUND,
@@ -163,16 +228,19 @@ struct Override {
 }
 
 async fn apply(state: &AppState, section: &str, element: &str, body: &[u8]) -> Response {
-    if services::defaults(section).is_none() {
+    if !known_section(section) {
         return unknown_section(section);
-    }
-    if !element.is_empty() {
-        return element_missing(section, element);
     }
     let o: Override = match serde_json::from_slice(body) {
         Ok(o) => o,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")),
     };
+    if section == httppost::SECTION {
+        return apply_endpoints(state, element, o);
+    }
+    if !element.is_empty() {
+        return element_missing(section, element);
+    }
     if o.add.is_some() || o.remove.is_some() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -180,6 +248,47 @@ async fn apply(state: &AppState, section: &str, element: &str, body: &[u8]) -> R
         );
     }
     match state.kapacitor.config.update(section, &o.set, &o.delete) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(
+            StatusCode::BAD_REQUEST,
+            format!("failed to apply update: {e}"),
+        ),
+    }
+}
+
+/// Changes of the `[[httppost]]` list: `add`/`remove` on the section,
+/// `set`/`delete` on one endpoint.
+fn apply_endpoints(state: &AppState, element: &str, o: Override) -> Response {
+    let config = &state.kapacitor.config;
+    let result = if element.is_empty() {
+        if !o.set.is_empty() || !o.delete.is_empty() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "section \"httppost\" is a list: set and delete apply to one of its elements (/kapacitor/v1/config/httppost/<endpoint>)",
+            );
+        }
+        config.update_endpoints(|r| {
+            for name in o.remove.iter().flatten() {
+                r.remove(name)?;
+            }
+            if let Some(add) = &o.add {
+                r.add(add)?;
+            }
+            Ok(())
+        })
+    } else {
+        if o.add.is_some() || o.remove.is_some() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "add and remove apply to the section \"httppost\", not to one of its elements",
+            );
+        }
+        if httppost::global().get(element).is_none() {
+            return element_missing(httppost::SECTION, element);
+        }
+        config.update_endpoints(|r| r.update(element, &o.set, &o.delete))
+    };
+    match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => error(
             StatusCode::BAD_REQUEST,

@@ -36,6 +36,7 @@ use tokio::sync::broadcast;
 
 use crate::AppState;
 
+pub use almanac_tasks::alert::handlers::httppost::EndpointConfig as HttpPostEndpoint;
 pub use almanac_tasks::udf::UdfConfig;
 
 /// The Kapacitor version reported by `/kapacitor/v1/ping`.

@@ -50,17 +50,21 @@ struct HandlerDoc {
     handler: HandlerSpec,
 }
 
-/// A request of the `httpPost` node, sent by the delivery worker.
+/// A request of the `httpPost` node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpPostJob {
     /// Target URL.
     pub url: String,
-    /// Extra headers.
+    /// Extra headers (set after `Content-Type`, so they may replace it).
     pub headers: BTreeMap<String, String>,
+    /// HTTP basic auth.
+    pub basic_auth: Option<handlers::httppost::BasicAuth>,
     /// Timeout, ns.
     pub timeout: i64,
-    /// JSON body.
+    /// Body: Kapacitor's result JSON, or a rendered row template.
     pub body: String,
+    /// Whether the body is JSON (sent with `Content-Type: application/json`).
+    pub json: bool,
     /// Log the response body of failed requests.
     pub capture_response: bool,
 }
@@ -70,26 +74,40 @@ enum Delivery {
     Post(HttpPostJob),
 }
 
-async fn post(client: &reqwest::Client, job: &HttpPostJob) -> Result<(), String> {
+/// Sends an `httpPost` request: the status code (0 when the request failed
+/// below HTTP, as Kapacitor's `codeField` reports it) and, for failures,
+/// why.
+pub async fn send_post(client: &reqwest::Client, job: &HttpPostJob) -> (u16, Result<(), String>) {
     let mut req = client
         .post(&job.url)
         .timeout(std::time::Duration::from_nanos(job.timeout.max(1) as u64))
-        .header("Content-Type", "application/json")
         .body(job.body.clone());
+    if job.json {
+        req = req.header("Content-Type", "application/json");
+    }
     for (k, v) in &job.headers {
         req = req.header(k, v);
     }
-    let resp = req.send().await.map_err(|e| e.to_string())?;
-    let status = resp.status();
-    if !status.is_success() {
-        let body = if job.capture_response {
-            resp.text().await.unwrap_or_default()
-        } else {
-            String::new()
-        };
-        return Err(format!("status {status} {}", body.trim()));
+    if let Some(a) = &job.basic_auth {
+        req = req.basic_auth(&a.username, Some(&a.password));
     }
-    Ok(())
+    let resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return (0, Err(e.to_string())),
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return (status.as_u16(), Ok(()));
+    }
+    let body = if job.capture_response {
+        resp.text().await.unwrap_or_default()
+    } else {
+        String::new()
+    };
+    (
+        status.as_u16(),
+        Err(format!("status {status} {}", body.trim())),
+    )
 }
 
 /// The alert service shared by every task.
@@ -152,7 +170,7 @@ impl AlertService {
                         }
                     }
                     Delivery::Post(job) => {
-                        if let Err(e) = post(&client, &job).await {
+                        if let (_, Err(e)) = send_post(&client, &job).await {
                             tracing::warn!(url = %job.url, error = %e, "httpPost failed");
                         }
                     }

@@ -15,6 +15,7 @@ pub mod config;
 pub mod discord;
 pub mod exec;
 mod http;
+pub mod httppost;
 pub mod kafka;
 pub mod log;
 pub mod matcher;

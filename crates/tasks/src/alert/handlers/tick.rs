@@ -72,6 +72,12 @@ const PROPS: &[(&str, &str, &str, Set)] = &[
     ("post", "captureResponse", "capture-response", Set::Flag),
     ("post", "timeout", "timeout", Set::Duration),
     ("post", "endpoint", "endpoint", Set::Str),
+    (
+        "post",
+        "skipSSLVerification",
+        "skipSSLVerification",
+        Set::Flag,
+    ),
     ("smtp", "to", "to", Set::List),
     ("slack", "workspace", "workspace", Set::Str),
     ("slack", "channel", "channel", Set::Str),
