@@ -268,11 +268,17 @@ fn apply_endpoints(state: &AppState, element: &str, o: Override) -> Response {
             );
         }
         config.update_endpoints(|r| {
-            for name in o.remove.iter().flatten() {
-                r.remove(name)?;
+            // Every removal is checked before anything changes, and the
+            // addition (checked by `add`) comes before the removals, so a
+            // rejected request changes nothing.
+            if let Some(name) = o.remove.iter().flatten().find(|n| r.get(n).is_none()) {
+                return Err(format!("endpoint {name:?} does not exist"));
             }
             if let Some(add) = &o.add {
                 r.add(add)?;
+            }
+            for name in o.remove.iter().flatten() {
+                r.remove(name)?;
             }
             Ok(())
         })

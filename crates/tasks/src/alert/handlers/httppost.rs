@@ -174,6 +174,9 @@ impl EndpointConfig {
 pub struct Endpoints {
     base: RwLock<BTreeMap<String, EndpointConfig>>,
     overrides: RwLock<BTreeMap<String, Option<EndpointConfig>>>,
+    /// The effective endpoints resolved (template files read) once per
+    /// change, not once per request.
+    resolved: RwLock<BTreeMap<String, Endpoint>>,
 }
 
 /// The process-wide registry (one server per process, as Kapacitor's configuration).
@@ -197,6 +200,7 @@ impl Endpoints {
             base.insert(e.endpoint.clone(), e);
         }
         *self.base.write() = base;
+        self.refresh();
         Ok(())
     }
 
@@ -222,6 +226,9 @@ impl Endpoints {
 
     /// An endpoint ready to use, or an error naming the missing one.
     pub fn resolve(&self, name: &str) -> Result<Endpoint, String> {
+        if let Some(e) = self.resolved.read().get(name) {
+            return Ok(e.clone());
+        }
         self.get(name)
             .ok_or_else(|| {
                 format!(
@@ -241,6 +248,7 @@ impl Endpoints {
         }
         let name = e.endpoint.clone();
         self.overrides.write().insert(name.clone(), Some(e));
+        self.refresh();
         Ok(name)
     }
 
@@ -250,6 +258,7 @@ impl Endpoints {
             return Err(format!("endpoint {name:?} does not exist"));
         }
         self.overrides.write().insert(name.to_string(), None);
+        self.refresh();
         Ok(())
     }
 
@@ -266,6 +275,7 @@ impl Endpoints {
         let next = current.updated(set, delete)?;
         next.resolve()?;
         self.overrides.write().insert(name.to_string(), Some(next));
+        self.refresh();
         Ok(())
     }
 
@@ -277,6 +287,19 @@ impl Endpoints {
     /// Applies stored runtime changes (at start-up).
     pub fn load_overrides(&self, overrides: BTreeMap<String, Option<EndpointConfig>>) {
         *self.overrides.write() = overrides;
+        self.refresh();
+    }
+
+    /// Resolves the effective endpoints again (after every change); one that
+    /// no longer resolves (a template file gone) is left out, and
+    /// [`Endpoints::resolve`] then reports why.
+    fn refresh(&self) {
+        let resolved = self
+            .list()
+            .iter()
+            .filter_map(|e| Some((e.endpoint.clone(), e.resolve().ok()?)))
+            .collect();
+        *self.resolved.write() = resolved;
     }
 }
 
@@ -394,5 +417,22 @@ mod tests {
             .resolve("b")
             .unwrap_err()
             .starts_with("unknown httppost endpoint \"b\""));
+    }
+
+    #[test]
+    fn template_files_are_read_when_the_endpoint_changes_not_per_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("alert.tmpl");
+        std::fs::write(&file, "{{.Message}}").unwrap();
+        let r = Endpoints::default();
+        let mut e = endpoint("f", "http://f");
+        e.alert_template_file = file.display().to_string();
+        r.set_base(vec![e]).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        assert!(r.resolve("f").unwrap().alert_template.is_some());
+        // A change resolves again: the file is gone now.
+        r.update("f", json!({"url": "http://g"}).as_object().unwrap(), &[])
+            .unwrap_err();
+        assert_eq!(r.get("f").unwrap().url, "http://f");
     }
 }
