@@ -99,15 +99,13 @@ pub async fn send_post(client: &reqwest::Client, job: &HttpPostJob) -> (u16, Res
     if status.is_success() {
         return (status.as_u16(), Ok(()));
     }
-    let body = if job.capture_response {
-        resp.text().await.unwrap_or_default()
+    let error = if job.capture_response {
+        let body = resp.text().await.unwrap_or_default();
+        format!("status {status}: {}", body.trim())
     } else {
-        String::new()
+        format!("status {status}")
     };
-    (
-        status.as_u16(),
-        Err(format!("status {status} {}", body.trim())),
-    )
+    (status.as_u16(), Err(error))
 }
 
 /// The alert service shared by every task.

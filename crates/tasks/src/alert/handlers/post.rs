@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::httppost::{self, BasicAuth};
 use super::opt_str;
+use crate::alert::service::{send_post, HttpPostJob};
 use crate::alert::template::{TValue, Template};
 use crate::alert::{AlertEvent, HandlerSpec};
 
@@ -192,34 +193,19 @@ pub async fn deliver(
     } else {
         client
     };
-    let mut req = client
-        .post(&opts.url)
-        .timeout(std::time::Duration::from_nanos(opts.timeout.max(1) as u64))
-        .header("Content-Type", "application/json")
-        .body(body);
-    for (k, v) in &opts.headers {
-        req = req.header(k, v);
-    }
-    if let Some(a) = &opts.basic_auth {
-        req = req.basic_auth(&a.username, Some(&a.password));
-    }
-    let resp = req
-        .send()
+    let job = HttpPostJob {
+        url: opts.url.clone(),
+        headers: opts.headers.clone(),
+        basic_auth: opts.basic_auth.clone(),
+        timeout: opts.timeout,
+        body,
+        json: true,
+        capture_response: opts.capture_response,
+    };
+    send_post(client, &job)
         .await
-        .map_err(|e| format!("post handler {}: {e}", opts.url))?;
-    let status = resp.status();
-    if !status.is_success() {
-        if opts.capture_response {
-            let body = resp.text().await.unwrap_or_default();
-            return Err(format!(
-                "post handler {}: status {status}: {}",
-                opts.url,
-                body.trim()
-            ));
-        }
-        return Err(format!("post handler {}: status {status}", opts.url));
-    }
-    Ok(())
+        .1
+        .map_err(|e| format!("post handler {}: {e}", opts.url))
 }
 
 #[cfg(test)]
