@@ -83,7 +83,7 @@ mod write;
 mod tests;
 
 pub use error::{ParseError, ParseErrorKind, MAX_ERROR_LINE_TEXT};
-pub use parse::{parse_lines, Lines};
+pub use parse::{parse_lines, parse_lines_selecting, Lines, SelectingLines};
 pub use write::{escape_measurement, escape_string_field, escape_tag, write_line};
 
 /// Smallest timestamp, in nanoseconds, that InfluxDB accepts.

@@ -81,10 +81,10 @@ impl<'a> Lines<'a> {
     }
 }
 
-impl<'a> Iterator for Lines<'a> {
-    type Item = Result<Line<'a>, ParseError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a> Lines<'a> {
+    /// The next non-blank, non-comment line: its content (without leading
+    /// whitespace), its raw bytes and its line number.
+    fn next_raw(&mut self) -> Option<(&'a [u8], &'a [u8], usize)> {
         let input = self.input;
         loop {
             if self.pos >= input.len() {
@@ -122,19 +122,107 @@ impl<'a> Iterator for Lines<'a> {
             if content.is_empty() || content[0] == b'#' {
                 continue;
             }
-            let hints = (self.tag_hint, self.field_hint);
-            let result = parse_line(content, raw, line_number, hints, &mut self.scratch);
-            if let Ok(line) = &result {
-                self.tag_hint = line.tags.len();
-                self.field_hint = line.fields.len();
-            }
-            return Some(result);
+            return Some((content, raw, line_number));
         }
+    }
+
+    fn parse_next<K: Keep>(&mut self, keep: &mut K) -> Option<Result<Line<'a>, ParseError>> {
+        let (content, raw, line_number) = self.next_raw()?;
+        let hints = (self.tag_hint, self.field_hint);
+        let result = parse_line(content, raw, line_number, hints, &mut self.scratch, keep);
+        if let Ok(line) = &result {
+            self.tag_hint = line.tags.len();
+            self.field_hint = line.fields.len();
+        }
+        Some(result)
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Result<Line<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.parse_next(&mut KeepAll)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         let rest = self.input.len().saturating_sub(self.pos);
         (0, Some(rest.div_ceil(2)))
+    }
+}
+
+/// Parses lines keeping only some of what they hold, for a reader of input
+/// that was validated before (such as the lines a write accepted) who needs
+/// a few fields: tags are skipped unless `tags` is set, and only the fields
+/// for which `keep_field` answers true are kept, the values of the others
+/// neither parsed nor checked. The lines' structure is still checked, so
+/// errors are those of [`parse_lines`] except for skipped parts.
+/// A line may come out with no fields.
+pub fn parse_lines_selecting<F: FnMut(&str) -> bool>(
+    input: &[u8],
+    tags: bool,
+    keep_field: F,
+) -> SelectingLines<'_, F> {
+    SelectingLines {
+        lines: parse_lines(input),
+        keep: Selecting {
+            tags,
+            field: keep_field,
+        },
+    }
+}
+
+/// Iterator returned by [`parse_lines_selecting`].
+pub struct SelectingLines<'a, F> {
+    lines: Lines<'a>,
+    keep: Selecting<F>,
+}
+
+impl<'a, F: FnMut(&str) -> bool> Iterator for SelectingLines<'a, F> {
+    type Item = Result<Line<'a>, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.lines.parse_next(&mut self.keep)
+    }
+}
+
+/// What a parse keeps of each line.
+trait Keep {
+    /// Whether tags are collected (and checked for reserved and repeated keys).
+    fn tags(&self) -> bool;
+    /// Whether the field named `key` is kept (its value parsed).
+    fn field(&mut self, key: &str) -> bool;
+}
+
+/// Keeps everything: the ordinary parse.
+struct KeepAll;
+
+impl Keep for KeepAll {
+    #[inline(always)]
+    fn tags(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn field(&mut self, _: &str) -> bool {
+        true
+    }
+}
+
+struct Selecting<F> {
+    tags: bool,
+    field: F,
+}
+
+impl<F: FnMut(&str) -> bool> Keep for Selecting<F> {
+    #[inline]
+    fn tags(&self) -> bool {
+        self.tags
+    }
+
+    #[inline]
+    fn field(&mut self, key: &str) -> bool {
+        (self.field)(key)
     }
 }
 
@@ -235,13 +323,14 @@ fn parse_line<'a>(
     line_number: usize,
     (tag_hint, field_hint): (usize, usize),
     scratch: &mut Scratch,
+    keep: &mut impl Keep,
 ) -> Result<Line<'a>, ParseError> {
     let fail = |kind| ParseError::new(line_number, content, kind);
     let s = std::str::from_utf8(content).map_err(|_| fail(ParseErrorKind::InvalidUtf8))?;
     delimiter_masks(content, &mut scratch.masks);
     let mut tags = Vec::with_capacity(tag_hint);
     let mut fields = Vec::with_capacity(field_hint);
-    let result = parse_body(s, &scratch.masks, &mut tags, &mut fields);
+    let result = parse_body(s, &scratch.masks, &mut tags, &mut fields, keep);
     let (measurement, timestamp) = result.map_err(fail)?;
     Ok(Line {
         measurement,
@@ -393,6 +482,7 @@ fn parse_body<'a>(
     masks: &[u64],
     tags: &mut Tags<'a>,
     fields: &mut Fields<'a>,
+    keep: &mut impl Keep,
 ) -> Result<(Cow<'a, str>, Option<i64>), ParseErrorKind> {
     use ParseErrorKind as E;
     let b = s.as_bytes();
@@ -420,7 +510,7 @@ fn parse_body<'a>(
             if key_end >= len || b[key_end] != b'=' {
                 return Err(E::MissingTagValue);
             }
-            let key = name(s, pos, key_end, escaped, TAG_ESCAPES);
+            let key_escaped = escaped;
             let value_start = key_end + 1;
             if value_start >= len || matches!(b[value_start], b' ' | b',') {
                 return Err(E::MissingTagValue);
@@ -431,8 +521,11 @@ fn parse_body<'a>(
             if value_end >= len {
                 return Err(E::MissingFields);
             }
-            let value = name(s, value_start, value_end, escaped, TAG_ESCAPES);
-            tags.push((key, value));
+            if keep.tags() {
+                let key = name(s, pos, key_end, key_escaped, TAG_ESCAPES);
+                let value = name(s, value_start, value_end, escaped, TAG_ESCAPES);
+                tags.push((key, value));
+            }
             match b[value_end] {
                 b'=' => return Err(E::InvalidTagFormat),
                 b',' => pos = value_end + 1,
@@ -442,7 +535,9 @@ fn parse_body<'a>(
                 }
             }
         }
-        sort_tags(tags)?;
+        if keep.tags() {
+            sort_tags(tags)?;
+        }
     }
     let key_len = pos;
     if key_len > MAX_KEY_LENGTH {
@@ -474,13 +569,14 @@ fn parse_body<'a>(
         if value_start >= len || matches!(b[value_start], b' ' | b',') {
             return Err(E::MissingFieldValue);
         }
+        let kept = keep.field(&key);
         let (value, value_end) = if b[value_start] == b'"' {
             let (value, close) = parse_string(s, value_start + 1)?;
             let after = close + 1;
             if after < len && !matches!(b[after], b' ' | b',') {
                 return Err(E::InvalidFieldFormat);
             }
-            (value, after)
+            (Some(value), after)
         } else {
             // Unquoted values have no escapes: they end at the next comma or space.
             let mut end = value_start + 1;
@@ -491,9 +587,16 @@ fn parse_body<'a>(
                 }
                 end += 1;
             }
-            (parse_scalar(&s[value_start..end])?, end)
+            let value = if kept {
+                Some(parse_scalar(&s[value_start..end])?)
+            } else {
+                None
+            };
+            (value, end)
         };
-        insert_field(fields, &mut seen, key, value);
+        if let (true, Some(value)) = (kept, value) {
+            insert_field(fields, &mut seen, key, value);
+        }
         if value_end >= len {
             return Ok((measurement, None));
         }

@@ -916,3 +916,39 @@ fn never_panics_on_tricky_inputs() {
         }
     }
 }
+
+#[test]
+fn selecting_parse_skips_tags_and_unwanted_fields() {
+    use crate::parse_lines_selecting;
+    let body = b"cpu,host=a,dc=x usage_user=1.5,usage_idle=oops,s=\"q,\\\" x\" 10\nmem v=2i";
+    let lines: Vec<_> = parse_lines_selecting(body, false, |k| k == "usage_user" || k == "v")
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].measurement, "cpu");
+    assert!(lines[0].tags.is_empty());
+    // The value of a skipped field is not checked.
+    assert_eq!(
+        lines[0].fields,
+        vec![("usage_user".into(), FieldValue::Float(1.5))]
+    );
+    assert_eq!(lines[0].timestamp, Some(10));
+    assert_eq!(lines[1].fields, vec![("v".into(), FieldValue::Integer(2))]);
+    // A line may keep no field at all.
+    let none: Vec<_> = parse_lines_selecting(b"m,t=1 a=1 5", true, |_| false)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(none[0].fields.is_empty());
+    assert_eq!(none[0].tags, vec![("t".into(), "1".into())]);
+    // The structure is still checked.
+    assert!(
+        parse_lines_selecting(b"m,t=1 a=1 notatime", false, |_| false)
+            .next()
+            .unwrap()
+            .is_err()
+    );
+    assert!(parse_lines_selecting(b"m,t a=1", false, |_| false)
+        .next()
+        .unwrap()
+        .is_err());
+}

@@ -13,7 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use almanac_lineproto::{parse_lines, write_line, FieldValue, Line, Precision};
+use almanac_lineproto::{
+    parse_lines, parse_lines_selecting, write_line, FieldValue, Line, Precision,
+};
 use proptest::prelude::*;
 
 const PRECISIONS: [Precision; 6] = [
@@ -175,6 +177,28 @@ proptest! {
     }
 
     #[test]
+    fn selecting_parse_keeps_what_the_full_parse_has(input in lp_like(), keep_odd in any::<bool>(), tags in any::<bool>()) {
+        // On input whose every line parses, the selecting parse gives the
+        // same lines with the kept fields only (and tags only if asked).
+        let full: Result<Vec<_>, _> = parse_lines(input.as_bytes()).collect();
+        let Ok(full) = full else { return Ok(()) };
+        let keep = |k: &str| (k.len() % 2 == 1) == keep_odd;
+        let selected: Vec<_> = parse_lines_selecting(input.as_bytes(), tags, keep).collect();
+        prop_assert_eq!(selected.len(), full.len());
+        for (line, sel) in full.iter().zip(selected) {
+            let sel = sel.map_err(|e| TestCaseError::fail(format!("{input:?}: {e}")))?;
+            let mut want = parts(line);
+            want.2.retain(|(k, _)| keep(k));
+            if !tags {
+                want.1.clear();
+            }
+            prop_assert_eq!(parts(&sel), want);
+            prop_assert_eq!(sel.raw, line.raw);
+            prop_assert_eq!(sel.line_number, line.line_number);
+        }
+    }
+
+    #[test]
     fn write_then_parse_round_trips(
         measurement in measurement(),
         tags in prop::collection::btree_map(tag_key(), name(), 0..6),
@@ -213,5 +237,12 @@ proptest! {
         prop_assert_eq!(again[0].as_ref().map(parts).ok(), Some(parts(line)));
         prop_assert!(lines[1].is_ok());
         prop_assert_eq!(lines[1].as_ref().unwrap().measurement.as_ref(), "next");
+        // Selecting the first field alone finds it and where the line ends.
+        let first = fields[0].0.clone();
+        let selected: Vec<_> = parse_lines_selecting(body.as_bytes(), false, |k| k == first).collect();
+        prop_assert_eq!(selected.len(), 2);
+        let sel = selected[0].as_ref().map_err(|e| TestCaseError::fail(format!("{body:?}: {e}")))?;
+        prop_assert_eq!(parts(sel), (measurement, Vec::new(), vec![fields[0].clone()], timestamp));
+        prop_assert!(selected[1].as_ref().is_ok_and(|l| l.fields.len() == usize::from(first == "v")));
     }
 }

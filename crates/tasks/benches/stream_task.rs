@@ -4,7 +4,7 @@
 //!
 //! - `window_mean_alert/points`: already parsed points through
 //!   `TaskManager::feed` (the task path alone).
-//! - `window_mean_alert/line_protocol`: `TaskManager::feed_line_protocol`
+//! - `window_mean_alert/line_protocol`: `TaskManager::feed_accepted_lines`
 //!   (parsing the event once, then the task path), as the server's feed loop.
 //! - `ingest_bench_script/line_protocol`: the script of
 //!   `bench/kapacitor_ingest.py` (1 m windows, warn and crit, state changes
@@ -249,7 +249,7 @@ fn bench_stream_task(c: &mut Criterion) {
                     let body = gen.event();
                     let start = Instant::now();
                     let n = m
-                        .feed_line_protocol("benchmark", "autogen", black_box(&body), 1, 0)
+                        .feed_accepted_lines("benchmark", "autogen", black_box(&body), 1, 0)
                         .expect("parses");
                     total += start.elapsed();
                     assert_eq!(n, LINES);

@@ -11,6 +11,7 @@ use crate::alert::service::AlertService;
 use crate::model::{Msg, Point};
 use crate::nodes::http_out::Endpoint;
 use crate::nodes::{build, Node, NodeCtx};
+use crate::projection::{stream_field_needs, FieldNeeds};
 use crate::tick::pipeline::Pipeline;
 use crate::tick::TickError;
 
@@ -116,6 +117,8 @@ pub struct Task {
     services: Arc<Services>,
     /// Emptied output buffers, reused by `deliver` (one per nesting level).
     spare: Vec<Vec<Msg>>,
+    /// The fields of written points this task can observe.
+    field_needs: FieldNeeds,
 }
 
 impl Task {
@@ -138,12 +141,19 @@ impl Task {
             slots,
             services,
             spare: Vec::new(),
+            field_needs: stream_field_needs(pipeline),
         })
     }
 
     /// The task id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The fields of written points this task can observe (the others need
+    /// not be parsed for it).
+    pub fn field_needs(&self) -> &FieldNeeds {
+        &self.field_needs
     }
 
     /// Feeds one point from the write stream into the root node.

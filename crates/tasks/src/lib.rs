@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod manager;
 pub mod model;
 pub mod nodes;
+pub mod projection;
 pub mod store;
 pub mod tick;
 pub mod udf;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{static_dot, NodeReport, Services, Task};
 use crate::model::{FieldValue, Point};
+use crate::projection::FieldNeeds;
 use crate::store::Store;
 use crate::tick::ast::VarType;
 use crate::tick::pipeline::{evaluate, Pipeline, TaskType, Value};
@@ -789,26 +790,33 @@ impl TaskManager {
         if points.is_empty() {
             return;
         }
-        let targets: Vec<Arc<Mutex<Task>>> = {
-            let defs = self.defs.read();
-            let running = self.running.read();
-            running
-                .iter()
-                .filter(|(id, _)| {
-                    defs.get(*id).is_some_and(|d| {
-                        d.task_type == "stream" && d.dbrps.iter().any(|x| x.db == db && x.rp == rp)
-                    })
+        let targets = self.stream_targets(db, rp);
+        Self::push_all(&targets, points);
+        self.drain_loopback();
+    }
+
+    /// The running stream tasks reading `db`/`rp`.
+    fn stream_targets(&self, db: &str, rp: &str) -> Vec<Arc<Mutex<Task>>> {
+        let defs = self.defs.read();
+        let running = self.running.read();
+        running
+            .iter()
+            .filter(|(id, _)| {
+                defs.get(*id).is_some_and(|d| {
+                    d.task_type == "stream" && d.dbrps.iter().any(|x| x.db == db && x.rp == rp)
                 })
-                .map(|(_, t)| t.clone())
-                .collect()
-        };
+            })
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    fn push_all(targets: &[Arc<Mutex<Task>>], points: &[Point]) {
         for t in targets {
             let mut t = t.lock();
             for p in points {
                 t.push(p.clone());
             }
         }
-        self.drain_loopback();
     }
 
     /// Feeds what `kapacitorLoopback` nodes sent back; a few rounds at most,
@@ -831,8 +839,9 @@ impl TaskManager {
         DEPTH.with(|d| d.set(d.get() - 1));
     }
 
-    /// Parses line protocol and feeds it (Kapacitor's `/write` and the storage write stream).
-    /// Returns the number of points fed, or the first parse error.
+    /// Parses line protocol and feeds it (Kapacitor's `/write`): every line
+    /// is checked in full. Returns the number of points fed, or the first
+    /// parse error.
     pub fn feed_line_protocol(
         &self,
         db: &str,
@@ -841,8 +850,49 @@ impl TaskManager {
         precision_ns: i64,
         now: i64,
     ) -> Result<usize, String> {
-        let points = self.series.lock().parse(db, rp, body, precision_ns, now)?;
-        self.feed(db, rp, &points);
+        self.parse_and_feed(db, rp, body, precision_ns, now, false)
+    }
+
+    /// Feeds lines a write accepted (the storage write stream). They were
+    /// checked when written, so only the fields the tasks can observe are
+    /// parsed (see [`crate::projection`]).
+    pub fn feed_accepted_lines(
+        &self,
+        db: &str,
+        rp: &str,
+        body: &[u8],
+        precision_ns: i64,
+        now: i64,
+    ) -> Result<usize, String> {
+        self.parse_and_feed(db, rp, body, precision_ns, now, true)
+    }
+
+    fn parse_and_feed(
+        &self,
+        db: &str,
+        rp: &str,
+        body: &[u8],
+        precision_ns: i64,
+        now: i64,
+        trusted: bool,
+    ) -> Result<usize, String> {
+        let targets = self.stream_targets(db, rp);
+        let mut needs = if trusted {
+            FieldNeeds::default()
+        } else {
+            FieldNeeds::All
+        };
+        for t in &targets {
+            needs.add(t.lock().field_needs());
+        }
+        let points = self
+            .series
+            .lock()
+            .parse_keeping(db, rp, body, precision_ns, now, &needs)?;
+        if !points.is_empty() && !targets.is_empty() {
+            Self::push_all(&targets, &points);
+            self.drain_loopback();
+        }
         Ok(points.len())
     }
 
@@ -1006,6 +1056,20 @@ impl SeriesCache {
         precision_ns: i64,
         now: i64,
     ) -> Result<Vec<Point>, String> {
+        self.parse_keeping(db, rp, body, precision_ns, now, &FieldNeeds::All)
+    }
+
+    /// Like [`SeriesCache::parse`], but the points get only the fields
+    /// `needs` keeps; the values of the others are not parsed (nor checked).
+    pub fn parse_keeping(
+        &mut self,
+        db: &str,
+        rp: &str,
+        body: &[u8],
+        precision_ns: i64,
+        now: i64,
+        needs: &FieldNeeds,
+    ) -> Result<Vec<Point>, String> {
         let precision = almanac_lineproto::Precision::parse(match precision_ns {
             1 => "ns",
             1_000 => "u",
@@ -1019,7 +1083,8 @@ impl SeriesCache {
         let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
         let dims: Arc<crate::model::Dimensions> = Default::default();
         let mut out = Vec::new();
-        for line in almanac_lineproto::parse_lines(body) {
+        // Tags are parsed only for a series not seen before.
+        for line in almanac_lineproto::parse_lines_selecting(body, false, |k| needs.keeps(k)) {
             let line = line.map_err(|e| e.to_string())?;
             let time = line
                 .timestamp_ns(precision, now)
@@ -1028,9 +1093,13 @@ impl SeriesCache {
             let (name, tags) = match self.series.get(key) {
                 Some((name, tags)) => (name.clone(), tags.clone()),
                 None => {
+                    let full = almanac_lineproto::parse_lines(line.raw)
+                        .next()
+                        .ok_or("a line vanished when parsed again")?
+                        .map_err(|e| e.to_string())?;
                     let name: Arc<str> = line.measurement.as_ref().into();
                     let tags: Arc<crate::model::Tags> = Arc::new(
-                        line.tags
+                        full.tags
                             .iter()
                             .map(|(k, v)| (k.to_string(), v.to_string()))
                             .collect(),

@@ -70,7 +70,7 @@ impl Harness {
     /// Writes line protocol with second precision.
     fn write(&self, lp: &str) {
         self.manager
-            .feed_line_protocol("telegraf", "autogen", lp.as_bytes(), S, 0)
+            .feed_accepted_lines("telegraf", "autogen", lp.as_bytes(), S, 0)
             .unwrap();
     }
 

@@ -130,7 +130,7 @@ impl Kapacitor {
         if !self.manager.wants(&ev.database, &ev.retention_policy) {
             return;
         }
-        if let Err(e) = self.manager.feed_line_protocol(
+        if let Err(e) = self.manager.feed_accepted_lines(
             &ev.database,
             &ev.retention_policy,
             &ev.lines,
