@@ -248,6 +248,10 @@ pub struct Line<'a> {
     pub timestamp: Option<i64>,
     /// The exact bytes of this line (without the trailing `\n` / `\r\n`).
     pub raw: &'a [u8],
+    /// The series key as written: the measurement and tags at the start of
+    /// the line, escaped and in the order written (a cache key for the
+    /// series; equal series may be written in different orders).
+    pub series_key_raw: &'a [u8],
     /// 1-based line number in the input.
     pub line_number: usize,
 }

@@ -331,13 +331,14 @@ fn parse_line<'a>(
     let mut tags = Vec::with_capacity(tag_hint);
     let mut fields = Vec::with_capacity(field_hint);
     let result = parse_body(s, &scratch.masks, &mut tags, &mut fields, keep);
-    let (measurement, timestamp) = result.map_err(fail)?;
+    let (measurement, key_len, timestamp) = result.map_err(fail)?;
     Ok(Line {
         measurement,
         tags,
         fields,
         timestamp,
         raw,
+        series_key_raw: &content[..key_len],
         line_number,
     })
 }
@@ -476,14 +477,15 @@ fn name<'a>(s: &'a str, start: usize, end: usize, escaped: bool, escapable: u8) 
 }
 
 /// Parses a whole line (without leading whitespace), filling `tags` and
-/// `fields`; returns the measurement and the raw timestamp.
+/// `fields`; returns the measurement, the length of the series key and the
+/// raw timestamp.
 fn parse_body<'a>(
     s: &'a str,
     masks: &[u64],
     tags: &mut Tags<'a>,
     fields: &mut Fields<'a>,
     keep: &mut impl Keep,
-) -> Result<(Cow<'a, str>, Option<i64>), ParseErrorKind> {
+) -> Result<(Cow<'a, str>, usize, Option<i64>), ParseErrorKind> {
     use ParseErrorKind as E;
     let b = s.as_bytes();
     let len = b.len();
@@ -598,7 +600,7 @@ fn parse_body<'a>(
             insert_field(fields, &mut seen, key, value);
         }
         if value_end >= len {
-            return Ok((measurement, None));
+            return Ok((measurement, key_len, None));
         }
         pos = value_end + 1;
         if b[value_end] == b' ' {
@@ -611,7 +613,7 @@ fn parse_body<'a>(
         pos += 1;
     }
     if pos >= len {
-        return Ok((measurement, None));
+        return Ok((measurement, key_len, None));
     }
     let ts_start = pos;
     while pos < len && b[pos] != b' ' {
@@ -630,7 +632,7 @@ fn parse_body<'a>(
     if b[pos..].iter().any(|&c| c != b' ') {
         return Err(E::InvalidPoint);
     }
-    Ok((measurement, Some(timestamp)))
+    Ok((measurement, key_len, Some(timestamp)))
 }
 
 /// Sorts the tags by key in place, rejecting reserved and repeated keys.

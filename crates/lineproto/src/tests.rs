@@ -934,6 +934,8 @@ fn selecting_parse_skips_tags_and_unwanted_fields() {
     );
     assert_eq!(lines[0].timestamp, Some(10));
     assert_eq!(lines[1].fields, vec![("v".into(), FieldValue::Integer(2))]);
+    assert_eq!(lines[0].series_key_raw, b"cpu,host=a,dc=x");
+    assert_eq!(lines[1].series_key_raw, b"mem");
     // A line may keep no field at all.
     let none: Vec<_> = parse_lines_selecting(b"m,t=1 a=1 5", true, |_| false)
         .collect::<Result<_, _>>()
@@ -951,4 +953,20 @@ fn selecting_parse_skips_tags_and_unwanted_fields() {
         .next()
         .unwrap()
         .is_err());
+}
+
+#[test]
+fn series_key_raw_ends_at_the_first_unescaped_space() {
+    let body = b"  m,t=a\\\\ b f=1 1\nm\\ n,x=\\,y f=2\nm f=3";
+    let keys: Vec<Vec<u8>> = parse_lines(body)
+        .map(|l| l.unwrap().series_key_raw.to_vec())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            b"m,t=a\\\\ b".to_vec(),
+            b"m\\ n,x=\\,y".to_vec(),
+            b"m".to_vec()
+        ]
+    );
 }

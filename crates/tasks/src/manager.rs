@@ -819,6 +819,20 @@ impl TaskManager {
         }
     }
 
+    /// Like [`Self::push_all`], moving the points into the last task
+    /// instead of copying them (`points` is left empty).
+    fn push_all_moving(targets: &[Arc<Mutex<Task>>], points: &mut Vec<Point>) {
+        let Some((last, others)) = targets.split_last() else {
+            points.clear();
+            return;
+        };
+        Self::push_all(others, points);
+        let mut t = last.lock();
+        for p in points.drain(..) {
+            t.push(p);
+        }
+    }
+
     /// Feeds what `kapacitorLoopback` nodes sent back; a few rounds at most,
     /// so a task looping into itself cannot spin forever.
     fn drain_loopback(&self) {
@@ -885,15 +899,24 @@ impl TaskManager {
         for t in &targets {
             needs.add(t.lock().field_needs());
         }
-        let points = self
-            .series
-            .lock()
-            .parse_keeping(db, rp, body, precision_ns, now, &needs)?;
-        if !points.is_empty() && !targets.is_empty() {
-            Self::push_all(&targets, &points);
+        // The points buffer is reused from write to write (an event holds
+        // thousands of points: fresh memory for each costs page faults).
+        let mut points = std::mem::take(&mut self.series.lock().spare);
+        let parsed =
+            self.series
+                .lock()
+                .parse_into(db, rp, body, precision_ns, now, &needs, &mut points);
+        let n = points.len();
+        if parsed.is_ok() {
+            Self::push_all_moving(&targets, &mut points);
+        }
+        points.clear();
+        self.series.lock().spare = points;
+        parsed?;
+        if n > 0 && !targets.is_empty() {
             self.drain_loopback();
         }
-        Ok(points.len())
+        Ok(n)
     }
 
     /// Whether any running task reads `db`/`rp` (lets callers skip parsing).
@@ -1022,29 +1045,21 @@ pub fn parse_points(
     SeriesCache::default().parse(db, rp, body, precision_ns, now)
 }
 
+/// The name and tags of a series, shared by all its points.
+type SeriesEntry = (Arc<str>, Arc<crate::model::Tags>);
+
 /// Series seen in recent writes: the measurement name and tags parsed from a
 /// line's series key (the bytes before its fields), shared by every point of
 /// that series, so parsing a point allocates only its fields.
 #[derive(Default)]
 pub struct SeriesCache {
-    series: HashMap<Box<[u8]>, (Arc<str>, Arc<crate::model::Tags>)>,
+    series: HashMap<Box<[u8]>, SeriesEntry, ahash::RandomState>,
+    /// A points buffer kept from one write to the next.
+    spare: Vec<Point>,
 }
 
 /// Series kept at most; the cache starts over when it is full.
 const SERIES_CACHE_LIMIT: usize = 10_000;
-
-/// The series key of a line: its bytes up to the first unescaped space.
-fn raw_series_key(raw: &[u8]) -> &[u8] {
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'\\' => i += 2,
-            b' ' => return &raw[..i],
-            _ => i += 1,
-        }
-    }
-    raw
-}
 
 impl SeriesCache {
     /// Parses a line-protocol body into points (all lines must parse).
@@ -1056,12 +1071,16 @@ impl SeriesCache {
         precision_ns: i64,
         now: i64,
     ) -> Result<Vec<Point>, String> {
-        self.parse_keeping(db, rp, body, precision_ns, now, &FieldNeeds::All)
+        let mut out = Vec::new();
+        self.parse_into(db, rp, body, precision_ns, now, &FieldNeeds::All, &mut out)?;
+        Ok(out)
     }
 
-    /// Like [`SeriesCache::parse`], but the points get only the fields
-    /// `needs` keeps; the values of the others are not parsed (nor checked).
-    pub fn parse_keeping(
+    /// Like [`SeriesCache::parse`], appending to `out`, and the points get
+    /// only the fields `needs` keeps; the values of the others are not
+    /// parsed (nor checked).
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse_into(
         &mut self,
         db: &str,
         rp: &str,
@@ -1069,7 +1088,8 @@ impl SeriesCache {
         precision_ns: i64,
         now: i64,
         needs: &FieldNeeds,
-    ) -> Result<Vec<Point>, String> {
+        out: &mut Vec<Point>,
+    ) -> Result<(), String> {
         let precision = almanac_lineproto::Precision::parse(match precision_ns {
             1 => "ns",
             1_000 => "u",
@@ -1080,36 +1100,24 @@ impl SeriesCache {
             _ => "ns",
         })
         .unwrap_or(almanac_lineproto::Precision::Nanosecond);
+        // The kept field names as a list: a task reads few, and comparing a
+        // handful of strings beats a tree lookup.
+        let kept: Option<Vec<&str>> = match needs {
+            FieldNeeds::All => None,
+            FieldNeeds::Only(keys) => Some(keys.iter().map(String::as_str).collect()),
+        };
+        let keep = |k: &str| kept.as_ref().is_none_or(|keys| keys.contains(&k));
         let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
         let dims: Arc<crate::model::Dimensions> = Default::default();
-        let mut out = Vec::new();
         // Tags are parsed only for a series not seen before.
-        for line in almanac_lineproto::parse_lines_selecting(body, false, |k| needs.keeps(k)) {
+        for line in almanac_lineproto::parse_lines_selecting(body, false, keep) {
             let line = line.map_err(|e| e.to_string())?;
             let time = line
                 .timestamp_ns(precision, now)
                 .map_err(|e| e.to_string())?;
-            let key = raw_series_key(line.raw);
-            let (name, tags) = match self.series.get(key) {
+            let (name, tags) = match self.series.get(line.series_key_raw) {
                 Some((name, tags)) => (name.clone(), tags.clone()),
-                None => {
-                    let full = almanac_lineproto::parse_lines(line.raw)
-                        .next()
-                        .ok_or("a line vanished when parsed again")?
-                        .map_err(|e| e.to_string())?;
-                    let name: Arc<str> = line.measurement.as_ref().into();
-                    let tags: Arc<crate::model::Tags> = Arc::new(
-                        full.tags
-                            .iter()
-                            .map(|(k, v)| (k.to_string(), v.to_string()))
-                            .collect(),
-                    );
-                    if self.series.len() >= SERIES_CACHE_LIMIT {
-                        self.series.clear();
-                    }
-                    self.series.insert(key.into(), (name.clone(), tags.clone()));
-                    (name, tags)
-                }
+                None => self.add_series(&line)?,
             };
             let fields = line
                 .fields
@@ -1126,7 +1134,28 @@ impl SeriesCache {
                 dims: dims.clone(),
             });
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Parses the tags of a line whose series is new and remembers them.
+    fn add_series(&mut self, line: &almanac_lineproto::Line<'_>) -> Result<SeriesEntry, String> {
+        let full = almanac_lineproto::parse_lines(line.raw)
+            .next()
+            .ok_or("a line vanished when parsed again")?
+            .map_err(|e| e.to_string())?;
+        let name: Arc<str> = line.measurement.as_ref().into();
+        let tags: Arc<crate::model::Tags> = Arc::new(
+            full.tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        if self.series.len() >= SERIES_CACHE_LIMIT {
+            self.series.clear();
+        }
+        self.series
+            .insert(line.series_key_raw.into(), (name.clone(), tags.clone()));
+        Ok((name, tags))
     }
 }
 
@@ -1155,12 +1184,5 @@ mod tests {
         assert!(Arc::ptr_eq(&again[0].tags, &a.tags));
         assert_eq!(again[0].fields.get("v"), Some(&FieldValue::Float(5.0)));
         assert!(cache.parse("db", "rp", b"cpu,host=a v=", 1, 0).is_err());
-    }
-
-    #[test]
-    fn series_keys_end_at_the_first_unescaped_space() {
-        assert_eq!(raw_series_key(b"m,t=a\\ b f=1 1"), b"m,t=a\\ b");
-        assert_eq!(raw_series_key(b"m\\ n f=1"), b"m\\ n");
-        assert_eq!(raw_series_key(b"m"), b"m");
     }
 }

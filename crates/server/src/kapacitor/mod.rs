@@ -170,21 +170,6 @@ fn now_ns() -> i64 {
         .unwrap_or(0)
 }
 
-/// Runs `f` (feeding a write to the stream tasks, a tick that saves alert
-/// topics) without holding up the runtime: tasks take a while on a large
-/// write, so on a multi-threaded runtime the worker first hands its other
-/// work (ingest requests) to another thread.
-fn off_runtime(f: impl FnOnce()) {
-    use tokio::runtime::{Handle, RuntimeFlavor};
-    let multi_thread =
-        Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
-    if multi_thread {
-        tokio::task::block_in_place(f);
-    } else {
-        f();
-    }
-}
-
 /// Runs the feed loop (write stream → tasks, wall-clock ticks), the batch
 /// query loop, the alert delivery worker and the `influxDBOut` writer until
 /// `stop` turns true.
@@ -217,42 +202,30 @@ pub fn spawn(
             .lock()
             .take()
             .map(|rx| tokio::spawn(writer::run(k.storage.clone(), rx)));
-        let mut rx: Option<broadcast::Receiver<Arc<WriteEvent>>> = None;
-        let mut ticker = tokio::time::interval(Duration::from_millis(250));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            if rx.is_none() {
-                rx = k.pending.lock().take();
+        // The stream tasks run on a thread of their own, so feeding them never
+        // holds up a runtime worker serving writes and queries.
+        let feeder = {
+            let k = k.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("almanac-tasks".into())
+                .spawn(move || {
+                    match tokio::runtime::Builder::new_current_thread()
+                        .enable_time()
+                        .build()
+                    {
+                        Ok(rt) => rt.block_on(feed_loop(k, stop)),
+                        Err(e) => tracing::error!(error = %e, "kapacitor: cannot start the stream task thread"),
+                    }
+                })
+        };
+        match feeder {
+            Ok(feeder) => {
+                let _ = tokio::task::spawn_blocking(move || feeder.join()).await;
             }
-            tokio::select! {
-                _ = stop.changed() => break,
-                _ = k.wake.notified() => {}
-                _ = ticker.tick() => {
-                    off_runtime(|| k.manager.tick(now_ns()));
-                    if rx.is_some() {
-                        let _pending = k.pending.lock();
-                        if !k.manager.has_running() {
-                            rx = None;
-                            k.subscribed.store(false, Ordering::Release);
-                        }
-                    }
-                }
-                ev = async { rx.as_mut().expect("guarded").recv().await }, if rx.is_some() => match ev {
-                    Ok(ev) => off_runtime(|| k.feed(&ev)),
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "kapacitor: stream tasks fell behind the write stream; writes skipped");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => {
-                        rx = None;
-                        k.subscribed.store(false, Ordering::Release);
-                    }
-                },
-            }
-        }
-        // Drain what was already published before stopping.
-        if let Some(rx) = rx.as_mut() {
-            while let Ok(ev) = rx.try_recv() {
-                k.feed(&ev);
+            Err(e) => {
+                tracing::error!(error = %e, "kapacitor: cannot start the stream task thread");
+                let _ = stop.changed().await;
             }
         }
         let _ = batches.await;
@@ -264,6 +237,49 @@ pub fn spawn(
             w.abort();
         }
     })
+}
+
+/// Feeds the write stream to the stream tasks and advances their clocks
+/// until `stop` turns true; then feeds what was already published.
+async fn feed_loop(k: Arc<Kapacitor>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut rx: Option<broadcast::Receiver<Arc<WriteEvent>>> = None;
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if rx.is_none() {
+            rx = k.pending.lock().take();
+        }
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = k.wake.notified() => {}
+            _ = ticker.tick() => {
+                k.manager.tick(now_ns());
+                if rx.is_some() {
+                    let _pending = k.pending.lock();
+                    if !k.manager.has_running() {
+                        rx = None;
+                        k.subscribed.store(false, Ordering::Release);
+                    }
+                }
+            }
+            ev = async { rx.as_mut().expect("guarded").recv().await }, if rx.is_some() => match ev {
+                Ok(ev) => k.feed(&ev),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "kapacitor: stream tasks fell behind the write stream; writes skipped");
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    rx = None;
+                    k.subscribed.store(false, Ordering::Release);
+                }
+            },
+        }
+    }
+    // Drain what was already published before stopping.
+    if let Some(rx) = rx.as_mut() {
+        while let Ok(ev) = rx.try_recv() {
+            k.feed(&ev);
+        }
+    }
 }
 
 /// Kapacitor's error body: `{"error": "..."}`.

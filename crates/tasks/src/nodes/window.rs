@@ -310,12 +310,19 @@ fn emit_due(
         g.buf.pop_front();
     }
     if !g.buf.is_empty() {
+        // Windows that do not overlap (every ≥ period) never need these
+        // points again: they move into the batch instead of being copied.
+        let points = if every >= period {
+            g.buf.drain(..).collect()
+        } else {
+            g.buf.iter().cloned().collect()
+        };
         out.push(Msg::Batch(Batch {
             name: g.name.clone(),
             tags: g.tags.clone(),
             tmax: next,
             dims: g.dims.clone(),
-            points: g.buf.iter().cloned().collect(),
+            points,
         }));
     }
     let due = now + every;
