@@ -153,9 +153,10 @@ impl<'a> Iterator for Lines<'a> {
 
 /// Parses lines keeping only some of what they hold, for a reader of input
 /// that was validated before (such as the lines a write accepted) who needs
-/// a few fields: tags are skipped unless `tags` is set, and only the fields
-/// for which `keep_field` answers true are kept, the values of the others
-/// neither parsed nor checked. The lines' structure is still checked, so
+/// a few fields: tags are skipped (neither parsed nor checked: only the end
+/// of the series key is found) unless `tags` is set, and only the fields for
+/// which `keep_field` answers true are kept, the values of the others
+/// neither parsed nor checked. The rest of each line is still checked, so
 /// errors are those of [`parse_lines`] except for skipped parts.
 /// A line may come out with no fields.
 pub fn parse_lines_selecting<F: FnMut(&str) -> bool>(
@@ -502,7 +503,12 @@ fn parse_body<'a>(
     let mut pos = end;
 
     // Tags.
-    if b[pos] == b',' {
+    if b[pos] == b',' && !keep.tags() {
+        // A reader of checked input who skips the tags needs only where the
+        // series key ends: at the first space no backslash escapes (in a
+        // series key a backslash never escapes another one).
+        pos = unescaped_space(b, pos).ok_or(E::MissingFields)?;
+    } else if b[pos] == b',' {
         pos += 1;
         loop {
             if pos >= len || matches!(b[pos], b' ' | b',' | b'=') {
@@ -633,6 +639,18 @@ fn parse_body<'a>(
         return Err(E::InvalidPoint);
     }
     Ok((measurement, key_len, Some(timestamp)))
+}
+
+/// Index of the first space at or after `from` that does not follow a backslash.
+fn unescaped_space(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        let k = i + memchr(b' ', &b[i..])?;
+        if k == 0 || b[k - 1] != b'\\' {
+            return Some(k);
+        }
+        i = k + 1;
+    }
 }
 
 /// Sorts the tags by key in place, rejecting reserved and repeated keys.

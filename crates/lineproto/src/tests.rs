@@ -949,7 +949,12 @@ fn selecting_parse_skips_tags_and_unwanted_fields() {
             .unwrap()
             .is_err()
     );
+    // Skipped tags are not checked; kept ones are.
     assert!(parse_lines_selecting(b"m,t a=1", false, |_| false)
+        .next()
+        .unwrap()
+        .is_ok_and(|l| l.series_key_raw == b"m,t"));
+    assert!(parse_lines_selecting(b"m,t a=1", true, |_| false)
         .next()
         .unwrap()
         .is_err());

@@ -44,6 +44,14 @@ fn exercise(input: &[u8]) {
             }
         }
     }
+    // The selecting parse never panics either, whatever it is given.
+    for tags in [false, true] {
+        for result in parse_lines_selecting(input, tags, |k| k.len() % 2 == 0) {
+            if let Ok(line) = result {
+                assert!(line.series_key_raw.len() <= line.raw.len());
+            }
+        }
+    }
 }
 
 /// The parts of a line that must survive a round trip.
