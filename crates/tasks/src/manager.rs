@@ -1119,11 +1119,12 @@ impl SeriesCache {
                 Some((name, tags)) => (name.clone(), tags.clone()),
                 None => self.add_series(&line)?,
             };
-            let fields = line
-                .fields
-                .iter()
-                .map(|(k, v)| (k.to_string(), FieldValue::from_line(v)))
-                .collect();
+            // Inserted one by one: collecting would first gather and sort a
+            // vector, for the one or two fields a task usually keeps.
+            let mut fields = crate::model::Fields::new();
+            for (k, v) in &line.fields {
+                fields.insert(k.to_string(), FieldValue::from_line(v));
+            }
             out.push(Point {
                 database: dbs.clone(),
                 retention_policy: rps.clone(),
