@@ -1164,6 +1164,65 @@ impl SeriesCache {
 mod tests {
     use super::*;
 
+    fn manager_with_mean_task() -> TaskManager {
+        let store: Arc<dyn Store> = Arc::new(crate::store::MemoryStore::default());
+        let alerts = Arc::new(crate::alert::service::AlertService::new(store.clone()).unwrap());
+        let services = Arc::new(Services::new(Arc::new(crate::engine::NoWriter), alerts));
+        let m = TaskManager::new(services, store).unwrap();
+        m.create(TaskRequest {
+            id: Some("t".into()),
+            task_type: Some("stream".into()),
+            dbrps: Some(vec![Dbrp {
+                db: "db".into(),
+                rp: "rp".into(),
+            }]),
+            script: Some(
+                "stream|from().measurement('cpu')|window().period(10s).every(10s)|mean('v')".into(),
+            ),
+            status: Some("enabled".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        m
+    }
+
+    #[test]
+    fn kapacitor_writes_are_checked_in_full_and_accepted_lines_only_where_read() {
+        let m = manager_with_mean_task();
+        // `/kapacitor/v1/write`: a bad value in a field no task reads, or a
+        // bad tag, still rejects the write.
+        assert!(m
+            .feed_line_protocol("db", "rp", b"cpu,host=a v=1,w=oops 1", 1, 0)
+            .is_err());
+        assert!(m
+            .feed_line_protocol("db", "rp", b"cpu,host v=1 1", 1, 0)
+            .is_err());
+        assert_eq!(
+            m.feed_line_protocol("db", "rp", b"cpu,host=a v=1,w=2 1", 1, 0),
+            Ok(1)
+        );
+        // Lines a write accepted are parsed for the task's field only.
+        assert_eq!(
+            m.feed_accepted_lines(
+                "db",
+                "rp",
+                b"cpu,host=a v=3,w=oops 2\ncpu,host=a v=5 20000000000",
+                1,
+                0
+            ),
+            Ok(2)
+        );
+        let info = m.get("t").unwrap();
+        let collected = |prefix: &str| {
+            info.node_stats
+                .iter()
+                .find(|(n, _, _)| n.starts_with(prefix))
+                .map(|(_, s, _)| s.collected)
+        };
+        assert_eq!(collected("from"), Some(3));
+        assert_eq!(collected("mean"), Some(1));
+    }
+
     #[test]
     fn points_of_one_series_share_name_and_tags() {
         let body = b"cpu,host=a\\ b,dc=x v=1 1\ncpu,host=a\\ b,dc=x v=2 2\ncpu,dc=x,host=a\\ b v=3i 3\nmem v=4 4";
