@@ -901,11 +901,12 @@ impl TaskManager {
         }
         // The points buffer is reused from write to write (an event holds
         // thousands of points: fresh memory for each costs page faults).
-        let mut points = std::mem::take(&mut self.series.lock().spare);
-        let parsed =
-            self.series
-                .lock()
-                .parse_into(db, rp, body, precision_ns, now, &needs, &mut points);
+        let (mut points, parsed) = {
+            let mut cache = self.series.lock();
+            let mut points = std::mem::take(&mut cache.spare);
+            let parsed = cache.parse_into(db, rp, body, precision_ns, now, &needs, &mut points);
+            (points, parsed)
+        };
         let n = points.len();
         if parsed.is_ok() {
             Self::push_all_moving(&targets, &mut points);
@@ -1100,17 +1101,10 @@ impl SeriesCache {
             _ => "ns",
         })
         .unwrap_or(almanac_lineproto::Precision::Nanosecond);
-        // The kept field names as a list: a task reads few, and comparing a
-        // handful of strings beats a tree lookup.
-        let kept: Option<Vec<&str>> = match needs {
-            FieldNeeds::All => None,
-            FieldNeeds::Only(keys) => Some(keys.iter().map(String::as_str).collect()),
-        };
-        let keep = |k: &str| kept.as_ref().is_none_or(|keys| keys.contains(&k));
         let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
         let dims: Arc<crate::model::Dimensions> = Default::default();
         // Tags are parsed only for a series not seen before.
-        for line in almanac_lineproto::parse_lines_selecting(body, false, keep) {
+        for line in almanac_lineproto::parse_lines_selecting(body, false, |k| needs.keeps(k)) {
             let line = line.map_err(|e| e.to_string())?;
             let time = line
                 .timestamp_ns(precision, now)

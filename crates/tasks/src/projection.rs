@@ -10,8 +10,6 @@
 //! only. The analysis is conservative: a node it does not know keeps every
 //! field, and so do all nodes above it.
 
-use std::collections::BTreeSet;
-
 use crate::tick::ast::Expr;
 use crate::tick::pipeline::{Arg, NodeDef, Pipeline, Value};
 
@@ -20,13 +18,14 @@ use crate::tick::pipeline::{Arg, NodeDef, Pipeline, Value};
 pub enum FieldNeeds {
     /// Every field.
     All,
-    /// Only these (possibly none).
-    Only(BTreeSet<String>),
+    /// Only these (possibly none), sorted, without repeats: a task reads
+    /// few fields, and comparing a handful of strings beats a set lookup.
+    Only(Vec<String>),
 }
 
 impl Default for FieldNeeds {
     fn default() -> Self {
-        FieldNeeds::Only(BTreeSet::new())
+        FieldNeeds::Only(Vec::new())
     }
 }
 
@@ -35,7 +34,7 @@ impl FieldNeeds {
     pub fn keeps(&self, key: &str) -> bool {
         match self {
             FieldNeeds::All => true,
-            FieldNeeds::Only(keys) => keys.contains(key),
+            FieldNeeds::Only(keys) => keys.iter().any(|k| k == key),
         }
     }
 
@@ -45,14 +44,20 @@ impl FieldNeeds {
             (FieldNeeds::All, _) => {}
             (_, FieldNeeds::All) => *self = FieldNeeds::All,
             (FieldNeeds::Only(mine), FieldNeeds::Only(theirs)) => {
-                mine.extend(theirs.iter().cloned())
+                for key in theirs {
+                    if let Err(at) = mine.binary_search(key) {
+                        mine.insert(at, key.clone());
+                    }
+                }
             }
         }
     }
 
     fn insert(&mut self, key: &str) {
         if let FieldNeeds::Only(keys) = self {
-            keys.insert(key.to_string());
+            if let Err(at) = keys.binary_search_by(|k| k.as_str().cmp(key)) {
+                keys.insert(at, key.to_string());
+            }
         }
     }
 }
@@ -109,7 +114,7 @@ fn needs_of(
         // Emit a point holding their result only.
         "count" | "distinct" | "mean" | "median" | "mode" | "spread" | "sum" | "first" | "last"
         | "min" | "max" | "percentile" | "stddev" | "top" | "bottom" => match influxql_field(def) {
-            Some(field) => FieldNeeds::Only(BTreeSet::from([field.to_string()])),
+            Some(field) => FieldNeeds::Only(vec![field.to_string()]),
             None => FieldNeeds::All,
         },
         _ => FieldNeeds::All,
@@ -189,7 +194,9 @@ mod tests {
     }
 
     fn only(keys: &[&str]) -> FieldNeeds {
-        FieldNeeds::Only(keys.iter().map(|k| k.to_string()).collect())
+        let mut keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+        keys.sort();
+        FieldNeeds::Only(keys)
     }
 
     #[test]
