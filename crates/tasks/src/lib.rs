@@ -17,6 +17,7 @@
 pub mod alert;
 pub mod cron;
 pub mod engine;
+pub mod fields;
 pub mod lambda;
 pub mod manager;
 pub mod model;

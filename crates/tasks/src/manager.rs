@@ -8,7 +8,7 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{static_dot, NodeReport, Services, Task};
-use crate::model::{FieldValue, Point};
+use crate::model::{FieldKey, FieldValue, Point};
 use crate::projection::FieldNeeds;
 use crate::store::Store;
 use crate::tick::ast::VarType;
@@ -1055,6 +1055,8 @@ type SeriesEntry = (Arc<str>, Arc<crate::model::Tags>);
 #[derive(Default)]
 pub struct SeriesCache {
     series: HashMap<Box<[u8]>, SeriesEntry, ahash::RandomState>,
+    /// Field keys seen, shared by the points that carry them.
+    field_keys: HashMap<Box<str>, FieldKey, ahash::RandomState>,
     /// A points buffer kept from one write to the next.
     spare: Vec<Point>,
 }
@@ -1113,11 +1115,9 @@ impl SeriesCache {
                 Some((name, tags)) => (name.clone(), tags.clone()),
                 None => self.add_series(&line)?,
             };
-            // Inserted one by one: collecting would first gather and sort a
-            // vector, for the one or two fields a task usually keeps.
-            let mut fields = crate::model::Fields::new();
+            let mut fields = crate::model::Fields::with_capacity(line.fields.len());
             for (k, v) in &line.fields {
-                fields.insert(k.to_string(), FieldValue::from_line(v));
+                fields.insert(self.field_key(k), FieldValue::from_line(v));
             }
             out.push(Point {
                 database: dbs.clone(),
@@ -1130,6 +1130,19 @@ impl SeriesCache {
             });
         }
         Ok(())
+    }
+
+    /// The shared key for a field name.
+    fn field_key(&mut self, name: &str) -> FieldKey {
+        if let Some(k) = self.field_keys.get(name) {
+            return k.clone();
+        }
+        if self.field_keys.len() >= SERIES_CACHE_LIMIT {
+            self.field_keys.clear();
+        }
+        let key: FieldKey = name.into();
+        self.field_keys.insert(name.into(), key.clone());
+        key
     }
 
     /// Parses the tags of a line whose series is new and remembers them.

@@ -69,8 +69,7 @@ impl FieldValue {
 
 /// Tags of a point, sorted by key.
 pub type Tags = BTreeMap<String, String>;
-/// Fields of a point, sorted by key.
-pub type Fields = BTreeMap<String, FieldValue>;
+pub use crate::fields::{FieldKey, Fields};
 
 /// How points are grouped: by these tag keys (and optionally by measurement).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -332,11 +332,8 @@ pub fn write_point(out: &mut String, p: &Point) {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let fields: Vec<(&str, almanac_lineproto::FieldValue<'_>)> = p
-        .fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.to_line()))
-        .collect();
+    let fields: Vec<(&str, almanac_lineproto::FieldValue<'_>)> =
+        p.fields.iter().map(|(k, v)| (&**k, v.to_line())).collect();
     almanac_lineproto::write_line(out, &p.name, &tags, &fields, Some(p.time));
 }
 
@@ -401,7 +398,7 @@ pub fn batch_json(source: usize, b: &Batch) -> serde_json::Value {
             let fields: serde_json::Map<String, serde_json::Value> = p
                 .fields
                 .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
+                .map(|(k, v)| (k.to_string(), v.to_json()))
                 .collect();
             serde_json::json!({"time": format_time(p.time), "tags": &*p.tags, "fields": fields})
         })

@@ -40,11 +40,8 @@ impl PointWriter for StorageWriter {
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
                 .collect();
-            let fields: Vec<(&str, almanac_lineproto::FieldValue<'_>)> = p
-                .fields
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.to_line()))
-                .collect();
+            let fields: Vec<(&str, almanac_lineproto::FieldValue<'_>)> =
+                p.fields.iter().map(|(k, v)| (&**k, v.to_line())).collect();
             if fields.is_empty() {
                 continue;
             }

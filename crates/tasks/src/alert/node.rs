@@ -84,7 +84,7 @@ pub struct AlertNode {
     all: bool,
     quiet: bool,
     handlers: Vec<HandlerSpec>,
-    states: HashMap<String, AlertState>,
+    states: HashMap<String, AlertState, ahash::RandomState>,
     counts: [u64; 4],
     inhibited: u64,
 }
@@ -137,7 +137,7 @@ impl AlertNode {
             all: false,
             quiet: false,
             handlers: Vec::new(),
-            states: HashMap::new(),
+            states: HashMap::default(),
             counts: [0; 4],
             inhibited: 0,
         };
@@ -302,7 +302,7 @@ fn field_map(f: &Fields) -> TValue {
         f.iter()
             .map(|(k, v)| {
                 (
-                    k.clone(),
+                    k.to_string(),
                     match v {
                         FieldValue::Float(x) => TValue::Float(*x),
                         FieldValue::Int(i) => TValue::Int(*i),
@@ -483,16 +483,17 @@ impl Node for AlertNode {
             }
             if let Some(f) = &self.level_field {
                 Arc::make_mut(&mut p.fields)
-                    .insert(f.clone(), FieldValue::Str(level.as_str().into()));
+                    .insert(f.as_str().into(), FieldValue::Str(level.as_str().into()));
             }
             if let Some(f) = &self.id_field {
-                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Str(id.clone()));
+                Arc::make_mut(&mut p.fields).insert(f.as_str().into(), FieldValue::Str(id.clone()));
             }
             if let Some(f) = &self.message_field {
-                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Str(message.clone()));
+                Arc::make_mut(&mut p.fields)
+                    .insert(f.as_str().into(), FieldValue::Str(message.clone()));
             }
             if let Some(f) = &self.duration_field {
-                Arc::make_mut(&mut p.fields).insert(f.clone(), FieldValue::Int(duration));
+                Arc::make_mut(&mut p.fields).insert(f.as_str().into(), FieldValue::Int(duration));
             }
         };
         let mut msg = msg;

@@ -195,8 +195,8 @@ impl AnomalyNode {
             self.anomalies += 1;
         }
         let fields = Arc::make_mut(&mut p.fields);
-        fields.insert(self.score_field.clone(), FieldValue::Float(score));
-        fields.insert(self.flag_field.clone(), FieldValue::Bool(anomalous));
+        fields.insert(self.score_field.as_str().into(), FieldValue::Float(score));
+        fields.insert(self.flag_field.as_str().into(), FieldValue::Bool(anomalous));
         Some(p)
     }
 }

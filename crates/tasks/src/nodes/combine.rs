@@ -207,7 +207,7 @@ impl CombineNode {
             let p = &set.points[*pi];
             let prefix = format!("{}{}", self.names[i], self.delimiter);
             for (f, v) in p.fields.iter() {
-                fields.insert(format!("{prefix}{f}"), v.clone());
+                fields.insert(format!("{prefix}{f}").into(), v.clone());
             }
             for (t, v) in p.tags.iter() {
                 if dims.contains(t) {

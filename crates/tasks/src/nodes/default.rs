@@ -46,7 +46,7 @@ impl DefaultNode {
     fn apply(&self, p: &mut Point) {
         for (k, v) in &self.fields {
             if !p.fields.contains_key(k) {
-                Arc::make_mut(&mut p.fields).insert(k.clone(), v.clone());
+                Arc::make_mut(&mut p.fields).insert(k.as_str().into(), v.clone());
             }
         }
         for (k, v) in &self.tags {

@@ -68,7 +68,7 @@ impl DerivativeNode {
         if self.non_negative && d < 0.0 {
             return Ok(None);
         }
-        Arc::make_mut(&mut p.fields).insert(self.as_name.clone(), FieldValue::Float(d));
+        Arc::make_mut(&mut p.fields).insert(self.as_name.as_str().into(), FieldValue::Float(d));
         Ok(Some(p))
     }
 }

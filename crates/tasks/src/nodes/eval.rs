@@ -77,14 +77,17 @@ impl EvalNode {
                 };
                 Arc::make_mut(&mut p.tags).insert(name.clone(), s);
             } else {
-                Arc::make_mut(&mut p.fields).insert(name.clone(), v.to_field());
+                Arc::make_mut(&mut p.fields).insert(name.as_str().into(), v.to_field());
             }
         }
         match &self.keep {
-            None => Arc::make_mut(&mut p.fields)
-                .retain(|k, _| self.names.contains(k) && !self.tags.contains(k)),
+            None => Arc::make_mut(&mut p.fields).retain(|k, _| {
+                self.names.iter().any(|n| **n == **k) && !self.tags.iter().any(|t| **t == **k)
+            }),
             Some(list) if list.is_empty() => {}
-            Some(list) => Arc::make_mut(&mut p.fields).retain(|k, _| list.contains(k)),
+            Some(list) => {
+                Arc::make_mut(&mut p.fields).retain(|k, _| list.iter().any(|n| **n == **k))
+            }
         }
         Ok(())
     }

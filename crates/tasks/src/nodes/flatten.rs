@@ -74,12 +74,12 @@ impl FlattenNode {
                 .collect();
             let prefix = prefix.join(&self.delimiter);
             for (k, v) in p.fields.iter() {
-                let name = if self.drop_original {
-                    prefix.clone()
+                let name: crate::model::FieldKey = if self.drop_original {
+                    prefix.as_str().into()
                 } else if prefix.is_empty() {
                     k.clone()
                 } else {
-                    format!("{prefix}{}{k}", self.delimiter)
+                    format!("{prefix}{}{k}", self.delimiter).into()
                 };
                 fields.insert(name, v.clone());
             }

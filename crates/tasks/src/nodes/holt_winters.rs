@@ -109,7 +109,7 @@ impl HoltWintersNode {
             .into_iter()
             .map(|(t, v)| {
                 let mut fields = Fields::new();
-                fields.insert(self.as_name.clone(), FieldValue::Float(v));
+                fields.insert(self.as_name.as_str().into(), FieldValue::Float(v));
                 Point {
                     database: db.clone(),
                     retention_policy: rp.clone(),

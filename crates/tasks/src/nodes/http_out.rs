@@ -39,8 +39,8 @@ pub fn series_json(name: &str, tags: &crate::model::Tags, points: &[&Point]) -> 
     let mut columns = vec!["time".to_string()];
     for p in points {
         for k in p.fields.keys() {
-            if !columns.contains(k) {
-                columns.push(k.clone());
+            if !columns.iter().any(|c| **c == **k) {
+                columns.push(k.to_string());
             }
         }
     }

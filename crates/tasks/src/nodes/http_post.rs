@@ -181,7 +181,7 @@ impl Node for HttpPostNode {
         if let (Some(field), Some(poster)) = (&self.code_field, &self.poster) {
             let code = FieldValue::Int(i64::from(poster.post(job)));
             let set = |p: &mut Point| {
-                Arc::make_mut(&mut p.fields).insert(field.clone(), code.clone());
+                Arc::make_mut(&mut p.fields).insert(field.as_str().into(), code.clone());
             };
             match &mut msg {
                 Msg::Point(p) => set(p),
@@ -214,7 +214,7 @@ fn row_data(msg: &Msg) -> TValue {
             let mut m: BTreeMap<String, TValue> = p
                 .fields
                 .iter()
-                .map(|(k, v)| (k.clone(), field_value(v)))
+                .map(|(k, v)| (k.to_string(), field_value(v)))
                 .collect();
             m.insert("time".into(), TValue::Time(p.time));
             TValue::Map(m)

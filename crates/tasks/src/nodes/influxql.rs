@@ -20,7 +20,7 @@ use crate::tick::TickError;
 pub struct InfluxQlNode {
     func: String,
     field: String,
-    as_name: String,
+    as_name: crate::model::FieldKey,
     use_point_times: bool,
     percentile: f64,
     n: usize,
@@ -32,7 +32,7 @@ impl InfluxQlNode {
     pub fn new(def: &NodeDef) -> Result<Self, TickError> {
         let func = def.kind.clone();
         let mut n = InfluxQlNode {
-            as_name: func.clone(),
+            as_name: func.as_str().into(),
             func,
             field: String::new(),
             use_point_times: false,
@@ -71,7 +71,7 @@ impl InfluxQlNode {
         }
         for p in &def.props {
             match p.name.as_str() {
-                "as" => n.as_name = args::string(args::get(&p.args, 0, p.pos, "as")?, "as")?,
+                "as" => n.as_name = args::string(args::get(&p.args, 0, p.pos, "as")?, "as")?.into(),
                 "usePointTimes" => n.use_point_times = args::flag(p)?,
                 other => {
                     return Err(TickError::at(
@@ -285,7 +285,7 @@ impl InfluxQlNode {
                             if let Some(t) = p.tags.get(k) {
                                 Arc::make_mut(&mut r.tags).insert(k.clone(), t.clone());
                             } else if let Some(f) = p.fields.get(k) {
-                                Arc::make_mut(&mut r.fields).insert(k.clone(), f.clone());
+                                Arc::make_mut(&mut r.fields).insert(k.as_str().into(), f.clone());
                             }
                         }
                         r

@@ -158,7 +158,7 @@ impl JoinNode {
             match p {
                 Some(p) => {
                     for (k, v) in p.fields.iter() {
-                        fields.insert(self.prefixed(i, k), v.clone());
+                        fields.insert(self.prefixed(i, k).into(), v.clone());
                     }
                 }
                 None => match &self.fill {
@@ -169,7 +169,7 @@ impl JoinNode {
                             &self.seen_fields[i]
                         };
                         for k in names {
-                            fields.insert(self.prefixed(i, k), v.clone());
+                            fields.insert(self.prefixed(i, k).into(), v.clone());
                         }
                     }
                     Some(JoinFill::Null) => {}
@@ -192,7 +192,7 @@ impl JoinNode {
                         _ => None,
                     })
                     .collect();
-                let names: Vec<String> = first.fields.keys().cloned().collect();
+                let names: Vec<String> = first.fields.keys().map(|k| k.to_string()).collect();
                 let fields = self.joined_fields(&points, &names)?;
                 let mut tags = first.tags.clone();
                 for p in points.iter().flatten() {
@@ -248,7 +248,7 @@ impl JoinNode {
             let Some(sample) = row.iter().flatten().next() else {
                 continue;
             };
-            let names: Vec<String> = sample.fields.keys().cloned().collect();
+            let names: Vec<String> = sample.fields.keys().map(|k| k.to_string()).collect();
             let Some(fields) = self.joined_fields(&row, &names) else {
                 continue;
             };
@@ -303,10 +303,12 @@ impl JoinNode {
     fn collect(&mut self, edge: usize, msg: Msg, out: &mut Vec<Msg>) {
         let parents = self.names.len();
         match &msg {
-            Msg::Point(p) => self.seen_fields[edge] = p.fields.keys().cloned().collect(),
+            Msg::Point(p) => {
+                self.seen_fields[edge] = p.fields.keys().map(|k| k.to_string()).collect()
+            }
             Msg::Batch(b) => {
                 if let Some(p) = b.points.first() {
-                    self.seen_fields[edge] = p.fields.keys().cloned().collect();
+                    self.seen_fields[edge] = p.fields.keys().map(|k| k.to_string()).collect();
                 }
             }
         }

@@ -169,7 +169,7 @@ impl SideloadNode {
                 .lookup(&order, key)
                 .and_then(|v| convert_field(v, dflt))
                 .unwrap_or_else(|| dflt.clone());
-            Arc::make_mut(&mut p.fields).insert(key.clone(), v);
+            Arc::make_mut(&mut p.fields).insert(key.as_str().into(), v);
         }
         for (key, dflt) in &self.tags {
             let v = self
@@ -180,7 +180,7 @@ impl SideloadNode {
                     _ => dflt.clone(),
                 })
                 .unwrap_or_else(|| dflt.clone());
-            Arc::make_mut(&mut p.tags).insert(key.clone(), v);
+            Arc::make_mut(&mut p.tags).insert(key.as_str().into(), v);
         }
     }
 }

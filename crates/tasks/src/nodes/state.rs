@@ -74,7 +74,7 @@ impl StateNode {
                 FieldValue::Int(-1)
             }
         };
-        Arc::make_mut(&mut p.fields).insert(self.as_name.clone(), value);
+        Arc::make_mut(&mut p.fields).insert(self.as_name.as_str().into(), value);
         Ok(())
     }
 }

@@ -143,7 +143,7 @@ impl TransformNode {
         };
         Ok(value.map(|value| {
             let mut fields = Fields::new();
-            fields.insert(self.as_name.clone(), value);
+            fields.insert(self.as_name.as_str().into(), value);
             Point {
                 fields: Arc::new(fields),
                 ..p.clone()

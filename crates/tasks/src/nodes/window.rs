@@ -38,7 +38,7 @@ pub struct WindowNode {
     period_count: usize,
     /// `.everyCount()`.
     every_count: usize,
-    groups: HashMap<String, GroupWindow>,
+    groups: HashMap<String, GroupWindow, ahash::RandomState>,
     /// The current point's group id (reused: no allocation per point).
     key: String,
 }
@@ -69,7 +69,7 @@ impl WindowNode {
             fill_period: false,
             period_count: 0,
             every_count: 0,
-            groups: HashMap::new(),
+            groups: HashMap::default(),
             key: String::new(),
         };
         let mut counts = (None, None);

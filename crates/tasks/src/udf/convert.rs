@@ -30,25 +30,25 @@ pub fn point_to_proto(p: &Point) -> proto::Point {
     for (k, v) in p.fields.iter() {
         match v {
             FieldValue::Float(f) => {
-                m.fields_double.insert(k.clone(), *f);
+                m.fields_double.insert(k.to_string(), *f);
             }
             FieldValue::Int(i) => {
-                m.fields_int.insert(k.clone(), *i);
+                m.fields_int.insert(k.to_string(), *i);
             }
             // The protocol has no unsigned integers; values above i64::MAX become doubles.
             FieldValue::UInt(u) => match i64::try_from(*u) {
                 Ok(i) => {
-                    m.fields_int.insert(k.clone(), i);
+                    m.fields_int.insert(k.to_string(), i);
                 }
                 Err(_) => {
-                    m.fields_double.insert(k.clone(), *u as f64);
+                    m.fields_double.insert(k.to_string(), *u as f64);
                 }
             },
             FieldValue::Str(s) => {
-                m.fields_string.insert(k.clone(), s.clone());
+                m.fields_string.insert(k.to_string(), s.clone());
             }
             FieldValue::Bool(b) => {
-                m.fields_bool.insert(k.clone(), *b);
+                m.fields_bool.insert(k.to_string(), *b);
             }
         }
     }
