@@ -666,6 +666,7 @@ mod tests {
             precision_nanos: precision.nanos(),
             default_time,
             lines: lines.as_bytes().to_vec(),
+            rows: None,
         }
     }
 

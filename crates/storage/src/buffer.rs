@@ -124,10 +124,19 @@ impl Buffer {
 
     /// Appends `chunk` (whose rows carry `seq`) to the partition's live chunk.
     pub fn apply(&self, key: &PartitionKey, chunk: &Chunk) {
+        self.apply_with(key, |live| live.append(chunk));
+    }
+
+    /// Appends `chunk` to the live chunk of `key` as written by WAL record `seq`.
+    pub fn apply_at(&self, key: &PartitionKey, chunk: &Chunk, seq: u64) {
+        self.apply_with(key, |live| live.append_at(chunk, seq));
+    }
+
+    fn apply_with(&self, key: &PartitionKey, append: impl FnOnce(&mut Chunk)) {
         let partition = self.partition(key);
         let mut p = partition.lock();
         let before = p.live.memory_bytes();
-        p.live.append(chunk);
+        append(&mut p.live);
         p.live_version += 1;
         if p.live_since.is_none() {
             p.live_since = Some(Instant::now());

@@ -71,6 +71,19 @@ impl Values {
         true
     }
 
+    /// The value at `row` (which must exist).
+    fn get(&self, row: usize) -> FieldValue<'_> {
+        match self {
+            Values::Float(v) => FieldValue::Float(v[row]),
+            Values::Integer(v) => FieldValue::Integer(v[row]),
+            Values::UInteger(v) => FieldValue::UInteger(v[row]),
+            Values::Boolean(v) => FieldValue::Boolean(v[row]),
+            Values::String { offsets, bytes } => FieldValue::String(String::from_utf8_lossy(
+                &bytes[offsets[row]..offsets[row + 1]],
+            )),
+        }
+    }
+
     fn extend(&mut self, other: &Values) {
         match (self, other) {
             (Values::Float(a), Values::Float(b)) => a.extend_from_slice(b),
@@ -337,6 +350,24 @@ impl Chunk {
 
     /// Appends all rows of `other` after the rows of `self`.
     pub fn append(&mut self, other: &Chunk) {
+        self.append_rows(other);
+        if !other.is_empty() {
+            self.min_seq = self.min_seq.min(other.min_seq);
+            self.max_seq = self.max_seq.max(other.max_seq);
+        }
+    }
+
+    /// Appends all rows of `other`, as written by WAL record `seq` (whatever
+    /// sequence numbers `other` carries).
+    pub fn append_at(&mut self, other: &Chunk, seq: u64) {
+        self.append_rows(other);
+        if !other.is_empty() {
+            self.min_seq = self.min_seq.min(seq);
+            self.max_seq = self.max_seq.max(seq);
+        }
+    }
+
+    fn append_rows(&mut self, other: &Chunk) {
         let base = self.times.len();
         // The other chunk's tag keys, once, rather than per series.
         for key in other.tag_keys.keys() {
@@ -370,10 +401,50 @@ impl Chunk {
         for column in self.fields.values_mut() {
             column.pad_to(rows);
         }
-        if !other.is_empty() {
-            self.min_seq = self.min_seq.min(other.min_seq);
-            self.max_seq = self.max_seq.max(other.max_seq);
+    }
+
+    /// Number of distinct series.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Series keys (as [`almanac_lineproto::Line::series_key`] makes them)
+    /// by series id.
+    pub fn series_keys(&self) -> Vec<Arc<str>> {
+        let mut keys: Vec<Arc<str>> = vec![Arc::from(""); self.series.len()];
+        for (key, id) in &self.series_index {
+            keys[*id as usize] = key.clone();
         }
+        keys
+    }
+
+    /// Series id of a row.
+    pub fn row_series(&self, row: usize) -> u32 {
+        self.series_ids[row]
+    }
+
+    /// Tags of a series, sorted by key.
+    pub fn series_tags(&self, series: u32) -> &[(Arc<str>, Arc<str>)] {
+        &self.series[series as usize]
+    }
+
+    /// Time of a row, ns.
+    pub fn row_time(&self, row: usize) -> i64 {
+        self.times[row]
+    }
+
+    /// The value of field `name` at `row`, if the row has it.
+    pub fn row_field(&self, row: usize, name: &str) -> Option<FieldValue<'_>> {
+        let column = self.fields.get(name)?;
+        column.valid[row].then(|| column.values.get(row))
+    }
+
+    /// The fields a row has, sorted by name.
+    pub fn row_fields(&self, row: usize) -> impl Iterator<Item = (&Arc<str>, FieldValue<'_>)> {
+        self.fields
+            .iter()
+            .filter(move |(_, c)| c.valid[row])
+            .map(move |(name, c)| (name, c.values.get(row)))
     }
 
     /// Tag keys seen in this chunk, sorted.

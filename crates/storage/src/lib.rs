@@ -358,10 +358,14 @@ impl Storage {
             })?
             .clone();
         let now = now_ns();
-        let (groups, lines, outcome) =
-            prepare_write(&self.catalog, &def, &rp_def, body, precision, now, &|_| {
-                false
-            })?;
+        let write::Prepared {
+            grouped,
+            order,
+            wal_text: lines,
+            outcome,
+        } = prepare_write(&self.catalog, &def, &rp_def, body, precision, now, &|_| {
+            false
+        })?;
         self.stats.write_requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes_written
@@ -380,14 +384,16 @@ impl Storage {
             lines,
         };
         let buffer = self.buffer.clone();
+        // Shared with the write stream's event, which hands the parsed rows
+        // to subscribers.
+        let grouped = Arc::new(grouped);
+        let applied = grouped.clone();
         self.wal
             .append(
                 record.encode(),
                 Box::new(move |seq| {
-                    for (key, mut chunk) in groups {
-                        chunk.min_seq = seq;
-                        chunk.max_seq = seq;
-                        buffer.apply(&key, &chunk);
+                    for (key, chunk) in applied.iter() {
+                        buffer.apply_at(key, chunk, seq);
                     }
                 }),
             )
@@ -404,6 +410,7 @@ impl Storage {
                 precision_nanos: precision.nanos(),
                 default_time: now,
                 lines,
+                rows: Some(Arc::new(stream::AcceptedRows::new(grouped, order))),
             });
         }
         Ok(outcome)
@@ -983,7 +990,11 @@ fn replay_record(
                     .get(k)
                     .is_some_and(|p| p.persisted_through >= seq)
             };
-            let (groups, _, outcome) = prepare_write(
+            let write::Prepared {
+                grouped: groups,
+                outcome,
+                ..
+            } = prepare_write(
                 catalog,
                 db,
                 rp_def,

@@ -100,9 +100,21 @@ fn check_fields(
     None
 }
 
+/// A request after [`prepare_write`].
+pub struct Prepared {
+    /// The accepted rows, grouped per partition (in order of first appearance).
+    pub grouped: Grouped,
+    /// Per accepted line, in line order: its group's index and its row there
+    /// (lines in partitions `skip` excluded have none).
+    pub order: Vec<(u32, u32)>,
+    /// The accepted lines' text, newline separated (for the WAL).
+    pub wal_text: Vec<u8>,
+    /// The outcome so far.
+    pub outcome: WriteOutcome,
+}
+
 /// Parses `body`, validates every line, makes new columns durable in the
-/// catalog, and groups the accepted rows per partition. Returns the groups,
-/// the accepted lines' text (for the WAL) and the outcome so far.
+/// catalog, and groups the accepted rows per partition.
 pub fn prepare_write(
     catalog: &Catalog,
     db: &DatabaseDef,
@@ -111,7 +123,7 @@ pub fn prepare_write(
     precision: Precision,
     now_ns: i64,
     skip: &dyn Fn(&PartitionKey) -> bool,
-) -> Result<(Grouped, Vec<u8>, WriteOutcome), StorageError> {
+) -> Result<Prepared, StorageError> {
     let mut outcome = WriteOutcome::default();
     let mut lines: Vec<(Line<'_>, i64)> = Vec::new();
     let oldest = rp.duration_ns.map(|d| now_ns.saturating_sub(d));
@@ -203,13 +215,22 @@ pub fn prepare_write(
         }
     }
 
-    let mut groups: HashMap<(String, i64), Chunk> = HashMap::new();
+    // Groups in the order they first appear; `order` says, per accepted
+    // line, which group and row it became.
+    let mut group_index: HashMap<(String, i64), usize> = HashMap::new();
+    let mut grouped: Grouped = Vec::new();
+    let mut order: Vec<(u32, u32)> = Vec::with_capacity(lines.len());
     let mut wal_text = Vec::with_capacity(body.len());
     for ((line, time), ok) in lines.iter().zip(&accepted) {
         if !ok {
             continue;
         }
         let start = rp.partition_start(*time);
+        outcome.accepted += 1;
+        if !wal_text.is_empty() {
+            wal_text.push(b'\n');
+        }
+        wal_text.extend_from_slice(line.raw);
         let key = PartitionKey {
             db_id: db.id,
             rp: rp.name.clone(),
@@ -217,11 +238,6 @@ pub fn prepare_write(
             start,
             end: start.saturating_add(rp.shard_group_duration_ns),
         };
-        outcome.accepted += 1;
-        if !wal_text.is_empty() {
-            wal_text.push(b'\n');
-        }
-        wal_text.extend_from_slice(line.raw);
         if skip(&key) {
             continue;
         }
@@ -232,25 +248,22 @@ pub fn prepare_write(
             .collect();
         let fields: Vec<(&str, &almanac_lineproto::FieldValue<'_>)> =
             line.fields.iter().map(|(k, v)| (k.as_ref(), v)).collect();
-        let chunk = groups.entry((key.measurement.clone(), start)).or_default();
+        let index = *group_index
+            .entry((key.measurement.clone(), start))
+            .or_insert_with(|| {
+                grouped.push((key, Chunk::new()));
+                grouped.len() - 1
+            });
+        let chunk = &mut grouped[index].1;
+        order.push((index as u32, chunk.len() as u32));
         chunk.push_row(&line.series_key(), &tags, &fields, *time, 0);
     }
-    let grouped = groups
-        .into_iter()
-        .map(|((measurement, start), chunk)| {
-            (
-                PartitionKey {
-                    db_id: db.id,
-                    rp: rp.name.clone(),
-                    measurement,
-                    start,
-                    end: start.saturating_add(rp.shard_group_duration_ns),
-                },
-                chunk,
-            )
-        })
-        .collect();
-    Ok((grouped, wal_text, outcome))
+    Ok(Prepared {
+        grouped,
+        order,
+        wal_text,
+        outcome,
+    })
 }
 
 const KIND_WRITE: u8 = 1;

@@ -8,6 +8,8 @@
 //! - [`alert`]: the alert node, topics, templates and handlers.
 //! - [`engine`]: one running task (dispatch, statistics, dot graph).
 //! - [`manager`]: task definitions, persistence, feeding the write stream.
+//! - [`rows`]: the rows of a write as the storage engine parsed them.
+//! - [`projection`]: which fields a task can observe (the feed skips the rest).
 //! - [`store`]: the persistence boundary the server implements.
 //! - [`udf`]: user-defined functions over Kapacitor's UDF protocol.
 //! - [`cron`]: cron expressions (batch queries and the server's task scheduler).
@@ -23,6 +25,7 @@ pub mod manager;
 pub mod model;
 pub mod nodes;
 pub mod projection;
+pub mod rows;
 pub mod store;
 pub mod tick;
 pub mod udf;

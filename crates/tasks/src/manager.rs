@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::engine::{static_dot, NodeReport, Services, Task};
 use crate::model::{FieldKey, FieldValue, Point};
 use crate::projection::FieldNeeds;
+use crate::rows::ParsedRow;
 use crate::store::Store;
 use crate::tick::ast::VarType;
 use crate::tick::pipeline::{evaluate, Pipeline, TaskType, Value};
@@ -920,6 +921,41 @@ impl TaskManager {
         Ok(n)
     }
 
+    /// Feeds the rows of an accepted write as the storage engine parsed them
+    /// (no line protocol is parsed again); `series_slots` bounds the rows'
+    /// [`ParsedRow::series_slot`]. Points get only the fields the tasks can
+    /// observe. Returns the number of points fed.
+    pub fn feed_rows<R: ParsedRow>(
+        &self,
+        db: &str,
+        rp: &str,
+        rows: impl IntoIterator<Item = R>,
+        series_slots: usize,
+    ) -> usize {
+        let targets = self.stream_targets(db, rp);
+        if targets.is_empty() {
+            return 0;
+        }
+        let mut needs = FieldNeeds::default();
+        for t in &targets {
+            needs.add(t.lock().field_needs());
+        }
+        let mut points = {
+            let mut cache = self.series.lock();
+            let mut points = std::mem::take(&mut cache.spare);
+            cache.points_from_rows(db, rp, rows, series_slots, &needs, &mut points);
+            points
+        };
+        let n = points.len();
+        Self::push_all_moving(&targets, &mut points);
+        points.clear();
+        self.series.lock().spare = points;
+        if n > 0 {
+            self.drain_loopback();
+        }
+        n
+    }
+
     /// Whether any running task reads `db`/`rp` (lets callers skip parsing).
     pub fn wants(&self, db: &str, rp: &str) -> bool {
         let defs = self.defs.read();
@@ -1130,6 +1166,91 @@ impl SeriesCache {
             });
         }
         Ok(())
+    }
+
+    /// Appends the points of parsed `rows` to `out`, with the fields `needs`
+    /// keeps.
+    fn points_from_rows<R: ParsedRow>(
+        &mut self,
+        db: &str,
+        rp: &str,
+        rows: impl IntoIterator<Item = R>,
+        series_slots: usize,
+        needs: &FieldNeeds,
+        out: &mut Vec<Point>,
+    ) {
+        let (dbs, rps): (Arc<str>, Arc<str>) = (db.into(), rp.into());
+        let dims: Arc<crate::model::Dimensions> = Default::default();
+        // A write's series, found once each (not hashed per row).
+        let mut by_slot: Vec<Option<SeriesEntry>> = vec![None; series_slots];
+        let wanted: Option<Vec<(FieldKey, &str)>> = match needs {
+            FieldNeeds::All => None,
+            FieldNeeds::Only(names) => Some(
+                names
+                    .iter()
+                    .map(|n| (self.field_key(n), n.as_str()))
+                    .collect(),
+            ),
+        };
+        for row in rows {
+            let slot = row.series_slot();
+            let (name, tags) = match by_slot.get(slot) {
+                Some(Some(entry)) => entry.clone(),
+                _ => {
+                    let entry = self.series_of_row(&row);
+                    if let Some(s) = by_slot.get_mut(slot) {
+                        *s = Some(entry.clone());
+                    }
+                    entry
+                }
+            };
+            let fields = match &wanted {
+                Some(wanted) => {
+                    let mut fields = crate::model::Fields::with_capacity(wanted.len());
+                    for (key, name) in wanted {
+                        if let Some(v) = row.field(name) {
+                            fields.insert(key.clone(), FieldValue::from_line(&v));
+                        }
+                    }
+                    fields
+                }
+                None => {
+                    let mut fields = crate::model::Fields::new();
+                    row.for_each_field(|k, v| {
+                        fields.insert(self.field_key(k), FieldValue::from_line(&v));
+                    });
+                    fields
+                }
+            };
+            out.push(Point {
+                database: dbs.clone(),
+                retention_policy: rps.clone(),
+                name,
+                tags,
+                fields: Arc::new(fields),
+                time: row.time(),
+                dims: dims.clone(),
+            });
+        }
+    }
+
+    /// The name and tags of a row's series, remembered by its key.
+    fn series_of_row(&mut self, row: &impl ParsedRow) -> SeriesEntry {
+        if let Some(entry) = self.series.get(row.series_key().as_bytes()) {
+            return entry.clone();
+        }
+        let name: Arc<str> = row.measurement().into();
+        let mut tags = crate::model::Tags::new();
+        row.for_each_tag(|k, v| {
+            tags.insert(k.to_string(), v.to_string());
+        });
+        let entry: SeriesEntry = (name, Arc::new(tags));
+        if self.series.len() >= SERIES_CACHE_LIMIT {
+            self.series.clear();
+        }
+        self.series
+            .insert(row.series_key().as_bytes().into(), entry.clone());
+        entry
     }
 
     /// The shared key for a field name.

@@ -71,11 +71,15 @@ impl Harness {
             .unwrap_or_else(|e| panic!("define {id}: {e}"));
     }
 
-    /// Writes line protocol with second precision.
+    /// Writes line protocol with second precision, fed as the storage
+    /// engine feeds its writes: parsed rows (the node suites in
+    /// nodes_golden.rs feed line-protocol text).
     fn write(&self, lp: &str) {
+        let (rows, slots) =
+            almanac_tasks::rows::parse_rows(lp.as_bytes(), almanac_lineproto::Precision::Second, 0)
+                .unwrap();
         self.manager
-            .feed_accepted_lines("telegraf", "autogen", lp.as_bytes(), S, 0)
-            .unwrap();
+            .feed_rows("telegraf", "autogen", rows.iter(), slots);
     }
 
     /// (id, level, message, duration in s) of every event sent to a topic.

@@ -130,6 +130,16 @@ impl Kapacitor {
         if !self.manager.wants(&ev.database, &ev.retention_policy) {
             return;
         }
+        if let Some(rows) = &ev.rows {
+            // The engine's own parse: nothing to parse again.
+            self.manager.feed_rows(
+                &ev.database,
+                &ev.retention_policy,
+                rows.rows().map(StorageRow),
+                rows.series_slots(),
+            );
+            return;
+        }
         if let Err(e) = self.manager.feed_accepted_lines(
             &ev.database,
             &ev.retention_policy,
@@ -138,6 +148,43 @@ impl Kapacitor {
             ev.default_time,
         ) {
             tracing::warn!(database = %ev.database, error = %e, "kapacitor: write stream event did not parse");
+        }
+    }
+}
+
+/// A row of the storage engine's parse, as the task feed reads it.
+struct StorageRow<'a>(almanac_storage::stream::Row<'a>);
+
+impl almanac_tasks::rows::ParsedRow for StorageRow<'_> {
+    fn measurement(&self) -> &str {
+        self.0.measurement()
+    }
+
+    fn series_key(&self) -> &str {
+        self.0.series_key()
+    }
+
+    fn series_slot(&self) -> usize {
+        self.0.series_slot()
+    }
+
+    fn for_each_tag(&self, mut f: impl FnMut(&str, &str)) {
+        for (k, v) in self.0.tags() {
+            f(k, v);
+        }
+    }
+
+    fn time(&self) -> i64 {
+        self.0.time()
+    }
+
+    fn field(&self, name: &str) -> Option<almanac_lineproto::FieldValue<'_>> {
+        self.0.field(name)
+    }
+
+    fn for_each_field(&self, mut f: impl FnMut(&str, almanac_lineproto::FieldValue<'_>)) {
+        for (k, v) in self.0.fields() {
+            f(k, v);
         }
     }
 }
