@@ -63,6 +63,8 @@ pub struct Services {
     pub http_outs: Mutex<HashMap<(String, String), Endpoint>>,
     /// Points `kapacitorLoopback` nodes send back into the stream: (db, rp, points).
     pub loopback: Mutex<Vec<(String, String, Vec<Point>)>>,
+    /// Snapshots of UDF nodes (kept in the task store once a manager attaches it).
+    pub udf_snapshots: Arc<crate::udf::snapshots::UdfSnapshots>,
 }
 
 impl Services {
@@ -73,6 +75,7 @@ impl Services {
             alerts,
             http_outs: Default::default(),
             loopback: Default::default(),
+            udf_snapshots: Default::default(),
         }
     }
 }

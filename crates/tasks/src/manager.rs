@@ -274,6 +274,7 @@ impl TaskManager {
             store,
             series: Mutex::new(SeriesCache::default()),
         };
+        m.services.udf_snapshots.attach(m.store.clone())?;
         for doc in m.store.list("template")? {
             let t: TemplateDef =
                 serde_json::from_value(doc).map_err(|e| format!("stored template: {e}"))?;
@@ -723,6 +724,7 @@ impl TaskManager {
         }
         self.stop(id);
         self.store.delete("task", id).map_err(TaskError::Internal)?;
+        self.services.udf_snapshots.remove_task(id);
         // The task's anonymous topics (alerts without `.topic()`) go with it.
         let prefix = format!("main:{id}:");
         for (topic, _, _) in self.services.alerts.topics() {

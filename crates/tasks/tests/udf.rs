@@ -41,17 +41,26 @@ struct Harness {
     manager: TaskManager,
     writer: Arc<RecWriter>,
     alerts: Arc<AlertService>,
+    services: Arc<Services>,
+    store: Arc<MemoryStore>,
 }
 
 fn harness() -> Harness {
-    let store = Arc::new(MemoryStore::default());
+    harness_over(Arc::new(MemoryStore::default()))
+}
+
+/// A manager over `store` (a second one over the same store is the server
+/// after a restart).
+fn harness_over(store: Arc<MemoryStore>) -> Harness {
     let writer = Arc::new(RecWriter::default());
     let alerts = Arc::new(AlertService::new(store.clone()).unwrap());
     let services = Arc::new(Services::new(writer.clone(), alerts.clone()));
     Harness {
-        manager: TaskManager::new(services, store).unwrap(),
+        manager: TaskManager::new(services.clone(), store.clone()).unwrap(),
         writer,
         alerts,
+        services,
+        store,
     }
 }
 
@@ -253,18 +262,40 @@ fn socket_udf_round_trip_snapshot_and_restore() {
     // Stopping the task snapshots the UDF; starting it again restores it.
     h.set_status("t", "disabled");
     let start = Instant::now();
-    while registry().snapshot("t", "scaleA2").is_none() {
+    let snapshot = || h.services.udf_snapshots.get("t", "scaleA2");
+    while snapshot().is_none() {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "no snapshot taken"
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert_eq!(registry().snapshot("t", "scaleA2").unwrap(), b"3");
+    assert_eq!(snapshot().unwrap(), b"3");
     h.set_status("t", "enabled");
     h.write("m,host=a v=10 4\n");
     h.wait_for("the fourth point", |h| h.outputs("v").len() == 4);
     assert_eq!(h.outputs("seen")[3], (4, 4.0));
+
+    // The snapshot is in the task store: a restarted server (a new manager
+    // over the same store) restores it.
+    h.set_status("t", "disabled");
+    let start = Instant::now();
+    while snapshot().unwrap() != b"4" {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no second snapshot"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let restarted = harness_over(h.store.clone());
+    restarted.set_status("t", "enabled");
+    restarted.write("m,host=a v=1 5\n");
+    restarted.wait_for("a point after the restart", |h| h.outputs("v").len() == 1);
+    assert_eq!(restarted.outputs("seen"), [(5, 5.0)]);
+
+    // Deleting the task deletes its snapshots.
+    restarted.manager.delete("t").unwrap();
+    assert_eq!(restarted.services.udf_snapshots.get("t", "scaleA2"), None);
 }
 
 #[test]

@@ -20,6 +20,7 @@ pub mod convert;
 pub mod node;
 pub mod proto;
 pub mod registry;
+pub mod snapshots;
 pub mod tick;
 
 pub use config::{FunctionConfig, Transport, UdfConfig};

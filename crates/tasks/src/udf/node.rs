@@ -1,7 +1,8 @@
 //! The runtime node of a configured UDF: starts its agent when the task
 //! first runs it, sends Init (and Restore when a snapshot of the same task
 //! node exists), forwards points and batches, emits what the UDF sends back,
-//! keeps it alive with keepalives, and takes a snapshot when the task stops.
+//! keeps it alive with keepalives, and takes snapshots (see
+//! [`super::snapshots`]) every minute and when the task stops.
 //!
 //! Anything fatal (the process dies, the socket closes, an ErrorResponse, a
 //! failed init or restore, a missed keepalive) stops the agent and marks the
@@ -13,7 +14,8 @@ use std::time::Instant;
 use super::agent::Agent;
 use super::convert::{batch_to_proto, point_from_proto, point_to_proto, BatchBuilder};
 use super::proto::{self, request, response};
-use super::registry::{registry, Function};
+use super::registry::Function;
+use super::snapshots::{UdfSnapshots, SNAPSHOT_INTERVAL};
 use super::tick::option_values;
 use crate::model::Msg;
 use crate::nodes::{Node, NodeCtx, NodeError};
@@ -45,6 +47,10 @@ pub struct UdfNode {
     building: Option<BatchBuilder>,
     points_sent: u64,
     points_received: u64,
+    /// Where snapshots go (the task manager's), once started.
+    snapshots: Option<Arc<UdfSnapshots>>,
+    /// When the last periodic snapshot was asked for.
+    snapshot_asked: Option<Instant>,
 }
 
 impl UdfNode {
@@ -69,10 +75,14 @@ impl UdfNode {
             building: None,
             points_sent: 0,
             points_received: 0,
+            snapshots: None,
+            snapshot_asked: None,
         })
     }
 
-    fn start(&mut self) {
+    fn start(&mut self, snapshots: &Arc<UdfSnapshots>) {
+        self.snapshots = Some(snapshots.clone());
+        self.snapshot_asked = Some(Instant::now());
         let agent = match Agent::start(&self.func.name, &self.func.transport) {
             Ok(a) => a,
             Err(e) => {
@@ -83,7 +93,7 @@ impl UdfNode {
         let mut sent = agent.send(request::Message::Init(proto::InitRequest {
             options: self.options.clone(),
         }));
-        if let Some(snapshot) = registry().snapshot(&self.task, &self.node) {
+        if let Some(snapshot) = snapshots.get(&self.task, &self.node) {
             sent = sent.and_then(|_| {
                 agent.send(request::Message::Restore(proto::RestoreRequest {
                     snapshot,
@@ -112,9 +122,9 @@ impl UdfNode {
         self.state = State::Failed(format!("UDF {}: {msg}", self.func.name));
     }
 
-    fn ensure_running(&mut self) -> Result<(), NodeError> {
+    fn ensure_running(&mut self, ctx: &NodeCtx<'_>) -> Result<(), NodeError> {
         if matches!(self.state, State::Idle) {
-            self.start();
+            self.start(&ctx.services.udf_snapshots);
         }
         match &self.state {
             State::Failed(e) => Err(NodeError(e.clone())),
@@ -175,7 +185,24 @@ impl UdfNode {
             R::Init(i) if !i.success => self.fail(&format!("init failed: {}", i.error)),
             R::Restore(r) if !r.success => self.fail(&format!("restore failed: {}", r.error)),
             R::Error(e) => self.fail(&format!("error from the UDF: {}", e.error)),
-            R::Init(_) | R::Restore(_) | R::Info(_) | R::Snapshot(_) => {}
+            R::Snapshot(s) => {
+                if let Some(store) = &self.snapshots {
+                    store.save(&self.task, &self.node, s.snapshot);
+                }
+            }
+            R::Init(_) | R::Restore(_) | R::Info(_) => {}
+        }
+    }
+
+    /// Asks for a snapshot every [`SNAPSHOT_INTERVAL`] (the answer is saved
+    /// when it arrives, in [`UdfNode::handle`]).
+    fn periodic_snapshot(&mut self) {
+        let due = self
+            .snapshot_asked
+            .is_none_or(|t| t.elapsed() >= SNAPSHOT_INTERVAL);
+        if due && matches!(self.state, State::Running(_)) {
+            self.snapshot_asked = Some(Instant::now());
+            let _ = self.send(request::Message::Snapshot(proto::SnapshotRequest {}));
         }
     }
 
@@ -207,8 +234,13 @@ impl UdfNode {
 }
 
 impl Node for UdfNode {
-    fn process(&mut self, _: &NodeCtx<'_>, msg: Msg, out: &mut Vec<Msg>) -> Result<(), NodeError> {
-        self.ensure_running()?;
+    fn process(
+        &mut self,
+        ctx: &NodeCtx<'_>,
+        msg: Msg,
+        out: &mut Vec<Msg>,
+    ) -> Result<(), NodeError> {
+        self.ensure_running(ctx)?;
         match &msg {
             Msg::Point(p) => {
                 self.points_sent += 1;
@@ -231,13 +263,14 @@ impl Node for UdfNode {
         }
     }
 
-    fn tick(&mut self, _: &NodeCtx<'_>, now: i64, out: &mut Vec<Msg>) -> Result<(), NodeError> {
+    fn tick(&mut self, ctx: &NodeCtx<'_>, now: i64, out: &mut Vec<Msg>) -> Result<(), NodeError> {
         if matches!(self.state, State::Failed(_)) {
             return Ok(());
         }
-        self.ensure_running()?;
+        self.ensure_running(ctx)?;
         self.drain(out);
         self.keepalive(now);
+        self.periodic_snapshot();
         Ok(())
     }
 
@@ -263,6 +296,9 @@ impl Drop for UdfNode {
         let State::Running(agent) = std::mem::replace(&mut self.state, State::Idle) else {
             return;
         };
+        let Some(snapshots) = self.snapshots.clone() else {
+            return;
+        };
         let (task, node, timeout) = (self.task.clone(), self.node.clone(), self.func.timeout);
         let timeout = if timeout.is_zero() {
             super::config::DEFAULT_TIMEOUT
@@ -278,7 +314,7 @@ impl Drop for UdfNode {
                     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
                         match agent.recv_timeout(left) {
                             Ok(response::Message::Snapshot(s)) => {
-                                registry().save_snapshot(&task, &node, s.snapshot);
+                                snapshots.save(&task, &node, s.snapshot);
                                 break;
                             }
                             Ok(_) => continue,

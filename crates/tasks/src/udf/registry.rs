@@ -3,11 +3,11 @@
 //! anomaly detectors. Process-wide, because TICKscripts are type-checked
 //! against it while they are evaluated, before any task services exist.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use super::agent::Agent;
 use super::config::{Transport, UdfConfig};
@@ -56,11 +56,10 @@ impl Resolved {
     }
 }
 
-/// Configured UDFs (or why one is unavailable) and snapshots of stopped UDF nodes.
+/// Configured UDFs (or why one is unavailable).
 #[derive(Default)]
 pub struct Registry {
     functions: RwLock<BTreeMap<String, Result<Arc<Function>, String>>>,
-    snapshots: Mutex<HashMap<(String, String), Vec<u8>>>,
 }
 
 /// The process-wide registry.
@@ -113,21 +112,6 @@ impl Registry {
             .ok_or_else(|| {
                 format!("no UDF named {name:?} (configure it in [udf.functions.{name}])")
             })
-    }
-
-    /// Keeps the snapshot of a stopped UDF node.
-    pub fn save_snapshot(&self, task: &str, node: &str, snapshot: Vec<u8>) {
-        self.snapshots
-            .lock()
-            .insert((task.to_string(), node.to_string()), snapshot);
-    }
-
-    /// The last snapshot of a UDF node, if any.
-    pub fn snapshot(&self, task: &str, node: &str) -> Option<Vec<u8>> {
-        self.snapshots
-            .lock()
-            .get(&(task.to_string(), node.to_string()))
-            .cloned()
     }
 }
 
