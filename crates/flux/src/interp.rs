@@ -160,7 +160,7 @@ fn has_pending(v: &Value) -> bool {
 impl<'a> Interp<'a> {
     /// A fresh interpreter with the universe loaded.
     pub fn new(source: &'a dyn FluxSource, ctx: ExecContext) -> Result<Self> {
-        let registry = Arc::new(Registry::standard());
+        let registry = Registry::shared();
         let universe = Scope::root();
         let mut it = Interp {
             source,
@@ -237,9 +237,8 @@ impl<'a> Interp<'a> {
             // lets a package's Flux source reach universe members it shadows
             env.define("_universe", Value::record(self.universe.entries()));
         }
-        if let Some(src) = pkg.flux {
-            let file = crate::parser::parse_file(src)
-                .map_err(|e| Error::rt(format!("package {path}: {e}")))?;
+        if let Some(parsed) = reg.parsed_flux(path) {
+            let file = parsed.map_err(|e| Error::rt(format!("package {path}: {e}")))?;
             for imp in &file.imports {
                 self.import(imp, env)?;
             }

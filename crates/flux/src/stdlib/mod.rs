@@ -107,6 +107,32 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The standard library, built once per process and shared by every
+    /// query (building it is part of each query's fixed cost otherwise).
+    pub fn shared() -> Arc<Registry> {
+        static SHARED: std::sync::OnceLock<Arc<Registry>> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| Arc::new(Registry::standard()))
+            .clone()
+    }
+
+    /// The Flux source of package `path`, parsed once per process.
+    pub fn parsed_flux(&self, path: &str) -> Option<crate::Result<Arc<crate::ast::File>>> {
+        type Parsed = std::sync::Mutex<HashMap<String, Arc<crate::ast::File>>>;
+        static PARSED: std::sync::OnceLock<Parsed> = std::sync::OnceLock::new();
+        let src = self.get(path)?.flux?;
+        let cache = PARSED.get_or_init(Default::default);
+        let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(file) = lock().get(path) {
+            return Some(Ok(file.clone()));
+        }
+        Some(crate::parser::parse_file(src).map(|file| {
+            let file = Arc::new(file);
+            lock().insert(path.to_string(), file.clone());
+            file
+        }))
+    }
+
     /// The standard library of this implementation.
     pub fn standard() -> Self {
         let mut packages = HashMap::new();
