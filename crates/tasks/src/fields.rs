@@ -88,11 +88,6 @@ impl Fields {
         self.entries.retain_mut(|(k, v)| keep(k, v));
     }
 
-    /// Removes every field.
-    pub fn clear(&mut self) {
-        self.entries.clear();
-    }
-
     /// The fields in key order.
     pub fn iter(
         &self,
@@ -100,26 +95,9 @@ impl Fields {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
-    /// The fields in key order, values changeable.
-    pub fn iter_mut(
-        &mut self,
-    ) -> impl DoubleEndedIterator<Item = (&FieldKey, &mut FieldValue)> + ExactSizeIterator {
-        self.entries.iter_mut().map(|(k, v)| (&*k, v))
-    }
-
     /// The keys in order.
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &FieldKey> + ExactSizeIterator {
         self.entries.iter().map(|(k, _)| k)
-    }
-
-    /// The values in key order.
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &FieldValue> + ExactSizeIterator {
-        self.entries.iter().map(|(_, v)| v)
-    }
-
-    /// The first field in key order.
-    pub fn first_key_value(&self) -> Option<(&FieldKey, &FieldValue)> {
-        self.entries.first().map(|(k, v)| (k, v))
     }
 }
 

@@ -1247,12 +1247,16 @@ impl SeriesCache {
             tags.insert(k.to_string(), v.to_string());
         });
         let entry: SeriesEntry = (name, Arc::new(tags));
+        self.remember(row.series_key().as_bytes(), &entry);
+        entry
+    }
+
+    /// Remembers a series by its key (starting over when the cache is full).
+    fn remember(&mut self, key: &[u8], entry: &SeriesEntry) {
         if self.series.len() >= SERIES_CACHE_LIMIT {
             self.series.clear();
         }
-        self.series
-            .insert(row.series_key().as_bytes().into(), entry.clone());
-        entry
+        self.series.insert(key.into(), entry.clone());
     }
 
     /// The shared key for a field name.
@@ -1281,12 +1285,9 @@ impl SeriesCache {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         );
-        if self.series.len() >= SERIES_CACHE_LIMIT {
-            self.series.clear();
-        }
-        self.series
-            .insert(line.series_key_raw.into(), (name.clone(), tags.clone()));
-        Ok((name, tags))
+        let entry: SeriesEntry = (name, tags);
+        self.remember(line.series_key_raw, &entry);
+        Ok(entry)
     }
 }
 

@@ -36,6 +36,8 @@ pub struct PackageDef {
     pub consts: Vec<(&'static str, Value)>,
     /// Flux source evaluated in the package scope after natives and constants.
     pub flux: Option<&'static str>,
+    /// `flux` parsed, the first time a query needs it.
+    parsed: std::sync::OnceLock<std::result::Result<Arc<crate::ast::File>, String>>,
 }
 
 impl PackageDef {
@@ -116,21 +118,23 @@ impl Registry {
             .clone()
     }
 
-    /// The Flux source of package `path`, parsed once per process.
-    pub fn parsed_flux(&self, path: &str) -> Option<crate::Result<Arc<crate::ast::File>>> {
-        type Parsed = std::sync::Mutex<HashMap<String, Arc<crate::ast::File>>>;
-        static PARSED: std::sync::OnceLock<Parsed> = std::sync::OnceLock::new();
-        let src = self.get(path)?.flux?;
-        let cache = PARSED.get_or_init(Default::default);
-        let lock = || cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(file) = lock().get(path) {
-            return Some(Ok(file.clone()));
-        }
-        Some(crate::parser::parse_file(src).map(|file| {
-            let file = Arc::new(file);
-            lock().insert(path.to_string(), file.clone());
-            file
-        }))
+    /// The Flux source of package `path`, parsed once (per registry: once
+    /// per process for [`Registry::shared`]). `Err` says why it does not parse.
+    pub fn parsed_flux(
+        &self,
+        path: &str,
+    ) -> Option<std::result::Result<Arc<crate::ast::File>, String>> {
+        let pkg = self.get(path)?;
+        let src = pkg.flux?;
+        Some(
+            pkg.parsed
+                .get_or_init(|| {
+                    crate::parser::parse_file(src)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
+                .clone(),
+        )
     }
 
     /// The standard library of this implementation.
