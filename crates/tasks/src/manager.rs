@@ -902,21 +902,33 @@ impl TaskManager {
         for t in &targets {
             needs.add(t.lock().field_needs());
         }
-        // The points buffer is reused from write to write (an event holds
-        // thousands of points: fresh memory for each costs page faults).
-        let (mut points, parsed) = {
+        self.build_and_push(&targets, |cache, points| {
+            cache.parse_into(db, rp, body, precision_ns, now, &needs, points)
+        })
+    }
+
+    /// Builds a write's points with `build` into the buffer kept from one
+    /// write to the next (an event holds thousands of points: fresh memory
+    /// for each costs page faults), pushes them to `targets` unless building
+    /// failed, and returns how many there were.
+    fn build_and_push(
+        &self,
+        targets: &[Arc<Mutex<Task>>],
+        build: impl FnOnce(&mut SeriesCache, &mut Vec<Point>) -> Result<(), String>,
+    ) -> Result<usize, String> {
+        let (mut points, built) = {
             let mut cache = self.series.lock();
             let mut points = std::mem::take(&mut cache.spare);
-            let parsed = cache.parse_into(db, rp, body, precision_ns, now, &needs, &mut points);
-            (points, parsed)
+            let built = build(&mut cache, &mut points);
+            (points, built)
         };
         let n = points.len();
-        if parsed.is_ok() {
-            Self::push_all_moving(&targets, &mut points);
+        if built.is_ok() {
+            Self::push_all_moving(targets, &mut points);
         }
         points.clear();
         self.series.lock().spare = points;
-        parsed?;
+        built?;
         if n > 0 && !targets.is_empty() {
             self.drain_loopback();
         }
@@ -942,20 +954,11 @@ impl TaskManager {
         for t in &targets {
             needs.add(t.lock().field_needs());
         }
-        let mut points = {
-            let mut cache = self.series.lock();
-            let mut points = std::mem::take(&mut cache.spare);
-            cache.points_from_rows(db, rp, rows, series_slots, &needs, &mut points);
-            points
-        };
-        let n = points.len();
-        Self::push_all_moving(&targets, &mut points);
-        points.clear();
-        self.series.lock().spare = points;
-        if n > 0 {
-            self.drain_loopback();
-        }
-        n
+        self.build_and_push(&targets, |cache, points| {
+            cache.points_from_rows(db, rp, rows, series_slots, &needs, points);
+            Ok(())
+        })
+        .unwrap_or_default()
     }
 
     /// Whether any running task reads `db`/`rp` (lets callers skip parsing).
