@@ -7,6 +7,7 @@ use std::sync::Arc;
 use almanac_catalog::MeasurementSchema;
 use almanac_influxql::Expr;
 use almanac_query::tag_filter;
+use almanac_storage::files::SeriesEnds;
 use almanac_storage::schema::{field_column_name, measurement_schema, TIME_COLUMN};
 use almanac_storage::{PartitionSnapshot, Storage, TagFilter};
 use datafusion::arrow::array::{
@@ -225,14 +226,40 @@ pub async fn scan_direct(
         .filter(|(_, f)| wanted.iter().any(|w| w == f.name()))
         .map(|(i, _)| i)
         .collect();
+    let ends = req.budget.as_ref().map(|b| SeriesEnds {
+        rows: b.rows,
+        newest: b.from_end,
+        counting: req
+            .columns
+            .iter()
+            .zip(&b.counts)
+            .filter(|(c, counts)| **counts && !c.tag && req.schema.fields.contains_key(&c.name))
+            .map(|(c, _)| field_column_name(&c.name, req.schema.tags.contains(&c.name)))
+            .collect(),
+        every: false,
+    });
     let schema = table_schema.clone();
-    let read = move |snapshot: PartitionSnapshot| snapshot.read(&schema, Some(&projection));
+    let read = move |mut snapshot: PartitionSnapshot| {
+        snapshot.ends = ends.clone();
+        snapshot.read(&schema, Some(&projection))
+    };
+    // Small reads run here: handing them to a blocking thread and back
+    // costs more than the read.
+    if snapshots
+        .iter()
+        .map(PartitionSnapshot::estimated_rows)
+        .sum::<usize>()
+        <= INLINE_READ_ROWS
+    {
+        let mut batches = Vec::new();
+        for s in snapshots {
+            batches.extend(read(s)?);
+        }
+        return group_read(req, &batches).map(Some);
+    }
     // Partitions are read on blocking threads, one reader per core at most,
     // each taking every n-th partition.
-    let readers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(snapshots.len())
-        .max(1);
+    let readers = cores().min(snapshots.len()).max(1);
     let mut shares: Vec<Vec<PartitionSnapshot>> = vec![Vec::new(); readers];
     for (i, s) in snapshots.into_iter().enumerate() {
         shares[i % readers].push(s);
@@ -253,11 +280,26 @@ pub async fn scan_direct(
             .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
         batches.extend(out.into_iter().flatten());
     }
+    group_read(req, &batches).map(Some)
+}
+
+/// Rows a direct scan reads on the query's own thread at most.
+const INLINE_READ_ROWS: usize = 32 * 1024;
+
+/// Lays out and groups the batches a direct scan read.
+fn group_read(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<Group>, ExecError> {
     let laid_out = batches
         .iter()
         .filter_map(|b| lay_out(req, b).transpose())
         .collect::<Result<Vec<_>, _>>()?;
-    group_scanned(req, &laid_out).map(Some)
+    group_scanned(req, &laid_out)
+}
+
+/// The cores this process may use, asked once: the answer comes from cgroup
+/// files, and reading them cost ~12 % of a small query.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Storage columns a direct scan reads.

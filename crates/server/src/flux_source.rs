@@ -22,6 +22,7 @@ use almanac_flux::{
     Table, Value, WritePoint,
 };
 use almanac_lineproto::{write_line, FieldValue, Precision};
+use almanac_storage::files::SeriesEnds;
 use almanac_storage::schema::{field_column_name, measurement_schema, TIME_COLUMN};
 use almanac_storage::{Storage, TagFilter};
 use arrow::array::{
@@ -572,7 +573,16 @@ fn read_measurement(
     let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
     let mut keys: Vec<Vec<Option<String>>> = Vec::new();
     let mut series: Vec<Vec<Series>> = Vec::new();
-    for snap in snapshots {
+    // An edge needs one value per field and series: files are read at that
+    // end of each series only.
+    let ends = req.edge.map(|edge| SeriesEnds {
+        rows: 1,
+        newest: matches!(edge, Edge::Last),
+        counting: field_columns.clone(),
+        every: true,
+    });
+    for mut snap in snapshots {
+        snap.ends = ends.clone();
         for batch in snap
             .read(&table_schema, Some(&projection))
             .map_err(source_err)?

@@ -1,11 +1,15 @@
 //! Parquet files: writing sorted, deduplicated batches and reading them back.
 
 use std::fs::{self, File};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::{DataType, Schema};
-use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{DataType, FieldRef, Schema, TimestampNanosecondType};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::PageIndexPolicy;
@@ -13,6 +17,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::StorageError;
+use crate::file_index::{FileIndex, SeriesRuns};
 use crate::page_select;
 use crate::prune::TagFilter;
 use crate::schema::TIME_COLUMN;
@@ -120,11 +125,239 @@ pub fn read_parquet_where(
     } else {
         PageIndexPolicy::Skip
     });
-    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
-        .map_err(|e| StorageError::Manifest {
+    let metadata =
+        ArrowReaderMetadata::load(&file, options).map_err(|e| StorageError::Manifest {
             path: path.to_path_buf(),
             message: e.to_string(),
-        })?
+        })?;
+    read_paged(file, metadata, columns, filters, time)
+}
+
+/// Only the first or last rows of each series are wanted (raw queries with
+/// a `LIMIT`, `first()`/`last()` selectors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesEnds {
+    /// Rows wanted per series.
+    pub rows: usize,
+    /// The newest rows (else the oldest).
+    pub newest: bool,
+    /// Columns whose values make a row count toward `rows`.
+    pub counting: Vec<String>,
+    /// Whether each counting column needs `rows` values (else a row counts
+    /// when any of them has a value).
+    pub every: bool,
+}
+
+/// Like [`read_parquet_where`], with the file's cached [`FileIndex`]: the
+/// footer is not parsed again, and when the index knows the file's series
+/// runs exactly the rows of the series `filters` accept (in runs that reach
+/// into `time`) are decoded, and tag columns are built from the runs
+/// instead of being decoded. With `ends`, only the rows at that end of each
+/// series are decoded (more where those lack values or fall outside
+/// `time`); the result holds every row of the series' answer, and possibly
+/// more.
+pub fn read_parquet_indexed(
+    path: &Path,
+    index: &FileIndex,
+    columns: Option<&[String]>,
+    filters: &[TagFilter],
+    time: Option<(i64, i64)>,
+    ends: Option<&SeriesEnds>,
+) -> Result<Vec<RecordBatch>, StorageError> {
+    let Some(runs) = &index.runs else {
+        let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+        return read_paged(file, index.metadata.clone(), columns, filters, time);
+    };
+    let metadata = index.metadata.metadata();
+    let mut selected = runs.select_runs(filters, time);
+    if let Some(pages) = page_select::selected_ranges(metadata, &[], time) {
+        selected = selected
+            .into_iter()
+            .filter_map(|(run, rows)| {
+                let kept = page_select::intersect(std::slice::from_ref(&rows), &pages);
+                let first = kept.first()?.start;
+                let last = kept.last()?.end;
+                Some((run, first..last))
+            })
+            .collect();
+    }
+    let Some(ends) = ends.filter(|e| e.rows > 0 && !e.counting.is_empty()) else {
+        return read_runs(path, index, runs, &joined(&selected), columns);
+    };
+    let clipped: Vec<(usize, Range<usize>)> = selected
+        .iter()
+        .map(|(run, rows)| (*run, clip(rows, ends)))
+        .collect();
+    let batches = read_runs(path, index, runs, &joined(&clipped), columns)?;
+    let short = short_runs(&batches, &clipped, &selected, ends, time)?;
+    if short.is_empty() {
+        return Ok(batches);
+    }
+    // Some series lack values at their end: read them whole.
+    let ranges: Vec<(usize, Range<usize>)> = clipped
+        .into_iter()
+        .zip(&selected)
+        .enumerate()
+        .map(|(i, (c, whole))| if short.contains(&i) { whole.clone() } else { c })
+        .collect();
+    read_runs(path, index, runs, &joined(&ranges), columns)
+}
+
+/// The rows of `rows` at the end `ends` asks for.
+fn clip(rows: &Range<usize>, ends: &SeriesEnds) -> Range<usize> {
+    if rows.len() <= ends.rows {
+        rows.clone()
+    } else if ends.newest {
+        rows.end - ends.rows..rows.end
+    } else {
+        rows.start..rows.start + ends.rows
+    }
+}
+
+/// The ranges, joined where they touch.
+fn joined(runs: &[(usize, Range<usize>)]) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    for (_, rows) in runs {
+        page_select::push_range(&mut out, rows.clone());
+    }
+    out
+}
+
+/// Indices (into `clipped`) of the clipped runs whose rows do not hold
+/// `ends.rows` counting rows inside `time` although the whole run has more
+/// rows. `batches` hold the clipped rows in order.
+fn short_runs(
+    batches: &[RecordBatch],
+    clipped: &[(usize, Range<usize>)],
+    whole: &[(usize, Range<usize>)],
+    ends: &SeriesEnds,
+    time: Option<(i64, i64)>,
+) -> Result<Vec<usize>, StorageError> {
+    let batch = match batches {
+        [] => return Ok(Vec::new()),
+        [one] => one.clone(),
+        many => arrow::compute::concat_batches(&many[0].schema(), many)?,
+    };
+    let times = batch
+        .column_by_name(TIME_COLUMN)
+        .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>());
+    let counting: Vec<Option<&ArrayRef>> = ends
+        .counting
+        .iter()
+        .map(|c| batch.column_by_name(c))
+        .collect();
+    let mut short = Vec::new();
+    let mut offset = 0usize;
+    for (i, ((_, rows), (_, all))) in clipped.iter().zip(whole).enumerate() {
+        let in_time = |row: usize| match (times, time) {
+            (Some(t), Some((min, max))) => (min..=max).contains(&t.value(row)),
+            _ => true,
+        };
+        let rows_here = offset..offset + rows.len();
+        offset += rows.len();
+        if rows.len() == all.len() {
+            continue;
+        }
+        let enough = if ends.every {
+            counting.iter().all(|c| {
+                rows_here
+                    .clone()
+                    .filter(|r| in_time(*r) && c.is_some_and(|c| c.is_valid(*r)))
+                    .count()
+                    >= ends.rows
+            })
+        } else {
+            rows_here
+                .filter(|r| {
+                    in_time(*r) && counting.iter().any(|c| c.is_some_and(|c| c.is_valid(*r)))
+                })
+                .count()
+                >= ends.rows
+        };
+        if !enough {
+            short.push(i);
+        }
+    }
+    Ok(short)
+}
+
+/// Decodes `ranges` of the file (sorted, disjoint) with the tag columns
+/// built from `runs`.
+fn read_runs(
+    path: &Path,
+    index: &FileIndex,
+    runs: &SeriesRuns,
+    ranges: &[Range<usize>],
+    columns: Option<&[String]>,
+) -> Result<Vec<RecordBatch>, StorageError> {
+    if ranges.is_empty() {
+        return Ok(Vec::new());
+    }
+    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+    let total = index.metadata.metadata().file_metadata().num_rows().max(0) as usize;
+    let wanted = |name: &str| columns.is_none_or(|c| c.iter().any(|n| n == name));
+    let schema = index.metadata.schema().clone();
+    // Decoded: the wanted columns that are not tags, and always the time
+    // (a reader needs one column to count rows by).
+    let decoded: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !runs.has_tag(f.name()) && (wanted(f.name()) || f.name() == TIME_COLUMN))
+        .map(|(i, _)| i)
+        .collect();
+    let keep_time = wanted(TIME_COLUMN);
+    let tags = runs.tag_columns(ranges, wanted);
+    let selected: usize = ranges.iter().map(|r| r.len()).sum();
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, index.metadata.clone())
+        .with_projection(ProjectionMask::roots(
+            index.metadata.parquet_schema(),
+            decoded,
+        ))
+        .with_row_selection(RowSelection::from_consecutive_ranges(
+            ranges.iter().cloned(),
+            total,
+        ))
+        .with_batch_size(selected.clamp(1, MAX_BATCH_ROWS))
+        .build()?;
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for batch in reader {
+        let batch = batch?;
+        let rows = batch.num_rows();
+        let mut fields: Vec<FieldRef> = Vec::new();
+        let mut arrays: Vec<ArrayRef> = Vec::new();
+        for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
+            if keep_time || field.name() != TIME_COLUMN {
+                fields.push(field.clone());
+                arrays.push(array.clone());
+            }
+        }
+        for (name, array) in &tags {
+            if let Ok(field) = schema.field_with_name(name) {
+                fields.push(Arc::new(field.clone()));
+                arrays.push(array.slice(offset, rows));
+            }
+        }
+        offset += rows;
+        out.push(RecordBatch::try_new_with_options(
+            Arc::new(Schema::new(fields)),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )?);
+    }
+    Ok(out)
+}
+
+/// Reads `file` (whose footer is `metadata`) through its page index.
+fn read_paged(
+    file: File,
+    metadata: ArrowReaderMetadata,
+    columns: Option<&[String]>,
+    filters: &[TagFilter],
+    time: Option<(i64, i64)>,
+) -> Result<Vec<RecordBatch>, StorageError> {
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata)
         .with_batch_size(MAX_BATCH_ROWS);
     let builder = match page_select::row_selection(builder.metadata(), filters, time) {
         // Batches no larger than the selection: the reader allocates (and

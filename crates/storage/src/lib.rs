@@ -23,6 +23,7 @@ pub mod chunk;
 pub mod dedup;
 pub mod delete;
 pub mod error;
+pub mod file_index;
 pub mod files;
 pub mod manifest;
 pub mod page_select;
@@ -151,12 +152,43 @@ pub struct PartitionSnapshot {
     /// Inclusive time range the query asked for: file pages entirely
     /// outside it are not decoded (rows outside it may still be returned).
     pub time_range: Option<(i64, i64)>,
+    /// The storage's cache of file footers and series runs.
+    pub indexes: Arc<file_index::IndexCache>,
+    /// When set, files are read only at that end of each series (buffered
+    /// rows are read whole): see [`files::SeriesEnds`].
+    pub ends: Option<files::SeriesEnds>,
 }
 
 impl PartitionSnapshot {
     /// Whether sources may hold the same rows and must be merged.
     pub fn needs_merge(&self) -> bool {
         self.files.len() + self.buffered.len() > 1
+    }
+
+    /// How many rows a read would decode at most, from what is known
+    /// without touching a file: the series runs of files whose index is
+    /// cached (their whole row count otherwise) and the buffered rows.
+    pub fn estimated_rows(&self) -> usize {
+        let files: usize = self
+            .files
+            .iter()
+            .map(|(_, meta, _)| {
+                match self
+                    .indexes
+                    .peek(meta.id)
+                    .as_ref()
+                    .and_then(|i| i.runs.as_ref())
+                {
+                    Some(runs) => runs
+                        .select(&self.filters, self.time_range)
+                        .iter()
+                        .map(|r| r.len())
+                        .sum(),
+                    None => meta.rows as usize,
+                }
+            })
+            .sum();
+        files + self.buffered.iter().map(|b| b.num_rows()).sum::<usize>()
     }
 
     /// Reads the partition as batches with exactly the columns of
@@ -200,10 +232,16 @@ impl PartitionSnapshot {
                 .collect::<Vec<_>>(),
         ));
         let mut sources: Vec<RecordBatch> = Vec::new();
-        for (path, _, deletes) in &self.files {
-            for batch in
-                files::read_parquet_where(path, Some(&wanted), &self.filters, self.time_range)?
-            {
+        for (path, meta, deletes) in &self.files {
+            let index = self.indexes.get(meta.id, path)?;
+            for batch in files::read_parquet_indexed(
+                path,
+                &index,
+                Some(&wanted),
+                &self.filters,
+                self.time_range,
+                self.ends.as_ref(),
+            )? {
                 let batch = conform(&batch, &load_schema)?;
                 let batch = prune::filter_batch(batch, &self.filters)?;
                 sources.push(apply_deletes(batch, deletes)?);
@@ -241,6 +279,8 @@ pub struct Storage {
     stopped: AtomicBool,
     /// Accepted writes, for in-process subscribers (stream tasks).
     stream: stream::WriteStream,
+    /// Footers and series runs of files, for reads.
+    indexes: Arc<file_index::IndexCache>,
     /// Counters for monitoring.
     pub stats: StorageStats,
 }
@@ -299,6 +339,7 @@ impl Storage {
             space: tokio::sync::Notify::new(),
             stopped: AtomicBool::new(false),
             stream: stream::WriteStream::default(),
+            indexes: Arc::new(file_index::IndexCache::default()),
             stats: StorageStats::default(),
         });
         Ok(storage)
@@ -543,6 +584,7 @@ impl Storage {
 
     fn remove_files(&self, files: &[FileMeta]) {
         for f in files {
+            self.indexes.remove(f.id);
             let path = self.config.data_dir.join(&f.path);
             if let Err(e) = std::fs::remove_file(&path) {
                 if e.kind() != std::io::ErrorKind::NotFound {
@@ -587,7 +629,7 @@ impl Storage {
         // Buffer first, then the manifest: a chunk persisted in between is
         // seen twice (and merged), never missed.
         let buffered = self.buffer.snapshot(selects)?;
-        let manifest = self.manifest.lock().clone();
+        let manifest = self.manifest.lock();
         let mut partitions: HashMap<PartitionKey, PartitionSnapshot> = HashMap::new();
         for (key, files) in manifest.partitions.range(..) {
             if !selects(key) {
@@ -601,6 +643,8 @@ impl Storage {
                     buffered: Vec::new(),
                     filters: filters.to_vec(),
                     time_range: bounded,
+                    indexes: self.indexes.clone(),
+                    ends: None,
                 });
             for f in &files.files {
                 if f.max_time < min_time
@@ -620,6 +664,7 @@ impl Storage {
                     .push((self.config.data_dir.join(&f.path), f.clone(), deletes));
             }
         }
+        drop(manifest);
         for b in buffered {
             partitions
                 .entry(b.key.clone())
@@ -629,6 +674,8 @@ impl Storage {
                     buffered: Vec::new(),
                     filters: filters.to_vec(),
                     time_range: bounded,
+                    indexes: self.indexes.clone(),
+                    ends: None,
                 })
                 .buffered = b.batches;
         }

@@ -23,6 +23,18 @@ pub fn row_selection(
     filters: &[TagFilter],
     time: Option<(i64, i64)>,
 ) -> Option<RowSelection> {
+    let total = metadata.file_metadata().num_rows().max(0) as usize;
+    selected_ranges(metadata, filters, time)
+        .map(|kept| RowSelection::from_consecutive_ranges(kept.into_iter(), total))
+}
+
+/// The row ranges (sorted, disjoint, over the whole file) that
+/// [`row_selection`] keeps, or `None` when every row may match.
+pub fn selected_ranges(
+    metadata: &ParquetMetaData,
+    filters: &[TagFilter],
+    time: Option<(i64, i64)>,
+) -> Option<Vec<Range<usize>>> {
     let column_index = metadata.column_index()?;
     let offset_index = metadata.offset_index()?;
     let schema = metadata.file_metadata().schema_descr();
@@ -48,7 +60,7 @@ pub fn row_selection(
     }
 
     let mut kept: Vec<Range<usize>> = Vec::new();
-    let mut total = 0usize;
+    let mut first = 0usize;
     let mut narrowed = false;
     for (rg, row_group) in metadata.row_groups().iter().enumerate() {
         let rows = row_group.num_rows().max(0) as usize;
@@ -76,10 +88,10 @@ pub fn row_selection(
         if ranges.iter().map(|r| r.len()).sum::<usize>() < rows {
             narrowed = true;
         }
-        kept.extend(ranges.into_iter().map(|r| r.start + total..r.end + total));
-        total += rows;
+        kept.extend(ranges.into_iter().map(|r| r.start + first..r.end + first));
+        first += rows;
     }
-    narrowed.then(|| RowSelection::from_consecutive_ranges(kept.into_iter(), total))
+    narrowed.then_some(kept)
 }
 
 /// What a page must be able to contain.
@@ -121,7 +133,7 @@ impl PageCheck<'_> {
 }
 
 /// Appends `r`, joining it to the last range when they touch.
-fn push_range(ranges: &mut Vec<Range<usize>>, r: Range<usize>) {
+pub(crate) fn push_range(ranges: &mut Vec<Range<usize>>, r: Range<usize>) {
     if r.is_empty() {
         return;
     }
@@ -132,7 +144,7 @@ fn push_range(ranges: &mut Vec<Range<usize>>, r: Range<usize>) {
 }
 
 /// Rows in both sorted, disjoint range lists.
-fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
+pub(crate) fn intersect(a: &[Range<usize>], b: &[Range<usize>]) -> Vec<Range<usize>> {
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::new();
     while i < a.len() && j < b.len() {
