@@ -240,7 +240,9 @@ impl PartitionSnapshot {
                 Some(&wanted),
                 &self.filters,
                 self.time_range,
-                self.ends.as_ref(),
+                // Deleted rows are dropped after the read: an end that a
+                // delete empties would hide the rows before it.
+                self.ends.as_ref().filter(|_| deletes.is_empty()),
             )? {
                 let batch = conform(&batch, &load_schema)?;
                 let batch = prune::filter_batch(batch, &self.filters)?;

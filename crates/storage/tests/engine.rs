@@ -305,3 +305,106 @@ async fn series_filters_skip_files_and_rows_but_keep_merges_right() {
     assert_eq!(files, 0);
     assert_eq!(rows.trim(), "++\n++");
 }
+
+/// Per `h`, the newest `(time, x)` with a value in `x` among `batches`.
+fn newest_x(
+    batches: &[arrow::array::RecordBatch],
+) -> std::collections::BTreeMap<String, (i64, f64)> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int32Type, TimestampNanosecondType};
+    let mut out = std::collections::BTreeMap::new();
+    for b in batches {
+        let h = b.column_by_name("h").unwrap().as_dictionary::<Int32Type>();
+        let names = h.values().as_string::<i32>();
+        let x = b.column_by_name("x").unwrap().as_primitive::<Float64Type>();
+        let t = b
+            .column_by_name("time")
+            .unwrap()
+            .as_primitive::<TimestampNanosecondType>();
+        for r in 0..b.num_rows() {
+            if x.is_null(r) {
+                continue;
+            }
+            let key = names.value(h.keys().value(r) as usize).to_string();
+            let e = out.entry(key).or_insert((i64::MIN, 0.0));
+            if t.value(r) > e.0 {
+                *e = (t.value(r), x.value(r));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn reading_series_ends_across_files_and_buffer_finds_the_newest_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    let mut body = String::new();
+    for t in 1..=50 {
+        body.push_str(&format!("m,h=a x={t},y={t} {t}\nm,h=b x={t} {t}\n"));
+    }
+    write(&storage, "db", &body).await;
+    storage.persist_all().unwrap();
+    // The newest rows of the second file lack `x`; one older point changes.
+    write(
+        &storage,
+        "db",
+        "m,h=a y=100 60\nm,h=a y=101 61\nm,h=b x=-5 20",
+    )
+    .await;
+    storage.persist_all().unwrap();
+    write(&storage, "db", "m,h=c x=7 5").await;
+    let def = storage.catalog().database("db").unwrap();
+    let schema = measurement_schema(def.measurement("m").unwrap());
+    let read = |ends: Option<almanac_storage::files::SeriesEnds>, time: (i64, i64)| {
+        let mut batches = Vec::new();
+        for mut p in storage
+            .table_snapshot(def.id, &def.default_rp, "m", time.0, time.1)
+            .unwrap()
+        {
+            p.ends = ends.clone();
+            batches.extend(p.read(&schema, None).unwrap());
+        }
+        batches
+    };
+    let ends = almanac_storage::files::SeriesEnds {
+        rows: 1,
+        newest: true,
+        counting: vec!["x".into()],
+        every: false,
+    };
+    let s = 1_000_000_000i64;
+    for time in [
+        (i64::MIN, i64::MAX),
+        (0, 30 * s),
+        (21 * s, 21 * s),
+        (55 * s, 70 * s),
+    ] {
+        let whole = newest_x(&read(None, time));
+        let clipped = read(Some(ends.clone()), time);
+        assert_eq!(newest_x(&clipped), whole, "time {time:?}");
+        // Only the ends were decoded where they sufficed.
+        if time == (i64::MIN, i64::MAX) {
+            let rows: usize = clipped.iter().map(|b| b.num_rows()).sum();
+            assert!(rows < 60, "{rows} rows read");
+        }
+    }
+    assert_eq!(
+        newest_x(&read(Some(ends.clone()), (i64::MIN, i64::MAX)))["a"],
+        (50 * s, 50.0)
+    );
+    // A delete of the newest points leaves the ones before them.
+    let predicate = DeletePredicate {
+        db_id: def.id,
+        rp: None,
+        measurement: Some("m".into()),
+        min_time: 45 * s,
+        max_time: i64::MAX,
+        tags: vec![],
+    };
+    storage.delete(predicate, false).await.unwrap();
+    let after = newest_x(&read(Some(ends), (i64::MIN, i64::MAX)));
+    assert_eq!(after["a"], (44 * s, 44.0));
+    assert_eq!(after, newest_x(&read(None, (i64::MIN, i64::MAX))));
+}
