@@ -55,7 +55,30 @@ struct Info {
 }
 
 struct Checker {
+    /// The universe's names, shared by every check (looked up last).
+    universe: &'static HashMap<String, Info>,
     scopes: Vec<HashMap<String, Info>>,
+}
+
+/// What the checker knows of the universe's members, computed once from
+/// the universe every query starts with.
+fn universe_infos() -> Result<&'static HashMap<String, Info>> {
+    static INFOS: std::sync::OnceLock<HashMap<String, Info>> = std::sync::OnceLock::new();
+    if let Some(infos) = INFOS.get() {
+        return Ok(infos);
+    }
+    let infos = crate::interp::universe_template()?
+        .iter()
+        .map(|(name, v)| {
+            let info = Info {
+                ty: None,
+                sig: sig_of_value(v),
+                package: None,
+            };
+            (name.clone(), info)
+        })
+        .collect();
+    Ok(INFOS.get_or_init(|| infos))
 }
 
 fn sig_of_value(v: &Value) -> Option<FnSig> {
@@ -88,20 +111,20 @@ fn sig_of_literal(f: &FunctionExpression) -> FnSig {
 
 /// Check a file against the interpreter's universe and packages.
 pub fn check(file: &File, it: &Interp) -> Result<()> {
-    let mut universe = HashMap::new();
-    let globals = it.ctx.globals.iter().cloned();
-    for (name, v) in it.universe.entries().into_iter().chain(globals) {
-        universe.insert(
-            name,
+    let mut globals = HashMap::new();
+    for (name, v) in &it.ctx.globals {
+        globals.insert(
+            name.clone(),
             Info {
                 ty: None,
-                sig: sig_of_value(&v),
+                sig: sig_of_value(v),
                 package: None,
             },
         );
     }
     let mut c = Checker {
-        scopes: vec![universe, HashMap::new()],
+        universe: universe_infos()?,
+        scopes: vec![globals, HashMap::new()],
     };
     for imp in &file.imports {
         let path = &imp.path.value;
@@ -145,7 +168,11 @@ impl Checker {
     }
 
     fn lookup(&self, name: &str) -> Option<&Info> {
-        self.scopes.iter().rev().find_map(|s| s.get(name))
+        self.scopes
+            .iter()
+            .rev()
+            .find_map(|s| s.get(name))
+            .or_else(|| self.universe.get(name))
     }
 
     fn block(&mut self, body: &[Statement]) -> Result<()> {

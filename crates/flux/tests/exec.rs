@@ -102,6 +102,20 @@ fn option_now_overrides() {
 }
 
 #[test]
+fn option_now_reaches_universe_closures_and_stays_in_its_query() {
+    // `today` is a prelude closure: it must see this script's `now`.
+    let r = run(
+        "import \"array\"\noption now = () => 2021-03-04T05:06:07Z\narray.from(rows: [{v: today()}])",
+    );
+    assert_eq!(
+        r[0].1[0].value(0, 0),
+        Value::Time(1_614_816_000_000_000_000)
+    );
+    // The next query has the clock of its own context again.
+    assert_eq!(scalar("now()"), Value::Time(ctx().now));
+}
+
+#[test]
 fn logic_nulls_and_comparisons() {
     assert_eq!(scalar("1 < 2 and not (2 < 1)"), Value::Bool(true));
     assert_eq!(scalar("\"abc\" =~ /b/"), Value::Bool(true));

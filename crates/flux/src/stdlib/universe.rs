@@ -101,7 +101,9 @@ pub fn package() -> PackageDef {
             ("offset".into(), Value::Duration(Duration::default())),
         ]),
     ));
-    p.f("now", &[], &[], None, |it, _| Ok(Value::Time(it.ctx.now)));
+    // `option now` replaces `now` in the query's universe; prelude closures
+    // that call `now()` reach this builtin through the shared template.
+    p.f("now", &[], &[], None, |it, _| Ok(Value::Time(it.now()?)));
     super::influxdb::register(&mut p);
     super::numeric::register(&mut p);
     p.f(
