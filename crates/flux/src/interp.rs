@@ -208,7 +208,8 @@ impl<'a> Interp<'a> {
     /// `now()` as the script sees it (honours `option now`).
     pub fn now(&mut self) -> Result<i64> {
         match self.universe.lookup("now") {
-            Some(Value::Function(f)) if matches!(f.as_ref(), Function::Native { .. }) => {
+            // The builtin itself (not a script's `option now`) reads the clock.
+            Some(Value::Function(f)) if matches!(f.as_ref(), Function::Native { name, .. } if name == "now") => {
                 Ok(self.ctx.now)
             }
             Some(f @ Value::Function(_)) => match self.call(&f, vec![])? {
