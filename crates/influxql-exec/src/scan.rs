@@ -169,23 +169,73 @@ fn group_scanned(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<G
     )
 }
 
-/// The series filters the condition amounts to when it is nothing else
-/// (`None` when some part of it needs a general filter): storage applies
-/// these exactly, so such scans need no DataFusion plan.
-fn series_filters(
+/// The condition split into the series filters storage applies exactly and
+/// the rest (conditions on fields, regexes…), which [`RowCondition`]
+/// evaluates on the rows read.
+fn split_condition(
     req: &ScanRequest<'_>,
     table_schema: &SchemaRef,
-) -> Result<Option<Vec<TagFilter>>, ExecError> {
+) -> Result<(Vec<TagFilter>, Vec<DfExpr>), ExecError> {
     let Some(condition) = req.condition else {
-        return Ok(Some(Vec::new()));
+        return Ok((Vec::new(), Vec::new()));
     };
     let filter = to_filter(condition, req.schema)?;
     let mut conjuncts = Vec::new();
     split_conjunction(&filter, &mut conjuncts);
-    Ok(conjuncts
-        .into_iter()
-        .map(|c| tag_filter(c, table_schema))
-        .collect())
+    let (mut series, mut rest) = (Vec::new(), Vec::new());
+    for c in conjuncts {
+        match tag_filter(c, table_schema) {
+            Some(f) => series.push(f),
+            None => rest.push(c.clone()),
+        }
+    }
+    Ok((series, rest))
+}
+
+/// The non-series part of a condition, compiled once per scan and
+/// evaluated on each batch read (rows where it is not true are dropped, as
+/// a DataFusion filter does).
+struct RowCondition {
+    predicate: Arc<dyn datafusion::physical_plan::PhysicalExpr>,
+}
+
+impl RowCondition {
+    /// Compiles the conjunction of `conjuncts` against the columns a read
+    /// returns (with DataFusion's type coercion).
+    fn new(conjuncts: Vec<DfExpr>, schema: &SchemaRef) -> Result<Option<Self>, ExecError> {
+        let Some(condition) = conjuncts.into_iter().reduce(DfExpr::and) else {
+            return Ok(None);
+        };
+        use datafusion::logical_expr::simplify::SimplifyContext;
+        use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+        static COMPILER: std::sync::OnceLock<SessionContext> = std::sync::OnceLock::new();
+        let df_schema = Arc::new(datafusion::common::DFSchema::try_from(
+            schema.as_ref().clone(),
+        )?);
+        // Coerced and simplified as a plan's filter would be (regex matches
+        // on tags are rewritten there, for one).
+        let simplifier = ExprSimplifier::new(
+            SimplifyContext::builder()
+                .with_schema(df_schema.clone())
+                .build(),
+        );
+        let condition = simplifier.simplify(simplifier.coerce(condition, &df_schema)?)?;
+        let predicate = COMPILER
+            .get_or_init(SessionContext::new)
+            .create_physical_expr(condition, &df_schema)?;
+        Ok(Some(RowCondition { predicate }))
+    }
+
+    fn filter(&self, batch: &RecordBatch) -> Result<RecordBatch, ExecError> {
+        let mask = self
+            .predicate
+            .evaluate(batch)?
+            .into_array(batch.num_rows())?;
+        let mask = mask
+            .as_boolean_opt()
+            .ok_or_else(|| ExecError::Query("condition is not a boolean".into()))?;
+        Ok(filter_record_batch(batch, mask)?)
+    }
 }
 
 fn split_conjunction<'e>(e: &'e DfExpr, out: &mut Vec<&'e DfExpr>) {
@@ -207,9 +257,16 @@ pub async fn scan_direct(
     req: &ScanRequest<'_>,
 ) -> Result<Option<Vec<Group>>, ExecError> {
     let table_schema = measurement_schema(req.schema);
-    let Some(filters) = series_filters(req, &table_schema)? else {
-        return Ok(None);
-    };
+    let (filters, rest) = split_condition(req, &table_schema)?;
+    // Columns the rest of the condition reads are read too.
+    let mut wanted = direct_columns(req);
+    for c in &rest {
+        for column in c.column_refs() {
+            if !wanted.contains(&column.name) {
+                wanted.push(column.name.clone());
+            }
+        }
+    }
     let snapshots = storage.table_snapshot_filtered(
         req.db_id,
         req.rp,
@@ -218,7 +275,6 @@ pub async fn scan_direct(
         req.range.max,
         &filters,
     )?;
-    let wanted = direct_columns(req);
     let projection: Vec<usize> = table_schema
         .fields()
         .iter()
@@ -226,7 +282,11 @@ pub async fn scan_direct(
         .filter(|(_, f)| wanted.iter().any(|w| w == f.name()))
         .map(|(i, _)| i)
         .collect();
-    let ends = req.budget.as_ref().map(|b| SeriesEnds {
+    let condition = RowCondition::new(rest, &Arc::new(table_schema.project(&projection)?))?;
+    // A row budget counts rows that pass the whole condition: storage cannot
+    // stop at a series' end when the condition may still drop rows there.
+    let budget = req.budget.as_ref().filter(|_| condition.is_none());
+    let ends = budget.map(|b| SeriesEnds {
         rows: b.rows,
         newest: b.from_end,
         counting: req
@@ -239,9 +299,14 @@ pub async fn scan_direct(
         every: false,
     });
     let schema = table_schema.clone();
-    let read = move |mut snapshot: PartitionSnapshot| {
+    let condition = condition.map(Arc::new);
+    let read = move |mut snapshot: PartitionSnapshot| -> Result<Vec<RecordBatch>, ExecError> {
         snapshot.ends = ends.clone();
-        snapshot.read(&schema, Some(&projection))
+        let batches = snapshot.read(&schema, Some(&projection))?;
+        match &condition {
+            Some(c) => batches.iter().map(|b| c.filter(b)).collect(),
+            None => Ok(batches),
+        }
     };
     // Small reads run here: handing them to a blocking thread and back
     // costs more than the read.
