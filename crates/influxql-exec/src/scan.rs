@@ -1,6 +1,6 @@
-//! Reading a measurement through DataFusion: time range and condition pushed
-//! into the scan, rows grouped into series by the `GROUP BY` tags and sorted
-//! by time.
+//! Reading a measurement: time range and series filters pushed into storage,
+//! the rest of the condition evaluated on the rows read, rows grouped into
+//! series by the `GROUP BY` tags and sorted by time.
 
 use std::sync::Arc;
 
@@ -145,12 +145,6 @@ fn series_key_needed(req: &ScanRequest<'_>) -> bool {
     req.schema.tags.iter().any(|t| !req.group_tags.contains(t))
 }
 
-/// Runs the scan through a DataFusion plan and groups its rows.
-pub async fn scan(ctx: &SessionContext, req: &ScanRequest<'_>) -> Result<Vec<Group>, ExecError> {
-    let batches = scan_frame(ctx, req).await?.collect().await?;
-    group_scanned(req, &batches)
-}
-
 /// Groups batches laid out as [`scan_frame`] selects them.
 fn group_scanned(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<Group>, ExecError> {
     let series_tags: Vec<&str> = if series_key_needed(req) {
@@ -248,14 +242,15 @@ fn split_conjunction<'e>(e: &'e DfExpr, out: &mut Vec<&'e DfExpr>) {
     }
 }
 
-/// Runs the scan straight over storage snapshots when the condition only
-/// selects series, skipping DataFusion's session and planning (the fixed
-/// cost that dominates small queries). `None` when the condition needs the
-/// general path ([`scan`]).
+/// Runs the scan straight over storage snapshots, without a DataFusion
+/// session or plan (their fixed cost dominated small queries): series
+/// filters go to storage, the rest of the condition is evaluated on the
+/// rows read ([`RowCondition`]). [`scan_frame`] is the same scan as a
+/// DataFusion plan, for `EXPLAIN`.
 pub async fn scan_direct(
     storage: &Arc<Storage>,
     req: &ScanRequest<'_>,
-) -> Result<Option<Vec<Group>>, ExecError> {
+) -> Result<Vec<Group>, ExecError> {
     let table_schema = measurement_schema(req.schema);
     let (filters, rest) = split_condition(req, &table_schema)?;
     // Columns the rest of the condition reads are read too.
@@ -320,7 +315,7 @@ pub async fn scan_direct(
         for s in snapshots {
             batches.extend(read(s)?);
         }
-        return group_read(req, &batches).map(Some);
+        return group_read(req, &batches);
     }
     // Partitions are read on blocking threads, one reader per core at most,
     // each taking every n-th partition.
@@ -345,7 +340,7 @@ pub async fn scan_direct(
             .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
         batches.extend(out.into_iter().flatten());
     }
-    group_read(req, &batches).map(Some)
+    group_read(req, &batches)
 }
 
 /// Rows a direct scan reads on the query's own thread at most.

@@ -13,7 +13,7 @@ use almanac_influxql::{
 
 use crate::functions::{aggregate, is_multi_row, is_selector, AggArgs, AggOut, Point};
 use crate::result::{Series, Value};
-use crate::scan::{scan, scan_direct, ColumnRef, Group, RowBudget, ScanRequest};
+use crate::scan::{scan_direct, ColumnRef, Group, RowBudget, ScanRequest};
 use crate::time::{split_time_condition, window_start, TimeRange};
 use crate::transform::{is_math_function, is_sequence_transform, math_function, sequence};
 use crate::value_ops::{as_f64, math};
@@ -258,10 +258,7 @@ impl Executor {
                         self.traced_scan(trace, &mut sessions, input, &plan, condition.as_ref())
                             .await?
                     }
-                    None => {
-                        self.scan_one(&mut sessions, input, &plan, condition.as_ref())
-                            .await?
-                    }
+                    None => self.scan_one(input, &plan, condition.as_ref()).await?,
                 },
             };
             scanned.push((input.schema.name.clone(), groups));
@@ -363,7 +360,6 @@ impl Executor {
 
     async fn scan_one(
         &self,
-        sessions: &mut Sessions,
         input: &Input,
         plan: &Plan,
         condition: Option<&Expr>,
@@ -379,10 +375,7 @@ impl Executor {
             columns: &plan.needed,
             budget: plan.budget.clone(),
         };
-        if let Some(groups) = scan_direct(self.storage(), &req).await? {
-            return Ok(groups);
-        }
-        scan(self.session(sessions, &input.db.name)?, &req).await
+        scan_direct(self.storage(), &req).await
     }
 
     async fn traced_scan(
@@ -425,10 +418,7 @@ impl Executor {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        let groups = match scan_direct(self.storage(), &req).await? {
-            Some(groups) => groups,
-            None => scan(self.session(sessions, &input.db.name)?, &req).await?,
-        };
+        let groups = scan_direct(self.storage(), &req).await?;
         let rows: usize = groups.iter().map(|g| g.times.len()).sum();
         push(format!(
             "scan: {} series, {rows} rows in {:?}",
