@@ -12,14 +12,14 @@ const S: i64 = 1_000_000_000;
 /// 2020-01-01T00:00:00Z in ns.
 const T0: i64 = 1_577_836_800 * S;
 
-struct Db {
-    ex: Executor,
+pub(crate) struct Db {
+    pub(crate) ex: Executor,
     _dir: tempfile::TempDir,
 }
 
 impl Db {
     /// A database `db` holding `lines` (second precision).
-    async fn with(lines: &str) -> Db {
+    pub(crate) async fn with(lines: &str) -> Db {
         let dir = tempfile::tempdir().unwrap();
         let catalog = Catalog::open(&dir.path().join("catalog.redb")).unwrap();
         let storage = Storage::open(StorageConfig::new(dir.path()), catalog).unwrap();
@@ -36,7 +36,7 @@ impl Db {
         db
     }
 
-    async fn run(&self, q: &str) -> StatementResult {
+    pub(crate) async fn run(&self, q: &str) -> StatementResult {
         let stmt = almanac_influxql::parse_statement(q).unwrap();
         let ctx = ExecContext {
             database: Some("db".into()),
@@ -46,7 +46,7 @@ impl Db {
     }
 
     /// The rows of every series of a statement that must succeed.
-    async fn rows(&self, q: &str) -> Vec<Vec<Value>> {
+    pub(crate) async fn rows(&self, q: &str) -> Vec<Vec<Value>> {
         let r = self.run(q).await;
         assert_eq!(r.error, None, "{q}");
         r.series.into_iter().flat_map(|s| s.values).collect()

@@ -21,6 +21,8 @@ pub mod functions;
 pub mod gosort;
 mod group;
 mod into;
+#[cfg(test)]
+mod leading_window_tests;
 mod meta;
 pub mod result;
 mod scan;

@@ -240,37 +240,21 @@ impl Executor {
         }
 
         let mut sessions = Sessions::new();
-        let mut scanned: Vec<(String, Vec<Group>)> = Vec::new();
-        let mut first_time = i64::MAX;
-        for input in &inputs {
-            let groups = match &input.subquery {
-                Some((series, tag_columns)) => crate::subquery::groups(
-                    series,
-                    tag_columns,
-                    &plan.group_tags,
-                    &plan.needed,
-                    plan.range,
-                    condition.as_ref(),
-                    inner_rows_by_series && !plan.is_aggregate,
-                )?,
-                None => match trace {
-                    Some(trace) => {
-                        self.traced_scan(trace, &mut sessions, input, &plan, condition.as_ref())
-                            .await?
-                    }
-                    None => self.scan_one(input, &plan, condition.as_ref()).await?,
-                },
-            };
-            scanned.push((input.schema.name.clone(), groups));
-        }
-        let scanned = merge_same_measurements(scanned);
-        for (_, groups) in &scanned {
-            for g in groups {
-                if let Some(t) = g.times.first() {
-                    first_time = first_time.min(*t);
-                }
+        let mut read = ReadContext {
+            inputs: &inputs,
+            condition: condition.as_ref(),
+            trace,
+            sessions: &mut sessions,
+            subquery_rows_by_series: inner_rows_by_series,
+        };
+        let scanned = match leading_windows(stmt, &plan, has_subquery) {
+            Some(n) => {
+                self.scan_leading_windows(&mut read, &mut plan, stmt, n)
+                    .await?
             }
-        }
+            None => self.scan_inputs(&mut read, &plan).await?,
+        };
+        let first_time = first_time(&scanned).unwrap_or(i64::MAX);
         if !plan.range.has_min() && first_time != i64::MAX && plan.interval.is_some() {
             plan.range.min = first_time;
         }
@@ -344,6 +328,117 @@ impl Executor {
             _ => series.into_iter().skip(soffset).collect(),
         };
         Ok((series, plan.tag_column_names))
+    }
+
+    /// Reads every input over `plan.range`; one entry per measurement.
+    async fn scan_inputs(
+        &self,
+        read: &mut ReadContext<'_>,
+        plan: &Plan,
+    ) -> Result<Vec<(String, Vec<Group>)>, ExecError> {
+        let mut scanned: Vec<(String, Vec<Group>)> = Vec::new();
+        for input in read.inputs {
+            let groups = match &input.subquery {
+                Some((series, tag_columns)) => crate::subquery::groups(
+                    series,
+                    tag_columns,
+                    &plan.group_tags,
+                    &plan.needed,
+                    plan.range,
+                    read.condition,
+                    read.subquery_rows_by_series && !plan.is_aggregate,
+                )?,
+                None => match read.trace {
+                    Some(trace) => {
+                        self.traced_scan(trace, read.sessions, input, plan, read.condition)
+                            .await?
+                    }
+                    None => self.scan_one(input, plan, read.condition).await?,
+                },
+            };
+            scanned.push((input.schema.name.clone(), groups));
+        }
+        Ok(merge_same_measurements(scanned))
+    }
+
+    /// Reads only the time range of the `n` windows a `LIMIT` keeps (see
+    /// [`leading_windows`]), narrowing `plan.range` to them. Without a lower
+    /// time bound the windows start at the first point: the oldest time
+    /// storage holds is a guess checked against the rows read (a delete or
+    /// the condition can drop the oldest rows), and a wrong guess reads again.
+    async fn scan_leading_windows(
+        &self,
+        read: &mut ReadContext<'_>,
+        plan: &mut Plan,
+        stmt: &SelectStatement,
+        n: i64,
+    ) -> Result<Vec<(String, Vec<Group>)>, ExecError> {
+        let interval = plan.interval.expect("leading windows need an interval");
+        let span = n.saturating_mul(interval);
+        let full = plan.range;
+        let scanned = if stmt.order_desc {
+            // The last `n` windows up to the upper bound (there is a lower one).
+            let last = window_start(full.max, interval, plan.offset);
+            let first = last.saturating_sub(span.saturating_sub(interval));
+            plan.range.min = full.min.max(first);
+            self.scan_inputs(read, plan).await?
+        } else {
+            let guess = if full.has_min() {
+                Some(full.min)
+            } else {
+                self.oldest_stored_time(read.inputs)?
+            };
+            let Some(guess) = guess else {
+                return self.scan_inputs(read, plan).await;
+            };
+            let start = window_start(guess, interval, plan.offset);
+            plan.range.max = full.max.min(start.saturating_add(span).saturating_sub(1));
+            let scanned = self.scan_inputs(read, plan).await?;
+            match first_time(&scanned) {
+                Some(t) if full.has_min() || window_start(t, interval, plan.offset) == start => {
+                    scanned
+                }
+                // Everything up to the narrowed bound was read, so `t` is
+                // the first point: read its windows.
+                Some(t) => {
+                    let start = window_start(t, interval, plan.offset);
+                    plan.range.max = full.max.min(start.saturating_add(span).saturating_sub(1));
+                    self.scan_inputs(read, plan).await?
+                }
+                None => Vec::new(),
+            }
+        };
+        // A measurement is answered (with filled windows) when it has
+        // points anywhere in the statement's range: one without any in the
+        // windows read needs the whole read to know.
+        let answered = scanned
+            .iter()
+            .all(|(_, groups)| groups.iter().any(|g| !g.times.is_empty()));
+        if !scanned.is_empty() && answered {
+            return Ok(scanned);
+        }
+        plan.range = full;
+        self.scan_inputs(read, plan).await
+    }
+
+    /// The oldest time stored for any (non-subquery) input; `None` when
+    /// nothing is stored. Never later than the first point a scan finds.
+    fn oldest_stored_time(&self, inputs: &[Input]) -> Result<Option<i64>, ExecError> {
+        let mut oldest: Option<i64> = None;
+        for input in inputs.iter().filter(|i| i.subquery.is_none()) {
+            for snapshot in self.storage().table_snapshot(
+                input.db.id,
+                &input.rp,
+                &input.schema.name,
+                i64::MIN,
+                i64::MAX,
+            )? {
+                if let Some(t) = snapshot.oldest_time() {
+                    oldest = Some(oldest.map_or(t, |o| o.min(t)));
+                }
+            }
+        }
+        Ok(oldest)
     }
 
     /// The DataFusion session of `db`, made on first use.
@@ -506,6 +601,60 @@ impl Executor {
             .dedup_by(|a, b| a.schema.name == b.schema.name && a.rp == b.rp && a.db.id == b.db.id);
         Ok((inputs, tags_without_data))
     }
+}
+
+/// What the scans of one statement read with.
+struct ReadContext<'a> {
+    inputs: &'a [Input],
+    condition: Option<&'a Expr>,
+    trace: Option<&'a Trace>,
+    sessions: &'a mut Sessions,
+    /// Subquery rows are handed over series by series (see `select_with_tags`).
+    subquery_rows_by_series: bool,
+}
+
+/// The time of the first row scanned, if any.
+fn first_time(scanned: &[(String, Vec<Group>)]) -> Option<i64> {
+    scanned
+        .iter()
+        .flat_map(|(_, groups)| groups.iter().filter_map(|g| g.times.first().copied()))
+        .min()
+}
+
+/// How many windows of a `GROUP BY time()` statement its `LIMIT` and
+/// `OFFSET` can reach, when only those need to be read: every window then
+/// gives exactly one row whose value depends on that window's points alone
+/// (no `fill(none)`, which skips windows, or `fill(linear)`, which looks at
+/// the next one; no transformation, multi-row selector or `integral()`,
+/// which carries across windows; no subquery). Only without `GROUP BY`
+/// tags: which series are answered depends on points anywhere in the
+/// range (for each measurement that is checked after the read; for tag
+/// groups it is not known without reading them all). `ORDER BY time DESC` needs
+/// a lower time bound (without one, the windows start at the first point,
+/// which only a full read finds).
+fn leading_windows(stmt: &SelectStatement, plan: &Plan, has_subquery: bool) -> Option<i64> {
+    let limit = stmt.limit.filter(|l| *l > 0)?;
+    plan.interval?;
+    let window_local = plan.is_aggregate
+        && plan.group_tags.is_empty()
+        && !plan.has_transform
+        && plan.output_windows.is_none()
+        && !has_subquery
+        && matches!(
+            plan.fill,
+            Fill::Null | Fill::Previous | Fill::Number(_) | Fill::Integer(_)
+        )
+        && plan
+            .aggregates
+            .iter()
+            .all(|a| !is_multi_row(&a.name) && a.name != "integral")
+        && (!stmt.order_desc || plan.range.has_min());
+    if !window_local {
+        return None;
+    }
+    i64::try_from(limit)
+        .ok()?
+        .checked_add(i64::try_from(stmt.offset.unwrap_or(0)).ok()?)
 }
 
 /// Gives a subquery the outer statement's time range where it has none of

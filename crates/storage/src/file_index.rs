@@ -113,6 +113,24 @@ impl SeriesRuns {
         out
     }
 
+    /// Roughly how many of the rows [`SeriesRuns::select`] picks hold a
+    /// time in `time`: each run's rows scaled by the share of its time span
+    /// inside the range (rows are spread evenly in time, as a guess).
+    pub fn estimated_rows(&self, filters: &[TagFilter], time: Option<(i64, i64)>) -> usize {
+        self.select_runs(filters, time)
+            .into_iter()
+            .map(|(run, rows)| {
+                let Some((min, max)) = time else {
+                    return rows.len();
+                };
+                let (lo, hi) = (self.min_time[run], self.max_time[run]);
+                let span = (hi as i128 - lo as i128 + 1) as f64;
+                let inside = (hi.min(max) as i128 - lo.max(min) as i128 + 1).max(0) as f64;
+                ((rows.len() as f64) * (inside / span)).ceil() as usize
+            })
+            .sum()
+    }
+
     /// Like [`SeriesRuns::select`], one entry per run: its rows.
     pub fn select_runs(
         &self,
@@ -188,16 +206,18 @@ impl SeriesRuns {
                 }
                 for &(run, len) in &stretches {
                     let k = t.keys[run];
-                    keys.extend(std::iter::repeat_n(k.max(0), len));
+                    keys.resize(keys.len() + len, k.max(0));
                     if any_missing {
-                        valid.extend(std::iter::repeat_n(k != MISSING, len));
+                        valid.resize(valid.len() + len, k != MISSING);
                     }
                 }
                 let nulls = any_missing.then(|| NullBuffer::from(valid));
                 let keys = Int32Array::new(ScalarBuffer::from(keys), nulls);
                 let values: ArrayRef = t.values.clone();
-                let array = DictionaryArray::<Int32Type>::try_new(keys, values)
-                    .expect("run keys index the file's dictionary");
+                debug_assert!(t.keys.iter().all(|k| *k < t.values.len() as i32));
+                // SAFETY: every key is a run's key, which `find_runs` took
+                // from `values` (or `MISSING`, masked and stored as 0).
+                let array = unsafe { DictionaryArray::<Int32Type>::new_unchecked(keys, values) };
                 (t.name.clone(), Arc::new(array) as ArrayRef)
             })
             .collect()

@@ -165,9 +165,25 @@ impl PartitionSnapshot {
         self.files.len() + self.buffered.len() > 1
     }
 
-    /// How many rows a read would decode at most, from what is known
+    /// The oldest time the partition's sources hold (files by their
+    /// recorded range: rows a tombstone hides may be older than any read
+    /// returns); `None` when it holds nothing.
+    pub fn oldest_time(&self) -> Option<i64> {
+        let files = self.files.iter().map(|(_, meta, _)| meta.min_time);
+        let buffered = self.buffered.iter().filter_map(|b| {
+            let time = b.column_by_name(TIME_COLUMN)?;
+            arrow::compute::min(
+                time.as_any()
+                    .downcast_ref::<arrow::array::TimestampNanosecondArray>()?,
+            )
+        });
+        files.chain(buffered).min()
+    }
+
+    /// Roughly how many rows a read would return, from what is known
     /// without touching a file: the series runs of files whose index is
-    /// cached (their whole row count otherwise) and the buffered rows.
+    /// cached, prorated to the time range (their whole row count
+    /// otherwise), and the buffered rows.
     pub fn estimated_rows(&self) -> usize {
         let files: usize = self
             .files
@@ -179,11 +195,7 @@ impl PartitionSnapshot {
                     .as_ref()
                     .and_then(|i| i.runs.as_ref())
                 {
-                    Some(runs) => runs
-                        .select(&self.filters, self.time_range)
-                        .iter()
-                        .map(|r| r.len())
-                        .sum(),
+                    Some(runs) => runs.estimated_rows(&self.filters, self.time_range),
                     None => meta.rows as usize,
                 }
             })
