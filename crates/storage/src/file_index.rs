@@ -45,6 +45,11 @@ const BUILD_BATCH_ROWS: usize = 64 * 1024;
 /// A key that marks a run without the tag.
 const MISSING: i32 = -1;
 
+/// Every this many rows the index keeps the row's time, so a read can find
+/// where a time range starts and ends inside a run (rows of a run are in
+/// time order) to within this many rows without decoding the time column.
+const TIME_STRIDE: usize = 64;
+
 /// The cached facts about one file.
 #[derive(Debug)]
 pub struct FileIndex {
@@ -74,6 +79,9 @@ pub struct SeriesRuns {
     /// Largest time of each run.
     max_time: Vec<i64>,
     tags: Vec<TagRuns>,
+    /// The time of every [`TIME_STRIDE`]-th row of the file; empty when a
+    /// run is not in time order (then runs are read whole).
+    time_samples: Vec<i64>,
 }
 
 impl SeriesRuns {
@@ -95,12 +103,40 @@ impl SeriesRuns {
     /// Bytes the runs take in memory, roughly.
     fn memory_bytes(&self) -> usize {
         let per_run = 3 * 8 + self.tags.len() * 4;
+        let samples = self.time_samples.len() * 8;
         let values: usize = self
             .tags
             .iter()
             .map(|t| t.values.get_array_memory_size())
             .sum();
-        self.len() * per_run + values
+        self.len() * per_run + values + samples
+    }
+
+    /// The part of `rows` (one run's rows, or a part of them) that can hold
+    /// times in `[min, max]`, found from the time samples: exact to within
+    /// [`TIME_STRIDE`] rows at each end; empty when no row can.
+    fn narrow(&self, rows: Range<usize>, (min, max): (i64, i64)) -> Range<usize> {
+        if self.time_samples.is_empty() || rows.is_empty() {
+            return rows;
+        }
+        // Samples at rows inside `rows`: indices first..last.
+        let first = rows.start.div_ceil(TIME_STRIDE);
+        let last = ((rows.end - 1) / TIME_STRIDE + 1).min(self.time_samples.len());
+        if first >= last {
+            return rows;
+        }
+        let samples = &self.time_samples[first..last];
+        // Rows up to the last sample before `min` are all before it.
+        let start = match samples.partition_point(|t| *t < min) {
+            0 => rows.start,
+            p => (first + p - 1) * TIME_STRIDE + 1,
+        };
+        // Rows from the first sample after `max` on are all after it.
+        let end = match samples.partition_point(|t| *t <= max) {
+            q if first + q < last => (first + q) * TIME_STRIDE,
+            _ => rows.end,
+        };
+        start..end.max(start)
     }
 
     /// The rows of runs that can pass every filter and hold a time in the
@@ -113,25 +149,16 @@ impl SeriesRuns {
         out
     }
 
-    /// Roughly how many of the rows [`SeriesRuns::select`] picks hold a
-    /// time in `time`: each run's rows scaled by the share of its time span
-    /// inside the range (rows are spread evenly in time, as a guess).
-    pub fn estimated_rows(&self, filters: &[TagFilter], time: Option<(i64, i64)>) -> usize {
+    /// How many rows [`SeriesRuns::select`] picks.
+    pub fn selected_rows(&self, filters: &[TagFilter], time: Option<(i64, i64)>) -> usize {
         self.select_runs(filters, time)
-            .into_iter()
-            .map(|(run, rows)| {
-                let Some((min, max)) = time else {
-                    return rows.len();
-                };
-                let (lo, hi) = (self.min_time[run], self.max_time[run]);
-                let span = (hi as i128 - lo as i128 + 1) as f64;
-                let inside = (hi.min(max) as i128 - lo.max(min) as i128 + 1).max(0) as f64;
-                ((rows.len() as f64) * (inside / span)).ceil() as usize
-            })
+            .iter()
+            .map(|(_, rows)| rows.len())
             .sum()
     }
 
-    /// Like [`SeriesRuns::select`], one entry per run: its rows.
+    /// Like [`SeriesRuns::select`], one entry per run: its rows (those
+    /// that can hold times in `time`, see [`SeriesRuns::narrow`]).
     pub fn select_runs(
         &self,
         filters: &[TagFilter],
@@ -167,8 +194,16 @@ impl SeriesRuns {
                     k => wanted[k as usize],
                 },
             });
-            if passes {
-                out.push((run, self.starts[run]..self.starts[run + 1]));
+            if !passes {
+                continue;
+            }
+            let rows = self.starts[run]..self.starts[run + 1];
+            let rows = match time {
+                Some(range) => self.narrow(rows, range),
+                None => rows,
+            };
+            if !rows.is_empty() {
+                out.push((run, rows));
             }
         }
         out
@@ -277,6 +312,8 @@ fn find_runs(
     let mut max_time: Vec<i64> = Vec::new();
     let mut run_keys: Vec<Vec<i32>> = vec![Vec::new(); tag_names.len()];
     let mut current: Vec<i32> = Vec::new();
+    let mut time_samples: Vec<i64> = Vec::new();
+    let mut in_time_order = true;
     let mut row = 0usize;
     let per_run = 3 * 8 + tag_names.len() * 4;
     for batch in reader {
@@ -303,6 +340,9 @@ fn find_runs(
             .collect::<Result<_, _>>()?;
         for i in 0..batch.num_rows() {
             let t = times.value(i);
+            if row % TIME_STRIDE == 0 {
+                time_samples.push(t);
+            }
             let new_run = starts.is_empty() || keys.iter().zip(&current).any(|(k, c)| k[i] != *c);
             if new_run {
                 current.clear();
@@ -318,6 +358,7 @@ fn find_runs(
                 }
             } else {
                 let last = min_time.len() - 1;
+                in_time_order &= t >= max_time[last];
                 min_time[last] = min_time[last].min(t);
                 max_time[last] = max_time[last].max(t);
             }
@@ -340,6 +381,11 @@ fn find_runs(
         min_time,
         max_time,
         tags,
+        time_samples: if in_time_order {
+            time_samples
+        } else {
+            Vec::new()
+        },
     };
     Ok((runs.memory_bytes() <= max_bytes).then_some(runs))
 }
@@ -716,9 +762,18 @@ mod tests {
             runs.select(&[TagFilter::new("dc", vec!["".into()])], None),
             vec![300..600]
         );
-        // Times: host_0's rows span 6..=996; a range past it skips the run.
+        // Times: host_0's rows span 6..=996; a range past it skips the run,
+        // and the others are cut to within 64 rows (the time samples) of
+        // their rows in range: host_1's are 250..260 (times 1506..=1596),
+        // host_2's 450..460, host_3's 750..760.
         let late = runs.select(&[], Some((1500, 1600)));
-        assert_eq!(late, vec![100..1000]);
+        assert_eq!(late, vec![193..300, 449..512, 705..768]);
+        // A range between two samples' times, holding no row, selects rows
+        // between those samples (the runs cannot tell which hold nothing).
+        assert_eq!(
+            runs.select(&[], Some((1501, 1505))),
+            vec![193..256, 449..512, 705..768]
+        );
         // Too small a budget keeps no runs.
         assert!(FileIndex::load(&path, 16).unwrap().runs.is_none());
     }

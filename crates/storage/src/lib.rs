@@ -181,9 +181,9 @@ impl PartitionSnapshot {
     }
 
     /// Roughly how many rows a read would return, from what is known
-    /// without touching a file: the series runs of files whose index is
-    /// cached, prorated to the time range (their whole row count
-    /// otherwise), and the buffered rows.
+    /// without touching a file: the rows the series runs of files whose
+    /// index is cached select (their whole row count otherwise) and the
+    /// buffered rows.
     pub fn estimated_rows(&self) -> usize {
         let files: usize = self
             .files
@@ -195,7 +195,7 @@ impl PartitionSnapshot {
                     .as_ref()
                     .and_then(|i| i.runs.as_ref())
                 {
-                    Some(runs) => runs.estimated_rows(&self.filters, self.time_range),
+                    Some(runs) => runs.selected_rows(&self.filters, self.time_range),
                     None => meta.rows as usize,
                 }
             })
