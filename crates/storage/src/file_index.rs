@@ -57,6 +57,62 @@ pub struct FileIndex {
     pub metadata: ArrowReaderMetadata,
     /// Series runs, when the file is sorted into runs small enough to keep.
     pub runs: Option<SeriesRuns>,
+    /// The rows at one end of every series, per kind of end read, decoded
+    /// on first use (see `files::read_parquet_indexed`).
+    pub(crate) end_rows: Mutex<Vec<Arc<EndRows>>>,
+}
+
+/// The first or last rows of every run of a file, all non-tag columns.
+#[derive(Debug)]
+pub(crate) struct EndRows {
+    /// Which end.
+    pub newest: bool,
+    /// Rows per run at most.
+    pub rows: usize,
+    /// The rows, run after run.
+    pub batch: arrow::array::RecordBatch,
+    /// Where each run's rows start in `batch`, then its row count.
+    pub offsets: Vec<usize>,
+    bytes: usize,
+}
+
+/// Bytes all files' [`EndRows`] hold together.
+static END_ROWS_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// [`EndRows`] of all files take at most this many bytes; past it end reads
+/// are not cached.
+const MAX_END_ROWS_BYTES: usize = 64 << 20;
+
+impl EndRows {
+    /// Counts the rows against the process-wide budget; `None` when they
+    /// do not fit.
+    pub fn new(
+        newest: bool,
+        rows: usize,
+        batch: arrow::array::RecordBatch,
+        offsets: Vec<usize>,
+    ) -> Option<EndRows> {
+        use std::sync::atomic::Ordering;
+        let bytes = batch.get_array_memory_size() + offsets.len() * 8;
+        let before = END_ROWS_BYTES.fetch_add(bytes, Ordering::Relaxed);
+        if before + bytes > MAX_END_ROWS_BYTES {
+            END_ROWS_BYTES.fetch_sub(bytes, Ordering::Relaxed);
+            return None;
+        }
+        Some(EndRows {
+            newest,
+            rows,
+            batch,
+            offsets,
+            bytes,
+        })
+    }
+}
+
+impl Drop for EndRows {
+    fn drop(&mut self) {
+        END_ROWS_BYTES.fetch_sub(self.bytes, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The tag values of one tag column per run.
@@ -93,6 +149,11 @@ impl SeriesRuns {
     /// Whether the file has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The rows of run `run`.
+    pub fn run_rows(&self, run: usize) -> Range<usize> {
+        self.starts[run]..self.starts[run + 1]
     }
 
     /// Whether `column` is one of the tag columns the runs describe.
@@ -270,7 +331,11 @@ impl FileIndex {
                 message: e.to_string(),
             })?;
         let runs = find_runs(file, &metadata, max_run_bytes)?;
-        Ok(FileIndex { metadata, runs })
+        Ok(FileIndex {
+            metadata,
+            runs,
+            end_rows: Mutex::new(Vec::new()),
+        })
     }
 }
 
@@ -743,6 +808,17 @@ mod tests {
             let clipped = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap();
             let plain = read_parquet(&path, Some(&wanted)).unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&clipped, n, newest, time));
+            // Again, now from the end rows the first read cached (when every
+            // series' end was in range), also for other columns.
+            let again = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap();
+            prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&again, n, newest, time));
+            let fewer: Vec<String> = ["w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
+            let narrow = read_parquet_indexed(&path, &index, Some(&fewer), &[], time, Some(&ends)).unwrap();
+            for b in &narrow {
+                prop_assert_eq!(b.num_columns(), 2);
+            }
+            let rows = |bs: &[RecordBatch]| bs.iter().map(|b| b.num_rows()).sum::<usize>();
+            prop_assert_eq!(rows(&narrow), rows(&again));
         }
     }
 

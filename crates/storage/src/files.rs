@@ -17,7 +17,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::StorageError;
-use crate::file_index::{FileIndex, SeriesRuns};
+use crate::file_index::{EndRows, FileIndex, SeriesRuns};
 use crate::page_select;
 use crate::prune::TagFilter;
 use crate::schema::TIME_COLUMN;
@@ -188,7 +188,10 @@ pub fn read_parquet_indexed(
         .iter()
         .map(|(run, rows)| (*run, clip(rows, ends)))
         .collect();
-    let batches = read_runs(path, index, runs, &joined(&clipped), columns)?;
+    let batches = match cached_ends(path, index, runs, &clipped, columns, ends)? {
+        Some(batches) => batches,
+        None => read_runs(path, index, runs, &joined(&clipped), columns)?,
+    };
     let short = short_runs(&batches, &clipped, &selected, ends, time)?;
     if short.is_empty() {
         return Ok(batches);
@@ -201,6 +204,122 @@ pub fn read_parquet_indexed(
         .map(|(i, (c, whole))| if short.contains(&i) { whole.clone() } else { c })
         .collect();
     read_runs(path, index, runs, &joined(&ranges), columns)
+}
+
+/// Runs times rows per run of the end reads a file caches at most.
+const MAX_CACHED_END_ROWS: usize = 16 * 1024;
+
+/// Kinds of end reads (which end, how many rows) a file caches at most.
+const MAX_END_KINDS: usize = 4;
+
+/// The rows `clipped` names, from the file's cached [`EndRows`] (decoded
+/// once for all runs, on first use), when every one of them is the end of
+/// its whole run: the newest point of each series is read again and again
+/// (dashboards' "last value"), and reaching it decodes every page before it.
+/// `None` when the rows must be read from the file.
+fn cached_ends(
+    path: &Path,
+    index: &FileIndex,
+    runs: &SeriesRuns,
+    clipped: &[(usize, Range<usize>)],
+    columns: Option<&[String]>,
+    ends: &SeriesEnds,
+) -> Result<Option<Vec<RecordBatch>>, StorageError> {
+    if clipped.is_empty()
+        || runs.len().saturating_mul(ends.rows) > MAX_CACHED_END_ROWS
+        || clipped
+            .iter()
+            .any(|(run, rows)| *rows != clip(&runs.run_rows(*run), ends))
+    {
+        return Ok(None);
+    }
+    let Some(cached) = end_rows(path, index, runs, ends)? else {
+        return Ok(None);
+    };
+    let indices: arrow::array::UInt32Array = clipped
+        .iter()
+        .flat_map(|(run, _)| cached.offsets[*run] as u32..cached.offsets[*run + 1] as u32)
+        .collect();
+    let wanted = |name: &str| columns.is_none_or(|c| c.iter().any(|n| n == name));
+    let mut fields: Vec<FieldRef> = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (field, array) in cached
+        .batch
+        .schema()
+        .fields()
+        .iter()
+        .zip(cached.batch.columns())
+    {
+        if wanted(field.name()) {
+            fields.push(field.clone());
+            arrays.push(arrow::compute::take(array, &indices, None)?);
+        }
+    }
+    let schema = index.metadata.schema();
+    for (name, array) in runs.tag_columns(&joined(clipped), wanted) {
+        if let Ok(field) = schema.field_with_name(&name) {
+            fields.push(Arc::new(field.clone()));
+            arrays.push(array);
+        }
+    }
+    Ok(Some(vec![RecordBatch::try_new_with_options(
+        Arc::new(Schema::new(fields)),
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(indices.len())),
+    )?]))
+}
+
+/// The file's [`EndRows`] for `ends`, decoded now if not yet; `None` when
+/// the cache is full.
+fn end_rows(
+    path: &Path,
+    index: &FileIndex,
+    runs: &SeriesRuns,
+    ends: &SeriesEnds,
+) -> Result<Option<Arc<EndRows>>, StorageError> {
+    let found = |kinds: &[Arc<EndRows>]| {
+        kinds
+            .iter()
+            .find(|e| e.newest == ends.newest && e.rows == ends.rows)
+            .cloned()
+    };
+    if let Some(e) = found(&index.end_rows.lock()) {
+        return Ok(Some(e));
+    }
+    if index.end_rows.lock().len() >= MAX_END_KINDS {
+        return Ok(None);
+    }
+    let all: Vec<(usize, Range<usize>)> = (0..runs.len())
+        .map(|run| (run, clip(&runs.run_rows(run), ends)))
+        .collect();
+    let non_tags: Vec<String> = index
+        .metadata
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| !runs.has_tag(f.name()))
+        .map(|f| f.name().clone())
+        .collect();
+    let batches = read_runs(path, index, runs, &joined(&all), Some(&non_tags))?;
+    let Some(first) = batches.first() else {
+        return Ok(None);
+    };
+    let batch = arrow::compute::concat_batches(&first.schema(), &batches)?;
+    let mut offsets = Vec::with_capacity(all.len() + 1);
+    offsets.push(0);
+    for (_, rows) in &all {
+        offsets.push(offsets.last().copied().unwrap_or(0) + rows.len());
+    }
+    let Some(built) = EndRows::new(ends.newest, ends.rows, batch, offsets) else {
+        return Ok(None);
+    };
+    let mut kinds = index.end_rows.lock();
+    if let Some(e) = found(&kinds) {
+        return Ok(Some(e));
+    }
+    let built = Arc::new(built);
+    kinds.push(built.clone());
+    Ok(Some(built))
 }
 
 /// The rows of `rows` at the end `ends` asks for.
