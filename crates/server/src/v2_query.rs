@@ -275,104 +275,127 @@ async fn query_inner(
             org_id: params.get("orgID").cloned(),
         });
     let script = req.query;
-    let outcome =
-        tokio::task::spawn_blocking(move || almanac_flux::execute_partial(&script, &ctx, &source))
-            .await
-            .map_err(|e| {
-                v2_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error",
-                    e.to_string(),
-                )
-            })?;
-    let (results, error) = outcome.map_err(|e| flux_error_response(&e))?;
-    let produced = results.iter().any(|(_, t)| !t.is_empty());
-    if let Some(e) = &error {
-        if !produced {
-            return Err(flux_error_response(e));
-        }
-    }
-    let trailer = error.map(|e| almanac_flux::encode_error(&e.to_string(), &dialect));
-    Ok(csv_body(&headers, results, dialect, trailer).await)
-}
-
-/// Bytes of CSV handed to the compressor at a time.
-const CSV_CHUNK: usize = 32 * 1024;
-
-/// A 200 answer of annotated CSV. When the client accepts gzip, the tables
-/// are encoded on one blocking thread and compressed on another as pieces of
-/// [`CSV_CHUNK`] bytes arrive, so that encoding and compression overlap. The
-/// answer is sent whole, with its length: a streamed answer's pieces would
-/// wait for the client's delayed ACKs (Nagle). `trailer` ends the text (the
-/// error table of a script that failed after producing results).
-async fn csv_body(
-    headers: &HeaderMap,
-    results: Vec<(String, Vec<almanac_flux::Table>)>,
-    dialect: Dialect,
-    trailer: Option<String>,
-) -> Response {
-    let gzip = gzip_wanted(headers);
-    let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<String>(8);
-    let encoder = tokio::task::spawn_blocking(move || {
-        let chunk = if gzip { CSV_CHUNK } else { usize::MAX };
-        let mut buf = String::with_capacity(chunk.min(1 << 20) + 1024);
-        let mut full = |buf: &mut String| {
-            let _ = raw_tx.send(std::mem::replace(
-                buf,
-                String::with_capacity(CSV_CHUNK + 1024),
-            ));
+    let gzip = gzip_wanted(&headers);
+    // One blocking thread runs the script and encodes its answer: each
+    // hand-over between threads costs a small query more than its encoding.
+    let answered = tokio::task::spawn_blocking(move || {
+        let (results, error) = almanac_flux::execute_partial(&script, &ctx, &source)?;
+        let produced = results.iter().any(|(_, t)| !t.is_empty());
+        let error = match error {
+            Some(e) if !produced => return Err(e),
+            other => other,
         };
-        for (name, tables) in &results {
-            let mut enc = almanac_flux::csv::ResultEncoder::new(name, &dialect);
-            for t in tables {
-                enc.table(&mut buf, t, chunk, &mut full);
-            }
-            enc.finish(&mut buf);
+        let trailer = error.map(|e| almanac_flux::encode_error(&e.to_string(), &dialect));
+        Ok(encode_answer(results, &dialect, trailer, gzip))
+    })
+    .await
+    .map_err(|e| {
+        v2_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+            e.to_string(),
+        )
+    })?;
+    let body = answered.map_err(|e| flux_error_response(&e))?;
+    let mut response = match body {
+        Ok(EncodedAnswer::Plain(text)) => (StatusCode::OK, text).into_response(),
+        Ok(EncodedAnswer::Gzipped(bytes)) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
         }
-        if let Some(text) = trailer {
-            buf.push_str(&text);
-        }
-        if gzip && !buf.is_empty() {
-            full(&mut buf);
-        }
-        // `results` are dropped here, off the async workers
-        buf
-    });
-    let internal = |e: String| v2_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error", e);
-    let mut response = if gzip {
-        let compressor = tokio::task::spawn_blocking(move || {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            for text in raw_rx {
-                enc.write_all(text.as_bytes())?;
-            }
-            enc.finish()
-        });
-        let (encoded, compressed) = (encoder.await, compressor.await);
-        if let Err(e) = encoded {
-            return internal(e.to_string());
-        }
-        match compressed {
-            Ok(Ok(bytes)) => {
-                let mut r = (StatusCode::OK, bytes).into_response();
-                r.headers_mut()
-                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                r
-            }
-            Ok(Err(e)) => return internal(e.to_string()),
-            Err(e) => return internal(e.to_string()),
-        }
-    } else {
-        drop(raw_rx);
-        match encoder.await {
-            Ok(text) => (StatusCode::OK, text).into_response(),
-            Err(e) => return internal(e.to_string()),
+        Err(e) => {
+            return Err(v2_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+                e.to_string(),
+            ))
         }
     };
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=utf-8"),
     );
-    response
+    Ok(response)
+}
+
+/// Bytes of CSV handed to the compressor at a time.
+const CSV_CHUNK: usize = 32 * 1024;
+
+/// An answer's annotated CSV, as text or gzipped.
+enum EncodedAnswer {
+    Plain(String),
+    Gzipped(Vec<u8>),
+}
+
+/// Encodes the tables of a 200 answer as annotated CSV, then `trailer` (the
+/// error table of a script that failed after producing results). Gzipped
+/// when `gzip`: an answer longer than [`CSV_CHUNK`] is compressed on a
+/// second thread as pieces arrive, so that encoding and compression
+/// overlap; a shorter one right here. The answer is sent whole, with its
+/// length: a streamed answer's pieces would wait for the client's delayed
+/// ACKs (Nagle).
+fn encode_answer(
+    results: Vec<(String, Vec<almanac_flux::Table>)>,
+    dialect: &Dialect,
+    trailer: Option<String>,
+    gzip: bool,
+) -> std::io::Result<EncodedAnswer> {
+    let encode = |buf: &mut String, full: &mut dyn FnMut(&mut String)| {
+        let chunk = if gzip { CSV_CHUNK } else { usize::MAX };
+        for (name, tables) in &results {
+            let mut enc = almanac_flux::csv::ResultEncoder::new(name, dialect);
+            for t in tables {
+                enc.table(buf, t, chunk, &mut *full);
+            }
+            enc.finish(buf);
+        }
+        if let Some(text) = &trailer {
+            buf.push_str(text);
+        }
+    };
+    let mut buf = String::with_capacity(CSV_CHUNK + 1024);
+    if !gzip {
+        encode(&mut buf, &mut |_| {});
+        return Ok(EncodedAnswer::Plain(buf));
+    }
+    let gzipped = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<String>(8);
+        let mut rx = Some(rx);
+        let mut compressor = None;
+        encode(&mut buf, &mut |buf: &mut String| {
+            if let Some(rx) = rx.take() {
+                compressor = Some(scope.spawn(move || {
+                    let mut enc =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    for text in rx {
+                        enc.write_all(text.as_bytes())?;
+                    }
+                    enc.finish()
+                }));
+            }
+            let piece = std::mem::replace(buf, String::with_capacity(CSV_CHUNK + 1024));
+            let _ = tx.send(piece);
+        });
+        match compressor {
+            Some(compressor) => {
+                let _ = tx.send(std::mem::take(&mut buf));
+                drop(tx);
+                compressor
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("compressor panicked")))
+            }
+            None => {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(buf.as_bytes())?;
+                enc.finish()
+            }
+        }
+    })?;
+    // `results` are dropped here, off the async workers.
+    Ok(EncodedAnswer::Gzipped(gzipped))
 }
 
 /// Converts a JSON value of `params` to a Flux value.
