@@ -5,9 +5,12 @@
 //! tag strings are only looked at where a new series starts — storage
 //! returns rows sorted by series), the second materializes the values of the
 //! rows that are kept. A raw `LIMIT` query keeps only the rows each group can
-//! still return, so the rest are never converted.
+//! still return, so the rest are never converted. The second pass runs per
+//! group when the group is used ([`Group::materialize`]), so that a query
+//! holds the values of one group at a time beside the batches read.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, PrimitiveArray, RecordBatch, StringArray};
 use datafusion::arrow::buffer::NullBuffer;
@@ -376,15 +379,14 @@ pub fn group_batches(
         }
     }
 
-    // Pass 2: order, cut to the budget, materialize.
-    let columns: Vec<Vec<ValueColumn>> = batches
-        .iter()
-        .map(|batch| {
-            (0..n_cols)
-                .map(|c| ValueColumn::new(batch.column(1 + n_tags + c).as_ref()))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<_, _>>()?;
+    // Pass 2: order and cut to the budget; values are read per group later.
+    // Checked here, so that materializing cannot fail.
+    for batch in batches {
+        for c in 0..n_cols {
+            ValueColumn::new(batch.column(1 + n_tags + c).as_ref())?;
+        }
+    }
+    let shared: Arc<[RecordBatch]> = batches.iter().cloned().collect();
     let mut groups = Vec::with_capacity(keys.len());
     for (key, mut refs) in keys.into_iter().zip(rows) {
         let in_order = refs
@@ -405,21 +407,68 @@ pub fn group_batches(
         groups.push(Group {
             key,
             times: refs.iter().map(|r| r.time).collect(),
-            columns: (0..n_cols)
-                .map(|c| {
-                    refs.iter()
-                        .map(|r| columns[r.batch as usize][c].value(r.row as usize))
-                        .collect()
-                })
-                .collect(),
+            columns: Vec::new(),
             series: if with_series {
                 refs.iter().map(|r| r.series).collect()
             } else {
                 Vec::new()
             },
+            pending: Some(PendingRows {
+                batches: shared.clone(),
+                first_column: 1 + n_tags,
+                n_cols,
+                rows: refs.iter().map(|r| (r.batch, r.row)).collect(),
+            }),
         });
     }
     Ok(groups)
+}
+
+/// A group's rows still in the batches read, in the group's order.
+#[derive(Debug, Clone)]
+pub struct PendingRows {
+    batches: Arc<[RecordBatch]>,
+    /// Index of the first value column in every batch.
+    first_column: usize,
+    n_cols: usize,
+    /// (batch, row) of each row.
+    rows: Vec<(u32, u32)>,
+}
+
+impl PendingRows {
+    /// The values of each column at the rows.
+    fn values(&self) -> Vec<Vec<Value>> {
+        let columns: Vec<Vec<ValueColumn>> = self
+            .batches
+            .iter()
+            .map(|batch| {
+                (0..self.n_cols)
+                    .map(|c| {
+                        ValueColumn::new(batch.column(self.first_column + c).as_ref())
+                            .unwrap_or(ValueColumn::Null)
+                    })
+                    .collect()
+            })
+            .collect();
+        (0..self.n_cols)
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .map(|(b, r)| columns[*b as usize][c].value(*r as usize))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+impl Group {
+    /// Fills [`Group::columns`] from the batches the rows were read from
+    /// (groups come from a scan with their values still there).
+    pub fn materialize(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            self.columns = pending.values();
+        }
+    }
 }
 
 #[cfg(test)]
@@ -465,7 +514,8 @@ mod tests {
     fn groups_rows_by_tag_and_sorts_by_time() {
         let b1 = batch(&[(5, "a", Some(1.0)), (1, "a", Some(2.0)), (3, "b", None)]);
         let b2 = batch(&[(2, "b", Some(4.0)), (4, "a", Some(5.0))]);
-        let groups = group_batches(&[b1, b2], &LAYOUT, None).unwrap();
+        let mut groups = group_batches(&[b1, b2], &LAYOUT, None).unwrap();
+        groups.iter_mut().for_each(Group::materialize);
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[0].key, vec!["a".to_string()]);
         assert_eq!(groups[0].times, vec![1, 4, 5]);
@@ -534,8 +584,12 @@ mod tests {
                     from_end,
                     counts: vec![true],
                 };
-                let got = group_batches(std::slice::from_ref(&b), &LAYOUT, Some(&budget)).unwrap();
-                let all = group_batches(std::slice::from_ref(&b), &LAYOUT, None).unwrap();
+                let mut got =
+                    group_batches(std::slice::from_ref(&b), &LAYOUT, Some(&budget)).unwrap();
+                let mut all = group_batches(std::slice::from_ref(&b), &LAYOUT, None).unwrap();
+                got.iter_mut()
+                    .chain(all.iter_mut())
+                    .for_each(Group::materialize);
                 for (g, full) in got.iter().zip(&all) {
                     assert_eq!(g.key, full.key);
                     let counted: Vec<(i64, Value)> = full

@@ -53,11 +53,15 @@ pub struct Group {
     pub key: Vec<String>,
     /// Times in ns.
     pub times: Vec<i64>,
-    /// One column per requested [`ColumnRef`], aligned with `times`.
+    /// One column per requested [`ColumnRef`], aligned with `times` (empty
+    /// until [`Group::materialize`] for a group a scan returned).
     pub columns: Vec<Vec<Value>>,
     /// Rank of each row's series key (rows at the same time are ordered by
     /// series key, as InfluxDB merges series); empty when not needed.
     pub series: Vec<u32>,
+    /// Where `columns` are still to be read from, until
+    /// [`Group::materialize`] fills them (a scan leaves them there).
+    pub pending: Option<crate::group::PendingRows>,
 }
 
 /// What to read from one measurement.

@@ -270,6 +270,7 @@ impl Executor {
                     .zip(g.key.iter().cloned())
                     .collect();
                 let mut g = g;
+                g.materialize();
                 if plan.transform_desc && !plan.is_aggregate {
                     reverse_group(&mut g);
                 }
@@ -2133,7 +2134,9 @@ fn merge_same_measurements(scanned: Vec<(String, Vec<Group>)>) -> Vec<(String, V
 }
 
 /// Merges `b`'s rows into `a`, by time (`a`'s first at equal times).
-fn merge_group(a: &mut Group, b: Group) {
+fn merge_group(a: &mut Group, mut b: Group) {
+    a.materialize();
+    b.materialize();
     let rank_base = a.series.iter().max().map_or(0, |m| m + 1);
     let mut order: Vec<(i64, bool, usize)> = Vec::with_capacity(a.times.len() + b.times.len());
     order.extend(a.times.iter().enumerate().map(|(i, t)| (*t, false, i)));

@@ -179,6 +179,7 @@ pub fn groups(
                         times: Vec::new(),
                         columns: vec![Vec::new(); needed.len()],
                         series: Vec::new(),
+                        pending: None,
                     });
                     out.len() - 1
                 }
