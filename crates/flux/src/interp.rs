@@ -363,7 +363,7 @@ impl<'a> Interp<'a> {
                 let v = self.eval(&e.expression, env)?;
                 if top && self.results.len() == before {
                     if let Value::Stream(s) = self.materialize(v)? {
-                        let tables = s.tables()?;
+                        let tables = s.into_tables()?;
                         self.add_result("_result".to_string(), tables)?;
                     }
                 }
@@ -399,7 +399,7 @@ impl<'a> Interp<'a> {
                     };
                     if let Some(Value::Stream(st)) = v {
                         if self.results.len() == before {
-                            self.add_result("_result".into(), st.tables()?)?;
+                            self.add_result("_result".into(), st.into_tables()?)?;
                         }
                     }
                 }

@@ -22,8 +22,8 @@ pub use error::{Error, Result};
 pub use interp::ExecContext;
 pub use parser::{parse_file, parse_package};
 pub use source::{
-    series_table, BucketInfo, Edge, EmptySource, FluxSource, MemPoint, MemorySource,
-    PushdownPredicate, SeriesData, SeriesRead, WritePoint,
+    series_table, series_table_with, BucketInfo, ConstColumns, Edge, EmptySource, FluxSource,
+    MemPoint, MemorySource, PushdownPredicate, SeriesData, SeriesRead, WritePoint,
 };
 pub use table::{ColMeta, ColType, GroupKey, Table};
 pub use value::Value;

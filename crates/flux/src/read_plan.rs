@@ -27,7 +27,9 @@ use arrow::compute::{filter as filter_array, interleave, take};
 use crate::ast::{Expression, FunctionBody, LogicalOperator, Operator, Statement};
 use crate::error::{Error, Result};
 use crate::interp::{binary, Env, Interp};
-use crate::source::{const_str, const_time, series_table, table_of, Edge, SeriesData, SeriesRead};
+use crate::source::{
+    const_str, const_time, series_table_with, table_of, ConstColumns, Edge, SeriesData, SeriesRead,
+};
 use crate::stdlib::universe::{agg_spread, agg_sum, filter_tables, window_spec, window_start};
 use crate::table::{array_value, build_array, ColMeta, ColType, GroupKey, Table};
 use crate::value::{Args, Function, PendingRead, Stream, Value};
@@ -469,9 +471,10 @@ pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
                     return Ok(out);
                 }
             }
+            let mut consts = ConstColumns::default();
             let tables = series
                 .iter()
-                .map(|s| series_table(r.start, r.stop, s))
+                .map(|s| series_table_with(r.start, r.stop, s, &mut consts))
                 .collect::<Result<Vec<_>>>()?;
             return replay(it, &r.ops, tables);
         }
@@ -489,7 +492,7 @@ fn replay(it: &mut Interp, ops: &[PushedOp], mut tables: Vec<Table>) -> Result<V
         tables = match &op.replay {
             Replay::Call { func, args } => {
                 match it.call_piped(func, args.clone(), Value::stream(tables))? {
-                    Value::Stream(s) => s.tables()?,
+                    Value::Stream(s) => s.into_tables()?,
                     v => {
                         return Err(Error::rt(format!(
                             "expected a stream but found {}",
@@ -532,6 +535,7 @@ fn run(it: &mut Interp, r: &PendingRead, series: &[SeriesData]) -> Result<Option
 
 /// `first()`/`last()`: one row per series.
 fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table>> {
+    let mut consts = ConstColumns::default();
     series
         .iter()
         .map(|s| {
@@ -544,7 +548,7 @@ fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table
                 values: s.values.slice(i, 1),
                 ..s.clone()
             };
-            series_table(r.start, r.stop, &one)
+            series_table_with(r.start, r.stop, &one, &mut consts)
         })
         .collect()
 }

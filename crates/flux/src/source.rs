@@ -221,16 +221,53 @@ pub(crate) fn table_of(key: GroupKey, cols: Vec<(ColMeta, ArrayRef)>, n: usize) 
 /// _value, _field, _measurement, tags…`, keyed by everything but `_time`
 /// and `_value`.
 pub fn series_table(start: i64, stop: i64, s: &SeriesData) -> Result<Table> {
+    series_table_with(start, stop, s, &mut ConstColumns::default())
+}
+
+/// Constant columns shared by the tables of one read: the tables of a
+/// series' fields, or of many one-row series, repeat the same `_start`,
+/// `_stop`, `_measurement`, `_field` and tag columns.
+#[derive(Default)]
+pub struct ConstColumns {
+    times: std::collections::HashMap<(i64, usize), ArrayRef>,
+    strings: std::collections::HashMap<(String, usize), ArrayRef>,
+}
+
+impl ConstColumns {
+    fn time(&mut self, t: i64, n: usize) -> ArrayRef {
+        self.times
+            .entry((t, n))
+            .or_insert_with(|| const_time(t, n))
+            .clone()
+    }
+
+    fn string(&mut self, s: &str, n: usize) -> ArrayRef {
+        if let Some(a) = self.strings.get(&(s.to_string(), n)) {
+            return a.clone();
+        }
+        let a = const_str(s, n);
+        self.strings.insert((s.to_string(), n), a.clone());
+        a
+    }
+}
+
+/// Like [`series_table`], taking constant columns from `consts`.
+pub fn series_table_with(
+    start: i64,
+    stop: i64,
+    s: &SeriesData,
+    consts: &mut ConstColumns,
+) -> Result<Table> {
     let n = s.len();
     let mut arrays: Vec<ArrayRef> = vec![
-        const_time(start, n),
-        const_time(stop, n),
+        consts.time(start, n),
+        consts.time(stop, n),
         Arc::new(TimestampNanosecondArray::from(s.times.clone())),
         s.values.clone(),
-        const_str(&s.field, n),
-        const_str(&s.measurement, n),
+        consts.string(&s.field, n),
+        consts.string(&s.measurement, n),
     ];
-    arrays.extend(s.tags.iter().map(|(_, v)| const_str(v, n)));
+    arrays.extend(s.tags.iter().map(|(_, v)| consts.string(v, n)));
     let cols = s.columns().into_iter().zip(arrays).collect();
     table_of(s.key(start, stop), cols, n)
 }

@@ -349,7 +349,7 @@ impl Args {
     /// The piped-in stream (`tables` by default).
     pub fn tables(&mut self) -> Result<Vec<Table>> {
         match self.req("tables")? {
-            Value::Stream(s) => s.tables(),
+            Value::Stream(s) => s.into_tables(),
             v => Err(self.wrong("tables", "stream", &v)),
         }
     }
@@ -389,6 +389,17 @@ pub struct PendingRead {
 }
 
 impl Stream {
+    /// Like [`Stream::tables`], moving the tables out when `self` is the
+    /// stream's only holder (a pipeline hands its stream on: copying
+    /// thousands of small tables cost as much as building them).
+    pub fn into_tables(self: Arc<Self>) -> Result<Vec<Table>> {
+        match Arc::try_unwrap(self) {
+            Ok(Stream::Tables(t)) => Ok(t),
+            Ok(other) => other.tables(),
+            Err(shared) => shared.tables(),
+        }
+    }
+
     /// The tables; errors on an unbounded `from()`.
     pub fn tables(&self) -> Result<Vec<Table>> {
         match self {

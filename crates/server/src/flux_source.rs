@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use almanac_catalog::{DatabaseDef, MeasurementSchema, Privilege, UserDef};
 use almanac_flux::{
-    series_table, BucketInfo, ColType, Edge, FluxSource, PushdownPredicate, SeriesData, SeriesRead,
-    Table, Value, WritePoint,
+    series_table_with, BucketInfo, ColType, ConstColumns, Edge, FluxSource, PushdownPredicate,
+    SeriesData, SeriesRead, Table, Value, WritePoint,
 };
 use almanac_lineproto::{write_line, FieldValue, Precision};
 use almanac_storage::files::SeriesEnds;
@@ -340,9 +340,10 @@ impl FluxSource for StorageFluxSource {
             pred: filter.unwrap_or(&all),
             edge: None,
         };
+        let mut consts = ConstColumns::default();
         self.series(&req)?
             .iter()
-            .map(|s| series_table(start, stop, s))
+            .map(|s| series_table_with(start, stop, s, &mut consts))
             .collect()
     }
 
