@@ -600,7 +600,7 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
     use proptest::prelude::*;
 
-    use crate::files::{read_parquet, read_parquet_indexed, write_parquet, SeriesEnds};
+    use crate::files::{read_parquet, read_parquet_indexed, write_parquet, FileCodec, SeriesEnds};
     use crate::prune::filter_batch;
     use crate::schema::{conform, tag_arrow_type, time_arrow_type};
 
@@ -691,7 +691,7 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f.parquet");
-            write_parquet(&path, &file_batch(&points)).unwrap();
+            write_parquet(&path, &file_batch(&points), FileCodec::Fast).unwrap();
             let mut filters = Vec::new();
             if !hosts.is_empty() {
                 filters.push(TagFilter::new("host", hosts.iter().map(|h| format!("host_{h}")).collect()));
@@ -799,7 +799,7 @@ mod tests {
             let mut columns: Vec<ArrayRef> = base.columns().to_vec();
             columns.insert(3, Arc::new(arrow::array::Int64Array::from(w)));
             let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-            write_parquet(&path, &batch).unwrap();
+            write_parquet(&path, &batch, FileCodec::Fast).unwrap();
 
             let time = time.map(|(a, b)| (a.min(b), a.max(b)));
             let wanted: Vec<String> = ["host", "w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
@@ -826,7 +826,7 @@ mod tests {
     fn runs_select_only_the_wanted_series() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
-        write_parquet(&path, &file_batch(&[100, 200, 300, 400])).unwrap();
+        write_parquet(&path, &file_batch(&[100, 200, 300, 400]), FileCodec::Fast).unwrap();
         let index = FileIndex::load(&path, usize::MAX).unwrap();
         let runs = index.runs.as_ref().unwrap();
         assert_eq!(runs.len(), 4);
@@ -858,7 +858,7 @@ mod tests {
     fn the_cache_loads_once_and_forgets_removed_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
-        write_parquet(&path, &file_batch(&[10, 10])).unwrap();
+        write_parquet(&path, &file_batch(&[10, 10]), FileCodec::Fast).unwrap();
         let cache = IndexCache::new(1 << 20);
         let a = cache.get(7, &path).unwrap();
         let b = cache.get(7, &path).unwrap();

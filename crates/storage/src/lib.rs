@@ -7,10 +7,11 @@
 //!
 //! Persistence: a partition's buffered rows are frozen, sorted by
 //! (tags, time), deduplicated (later writes win per field) and written as a
-//! ZSTD Parquet file; the [manifest] is replaced atomically and WAL segments
-//! that hold nothing unpersisted are deleted. Compaction merges a partition's
-//! files; retention drops expired partitions; deletes filter the buffer and
-//! leave tombstones for older files.
+//! Parquet file (LZ4 pages, for read speed: see [`files::FileCodec`]); the
+//! [manifest] is replaced atomically and WAL segments that hold nothing
+//! unpersisted are deleted. Compaction merges a partition's files into one
+//! with ZSTD pages (for size); retention drops expired partitions; deletes
+//! filter the buffer and leave tombstones for older files.
 //!
 //! Read path: [`Storage::table_snapshot`] returns the files and buffered
 //! batches of one measurement's partitions in a time range; each
@@ -714,7 +715,7 @@ impl Storage {
         let batch = frozen.sorted()?;
         if batch.num_rows() > 0 {
             let id = self.manifest.lock().allocate_file_id();
-            let meta = self.write_file(key, id, &batch, frozen.max_seq)?;
+            let meta = self.write_file(key, id, &batch, frozen.max_seq, files::FileCodec::Fast)?;
             let mut manifest = self.manifest.lock();
             let entry = manifest.partitions.entry(key.clone()).or_default();
             entry.files.push(meta);
@@ -738,10 +739,11 @@ impl Storage {
         id: u64,
         batch: &RecordBatch,
         max_seq: u64,
+        codec: files::FileCodec,
     ) -> Result<FileMeta, StorageError> {
         let relative = format!("data/{}/{:012}.parquet", key.db_id, id);
         let path = self.config.data_dir.join(&relative);
-        let bytes = files::write_parquet(&path, batch)?;
+        let bytes = files::write_parquet(&path, batch, codec)?;
         let time = batch
             .column_by_name(TIME_COLUMN)
             .expect("time column")
@@ -914,7 +916,7 @@ impl Storage {
         let max_seq = files.iter().map(|f| f.max_seq).max().unwrap_or(0);
         let new_file = if merged.num_rows() > 0 {
             let id = self.manifest.lock().allocate_file_id();
-            Some(self.write_file(key, id, &merged, max_seq)?)
+            Some(self.write_file(key, id, &merged, max_seq, files::FileCodec::Compact)?)
         } else {
             None
         };

@@ -175,7 +175,7 @@ mod tests {
         DataType, Field, Float64Type, Int32Type, Schema, TimestampNanosecondType,
     };
 
-    use crate::files::{read_parquet, read_parquet_where, write_parquet};
+    use crate::files::{read_parquet, read_parquet_where, write_parquet, FileCodec};
     use crate::schema::{tag_arrow_type, time_arrow_type};
 
     /// 200 series × 500 points, sorted by series then time, as persisted.
@@ -225,7 +225,7 @@ mod tests {
     fn page_index_selects_a_superset_of_the_matching_rows_and_skips_the_rest() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
-        write_parquet(&path, &sorted_batch()).unwrap();
+        write_parquet(&path, &sorted_batch(), FileCodec::Compact).unwrap();
         let all = rows(&read_parquet(&path, None).unwrap());
         assert_eq!(all.len(), 100_000);
         let filter = TagFilter::new("host", vec!["host_007".into(), "host_150".into()]);

@@ -70,9 +70,31 @@ async fn duplicates_merge_in_buffer_across_files_and_after_compaction() {
         2
     );
     let key = storage.manifest().partitions.keys().next().unwrap().clone();
+    let codecs = |storage: &Storage| -> Vec<parquet::basic::Compression> {
+        storage.manifest().partitions[&key]
+            .files
+            .iter()
+            .map(|f| {
+                let file = std::fs::File::open(dir.path().join(&f.path)).unwrap();
+                let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+                let meta = parquet::file::reader::FileReader::metadata(&reader).clone();
+                let x = meta.file_metadata().schema_descr().column(1);
+                assert_eq!(x.name(), "x");
+                meta.row_group(0).column(1).compression()
+            })
+            .collect()
+    };
+    // Persisted files are written for read speed, compacted ones for size.
+    assert!(codecs(&storage)
+        .iter()
+        .all(|c| *c == parquet::basic::Compression::LZ4_RAW));
     storage.compact_partition(&key).unwrap();
     assert_eq!(storage.manifest().partitions[&key].files.len(), 1);
     assert_eq!(table(&storage, "db", "m"), expected);
+    assert!(matches!(
+        codecs(&storage)[..],
+        [parquet::basic::Compression::ZSTD(_)]
+    ));
 }
 
 #[tokio::test]
