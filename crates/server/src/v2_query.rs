@@ -1,9 +1,9 @@
 //! `/api/v2/query` (Flux, and InfluxQL as InfluxDB 2.0 accepted it),
 //! `/api/v2/query/ast` and `/api/v2/query/analyze`.
 //!
-//! A Flux query is parsed and checked on the request task (compile errors
-//! answer 400 `{"code":"invalid","message":"compilation failed: …"}`), then runs
-//! on a blocking thread over [`StorageFluxSource`]. The answer is annotated CSV
+//! A Flux query is parsed, checked (compile errors answer 400
+//! `{"code":"invalid","message":"compilation failed: …"}`) and run over
+//! [`StorageFluxSource`] in place on its runtime worker (`block_in_place`). The answer is annotated CSV
 //! in the request's dialect. A runtime error before any result answers a JSON
 //! error; after results were produced, InfluxDB's error table (`error`,
 //! `reference` columns) ends the CSV, which the client libraries raise.
