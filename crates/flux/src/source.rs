@@ -230,7 +230,8 @@ pub fn series_table(start: i64, stop: i64, s: &SeriesData) -> Result<Table> {
 #[derive(Default)]
 pub struct ConstColumns {
     times: std::collections::HashMap<(i64, usize), ArrayRef>,
-    strings: std::collections::HashMap<(String, usize), ArrayRef>,
+    /// By row count, then value (looked up by `&str`, without allocating).
+    strings: std::collections::HashMap<usize, std::collections::HashMap<String, ArrayRef>>,
 }
 
 impl ConstColumns {
@@ -242,11 +243,12 @@ impl ConstColumns {
     }
 
     fn string(&mut self, s: &str, n: usize) -> ArrayRef {
-        if let Some(a) = self.strings.get(&(s.to_string(), n)) {
+        let of_len = self.strings.entry(n).or_default();
+        if let Some(a) = of_len.get(s) {
             return a.clone();
         }
         let a = const_str(s, n);
-        self.strings.insert((s.to_string(), n), a.clone());
+        of_len.insert(s.to_string(), a.clone());
         a
     }
 }

@@ -309,11 +309,14 @@ fn end_rows(
             .find(|e| e.newest == ends.newest && e.rows == ends.rows)
             .cloned()
     };
-    if let Some(e) = found(&index.end_rows.lock()) {
-        return Ok(Some(e));
-    }
-    if index.end_rows.lock().len() >= MAX_END_KINDS {
-        return Ok(None);
+    {
+        let kinds = index.end_rows.lock();
+        if let Some(e) = found(&kinds) {
+            return Ok(Some(e));
+        }
+        if kinds.len() >= MAX_END_KINDS {
+            return Ok(None);
+        }
     }
     let all: Vec<(usize, Range<usize>)> = (0..runs.len())
         .map(|run| (run, clip(&runs.run_rows(run), ends)))
