@@ -1,6 +1,6 @@
-//! Request bodies: size limits and gzip.
+//! Request and response bodies: size limits and gzip.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
@@ -44,5 +44,94 @@ pub fn decode_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Byt
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("unsupported content encoding: {other}"),
         )),
+    }
+}
+
+/// Whether the client accepts gzip answers (`Accept-Encoding`).
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+/// `data` gzipped at the fastest level (answers are compressed once, for one client).
+pub fn gzip_fast(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(data)?;
+    enc.finish()
+}
+
+/// One gzip stream sent in pieces: each piece is flushed (a sync flush)
+/// so that the client can decode it as soon as it arrives, as a chunked
+/// answer requires.
+pub struct GzipPieces {
+    encoder: flate2::write::GzEncoder<Vec<u8>>,
+}
+
+impl Default for GzipPieces {
+    fn default() -> Self {
+        Self {
+            encoder: flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()),
+        }
+    }
+}
+
+impl GzipPieces {
+    /// The compressed bytes of `data`, decodable up to its end.
+    pub fn piece(&mut self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.encoder.write_all(data)?;
+        self.encoder.flush()?;
+        Ok(std::mem::take(self.encoder.get_mut()))
+    }
+
+    /// The end of the stream (the gzip trailer).
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        self.encoder.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gunzip(data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        MultiGzDecoder::new(data).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn gzip_pieces_decode_piece_by_piece_and_whole() {
+        let mut pieces = GzipPieces::default();
+        let first = pieces.piece(b"{\"results\":[1]}\n").unwrap();
+        // A sync-flushed piece decodes without the rest of the stream.
+        let mut partial = Vec::new();
+        let _ = flate2::read::GzDecoder::new(&first[..]).read_to_end(&mut partial);
+        assert_eq!(partial, b"{\"results\":[1]}\n");
+        let second = pieces.piece(b"{\"results\":[2]}\n").unwrap();
+        let tail = pieces.finish().unwrap();
+        let whole = [first, second, tail].concat();
+        assert_eq!(gunzip(&whole), b"{\"results\":[1]}\n{\"results\":[2]}\n");
+    }
+
+    #[test]
+    fn accepts_gzip_reads_the_encoding_list() {
+        let mut headers = HeaderMap::new();
+        assert!(!accepts_gzip(&headers));
+        headers.insert(
+            axum::http::header::ACCEPT_ENCODING,
+            "br, gzip;q=0.5".parse().unwrap(),
+        );
+        assert!(accepts_gzip(&headers));
+        headers.insert(
+            axum::http::header::ACCEPT_ENCODING,
+            "identity".parse().unwrap(),
+        );
+        assert!(!accepts_gzip(&headers));
+        assert_eq!(gunzip(&gzip_fast(b"abc").unwrap()), b"abc");
     }
 }

@@ -175,16 +175,13 @@ pub async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
             .body(Body::empty())
             .unwrap_or_else(|_| not_found());
     }
-    let accepts_gzip = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let body: Vec<u8> = if accepts_gzip && compressible(&mime) && file.data.len() > 512 {
-        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        gzipped(&name, &file.data).as_ref().clone()
-    } else {
-        file.data.into_owned()
-    };
+    let body: Vec<u8> =
+        if crate::body::accepts_gzip(&headers) && compressible(&mime) && file.data.len() > 512 {
+            builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            gzipped(&name, &file.data).as_ref().clone()
+        } else {
+            file.data.into_owned()
+        };
     let body = if method == Method::HEAD {
         builder = builder.header(header::CONTENT_LENGTH, body.len());
         Body::empty()

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::body::GzipPieces;
 use crate::error::ApiError;
 use crate::{AppState, INFLUXDB_VERSION};
 use almanac_influxql::Statement;
@@ -172,13 +173,18 @@ pub async fn query(
         .filter(|c| *c > 0)
         .unwrap_or(10_000);
 
+    // influxd gzips `/query` answers for clients that accept it.
+    let gzip = crate::body::accepts_gzip(&headers);
     if chunked && !csv && !msgpack {
+        let gzip_stream = gzip;
         // Each statement is executed and sent as soon as it is done.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let executor = state.influxql.clone();
+        // As influxd, a chunked answer is one gzip stream, flushed per chunk.
+        let mut gzip = gzip.then(GzipPieces::default);
         tokio::spawn(async move {
             let total = parsed.statements.len();
-            for (id, stmt) in parsed.statements.iter().enumerate() {
+            'statements: for (id, stmt) in parsed.statements.iter().enumerate() {
                 let mut result = executor.execute(stmt, &ctx).await;
                 result.statement_id = id;
                 add_read_only_warning(&mut result, stmt, &ctx);
@@ -192,20 +198,31 @@ pub async fn query(
                 let mode = ChunkMode::of(stmt);
                 for result in &results {
                     for chunk in encode_json_chunks_for(result, mode, chunk_size, &opts) {
-                        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                        let piece = match gzip.as_mut() {
+                            Some(gzip) => gzip.piece(chunk.as_bytes()).map(Bytes::from),
+                            None => Ok(Bytes::from(chunk)),
+                        };
+                        if tx.send(piece).await.is_err() {
                             return;
                         }
                     }
                 }
                 if failed {
-                    return;
+                    break 'statements;
                 }
+            }
+            if let Some(gzip) = gzip {
+                let _ = tx.send(gzip.finish().map(Bytes::from)).await;
             }
         });
         let stream = tokio_stream_from(rx);
-        let mut response = Response::builder()
+        let mut builder = Response::builder()
             .status(StatusCode::OK)
-            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .header(axum::http::header::CONTENT_TYPE, "application/json");
+        if gzip_stream {
+            builder = builder.header(axum::http::header::CONTENT_ENCODING, "gzip");
+        }
+        let mut response = builder
             .body(axum::body::Body::from_stream(stream))
             .map_err(|e| ApiError::internal(e.to_string()))?;
         version_headers(&mut response);
@@ -225,30 +242,54 @@ pub async fn query(
         }
         results.push(result);
     }
-    if msgpack {
-        let mut response = (
-            StatusCode::OK,
-            [(axum::http::header::CONTENT_TYPE, "application/x-msgpack")],
+    let (content_type, body) = if msgpack {
+        (
+            "application/x-msgpack",
             almanac_influxql_exec::encode::encode_msgpack(&results, &opts),
         )
-            .into_response();
-        version_headers(&mut response);
-        return Ok(response);
-    }
-    let (content_type, text) = if csv {
-        ("text/csv", encode_csv(&results, &opts))
+    } else if csv {
+        ("text/csv", encode_csv(&results, &opts).into_bytes())
     } else {
-        ("application/json", encode_json(&results, &opts))
+        (
+            "application/json",
+            encode_json(&results, &opts).into_bytes(),
+        )
     };
-    let mut response = (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, content_type)],
-        text,
-    )
-        .into_response();
-    version_headers(&mut response);
-    Ok(response)
+    drop(results);
+    Ok(answer(content_type, body, gzip))
 }
+
+/// A 200 answer with the version headers, gzipped when `gzip` (and worth it).
+fn answer(content_type: &'static str, body: Vec<u8>, gzip: bool) -> Response {
+    let gzipped = if gzip && body.len() > GZIP_MIN_BYTES {
+        crate::body::gzip_fast(&body).ok()
+    } else {
+        None
+    };
+    let mut response = match gzipped {
+        Some(gz) => (
+            StatusCode::OK,
+            [
+                (axum::http::header::CONTENT_TYPE, content_type),
+                (axum::http::header::CONTENT_ENCODING, "gzip"),
+            ],
+            gz,
+        )
+            .into_response(),
+        None => (
+            StatusCode::OK,
+            [(axum::http::header::CONTENT_TYPE, content_type)],
+            body,
+        )
+            .into_response(),
+    };
+    version_headers(&mut response);
+    response
+}
+
+/// Answers shorter than this go uncompressed: gzip's header and trailer
+/// (18 bytes) would outweigh what it saves.
+const GZIP_MIN_BYTES: usize = 64;
 
 /// InfluxDB answers state-changing statements sent with GET, with a warning.
 fn add_read_only_warning(result: &mut StatementResult, stmt: &Statement, ctx: &ExecContext) {

@@ -143,19 +143,10 @@ fn parse_request(headers: &HeaderMap, body: &[u8]) -> Result<QueryRequest, Respo
     serde_json::from_slice(body).map_err(|e| invalid(format!("failed to decode request body: {e}")))
 }
 
-fn gzip_wanted(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
-}
-
 /// A 200 answer, gzipped when the client accepts it.
 fn ok_body(headers: &HeaderMap, content_type: &'static str, text: String) -> Response {
-    let mut response = if gzip_wanted(headers) {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        let gz = enc.write_all(text.as_bytes()).and_then(|_| enc.finish());
-        match gz {
+    let mut response = if crate::body::accepts_gzip(headers) {
+        match crate::body::gzip_fast(text.as_bytes()) {
             Ok(bytes) => {
                 let mut r = (StatusCode::OK, bytes).into_response();
                 r.headers_mut()
@@ -275,7 +266,7 @@ async fn query_inner(
             org_id: params.get("orgID").cloned(),
         });
     let script = req.query;
-    let gzip = gzip_wanted(&headers);
+    let gzip = crate::body::accepts_gzip(&headers);
     let run = move || {
         let (results, error) = almanac_flux::execute_partial(&script, &ctx, &source)?;
         let produced = results.iter().any(|(_, t)| !t.is_empty());
@@ -392,12 +383,7 @@ fn encode_answer(
                     .join()
                     .unwrap_or_else(|_| Err(std::io::Error::other("compressor panicked")))
             }
-            None => {
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                enc.write_all(buf.as_bytes())?;
-                enc.finish()
-            }
+            None => crate::body::gzip_fast(buf.as_bytes()),
         }
     })?;
     // `results` are dropped here, off the async workers.

@@ -239,3 +239,82 @@ async fn write_and_read_back_through_every_endpoint() {
 
     server.shutdown().await;
 }
+
+/// The body of a `/query` answer asked for with `Accept-Encoding: gzip`:
+/// its `Content-Encoding` and the gunzipped text.
+async fn gzipped_query(url: &str, params: &[(&str, &str)]) -> (Option<String>, String) {
+    use std::io::Read;
+    let raw = reqwest::Client::builder().no_gzip().build().unwrap();
+    let response = raw
+        .get(format!("{url}/query"))
+        .header("Accept-Encoding", "gzip")
+        .query(params)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let encoding = response
+        .headers()
+        .get("content-encoding")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.bytes().await.unwrap();
+    let mut text = String::new();
+    if encoding.as_deref() == Some("gzip") {
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+    } else {
+        text = String::from_utf8(bytes.to_vec()).unwrap();
+    }
+    (encoding, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_answers_are_gzipped_for_clients_that_accept_it() {
+    let server = start().await;
+    let url = &server.url;
+    let client = reqwest::Client::new();
+    query(&client, url, "CREATE DATABASE gz").await;
+    let lines: String = (0..300)
+        .map(|i| format!("m,host=h{} v={i} {}\n", i % 3, i * 1_000_000_000i64))
+        .collect();
+    let written = client
+        .post(format!("{url}/write?db=gz"))
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), 204);
+
+    let q = "SELECT v FROM gz..m GROUP BY host";
+    let plain = query(&client, url, q).await;
+    assert_eq!(plain["results"][0]["series"].as_array().unwrap().len(), 3);
+    let (encoding, text) = gzipped_query(url, &[("q", q)]).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain);
+
+    // Chunked: one gzip stream holding every chunk, each a JSON document.
+    let (encoding, text) =
+        gzipped_query(url, &[("q", q), ("chunked", "true"), ("chunk_size", "40")]).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    let chunks: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(chunks.len() > 3, "{} chunks", chunks.len());
+    let values: usize = chunks
+        .iter()
+        .map(|c| {
+            c["results"][0]["series"][0]["values"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .sum();
+    assert_eq!(values, 300);
+
+    // Answers without a database take the same path.
+    let (_, text) = gzipped_query(url, &[("q", "SHOW DATABASES")]).await;
+    assert!(text.contains("\"gz\""), "{text}");
+    server.shutdown().await;
+}
