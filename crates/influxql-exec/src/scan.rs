@@ -301,11 +301,20 @@ pub async fn scan_direct(
     let condition = condition.map(Arc::new);
     let read = move |mut snapshot: PartitionSnapshot| -> Result<Vec<RecordBatch>, ExecError> {
         snapshot.ends = ends.clone();
-        let batches = snapshot.read(&schema, Some(&projection))?;
-        match &condition {
-            Some(c) => batches.iter().map(|b| c.filter(b)).collect(),
-            None => Ok(batches),
-        }
+        // The condition runs on each batch as it is decoded: a query keeps
+        // the rows that pass, not the whole partition.
+        let mut kept = Vec::new();
+        snapshot.read_each(&schema, Some(&projection), |batch| {
+            let batch = match &condition {
+                Some(c) => c.filter(&batch)?,
+                None => batch,
+            };
+            if batch.num_rows() > 0 {
+                kept.push(batch);
+            }
+            Ok::<(), ExecError>(())
+        })?;
+        Ok(kept)
     };
     // Small reads run here: handing them to a blocking thread and back
     // costs more than the read.

@@ -405,7 +405,7 @@ fn find_runs(
             .collect::<Result<_, _>>()?;
         for i in 0..batch.num_rows() {
             let t = times.value(i);
-            if row % TIME_STRIDE == 0 {
+            if row.is_multiple_of(TIME_STRIDE) {
                 time_samples.push(t);
             }
             let new_run = starts.is_empty() || keys.iter().zip(&current).any(|(k, c)| k[i] != *c);
@@ -714,12 +714,52 @@ mod tests {
             prop_assert!(index.runs.as_ref().is_some_and(|r| r.len() == points.len()));
             let plain = exact_rows(read_parquet(&path, Some(&columns)).unwrap(), &schema, &filters, time);
             let indexed = exact_rows(
-                read_parquet_indexed(&path, &index, Some(&columns), &filters, time, None).unwrap(),
+                read_parquet_indexed(&path, &index, Some(&columns), &filters, time, None).unwrap().collect::<Result<Vec<_>, _>>().unwrap(),
                 &schema,
                 &filters,
                 time,
             );
             prop_assert_eq!(plain, indexed);
+        }
+    }
+
+    /// Reads larger than one batch build each batch's tag columns from the
+    /// rows that batch holds (batches end inside and between series runs).
+    #[test]
+    fn multi_batch_reads_keep_tags_aligned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        let points = vec![5_000usize; 36];
+        write_parquet(&path, &file_batch(&points), FileCodec::Fast).unwrap();
+        let index = FileIndex::load(&path, usize::MAX).unwrap();
+        let columns: Vec<String> = ["dc", "host", "v", TIME_COLUMN]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        let schema = file_batch(&[1]).schema();
+        let every_other = TagFilter::new(
+            "host",
+            (0..36).step_by(2).map(|h| format!("host_{h}")).collect(),
+        );
+        for (filters, time) in [
+            (vec![], None),
+            (vec![every_other.clone()], None),
+            (vec![every_other], Some((1_000, 40_000))),
+        ] {
+            let batches: Vec<RecordBatch> =
+                read_parquet_indexed(&path, &index, Some(&columns), &filters, time, None)
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+            let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+            assert!(rows > 64 * 1024 || !filters.is_empty(), "{rows} rows");
+            let plain = exact_rows(
+                read_parquet(&path, Some(&columns)).unwrap(),
+                &schema,
+                &filters,
+                time,
+            );
+            assert_eq!(plain, exact_rows(batches, &schema, &filters, time));
         }
     }
 
@@ -805,15 +845,15 @@ mod tests {
             let wanted: Vec<String> = ["host", "w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
             let index = FileIndex::load(&path, usize::MAX).unwrap();
             let ends = SeriesEnds { rows: n, newest, counting: vec!["w".into()], every: false };
-            let clipped = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap();
+            let clipped = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             let plain = read_parquet(&path, Some(&wanted)).unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&clipped, n, newest, time));
             // Again, now from the end rows the first read cached (when every
             // series' end was in range), also for other columns.
-            let again = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap();
+            let again = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&again, n, newest, time));
             let fewer: Vec<String> = ["w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
-            let narrow = read_parquet_indexed(&path, &index, Some(&fewer), &[], time, Some(&ends)).unwrap();
+            let narrow = read_parquet_indexed(&path, &index, Some(&fewer), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             for b in &narrow {
                 prop_assert_eq!(b.num_columns(), 2);
             }

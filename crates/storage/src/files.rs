@@ -156,7 +156,7 @@ pub fn read_parquet_where(
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-    read_paged(file, metadata, columns, filters, time)
+    read_paged(file, metadata, columns, filters, time)?.collect()
 }
 
 /// Only the first or last rows of each series are wanted (raw queries with
@@ -182,14 +182,14 @@ pub struct SeriesEnds {
 /// series are decoded (more where those lack values or fall outside
 /// `time`); the result holds every row of the series' answer, and possibly
 /// more.
-pub fn read_parquet_indexed(
+pub fn read_parquet_indexed<'a>(
     path: &Path,
-    index: &FileIndex,
+    index: &'a FileIndex,
     columns: Option<&[String]>,
     filters: &[TagFilter],
     time: Option<(i64, i64)>,
     ends: Option<&SeriesEnds>,
-) -> Result<Vec<RecordBatch>, StorageError> {
+) -> Result<Batches<'a>, StorageError> {
     let Some(runs) = &index.runs else {
         let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
         return read_paged(file, index.metadata.clone(), columns, filters, time);
@@ -208,7 +208,7 @@ pub fn read_parquet_indexed(
             .collect();
     }
     let Some(ends) = ends.filter(|e| e.rows > 0 && !e.counting.is_empty()) else {
-        return read_runs(path, index, runs, &joined(&selected), columns);
+        return run_batches(path, index, runs, joined(&selected), columns);
     };
     let clipped: Vec<(usize, Range<usize>)> = selected
         .iter()
@@ -220,7 +220,7 @@ pub fn read_parquet_indexed(
     };
     let short = short_runs(&batches, &clipped, &selected, ends, time)?;
     if short.is_empty() {
-        return Ok(batches);
+        return Ok(Box::new(batches.into_iter().map(Ok)));
     }
     // Some series lack values at their end: read them whole.
     let ranges: Vec<(usize, Range<usize>)> = clipped
@@ -229,7 +229,7 @@ pub fn read_parquet_indexed(
         .enumerate()
         .map(|(i, (c, whole))| if short.contains(&i) { whole.clone() } else { c })
         .collect();
-    read_runs(path, index, runs, &joined(&ranges), columns)
+    run_batches(path, index, runs, joined(&ranges), columns)
 }
 
 /// Runs times rows per run of the end reads a file caches at most.
@@ -430,7 +430,7 @@ fn short_runs(
 }
 
 /// Decodes `ranges` of the file (sorted, disjoint) with the tag columns
-/// built from `runs`.
+/// built from `runs`, all at once.
 fn read_runs(
     path: &Path,
     index: &FileIndex,
@@ -438,8 +438,20 @@ fn read_runs(
     ranges: &[Range<usize>],
     columns: Option<&[String]>,
 ) -> Result<Vec<RecordBatch>, StorageError> {
+    run_batches(path, index, runs, ranges.to_vec(), columns)?.collect()
+}
+
+/// Decodes `ranges` of the file (sorted, disjoint) batch by batch, with
+/// the tag columns of each batch built from `runs`.
+fn run_batches<'a>(
+    path: &Path,
+    index: &FileIndex,
+    runs: &'a SeriesRuns,
+    ranges: Vec<Range<usize>>,
+    columns: Option<&[String]>,
+) -> Result<Batches<'a>, StorageError> {
     if ranges.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Box::new(std::iter::empty()));
     }
     let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
     let total = index.metadata.metadata().file_metadata().num_rows().max(0) as usize;
@@ -454,8 +466,12 @@ fn read_runs(
         .filter(|(_, f)| !runs.has_tag(f.name()) && (wanted(f.name()) || f.name() == TIME_COLUMN))
         .map(|(i, _)| i)
         .collect();
-    let keep_time = wanted(TIME_COLUMN);
-    let tags = runs.tag_columns(ranges, wanted);
+    let tags: Vec<FieldRef> = schema
+        .fields()
+        .iter()
+        .filter(|f| runs.has_tag(f.name()) && wanted(f.name()))
+        .cloned()
+        .collect();
     let selected: usize = ranges.iter().map(|r| r.len()).sum();
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, index.metadata.clone())
         .with_projection(ProjectionMask::roots(
@@ -468,33 +484,91 @@ fn read_runs(
         ))
         .with_batch_size(selected.clamp(1, MAX_BATCH_ROWS))
         .build()?;
-    let mut out = Vec::new();
-    let mut offset = 0usize;
-    for batch in reader {
-        let batch = batch?;
+    Ok(Box::new(RunBatches {
+        reader,
+        runs,
+        tags,
+        keep_time: wanted(TIME_COLUMN),
+        ranges,
+        next: (0, 0),
+    }))
+}
+
+/// Batches of one read, produced one at a time: a caller that filters or
+/// aggregates them holds one decoded batch at a time, not the whole read.
+pub type Batches<'a> = Box<dyn Iterator<Item = Result<RecordBatch, StorageError>> + 'a>;
+
+/// The batches of [`run_batches`].
+struct RunBatches<'a> {
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    runs: &'a SeriesRuns,
+    /// Tag columns to build, in the file's order.
+    tags: Vec<FieldRef>,
+    keep_time: bool,
+    /// The selected rows, in the order the reader returns them.
+    ranges: Vec<Range<usize>>,
+    /// Where the next batch starts: a range and a row offset inside it.
+    next: (usize, usize),
+}
+
+impl RunBatches<'_> {
+    /// The file rows of the next `rows` selected rows.
+    fn take_rows(&mut self, mut rows: usize) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        while rows > 0 {
+            let Some(range) = self.ranges.get(self.next.0) else {
+                break;
+            };
+            let start = range.start + self.next.1;
+            let len = (range.end - start).min(rows);
+            out.push(start..start + len);
+            rows -= len;
+            if start + len == range.end {
+                self.next = (self.next.0 + 1, 0);
+            } else {
+                self.next.1 += len;
+            }
+        }
+        out
+    }
+
+    fn assemble(&mut self, batch: RecordBatch) -> Result<RecordBatch, StorageError> {
         let rows = batch.num_rows();
         let mut fields: Vec<FieldRef> = Vec::new();
         let mut arrays: Vec<ArrayRef> = Vec::new();
         for (field, array) in batch.schema().fields().iter().zip(batch.columns()) {
-            if keep_time || field.name() != TIME_COLUMN {
+            if self.keep_time || field.name() != TIME_COLUMN {
                 fields.push(field.clone());
                 arrays.push(array.clone());
             }
         }
-        for (name, array) in &tags {
-            if let Ok(field) = schema.field_with_name(name) {
-                fields.push(Arc::new(field.clone()));
-                arrays.push(array.slice(offset, rows));
+        let file_rows = self.take_rows(rows);
+        let tags = &self.tags;
+        let wanted = |name: &str| tags.iter().any(|f| f.name() == name);
+        for (name, array) in self.runs.tag_columns(&file_rows, wanted) {
+            if let Some(field) = tags.iter().find(|f| *f.name() == name) {
+                fields.push(field.clone());
+                arrays.push(array);
             }
         }
-        offset += rows;
-        out.push(RecordBatch::try_new_with_options(
+        Ok(RecordBatch::try_new_with_options(
             Arc::new(Schema::new(fields)),
             arrays,
             &RecordBatchOptions::new().with_row_count(Some(rows)),
-        )?);
+        )?)
     }
-    Ok(out)
+}
+
+impl Iterator for RunBatches<'_> {
+    type Item = Result<RecordBatch, StorageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.reader.next()? {
+            Ok(batch) => batch,
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(self.assemble(batch))
+    }
 }
 
 /// Reads `file` (whose footer is `metadata`) through its page index.
@@ -504,7 +578,7 @@ fn read_paged(
     columns: Option<&[String]>,
     filters: &[TagFilter],
     time: Option<(i64, i64)>,
-) -> Result<Vec<RecordBatch>, StorageError> {
+) -> Result<Batches<'static>, StorageError> {
     let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata)
         .with_batch_size(MAX_BATCH_ROWS);
     let builder = match page_select::row_selection(builder.metadata(), filters, time) {
@@ -532,7 +606,5 @@ fn read_paged(
         None => builder,
     };
     let reader = builder.build()?;
-    reader
-        .map(|b| b.map_err(StorageError::from))
-        .collect::<Result<Vec<_>, _>>()
+    Ok(Box::new(reader.map(|b| b.map_err(StorageError::from))))
 }

@@ -212,8 +212,26 @@ impl PartitionSnapshot {
         table_schema: &SchemaRef,
         projection: Option<&[usize]>,
     ) -> Result<Vec<RecordBatch>, StorageError> {
+        let mut out = Vec::new();
+        self.read_each(table_schema, projection, |batch| {
+            out.push(batch);
+            Ok::<(), StorageError>(())
+        })?;
+        Ok(out)
+    }
+
+    /// [`PartitionSnapshot::read`], handing each batch to `each` as it is
+    /// decoded: a partition with one source (nothing to merge) is never
+    /// held whole, so a caller that filters or reduces the batches holds
+    /// one decoded batch at a time. Empty batches are skipped.
+    pub fn read_each<E: From<StorageError>>(
+        &self,
+        table_schema: &SchemaRef,
+        projection: Option<&[usize]>,
+        mut each: impl FnMut(RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
         let output: SchemaRef = match projection {
-            Some(p) => Arc::new(table_schema.project(p)?),
+            Some(p) => Arc::new(table_schema.project(p).map_err(StorageError::from)?),
             None => table_schema.clone(),
         };
         let merge = self.needs_merge();
@@ -244,7 +262,18 @@ impl PartitionSnapshot {
                 .cloned()
                 .collect::<Vec<_>>(),
         ));
+        // Without a merge, each batch goes out as soon as it is read.
         let mut sources: Vec<RecordBatch> = Vec::new();
+        let mut source = |batch: RecordBatch| -> Result<(), E> {
+            if batch.num_rows() == 0 {
+                Ok(())
+            } else if merge {
+                sources.push(batch);
+                Ok(())
+            } else {
+                each(conform(&batch, &output)?)
+            }
+        };
         for (path, meta, deletes) in &self.files {
             let index = self.indexes.get(meta.id, path)?;
             for batch in files::read_parquet_indexed(
@@ -257,25 +286,22 @@ impl PartitionSnapshot {
                 // delete empties would hide the rows before it.
                 self.ends.as_ref().filter(|_| deletes.is_empty()),
             )? {
-                let batch = conform(&batch, &load_schema)?;
+                let batch = conform(&batch?, &load_schema)?;
                 let batch = prune::filter_batch(batch, &self.filters)?;
-                sources.push(apply_deletes(batch, deletes)?);
+                source(apply_deletes(batch, deletes)?)?;
             }
         }
         for batch in &self.buffered {
             let batch = prune::filter_batch(batch.clone(), &self.filters)?;
-            sources.push(conform(&batch, &load_schema)?);
+            source(conform(&batch, &load_schema)?)?;
         }
-        let merge = merge && sources.iter().filter(|b| b.num_rows() > 0).count() > 1;
-        if merge {
-            let merged = merge_batches_into(&sources, &load_schema)?;
-            Ok(vec![conform(&merged, &output)?])
-        } else {
-            sources
-                .iter()
-                .filter(|b| b.num_rows() > 0)
-                .map(|b| conform(b, &output))
-                .collect()
+        match sources.len() {
+            0 => Ok(()),
+            1 => each(conform(&sources[0], &output)?),
+            _ => {
+                let merged = merge_batches_into(&sources, &load_schema)?;
+                each(conform(&merged, &output)?)
+            }
         }
     }
 }
