@@ -186,6 +186,22 @@ impl<'a> ValueColumn<'a> {
         })
     }
 
+    /// Whether `row` has no value ([`ValueColumn::value`] would be null).
+    pub(crate) fn is_null(&self, row: usize) -> bool {
+        match self {
+            ValueColumn::Float(a) => a.is_null(row),
+            ValueColumn::Integer(a) => a.is_null(row),
+            ValueColumn::Unsigned(a) => a.is_null(row),
+            ValueColumn::String(a) => a.is_null(row),
+            ValueColumn::Boolean(a) => a.is_null(row),
+            ValueColumn::Time(a) => a.is_null(row),
+            ValueColumn::Dictionary { keys, values } => {
+                keys.is_null(row) || values.is_null(keys.value(row) as usize)
+            }
+            ValueColumn::Null => true,
+        }
+    }
+
     pub(crate) fn value(&self, row: usize) -> Value {
         match self {
             ValueColumn::Float(a) if a.is_valid(row) => Value::Float(a.value(row)),
@@ -436,10 +452,9 @@ pub struct PendingRows {
 }
 
 impl PendingRows {
-    /// The values of each column at the rows.
-    fn values(&self) -> Vec<Vec<Value>> {
-        let columns: Vec<Vec<ValueColumn>> = self
-            .batches
+    /// Per batch, a reader of each value column.
+    fn readers(&self) -> Vec<Vec<ValueColumn<'_>>> {
+        self.batches
             .iter()
             .map(|batch| {
                 (0..self.n_cols)
@@ -449,7 +464,37 @@ impl PendingRows {
                     })
                     .collect()
             })
-            .collect();
+            .collect()
+    }
+
+    /// The rows where one of the columns `any_of` has a value: their
+    /// indices (in the group's order) and their values of `columns`, each
+    /// row with room for one more value. Built from the batches directly,
+    /// without a column of values first.
+    pub(crate) fn rows_with_values(
+        &self,
+        columns: &[usize],
+        any_of: &[usize],
+    ) -> (Vec<usize>, Vec<Vec<Value>>) {
+        let readers = self.readers();
+        let mut kept = Vec::new();
+        let mut rows = Vec::new();
+        for (i, (b, r)) in self.rows.iter().enumerate() {
+            let (batch, row) = (&readers[*b as usize], *r as usize);
+            if any_of.iter().all(|c| batch[*c].is_null(row)) {
+                continue;
+            }
+            let mut values = Vec::with_capacity(columns.len() + 1);
+            values.extend(columns.iter().map(|c| batch[*c].value(row)));
+            kept.push(i);
+            rows.push(values);
+        }
+        (kept, rows)
+    }
+
+    /// The values of each column at the rows.
+    fn values(&self) -> Vec<Vec<Value>> {
+        let columns = self.readers();
         (0..self.n_cols)
             .map(|c| {
                 self.rows

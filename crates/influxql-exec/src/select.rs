@@ -270,15 +270,21 @@ impl Executor {
                     .zip(g.key.iter().cloned())
                     .collect();
                 let mut g = g;
-                g.materialize();
-                if plan.transform_desc && !plan.is_aggregate {
-                    reverse_group(&mut g);
-                }
-                let (times, rows) = if plan.is_aggregate {
-                    evaluate_aggregate(&plan, &g)?
-                } else {
-                    evaluate_raw(&plan, &g)?
+                let (times, rows) = match raw_rows_pending(&plan, &g) {
+                    Some(rows) => rows,
+                    None => {
+                        g.materialize();
+                        if plan.transform_desc && !plan.is_aggregate {
+                            reverse_group(&mut g);
+                        }
+                        if plan.is_aggregate {
+                            evaluate_aggregate(&plan, &g)?
+                        } else {
+                            evaluate_raw(&plan, &g)?
+                        }
+                    }
                 };
+                drop(g);
                 if rows.is_empty() {
                     continue;
                 }
@@ -1502,16 +1508,14 @@ fn evaluate_raw(plan: &Plan, g: &Group) -> Result<(Vec<i64>, Vec<Vec<Value>>), E
     Ok((times, kept))
 }
 
-/// [`evaluate_raw`] for the common raw query whose fields all name a
-/// column read (`SELECT *`, `SELECT a, b`): rows are built straight from
-/// the group's columns, without an evaluated copy of each column, and only
-/// for the points kept. `None` for any other field list.
-fn raw_rows_direct(plan: &Plan, g: &Group) -> Option<(Vec<i64>, Vec<Vec<Value>>)> {
-    if plan.has_transform {
+/// The columns (indices into [`Plan::needed`]) and casts of a raw
+/// query whose fields all name a column read (`SELECT *`, `SELECT a, b`);
+/// `None` for any other field list.
+fn plain_raw_sources(plan: &Plan) -> Option<Vec<(usize, Option<VarType>)>> {
+    if plan.is_aggregate || plan.has_transform {
         return None;
     }
-    let sources: Vec<(usize, Option<VarType>)> = plan
-        .fields
+    plan.fields
         .iter()
         .map(|f| match &f.expr {
             Expr::VarRef { name, data_type } if !name.eq_ignore_ascii_case("time") => {
@@ -1521,7 +1525,36 @@ fn raw_rows_direct(plan: &Plan, g: &Group) -> Option<(Vec<i64>, Vec<Vec<Value>>)
             }
             _ => None,
         })
-        .collect::<Option<_>>()?;
+        .collect()
+}
+
+/// [`evaluate_raw`] of a plain raw query ([`plain_raw_sources`]) on a group
+/// whose rows are still in the batches read: each row kept is built
+/// straight from the batches, without a column of values first.
+fn raw_rows_pending(plan: &Plan, g: &Group) -> Option<(Vec<i64>, Vec<Vec<Value>>)> {
+    let pending = g.pending.as_ref()?;
+    let sources = plain_raw_sources(plan)?;
+    let columns: Vec<usize> = sources.iter().map(|(c, _)| *c).collect();
+    let fields: Vec<usize> = (0..plan.needed.len())
+        .filter(|c| plan.field_needed[*c])
+        .collect();
+    let (kept, mut rows) = pending.rows_with_values(&columns, &fields);
+    for row in &mut rows {
+        for (v, (_, to)) in row.iter_mut().zip(&sources) {
+            if !matches!(to, None | Some(VarType::Field) | Some(VarType::Tag)) {
+                *v = cast_value(v, *to);
+            }
+        }
+    }
+    let times = kept.into_iter().map(|i| g.times[i]).collect();
+    Some((times, rows))
+}
+
+/// [`evaluate_raw`] for a plain raw query ([`plain_raw_sources`]): rows are
+/// built straight from the group's columns, without an evaluated copy of
+/// each column, and only for the points kept.
+fn raw_rows_direct(plan: &Plan, g: &Group) -> Option<(Vec<i64>, Vec<Vec<Value>>)> {
+    let sources = plain_raw_sources(plan)?;
     let fields: Vec<&Vec<Value>> = g
         .columns
         .iter()
