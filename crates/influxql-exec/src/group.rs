@@ -434,6 +434,7 @@ pub fn group_batches(
                 first_column: 1 + n_tags,
                 n_cols,
                 rows: refs.iter().map(|r| (r.batch, r.row)).collect(),
+                share: None,
             }),
         });
     }
@@ -449,6 +450,9 @@ pub struct PendingRows {
     n_cols: usize,
     /// (batch, row) of each row.
     rows: Vec<(u32, u32)>,
+    /// The scan's share of the memory budget, returned when the last group
+    /// holding these batches lets them go.
+    share: Option<crate::scan_memory::ScanShare>,
 }
 
 impl PendingRows {
@@ -507,6 +511,13 @@ impl PendingRows {
 }
 
 impl Group {
+    /// Ties the scan's memory share to the batches this group holds.
+    pub(crate) fn hold_share(&mut self, share: &crate::scan_memory::ScanShare) {
+        if let Some(pending) = self.pending.as_mut() {
+            pending.share = Some(share.clone());
+        }
+    }
+
     /// Fills [`Group::columns`] from the batches the rows were read from
     /// (groups come from a scan with their values still there).
     pub fn materialize(&mut self) {

@@ -26,6 +26,7 @@ mod leading_window_tests;
 mod meta;
 pub mod result;
 mod scan;
+mod scan_memory;
 mod select;
 mod subquery;
 pub mod subscriptions;

@@ -316,20 +316,29 @@ pub async fn scan_direct(
         })?;
         Ok(kept)
     };
-    // Small reads run here: handing them to a blocking thread and back
-    // costs more than the read.
-    if snapshots
+    let estimated_rows: usize = snapshots
         .iter()
         .map(PartitionSnapshot::estimated_rows)
-        .sum::<usize>()
-        <= INLINE_READ_ROWS
-    {
+        .sum();
+    // Small reads run here: handing them to a blocking thread and back
+    // costs more than the read.
+    if estimated_rows <= INLINE_READ_ROWS {
         let mut batches = Vec::new();
         for s in snapshots {
             batches.extend(read(s)?);
         }
         return group_read(req, &batches);
     }
+    let tags = wanted
+        .iter()
+        .filter(|c| req.schema.tags.contains(*c))
+        .count();
+    let share = crate::scan_memory::reserve(crate::scan_memory::estimate_mib(
+        estimated_rows,
+        wanted.len() - tags,
+        tags,
+    ))
+    .await;
     // Partitions are read on blocking threads, one reader per core at most,
     // each taking every n-th partition.
     let readers = cores().min(snapshots.len()).max(1);
@@ -353,7 +362,13 @@ pub async fn scan_direct(
             .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
         batches.extend(out.into_iter().flatten());
     }
-    group_read(req, &batches)
+    let mut groups = group_read(req, &batches)?;
+    if let Some(share) = &share {
+        for g in &mut groups {
+            g.hold_share(share);
+        }
+    }
+    Ok(groups)
 }
 
 /// Rows a direct scan reads on the query's own thread at most.

@@ -513,6 +513,9 @@ fn file_keys(
 pub struct IndexCache {
     max_bytes: usize,
     inner: Mutex<CacheState>,
+    /// One gate per file being loaded: concurrent first reads of a file
+    /// wait for one load instead of each decoding the file's tags.
+    loading: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
 }
 
 #[derive(Debug, Default)]
@@ -535,14 +538,32 @@ impl IndexCache {
         IndexCache {
             max_bytes,
             inner: Mutex::new(CacheState::default()),
+            loading: Mutex::new(HashMap::new()),
         }
     }
 
     /// The index of file `id` at `path`, loaded on first use.
     pub fn get(&self, id: u64, path: &Path) -> Result<Arc<FileIndex>, StorageError> {
-        if let Some((index, _)) = self.inner.lock().entries.get(&id) {
-            return Ok(index.clone());
+        if let Some(index) = self.peek(id) {
+            return Ok(index);
         }
+        let gate = self.loading.lock().entry(id).or_default().clone();
+        let loaded = {
+            let _loading = gate.lock();
+            match self.peek(id) {
+                Some(index) => Ok(index),
+                None => self.load(id, path),
+            }
+        };
+        let mut loading = self.loading.lock();
+        if loading.get(&id).is_some_and(|g| Arc::ptr_eq(g, &gate)) {
+            loading.remove(&id);
+        }
+        loaded
+    }
+
+    /// Loads the index of file `id` and caches it.
+    fn load(&self, id: u64, path: &Path) -> Result<Arc<FileIndex>, StorageError> {
         let index = Arc::new(FileIndex::load(path, self.max_bytes / MAX_SHARE_OF_CACHE)?);
         let bytes = index.runs.as_ref().map_or(0, SeriesRuns::memory_bytes) + 4096;
         let mut state = self.inner.lock();
@@ -721,6 +742,24 @@ mod tests {
             );
             prop_assert_eq!(plain, indexed);
         }
+    }
+
+    /// Concurrent first reads of a file share one load, and leave no gate.
+    #[test]
+    fn concurrent_first_reads_share_one_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        write_parquet(&path, &file_batch(&[500; 20]), FileCodec::Fast).unwrap();
+        let cache = IndexCache::default();
+        let indexes: Vec<Arc<FileIndex>> = std::thread::scope(|scope| {
+            let readers: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| cache.get(7, &path).unwrap()))
+                .collect();
+            readers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert!(indexes.iter().all(|i| Arc::ptr_eq(i, &indexes[0])));
+        assert!(cache.loading.lock().is_empty());
+        assert!(Arc::ptr_eq(&cache.get(7, &path).unwrap(), &indexes[0]));
     }
 
     /// Reads larger than one batch build each batch's tag columns from the
