@@ -26,6 +26,7 @@ pub mod delete;
 pub mod error;
 pub mod file_index;
 pub mod files;
+pub mod leases;
 pub mod manifest;
 pub mod page_select;
 pub mod prune;
@@ -158,6 +159,9 @@ pub struct PartitionSnapshot {
     /// When set, files are read only at that end of each series (buffered
     /// rows are read whole): see [`files::SeriesEnds`].
     pub ends: Option<files::SeriesEnds>,
+    /// Keeps `files` on disk while the snapshot lives, even if compaction
+    /// or retention removes them meanwhile.
+    pub lease: Option<Arc<leases::Lease>>,
 }
 
 impl PartitionSnapshot {
@@ -322,6 +326,8 @@ pub struct Storage {
     stream: stream::WriteStream,
     /// Footers and series runs of files, for reads.
     indexes: Arc<file_index::IndexCache>,
+    /// Files snapshots still read.
+    leases: Arc<leases::FileLeases>,
     /// Counters for monitoring.
     pub stats: StorageStats,
 }
@@ -381,6 +387,7 @@ impl Storage {
             stopped: AtomicBool::new(false),
             stream: stream::WriteStream::default(),
             indexes: Arc::new(file_index::IndexCache::default()),
+            leases: Arc::new(leases::FileLeases::default()),
             stats: StorageStats::default(),
         });
         Ok(storage)
@@ -626,12 +633,7 @@ impl Storage {
     fn remove_files(&self, files: &[FileMeta]) {
         for f in files {
             self.indexes.remove(f.id);
-            let path = self.config.data_dir.join(&f.path);
-            if let Err(e) = std::fs::remove_file(&path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(path = %path.display(), error = %e, "could not remove file");
-                }
-            }
+            self.leases.remove(f.id, self.config.data_dir.join(&f.path));
         }
     }
 
@@ -686,6 +688,7 @@ impl Storage {
                     time_range: bounded,
                     indexes: self.indexes.clone(),
                     ends: None,
+                    lease: None,
                 });
             for f in &files.files {
                 if f.max_time < min_time
@@ -705,6 +708,14 @@ impl Storage {
                     .push((self.config.data_dir.join(&f.path), f.clone(), deletes));
             }
         }
+        // Leased before the manifest is unlocked: a file removed after this
+        // stays on disk until the snapshot is dropped.
+        for p in partitions.values_mut() {
+            if !p.files.is_empty() {
+                let ids = p.files.iter().map(|(_, meta, _)| meta.id).collect();
+                p.lease = Some(Arc::new(self.leases.lease(ids)));
+            }
+        }
         drop(manifest);
         for b in buffered {
             partitions
@@ -717,6 +728,7 @@ impl Storage {
                     time_range: bounded,
                     indexes: self.indexes.clone(),
                     ends: None,
+                    lease: None,
                 })
                 .buffered = b.batches;
         }

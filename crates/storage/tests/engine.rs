@@ -430,3 +430,46 @@ async fn reading_series_ends_across_files_and_buffer_finds_the_newest_values() {
     assert_eq!(after["a"], (44 * s, 44.0));
     assert_eq!(after, newest_x(&read(None, (i64::MIN, i64::MAX))));
 }
+
+/// A snapshot taken before a compaction still reads the files compaction
+/// removed; they leave the disk when the snapshot is dropped.
+#[tokio::test]
+async fn snapshots_keep_reading_files_compaction_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    write(&storage, "db", "m,h=a x=1 10\nm,h=b x=2 10").await;
+    storage.persist_all().unwrap();
+    write(&storage, "db", "m,h=a x=3 20").await;
+    storage.persist_all().unwrap();
+    let def = storage.catalog().database("db").unwrap();
+    let schema = measurement_schema(def.measurement("m").unwrap());
+    let before = storage
+        .table_snapshot(def.id, &def.default_rp, "m", i64::MIN, i64::MAX)
+        .unwrap();
+    let old_files: Vec<std::path::PathBuf> = before
+        .iter()
+        .flat_map(|p| p.files.iter().map(|(path, _, _)| path.clone()))
+        .collect();
+    assert_eq!(old_files.len(), 2);
+    let key = storage.manifest().partitions.keys().next().unwrap().clone();
+    storage.compact_partition(&key).unwrap();
+    assert!(old_files.iter().all(|f| f.exists()), "leased files deleted");
+    let rows: usize = before
+        .iter()
+        .flat_map(|p| p.read(&schema, None).unwrap())
+        .map(|b| b.num_rows())
+        .sum();
+    assert_eq!(rows, 3);
+    drop(before);
+    assert!(
+        old_files.iter().all(|f| !f.exists()),
+        "files outlived their lease"
+    );
+    assert_eq!(
+        table(&storage, "db", "m").lines().count(),
+        7,
+        "{}",
+        table(&storage, "db", "m")
+    );
+}
