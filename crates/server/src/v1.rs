@@ -176,12 +176,11 @@ pub async fn query(
     // influxd gzips `/query` answers for clients that accept it.
     let gzip = crate::body::accepts_gzip(&headers);
     if chunked && !csv && !msgpack {
-        let gzip_stream = gzip;
         // Each statement is executed and sent as soon as it is done.
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
         let executor = state.influxql.clone();
         // As influxd, a chunked answer is one gzip stream, flushed per chunk.
-        let mut gzip = gzip.then(GzipPieces::default);
+        let mut pieces = gzip.then(GzipPieces::default);
         tokio::spawn(async move {
             let total = parsed.statements.len();
             'statements: for (id, stmt) in parsed.statements.iter().enumerate() {
@@ -198,8 +197,8 @@ pub async fn query(
                 let mode = ChunkMode::of(stmt);
                 for result in &results {
                     for chunk in encode_json_chunks_for(result, mode, chunk_size, &opts) {
-                        let piece = match gzip.as_mut() {
-                            Some(gzip) => gzip.piece(chunk.as_bytes()).map(Bytes::from),
+                        let piece = match pieces.as_mut() {
+                            Some(pieces) => pieces.piece(chunk.as_bytes()).map(Bytes::from),
                             None => Ok(Bytes::from(chunk)),
                         };
                         if tx.send(piece).await.is_err() {
@@ -211,15 +210,15 @@ pub async fn query(
                     break 'statements;
                 }
             }
-            if let Some(gzip) = gzip {
-                let _ = tx.send(gzip.finish().map(Bytes::from)).await;
+            if let Some(pieces) = pieces {
+                let _ = tx.send(pieces.finish().map(Bytes::from)).await;
             }
         });
         let stream = tokio_stream_from(rx);
         let mut builder = Response::builder()
             .status(StatusCode::OK)
             .header(axum::http::header::CONTENT_TYPE, "application/json");
-        if gzip_stream {
+        if gzip {
             builder = builder.header(axum::http::header::CONTENT_ENCODING, "gzip");
         }
         let mut response = builder
