@@ -54,6 +54,8 @@ pub struct CompareOptions {
     pub query_types: Vec<QueryType>,
     /// Queries per type (0 skips the query phase).
     pub queries: usize,
+    /// Untimed warm-up queries per type and target.
+    pub query_warmup: usize,
     /// Concurrent queries.
     pub query_workers: usize,
     /// Seed of the query parameters.
@@ -202,6 +204,8 @@ pub struct LoadSettings {
 pub struct QuerySettings {
     /// Queries per type.
     pub queries_per_type: usize,
+    /// Untimed warm-up queries per type.
+    pub warmup_per_type: usize,
     /// Concurrent queries.
     pub workers: usize,
     /// Seed.
@@ -522,6 +526,7 @@ fn query_options(opts: &CompareOptions, server: &Server) -> QueryOptions {
         db: DB.into(),
         types: opts.query_types.clone(),
         queries: opts.queries,
+        warmup: opts.query_warmup,
         workers: opts.query_workers,
         seed: opts.query_seed,
         span: span_of(&opts.gen),
@@ -704,6 +709,7 @@ pub async fn run(opts: &CompareOptions, command: String) -> anyhow::Result<Compa
         },
         query_settings: QuerySettings {
             queries_per_type: opts.queries,
+            warmup_per_type: opts.query_warmup,
             workers: opts.query_workers,
             seed: opts.query_seed,
             cross_check_per_type: opts.cross_check,

@@ -172,6 +172,9 @@ struct QueryCmd {
     /// Queries per type.
     #[arg(long, default_value_t = 10)]
     queries: usize,
+    /// Untimed queries per type sent first (other parameters).
+    #[arg(long, default_value_t = 8)]
+    warmup: usize,
     /// Concurrent queries.
     #[arg(long, default_value_t = 4)]
     workers: usize,
@@ -230,6 +233,9 @@ struct CompareCmd {
     /// Queries per type (0: no query phase).
     #[arg(long, default_value_t = 20)]
     queries: usize,
+    /// Untimed queries per type sent to each target first (other parameters).
+    #[arg(long, default_value_t = 8)]
+    query_warmup: usize,
     /// Concurrent queries.
     #[arg(long, default_value_t = 4)]
     query_workers: usize,
@@ -451,6 +457,7 @@ async fn query_cmd(cmd: QueryCmd) -> anyhow::Result<i32> {
         db: cmd.db,
         types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
+        warmup: cmd.warmup,
         workers: cmd.workers,
         seed: cmd.query_seed,
         span: compare::span_of(&gen),
@@ -501,6 +508,7 @@ async fn query_both(cmd: QueryCmd) -> anyhow::Result<i32> {
         db: cmd.db,
         types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
+        warmup: cmd.warmup,
         workers: cmd.workers,
         seed: cmd.query_seed,
         span: compare::span_of(&gen),
@@ -546,6 +554,7 @@ async fn compare_cmd(cmd: CompareCmd) -> anyhow::Result<i32> {
         gzip: !cmd.no_gzip,
         query_types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
+        query_warmup: cmd.query_warmup,
         query_workers: cmd.query_workers,
         query_seed: cmd.query_seed,
         cross_check: cmd.cross_check,

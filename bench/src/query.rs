@@ -50,6 +50,10 @@ pub struct QueryOptions {
     pub types: Vec<QueryType>,
     /// Queries per type.
     pub queries: usize,
+    /// Untimed queries per type sent before the timed ones (other
+    /// parameters, same concurrency), so that the medians measure a warm
+    /// server rather than its first reads of each file.
+    pub warmup: usize,
     /// Concurrent queries.
     pub workers: usize,
     /// Seed of the random parameters.
@@ -75,6 +79,12 @@ pub fn plan(opts: &QueryOptions) -> Vec<(QueryType, Vec<Query>)> {
             )
         })
         .collect()
+}
+
+/// Seed of the warm-up queries: derived from the run's seed, so that they
+/// are repeatable but not the timed queries themselves.
+fn warmup_seed(seed: u64) -> u64 {
+    seed ^ 0x5741_524d_5550
 }
 
 /// Results of one query type.
@@ -120,6 +130,8 @@ pub struct QueryReport {
     pub language: Language,
     /// Queries per type.
     pub queries_per_type: usize,
+    /// Untimed warm-up queries per type.
+    pub warmup_per_type: usize,
     /// Concurrent queries.
     pub workers: usize,
     /// Seed.
@@ -134,8 +146,9 @@ impl QueryReport {
     /// A table, one type a line.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "{} queries per type, {} workers, {:?} against {}\n{:<24} {:>6} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9}\n",
+            "{} queries per type (after {} untimed), {} workers, {:?} against {}\n{:<24} {:>6} {:>6} {:>6} {:>9} {:>9} {:>9} {:>9}\n",
             self.queries_per_type,
+            self.warmup_per_type,
             self.workers,
             self.language,
             self.url,
@@ -352,6 +365,7 @@ pub async fn run(opts: &QueryOptions) -> anyhow::Result<QueryReport> {
         url: opts.url.clone(),
         language: opts.language,
         queries_per_type: opts.queries,
+        warmup_per_type: opts.warmup,
         workers: opts.workers,
         seed: opts.seed,
         types,
@@ -395,6 +409,7 @@ async fn run_type(
         report.example = None;
         return Ok(report);
     }
+    warm_up(client, opts, qtype).await;
     let keep = opts.keep_answers.min(queries.len());
     let queries = Arc::new(queries);
     let answers = Arc::new(std::sync::Mutex::new(vec![None; keep]));
@@ -474,6 +489,31 @@ async fn run_type(
     };
     report.answers = std::mem::take(&mut *answers.lock().expect("answers lock"));
     Ok(report)
+}
+
+/// Sends `opts.warmup` queries of `qtype` (parameters from
+/// [`warmup_seed`]), `opts.workers` at a time; their answers and errors are
+/// not looked at (the timed queries report failures).
+async fn warm_up(client: &reqwest::Client, opts: &QueryOptions, qtype: QueryType) {
+    if opts.warmup == 0 {
+        return;
+    }
+    let queries =
+        Arc::new(QueryGenerator::new(opts.span, qtype, warmup_seed(opts.seed)).take(opts.warmup));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..opts.workers.min(queries.len()) {
+        let (client, queries, next) = (client.clone(), queries.clone(), next.clone());
+        let (url, db, language) = (opts.url.clone(), opts.db.clone(), opts.language);
+        tasks.push(tokio::spawn(async move {
+            while let Some(q) = queries.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let _ = execute_timed(&client, &url, &db, language, q).await;
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
 }
 
 /// Compares the answers kept in `a` and `b` (two runs of the same plan),

@@ -485,9 +485,13 @@ pub fn compare_section(
         text(result, "/load_settings/batch_size"),
         text(result, "/load_settings/gzip"),
     );
+    let warmup = match num(result, "/query_settings/warmup_per_type") {
+        Some(n) => format!(" after {n} untimed"),
+        None => String::new(),
+    };
     let _ = writeln!(
         md,
-        "- Queries: {} per type, {} concurrent, seed {}\n",
+        "- Queries: {} per type{warmup}, {} concurrent, seed {}\n",
         text(result, "/query_settings/queries_per_type"),
         text(result, "/query_settings/workers"),
         text(result, "/query_settings/seed"),

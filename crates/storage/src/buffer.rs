@@ -40,7 +40,7 @@ impl Frozen {
             .chunk
             .as_ref()
             .expect("unsorted frozen chunks keep their rows");
-        let batch = sort_dedup(&chunk.to_record_batch())?;
+        let batch = chunk.sorted_record_batch()?;
         Ok(self.sorted.get_or_init(|| batch).clone())
     }
 }

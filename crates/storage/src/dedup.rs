@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use arrow::compute::{concat_batches, take};
-use arrow::datatypes::SchemaRef;
+use arrow::datatypes::{Field, SchemaRef};
 use arrow::row::{RowConverter, Rows, SortField};
 
 use crate::error::StorageError;
@@ -76,44 +76,87 @@ pub fn sort_dedup(batch: &RecordBatch) -> Result<RecordBatch, StorageError> {
             .cmp(&rows.row(*b as usize))
             .then(a.cmp(b))
     });
-    // Runs of equal keys in sorted order: [start, end) into `order`.
-    let mut runs: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for i in 1..=n {
-        if i == n || rows.row(order[i] as usize) != rows.row(order[start] as usize) {
-            runs.push((start, i));
-            start = i;
+    let sorted = SortedRuns::new(order, |a, b| rows.row(a as usize) == rows.row(b as usize));
+    let schema = batch.schema();
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, column)| sorted.take_column(field, column.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
+}
+
+/// Rows in key order (ties in arrival order) cut into runs of equal keys:
+/// what deduplication gathers the output from, one column at a time.
+pub(crate) struct SortedRuns {
+    order: Vec<u32>,
+    /// Runs as `[start, end)` into `order`.
+    runs: Vec<(usize, usize)>,
+    /// The first row of each run (its keys are the run's keys).
+    first: UInt32Array,
+    /// The latest row of each run.
+    last: UInt32Array,
+}
+
+impl SortedRuns {
+    /// `order` holds every row sorted by key, equal keys in arrival order;
+    /// `same_key` tells whether two rows have equal keys.
+    pub(crate) fn new(order: Vec<u32>, same_key: impl Fn(u32, u32) -> bool) -> Self {
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        let mut start = 0;
+        for i in 1..=order.len() {
+            if i == order.len() || !same_key(order[i], order[start]) {
+                runs.push((start, i));
+                start = i;
+            }
+        }
+        let first = runs.iter().map(|(s, _)| order[*s]).collect();
+        let last = runs.iter().map(|(_, e)| order[*e - 1]).collect();
+        SortedRuns {
+            order,
+            runs,
+            first,
+            last,
         }
     }
-    let first: UInt32Array = runs.iter().map(|(s, _)| order[*s]).collect();
-    let schema = batch.schema();
-    let mut columns = Vec::with_capacity(batch.num_columns());
-    for (i, field) in schema.fields().iter().enumerate() {
-        let column = batch.column(i);
-        if is_tag(field) || field.name() == TIME_COLUMN || column.null_count() == 0 {
-            // Keys are equal within a run; a field without nulls takes the
-            // latest row of each run.
-            if is_tag(field) || field.name() == TIME_COLUMN {
-                columns.push(take(column.as_ref(), &first, None)?);
-            } else {
-                let last: UInt32Array = runs.iter().map(|(_, e)| order[*e - 1]).collect();
-                columns.push(take(column.as_ref(), &last, None)?);
-            }
-            continue;
+
+    /// Rows in the output.
+    pub(crate) fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// The input row each output row takes its keys from.
+    pub(crate) fn first_rows(&self) -> &UInt32Array {
+        &self.first
+    }
+
+    /// `column` of the output: keys (tags, time) from each run's first row;
+    /// a field's value from the latest row of the run that has one.
+    pub(crate) fn take_column(
+        &self,
+        field: &Field,
+        column: &dyn Array,
+    ) -> Result<ArrayRef, StorageError> {
+        if is_tag(field) || field.name() == TIME_COLUMN {
+            return Ok(take(column, &self.first, None)?);
         }
-        let picks: UInt32Array = runs
+        if column.null_count() == 0 {
+            return Ok(take(column, &self.last, None)?);
+        }
+        let picks: UInt32Array = self
+            .runs
             .iter()
             .map(|(s, e)| {
-                order[*s..*e]
+                self.order[*s..*e]
                     .iter()
                     .rev()
                     .find(|idx| column.is_valid(**idx as usize))
                     .copied()
             })
             .collect();
-        columns.push(take(column.as_ref(), &picks, None)?);
+        Ok(take(column, &picks, None)?)
     }
-    Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
 }
 
 #[cfg(test)]
