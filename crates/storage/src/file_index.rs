@@ -21,6 +21,7 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, DictionaryArray, Int32Array, StringArray};
 use arrow::buffer::{NullBuffer, ScalarBuffer};
 use arrow::datatypes::{Int32Type, TimestampNanosecondType};
+use bytes::Bytes;
 use parking_lot::Mutex;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -53,6 +54,9 @@ const TIME_STRIDE: usize = 64;
 /// The cached facts about one file.
 #[derive(Debug)]
 pub struct FileIndex {
+    /// The file's bytes, memory-mapped (see [`map_file`]): reads slice pages
+    /// out of it without a system call or a copy.
+    pub data: Bytes,
     /// Parsed footer and page index.
     pub metadata: ArrowReaderMetadata,
     /// Series runs, when the file is sorted into runs small enough to keep.
@@ -323,15 +327,16 @@ impl SeriesRuns {
 impl FileIndex {
     /// Reads the footer and page index of `path` and finds its series runs.
     pub fn load(path: &Path, max_run_bytes: usize) -> Result<FileIndex, StorageError> {
-        let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+        let data = map_file(path)?;
         let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional);
         let metadata =
-            ArrowReaderMetadata::load(&file, options).map_err(|e| StorageError::Manifest {
+            ArrowReaderMetadata::load(&data, options).map_err(|e| StorageError::Manifest {
                 path: path.to_path_buf(),
                 message: e.to_string(),
             })?;
-        let runs = find_runs(file, &metadata, max_run_bytes)?;
+        let runs = find_runs(data.clone(), &metadata, max_run_bytes)?;
         Ok(FileIndex {
+            data,
             metadata,
             runs,
             end_rows: Mutex::new(Vec::new()),
@@ -339,11 +344,30 @@ impl FileIndex {
     }
 }
 
+/// The bytes of the Parquet file at `path`, memory-mapped. Persisted files
+/// are never modified (compaction writes new ones, and a removed file is
+/// unlinked only once no snapshot reads it), so the mapping stays valid for
+/// as long as the index that holds it.
+pub fn map_file(path: &Path) -> Result<Bytes, StorageError> {
+    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| StorageError::io(path, e))?
+        .len();
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    // SAFETY: the file is immutable while mapped (see above); the mapping is
+    // read-only and owned by the returned `Bytes`.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| StorageError::io(path, e))?;
+    Ok(Bytes::from_owner(map))
+}
+
 /// Decodes the tag and time columns of a file once and cuts them into runs;
 /// `None` when the file has no time column or the runs would take more than
 /// `max_bytes`.
 fn find_runs(
-    file: File,
+    file: Bytes,
     metadata: &ArrowReaderMetadata,
     max_bytes: usize,
 ) -> Result<Option<SeriesRuns>, StorageError> {
@@ -735,7 +759,7 @@ mod tests {
             prop_assert!(index.runs.as_ref().is_some_and(|r| r.len() == points.len()));
             let plain = exact_rows(read_parquet(&path, Some(&columns)).unwrap(), &schema, &filters, time);
             let indexed = exact_rows(
-                read_parquet_indexed(&path, &index, Some(&columns), &filters, time, None).unwrap().collect::<Result<Vec<_>, _>>().unwrap(),
+                read_parquet_indexed(&index, Some(&columns), &filters, time, None).unwrap().collect::<Result<Vec<_>, _>>().unwrap(),
                 &schema,
                 &filters,
                 time,
@@ -786,7 +810,7 @@ mod tests {
             (vec![every_other], Some((1_000, 40_000))),
         ] {
             let batches: Vec<RecordBatch> =
-                read_parquet_indexed(&path, &index, Some(&columns), &filters, time, None)
+                read_parquet_indexed(&index, Some(&columns), &filters, time, None)
                     .unwrap()
                     .collect::<Result<_, _>>()
                     .unwrap();
@@ -884,15 +908,15 @@ mod tests {
             let wanted: Vec<String> = ["host", "w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
             let index = FileIndex::load(&path, usize::MAX).unwrap();
             let ends = SeriesEnds { rows: n, newest, counting: vec!["w".into()], every: false };
-            let clipped = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+            let clipped = read_parquet_indexed(&index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             let plain = read_parquet(&path, Some(&wanted)).unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&clipped, n, newest, time));
             // Again, now from the end rows the first read cached (when every
             // series' end was in range), also for other columns.
-            let again = read_parquet_indexed(&path, &index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+            let again = read_parquet_indexed(&index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&again, n, newest, time));
             let fewer: Vec<String> = ["w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
-            let narrow = read_parquet_indexed(&path, &index, Some(&fewer), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
+            let narrow = read_parquet_indexed(&index, Some(&fewer), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             for b in &narrow {
                 prop_assert_eq!(b.num_columns(), 2);
             }

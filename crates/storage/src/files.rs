@@ -183,7 +183,6 @@ pub struct SeriesEnds {
 /// `time`); the result holds every row of the series' answer, and possibly
 /// more.
 pub fn read_parquet_indexed<'a>(
-    path: &Path,
     index: &'a FileIndex,
     columns: Option<&[String]>,
     filters: &[TagFilter],
@@ -191,8 +190,13 @@ pub fn read_parquet_indexed<'a>(
     ends: Option<&SeriesEnds>,
 ) -> Result<Batches<'a>, StorageError> {
     let Some(runs) = &index.runs else {
-        let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
-        return read_paged(file, index.metadata.clone(), columns, filters, time);
+        return read_paged(
+            index.data.clone(),
+            index.metadata.clone(),
+            columns,
+            filters,
+            time,
+        );
     };
     let metadata = index.metadata.metadata();
     let mut selected = runs.select_runs(filters, time);
@@ -208,15 +212,15 @@ pub fn read_parquet_indexed<'a>(
             .collect();
     }
     let Some(ends) = ends.filter(|e| e.rows > 0 && !e.counting.is_empty()) else {
-        return run_batches(path, index, runs, joined(&selected), columns);
+        return run_batches(index, runs, joined(&selected), columns);
     };
     let clipped: Vec<(usize, Range<usize>)> = selected
         .iter()
         .map(|(run, rows)| (*run, clip(rows, ends)))
         .collect();
-    let batches = match cached_ends(path, index, runs, &clipped, columns, ends)? {
+    let batches = match cached_ends(index, runs, &clipped, columns, ends)? {
         Some(batches) => batches,
-        None => read_runs(path, index, runs, &joined(&clipped), columns)?,
+        None => read_runs(index, runs, &joined(&clipped), columns)?,
     };
     let short = short_runs(&batches, &clipped, &selected, ends, time)?;
     if short.is_empty() {
@@ -229,7 +233,7 @@ pub fn read_parquet_indexed<'a>(
         .enumerate()
         .map(|(i, (c, whole))| if short.contains(&i) { whole.clone() } else { c })
         .collect();
-    run_batches(path, index, runs, joined(&ranges), columns)
+    run_batches(index, runs, joined(&ranges), columns)
 }
 
 /// Runs times rows per run of the end reads a file caches at most.
@@ -244,7 +248,6 @@ const MAX_END_KINDS: usize = 4;
 /// (dashboards' "last value"), and reaching it decodes every page before it.
 /// `None` when the rows must be read from the file.
 fn cached_ends(
-    path: &Path,
     index: &FileIndex,
     runs: &SeriesRuns,
     clipped: &[(usize, Range<usize>)],
@@ -259,7 +262,7 @@ fn cached_ends(
     {
         return Ok(None);
     }
-    let Some(cached) = end_rows(path, index, runs, ends)? else {
+    let Some(cached) = end_rows(index, runs, ends)? else {
         return Ok(None);
     };
     let indices: arrow::array::UInt32Array = clipped
@@ -298,7 +301,6 @@ fn cached_ends(
 /// The file's [`EndRows`] for `ends`, decoded now if not yet; `None` when
 /// the cache is full.
 fn end_rows(
-    path: &Path,
     index: &FileIndex,
     runs: &SeriesRuns,
     ends: &SeriesEnds,
@@ -329,7 +331,7 @@ fn end_rows(
         .filter(|f| !runs.has_tag(f.name()))
         .map(|f| f.name().clone())
         .collect();
-    let batches = read_runs(path, index, runs, &joined(&all), Some(&non_tags))?;
+    let batches = read_runs(index, runs, &joined(&all), Some(&non_tags))?;
     let Some(first) = batches.first() else {
         return Ok(None);
     };
@@ -432,19 +434,17 @@ fn short_runs(
 /// Decodes `ranges` of the file (sorted, disjoint) with the tag columns
 /// built from `runs`, all at once.
 fn read_runs(
-    path: &Path,
     index: &FileIndex,
     runs: &SeriesRuns,
     ranges: &[Range<usize>],
     columns: Option<&[String]>,
 ) -> Result<Vec<RecordBatch>, StorageError> {
-    run_batches(path, index, runs, ranges.to_vec(), columns)?.collect()
+    run_batches(index, runs, ranges.to_vec(), columns)?.collect()
 }
 
 /// Decodes `ranges` of the file (sorted, disjoint) batch by batch, with
 /// the tag columns of each batch built from `runs`.
 fn run_batches<'a>(
-    path: &Path,
     index: &FileIndex,
     runs: &'a SeriesRuns,
     ranges: Vec<Range<usize>>,
@@ -453,7 +453,6 @@ fn run_batches<'a>(
     if ranges.is_empty() {
         return Ok(Box::new(std::iter::empty()));
     }
-    let file = File::open(path).map_err(|e| StorageError::io(path, e))?;
     let total = index.metadata.metadata().file_metadata().num_rows().max(0) as usize;
     let wanted = |name: &str| columns.is_none_or(|c| c.iter().any(|n| n == name));
     let schema = index.metadata.schema().clone();
@@ -473,17 +472,20 @@ fn run_batches<'a>(
         .cloned()
         .collect();
     let selected: usize = ranges.iter().map(|r| r.len()).sum();
-    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, index.metadata.clone())
-        .with_projection(ProjectionMask::roots(
-            index.metadata.parquet_schema(),
-            decoded,
-        ))
-        .with_row_selection(RowSelection::from_consecutive_ranges(
-            ranges.iter().cloned(),
-            total,
-        ))
-        .with_batch_size(selected.clamp(1, MAX_BATCH_ROWS))
-        .build()?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(
+        index.data.clone(),
+        index.metadata.clone(),
+    )
+    .with_projection(ProjectionMask::roots(
+        index.metadata.parquet_schema(),
+        decoded,
+    ))
+    .with_row_selection(RowSelection::from_consecutive_ranges(
+        ranges.iter().cloned(),
+        total,
+    ))
+    .with_batch_size(selected.clamp(1, MAX_BATCH_ROWS))
+    .build()?;
     Ok(Box::new(RunBatches {
         reader,
         runs,
@@ -572,8 +574,8 @@ impl Iterator for RunBatches<'_> {
 }
 
 /// Reads `file` (whose footer is `metadata`) through its page index.
-fn read_paged(
-    file: File,
+fn read_paged<T: parquet::file::reader::ChunkReader + 'static>(
+    file: T,
     metadata: ArrowReaderMetadata,
     columns: Option<&[String]>,
     filters: &[TagFilter],

@@ -281,7 +281,6 @@ impl PartitionSnapshot {
         for (path, meta, deletes) in &self.files {
             let index = self.indexes.get(meta.id, path)?;
             for batch in files::read_parquet_indexed(
-                path,
                 &index,
                 Some(&wanted),
                 &self.filters,
