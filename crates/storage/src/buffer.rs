@@ -212,7 +212,7 @@ impl Buffer {
         for p in partitions {
             let p = p.lock();
             if !p.live.is_empty() {
-                out.extend(crate::present_columns(&p.live.to_record_batch()));
+                out.extend(p.live.present_columns());
             }
             for f in &p.frozen {
                 if let Ok(b) = f.sorted() {

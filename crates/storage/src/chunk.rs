@@ -155,6 +155,8 @@ struct Column {
     field_type: FieldType,
     values: Values,
     valid: Vec<bool>,
+    /// Whether any row has a value (some entry of `valid` is true).
+    has_values: bool,
 }
 
 impl Column {
@@ -163,6 +165,7 @@ impl Column {
             field_type,
             values: Values::new(field_type),
             valid: Vec::with_capacity(rows),
+            has_values: false,
         };
         column.pad_to(rows);
         column
@@ -336,6 +339,7 @@ impl Chunk {
             }
             if column.values.push(value) {
                 column.valid.push(true);
+                column.has_values = true;
             } else {
                 ok = false;
             }
@@ -398,6 +402,7 @@ impl Chunk {
             if dst.field_type == src.field_type {
                 dst.values.extend(&src.values);
                 dst.valid.extend_from_slice(&src.valid);
+                dst.has_values |= src.has_values;
             }
         }
         let rows = self.times.len();
@@ -481,6 +486,24 @@ impl Chunk {
         )));
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         RecordBatch::try_new(schema, columns).expect("columns match schema")
+    }
+
+    /// Names of the columns [`Chunk::to_record_batch`] would fill with at
+    /// least one value, without building the batch (queries ask for them
+    /// to find which fields a measurement has).
+    pub fn present_columns(&self) -> Vec<String> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = self.tag_keys.keys().map(|k| k.to_string()).collect();
+        for (name, column) in &self.fields {
+            debug_assert_eq!(column.has_values, column.valid.contains(&true));
+            if column.has_values {
+                out.push(field_column_name(name, self.tag_keys.contains_key(name)));
+            }
+        }
+        out.push(TIME_COLUMN.to_string());
+        out
     }
 
     /// The batch [`crate::dedup::sort_dedup`] makes of
@@ -744,6 +767,11 @@ mod tests {
                     values.iter().map(|(n, v)| (*n, v)).collect();
                 chunk.push_row(key, tags, &refs, *time, i as u64);
             }
+            let mut present = chunk.present_columns();
+            present.sort();
+            let mut from_batch = crate::present_columns(&chunk.to_record_batch());
+            from_batch.sort();
+            proptest::prop_assert_eq!(present, from_batch);
             let expected = crate::dedup::sort_dedup(&chunk.to_record_batch()).unwrap();
             let got = chunk.sorted_record_batch().unwrap();
             proptest::prop_assert_eq!(got, expected);

@@ -569,15 +569,18 @@ impl Storage {
     ) -> Option<std::collections::BTreeSet<String>> {
         let mut out = std::collections::BTreeSet::new();
         {
+            // Names are copied once each, not once per file.
             let manifest = self.manifest.lock();
+            let mut names: std::collections::BTreeSet<&String> = Default::default();
             for (key, p) in manifest.partitions.iter() {
                 if key.db_id != db_id || key.rp != rp || key.measurement != measurement {
                     continue;
                 }
                 for f in &p.files {
-                    out.extend(f.columns.clone()?);
+                    names.extend(f.columns.as_ref()?);
                 }
             }
+            out.extend(names.into_iter().cloned());
         }
         self.buffer.columns_where(
             |k| k.db_id == db_id && k.rp == rp && k.measurement == measurement,
