@@ -106,6 +106,7 @@ fn options(url: &str, language: Language, queries: usize) -> QueryOptions {
         db: "benchmark".into(),
         types: ALL_TYPES.to_vec(),
         queries,
+        warmup: 0,
         workers: 3,
         seed: 9,
         span: DataSpan {
@@ -147,6 +148,37 @@ async fn every_type_runs_and_sends_the_planned_queries() {
     sent.sort();
     planned.sort();
     assert_eq!(sent, planned);
+}
+
+#[tokio::test]
+async fn warm_up_queries_are_sent_first_with_other_parameters_and_not_timed() {
+    let (url, fake) = serve(Mode::Rows).await;
+    let mut opts = options(&url, Language::Influxql, 4);
+    opts.types = ALL_TYPES[..2].to_vec();
+    opts.warmup = 3;
+    let report = query::run(&opts).await.unwrap();
+    assert_eq!(report.warmup_per_type, 3);
+    for t in &report.types {
+        assert_eq!((t.queries, t.ok, t.rows), (4, 4, 4), "{}", t.query_type);
+    }
+    let seen = fake.seen.lock().unwrap();
+    let sent: Vec<&str> = seen.iter().map(|p| p["q"].as_str()).collect();
+    assert_eq!(sent.len(), 2 * (3 + 4));
+    let planned: Vec<Vec<String>> = query::plan(&opts)
+        .into_iter()
+        .map(|(_, qs)| qs.into_iter().map(|q| q.influxql).collect())
+        .collect();
+    // Per type: 3 warm-up queries (none of them a timed one), then the
+    // timed ones.
+    for (i, timed) in planned.iter().enumerate() {
+        let block = &sent[i * 7..(i + 1) * 7];
+        assert!(block[..3].iter().all(|q| !timed.iter().any(|t| t == q)));
+        let mut rest: Vec<&str> = block[3..].to_vec();
+        let mut want: Vec<&str> = timed.iter().map(String::as_str).collect();
+        rest.sort();
+        want.sort();
+        assert_eq!(rest, want);
+    }
 }
 
 #[tokio::test]

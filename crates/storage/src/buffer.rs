@@ -10,7 +10,6 @@ use arrow::array::RecordBatch;
 use parking_lot::Mutex;
 
 use crate::chunk::Chunk;
-use crate::dedup::sort_dedup;
 use crate::delete::{apply_deletes, DeletePredicate};
 use crate::error::StorageError;
 use crate::PartitionKey;
@@ -279,7 +278,8 @@ impl Buffer {
                 let live = match &p.live_sorted {
                     Some((v, batch)) if *v == p.live_version => Ok(batch.clone()),
                     _ if p.live.is_empty() => Err(None),
-                    _ => Err(Some((p.live_version, p.live.to_record_batch()))),
+                    // A copy taken under the lock, sorted outside it.
+                    _ => Err(Some((p.live_version, Box::new(p.live.clone())))),
                 };
                 (p.frozen.clone(), live)
             };
@@ -291,7 +291,8 @@ impl Buffer {
                 Ok(batch) => batches.push(batch),
                 Err(None) => {}
                 Err(Some((version, unsorted))) => {
-                    let sorted = sort_dedup(&unsorted)?;
+                    let sorted = unsorted.sorted_record_batch()?;
+                    drop(unsorted);
                     let mut p = partition.lock();
                     if p.live_version == version {
                         p.live_sorted = Some((version, sorted.clone()));
