@@ -155,8 +155,6 @@ struct Column {
     field_type: FieldType,
     values: Values,
     valid: Vec<bool>,
-    /// Whether any row has a value (some entry of `valid` is true).
-    has_values: bool,
 }
 
 impl Column {
@@ -165,7 +163,6 @@ impl Column {
             field_type,
             values: Values::new(field_type),
             valid: Vec::with_capacity(rows),
-            has_values: false,
         };
         column.pad_to(rows);
         column
@@ -339,7 +336,6 @@ impl Chunk {
             }
             if column.values.push(value) {
                 column.valid.push(true);
-                column.has_values = true;
             } else {
                 ok = false;
             }
@@ -402,7 +398,6 @@ impl Chunk {
             if dst.field_type == src.field_type {
                 dst.values.extend(&src.values);
                 dst.valid.extend_from_slice(&src.valid);
-                dst.has_values |= src.has_values;
             }
         }
         let rows = self.times.len();
@@ -497,8 +492,8 @@ impl Chunk {
         }
         let mut out: Vec<String> = self.tag_keys.keys().map(|k| k.to_string()).collect();
         for (name, column) in &self.fields {
-            debug_assert_eq!(column.has_values, column.valid.contains(&true));
-            if column.has_values {
+            // Stops at the first value: the first row, for nearly every column.
+            if column.valid.contains(&true) {
                 out.push(field_column_name(name, self.tag_keys.contains_key(name)));
             }
         }
