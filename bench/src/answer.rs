@@ -153,6 +153,89 @@ pub fn parse_influxql(body: &str) -> Result<Answer, AnswerError> {
     Ok(answer)
 }
 
+/// Rows of an InfluxQL answer, checked as [`parse_influxql`] checks it but
+/// without building its values: timed queries whose answers are not kept
+/// need only this, and the client shares the machine's CPU with the server
+/// it measures. Any answer the fast form does not accept (errors, odd
+/// shapes) is parsed in full, so both give the same verdict.
+pub fn influxql_rows(body: &str) -> Result<usize, AnswerError> {
+    match serde_json::from_str::<shape::Body>(body) {
+        Ok(b) if b.error.is_none() => match b.results.first() {
+            Some(r) if r.error.is_none() => Ok(r
+                .series
+                .iter()
+                .flatten()
+                .map(|s| s.values.as_ref().map_or(0, Vec::len))
+                .sum()),
+            _ => parse_influxql(body).map(|a| a.rows()),
+        },
+        _ => parse_influxql(body).map(|a| a.rows()),
+    }
+}
+
+/// The shape of an InfluxQL answer, values skipped. Every member is at least
+/// as strict as [`parse_influxql`] (a member given as `null` where it wants
+/// an array is refused), so what passes here passes there.
+mod shape {
+    use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Deserialize)]
+    pub(super) struct Body {
+        #[serde(default, deserialize_with = "present")]
+        pub error: Option<Value>,
+        pub results: Vec<StatementResult>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct StatementResult {
+        #[serde(default, deserialize_with = "present")]
+        pub error: Option<Value>,
+        #[serde(default, deserialize_with = "present")]
+        pub series: Option<Vec<Series>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Series {
+        #[allow(dead_code)]
+        columns: Vec<IgnoredAny>,
+        #[serde(default, deserialize_with = "present")]
+        #[allow(dead_code)]
+        tags: Option<AnyMap>,
+        #[serde(default, deserialize_with = "present")]
+        pub values: Option<Vec<Vec<IgnoredAny>>>,
+    }
+
+    /// A member that is there, even as `null` (plain `Option` reads a
+    /// `null` as absent).
+    fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+
+    /// A JSON object whose members are skipped.
+    pub(super) struct AnyMap;
+
+    impl<'de> Deserialize<'de> for AnyMap {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Skip;
+            impl<'de> Visitor<'de> for Skip {
+                type Value = AnyMap;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("an object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<AnyMap, A::Error> {
+                    while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(AnyMap)
+                }
+            }
+            d.deserialize_map(Skip)
+        }
+    }
+}
+
 /// Parses a Prometheus `/api/v1/query_range` body into series named by
 /// `__name__`, tagged with the other labels, with columns `time` and `value`.
 pub fn parse_promql(body: &str) -> Result<Answer, AnswerError> {
@@ -375,6 +458,30 @@ mod tests {
     }
 
     #[test]
+    fn row_counts_of_common_answers() {
+        assert_eq!(influxql_rows(ONE), Ok(2));
+        assert_eq!(influxql_rows(r#"{"results":[{"statement_id":0}]}"#), Ok(0));
+        let two = r#"{"results":[{"series":[{"name":"a","columns":["time"],"values":[[1],[2],[3]]},{"name":"b","columns":["time"],"values":[[1]]}]}]}"#;
+        assert_eq!(influxql_rows(two), Ok(4));
+        for body in [
+            r#"{"results":[{"statement_id":0,"error":"database not found: x"}]}"#,
+            r#"{"error":"error parsing query: bad"}"#,
+            r#"{"results":[{"series":null}]}"#,
+            r#"{"results":[{"series":[{"name":"a","values":[[1]]}]}]}"#,
+            r#"{"results":[]}"#,
+            "{}",
+            "oops",
+        ] {
+            assert!(influxql_rows(body).is_err(), "{body}");
+            assert_eq!(
+                influxql_rows(body),
+                parse_influxql(body).map(|a| a.rows()),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
     fn float_agreement() {
         assert!(floats_agree(0.0, 0.0));
         assert!(floats_agree(1e12, 1e12 + 1.0));
@@ -393,6 +500,12 @@ mod tests {
         }
 
         #[test]
+        fn row_counts_agree_with_the_full_parse(v in arb_answer()) {
+            let body = v.to_string();
+            prop_assert_eq!(influxql_rows(&body), parse_influxql(&body).map(|a| a.rows()));
+        }
+
+        #[test]
         fn arbitrary_json_never_panics(v in arb_json()) {
             let body = v.to_string();
             if let Ok(a) = parse_influxql(&body) {
@@ -400,6 +513,94 @@ mod tests {
             }
             let _ = parse_promql(&body);
         }
+    }
+
+    /// One member of an answer-shaped object: mostly `valid`, sometimes
+    /// `null`, `wrong` or absent.
+    fn member(valid: BoxedStrategy<Value>, wrong: Value) -> BoxedStrategy<Option<Value>> {
+        prop_oneof![
+            6 => valid.prop_map(Some),
+            1 => Just(Some(Value::Null)),
+            1 => Just(Some(wrong)),
+            2 => Just(None),
+        ]
+        .boxed()
+    }
+
+    /// An `error` member: mostly absent.
+    fn error() -> BoxedStrategy<Option<Value>> {
+        prop_oneof![
+            8 => Just(None),
+            1 => Just(Some(Value::from("boom"))),
+            1 => Just(Some(Value::Null)),
+        ]
+        .boxed()
+    }
+
+    fn object(members: Vec<(&'static str, Option<Value>)>) -> Value {
+        Value::Object(
+            members
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.to_string(), v?)))
+                .collect(),
+        )
+    }
+
+    /// InfluxQL answers whose members are each mostly right, else `null`,
+    /// of another type or absent.
+    fn arb_answer() -> impl Strategy<Value = Value> {
+        let row = prop::collection::vec(arb_json(), 0..3).prop_map(Value::from);
+        let series = (
+            member(Just(Value::from("cpu")).boxed(), Value::from(3)),
+            member(
+                Just(Value::from(vec!["time", "max"])).boxed(),
+                Value::from(1),
+            ),
+            member(
+                Just(serde_json::json!({"hostname": "h1", "n": 2})).boxed(),
+                Value::from(vec![1]),
+            ),
+            member(
+                prop::collection::vec(row, 0..5)
+                    .prop_map(Value::from)
+                    .boxed(),
+                serde_json::json!([[1], 2]),
+            ),
+        )
+            .prop_map(|(name, columns, tags, values)| {
+                object(vec![
+                    ("name", name),
+                    ("columns", columns),
+                    ("tags", tags),
+                    ("values", values),
+                ])
+            });
+        let result = (
+            error(),
+            member(
+                prop::collection::vec(series, 0..4)
+                    .prop_map(Value::from)
+                    .boxed(),
+                Value::from("x"),
+            ),
+        )
+            .prop_map(|(error, series)| {
+                object(vec![
+                    ("statement_id", Some(Value::from(0))),
+                    ("error", error),
+                    ("series", series),
+                ])
+            });
+        (
+            error(),
+            member(
+                prop::collection::vec(result, 0..3)
+                    .prop_map(Value::from)
+                    .boxed(),
+                serde_json::json!({}),
+            ),
+        )
+            .prop_map(|(error, results)| object(vec![("error", error), ("results", results)]))
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {

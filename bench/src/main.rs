@@ -16,6 +16,11 @@ use almanac_bench::{report, stats, tsbs, util};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+/// The query client shares the machine's cores with the server it measures:
+/// every cycle it spends allocating is taken from the server.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Almanac's benchmark harness.
 #[derive(Parser)]
 #[command(name = "almanac-bench", version, about)]

@@ -261,40 +261,45 @@ pub async fn execute(
     language: Language,
     q: &Query,
 ) -> Result<Answer, String> {
-    execute_timed(client, base, db, language, q).await.0
+    let req = build(client, base, db, language, q)?;
+    let (status, body) = receive(client, req).await?;
+    parse(language, status, &body)
 }
 
-/// Sends one query and parses its answer; also the query's latency: from
-/// sending the request until the whole answer has arrived, without parsing
-/// it (as TSBS times queries — the client's parser is not the server's cost,
-/// and Flux's annotated CSV is several times larger than InfluxQL's JSON).
-pub async fn execute_timed(
+/// The request for `q`, built (URL encoded, body serialized) ahead of
+/// sending, as TSBS reads its queries pre-encoded from a file.
+fn build(
     client: &reqwest::Client,
     base: &str,
     db: &str,
     language: Language,
     q: &Query,
-) -> (Result<Answer, String>, std::time::Duration) {
+) -> Result<reqwest::Request, String> {
+    request(client, base, db, language, q)
+        .and_then(|r| Ok(r.build()?))
+        .map_err(|e| e.to_string())
+}
+
+/// Sends a built request; also the query's latency: from sending the
+/// request until the whole answer has arrived, without parsing it (as TSBS
+/// times queries — the client's parser is not the server's cost, and
+/// Flux's annotated CSV is several times larger than InfluxQL's JSON).
+async fn send_timed(
+    client: &reqwest::Client,
+    req: reqwest::Request,
+) -> (Result<(reqwest::StatusCode, String), String>, Duration) {
     let t0 = Instant::now();
-    let received = receive(client, base, db, language, q).await;
-    let latency = t0.elapsed();
-    (
-        received.and_then(|(status, body)| parse(language, status, &body)),
-        latency,
-    )
+    let received = receive(client, req).await;
+    (received, t0.elapsed())
 }
 
 /// The status and body of one query's answer.
 async fn receive(
     client: &reqwest::Client,
-    base: &str,
-    db: &str,
-    language: Language,
-    q: &Query,
+    req: reqwest::Request,
 ) -> Result<(reqwest::StatusCode, String), String> {
-    let req = request(client, base, db, language, q).map_err(|e| e.to_string())?;
-    let resp = req
-        .send()
+    let resp = client
+        .execute(req)
         .await
         .map_err(|e| format!("request failed: {e}"))?;
     let status = resp.status();
@@ -305,6 +310,15 @@ async fn receive(
     Ok((status, body))
 }
 
+/// The rows of an answer of `language`, checked as [`parse`] checks it;
+/// InfluxQL answers are not built ([`answer::influxql_rows`]).
+fn rows_of(language: Language, status: reqwest::StatusCode, body: &str) -> Result<usize, String> {
+    match language {
+        Language::Influxql => verdict(status, answer::influxql_rows(body)),
+        _ => parse(language, status, body).map(|a| a.rows()),
+    }
+}
+
 /// Parses an answer of `language`.
 fn parse(language: Language, status: reqwest::StatusCode, body: &str) -> Result<Answer, String> {
     let parsed = match language {
@@ -313,6 +327,11 @@ fn parse(language: Language, status: reqwest::StatusCode, body: &str) -> Result<
         Language::Flux if !status.is_success() => Err(AnswerError::Query(v2_error(body))),
         Language::Flux => flux::parse_csv(body),
     };
+    verdict(status, parsed)
+}
+
+/// A parsed answer as the query's outcome: failures worded with the status.
+fn verdict<T>(status: reqwest::StatusCode, parsed: Result<T, AnswerError>) -> Result<T, String> {
     match parsed {
         Ok(a) if status.is_success() => Ok(a),
         Ok(_) => Err(format!("HTTP {status}")),
@@ -347,8 +366,23 @@ pub fn text_of(q: &Query, language: Language, db: &str) -> String {
     }
 }
 
-/// Runs every type of `opts` and reports.
+/// Runs every type of `opts` and reports. The client runs on a thread of
+/// its own (a single-threaded runtime): it shares the machine's cores with
+/// the server it measures, and a multi-threaded client spent a tenth of its
+/// CPU handing tasks between its threads.
 pub async fn run(opts: &QueryOptions) -> anyhow::Result<QueryReport> {
+    let opts = opts.clone();
+    tokio::task::spawn_blocking(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(run_on_this_thread(&opts))
+    })
+    .await
+    .context("query client thread panicked")?
+}
+
+async fn run_on_this_thread(opts: &QueryOptions) -> anyhow::Result<QueryReport> {
     if opts.workers == 0 {
         bail!("--workers must be at least 1");
     }
@@ -411,6 +445,7 @@ async fn run_type(
     }
     warm_up(client, opts, qtype).await;
     let keep = opts.keep_answers.min(queries.len());
+    let requests = prepare(client, opts, &queries)?;
     let queries = Arc::new(queries);
     let answers = Arc::new(std::sync::Mutex::new(vec![None; keep]));
     let next = Arc::new(AtomicUsize::new(0));
@@ -423,7 +458,7 @@ async fn run_type(
         let answers = answers.clone();
         let next = next.clone();
         let hist = hist.clone();
-        let url = opts.url.clone();
+        let requests = requests.clone();
         let db = opts.db.clone();
         let language = opts.language;
         tasks.push(tokio::spawn(async move {
@@ -432,20 +467,31 @@ async fn run_type(
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(q) = queries.get(i) else { break };
-                let (result, latency) = execute_timed(&client, &url, &db, language, q).await;
+                let Some(req) = requests[i].lock().expect("request lock").take() else {
+                    break;
+                };
+                let (received, latency) = send_timed(&client, req).await;
                 let micros = (latency.as_micros() as u64).max(1);
-                let verdict = match result {
-                    Ok(a) if a.is_empty() && !q.qtype.may_be_empty() => {
+                // Only kept answers are built; the others are counted.
+                let checked = received.and_then(|(status, body)| {
+                    if i < keep {
+                        parse(language, status, &body).map(|a| (a.rows(), Some(a)))
+                    } else {
+                        rows_of(language, status, &body).map(|rows| (rows, None))
+                    }
+                });
+                let verdict = match checked {
+                    Ok((0, _)) if !q.qtype.may_be_empty() => {
                         Err("empty answer (no rows)".to_string())
                     }
-                    Ok(a) => {
+                    Ok((rows, answer)) => {
                         local.saturating_record(micros);
                         out.ok += 1;
-                        out.rows += a.rows() as u64;
-                        if a.is_empty() {
+                        out.rows += rows as u64;
+                        if rows == 0 {
                             out.empty += 1;
                         }
-                        if i < keep {
+                        if let Some(a) = answer {
                             answers.lock().expect("answers lock")[i] = Some(a);
                         }
                         Ok(())
@@ -491,6 +537,24 @@ async fn run_type(
     Ok(report)
 }
 
+/// Every query's request, built before the first is sent; each is taken
+/// (once) by the worker that sends it.
+fn prepare(
+    client: &reqwest::Client,
+    opts: &QueryOptions,
+    queries: &[Query],
+) -> anyhow::Result<Arc<Vec<std::sync::Mutex<Option<reqwest::Request>>>>> {
+    let requests = queries
+        .iter()
+        .map(|q| {
+            build(client, &opts.url, &opts.db, opts.language, q)
+                .map(|r| std::sync::Mutex::new(Some(r)))
+                .map_err(|e| anyhow::anyhow!("building the request for {}: {e}", q.qtype))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Arc::new(requests))
+}
+
 /// Sends `opts.warmup` queries of `qtype` (parameters from
 /// [`warmup_seed`]), `opts.workers` at a time; their answers and errors are
 /// not looked at (the timed queries report failures).
@@ -498,16 +562,20 @@ async fn warm_up(client: &reqwest::Client, opts: &QueryOptions, qtype: QueryType
     if opts.warmup == 0 {
         return;
     }
-    let queries =
-        Arc::new(QueryGenerator::new(opts.span, qtype, warmup_seed(opts.seed)).take(opts.warmup));
+    let queries = QueryGenerator::new(opts.span, qtype, warmup_seed(opts.seed)).take(opts.warmup);
+    let Ok(requests) = prepare(client, opts, &queries) else {
+        return;
+    };
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
     for _ in 0..opts.workers.min(queries.len()) {
-        let (client, queries, next) = (client.clone(), queries.clone(), next.clone());
-        let (url, db, language) = (opts.url.clone(), opts.db.clone(), opts.language);
+        let (client, requests, next) = (client.clone(), requests.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            while let Some(q) = queries.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let _ = execute_timed(&client, &url, &db, language, q).await;
+            while let Some(slot) = requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let Some(req) = slot.lock().expect("request lock").take() else {
+                    continue;
+                };
+                let _ = receive(&client, req).await;
             }
         }));
     }
