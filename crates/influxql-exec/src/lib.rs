@@ -150,16 +150,22 @@ impl Executor {
             return None;
         }
         // Tags come from the database-wide index in InfluxDB; fields are per shard.
+        let has_values = |name: &String| {
+            if schema.tags.contains(name) {
+                present.contains(&almanac_storage::schema::field_column_name(name, true))
+            } else {
+                present.contains(name)
+            }
+        };
+        if schema.fields.keys().all(has_values) {
+            return Some(schema.clone());
+        }
         let mut restricted = almanac_catalog::MeasurementSchema::new(schema.name.clone());
         restricted.tags = schema.tags.clone();
         restricted.fields = schema
             .fields
             .iter()
-            .filter(|(name, _)| {
-                let column =
-                    almanac_storage::schema::field_column_name(name, schema.tags.contains(*name));
-                present.contains(&column)
-            })
+            .filter(|(name, _)| has_values(name))
             .map(|(k, v)| (k.clone(), *v))
             .collect();
         Some(Arc::new(restricted))
@@ -186,11 +192,11 @@ impl Executor {
     /// Runs one statement; it shows in `SHOW QUERIES` while it runs and
     /// `KILL QUERY` stops it.
     pub async fn execute(&self, stmt: &Statement, ctx: &ExecContext) -> StatementResult {
+        let task_stmt = Arc::new(stmt.clone());
         let (id, kill_signal) = self
             .queries
-            .register(stmt.to_string(), ctx.database.clone().unwrap_or_default());
+            .register(task_stmt.clone(), ctx.database.clone().unwrap_or_default());
         let this = self.clone();
-        let task_stmt = stmt.clone();
         let task_ctx = ctx.clone();
         let mut task = tokio::spawn(async move { this.execute_inner(&task_stmt, &task_ctx).await });
         self.queries.set_abort(id, task.abort_handle());

@@ -16,7 +16,8 @@ use crate::{ExecError, Executor};
 
 /// A running statement.
 struct RunningQuery {
-    text: String,
+    /// Rendered only when `SHOW QUERIES` lists it.
+    statement: Arc<almanac_influxql::Statement>,
     database: String,
     started: Instant,
     abort: Option<tokio::task::AbortHandle>,
@@ -36,7 +37,7 @@ impl QueryRegistry {
     /// Registers a statement; returns its id and what wakes when it is killed.
     pub(crate) fn register(
         &self,
-        text: String,
+        statement: Arc<almanac_influxql::Statement>,
         database: String,
     ) -> (u64, Arc<tokio::sync::Notify>) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -44,7 +45,7 @@ impl QueryRegistry {
         self.running.lock().insert(
             id,
             RunningQuery {
-                text,
+                statement,
                 database,
                 started: Instant::now(),
                 abort: None,
@@ -88,10 +89,22 @@ impl QueryRegistry {
     }
 
     fn list(&self) -> Vec<(u64, String, String, std::time::Duration)> {
-        self.running
+        let running: Vec<_> = self
+            .running
             .lock()
             .iter()
-            .map(|(id, q)| (*id, q.text.clone(), q.database.clone(), q.started.elapsed()))
+            .map(|(id, q)| {
+                (
+                    *id,
+                    q.statement.clone(),
+                    q.database.clone(),
+                    q.started.elapsed(),
+                )
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|(id, statement, db, elapsed)| (id, statement.to_string(), db, elapsed))
             .collect()
     }
 }
