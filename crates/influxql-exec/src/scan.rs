@@ -150,8 +150,13 @@ fn series_key_needed(req: &ScanRequest<'_>) -> bool {
 }
 
 /// Groups batches laid out as [`scan_frame`] selects them.
-fn group_scanned(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<Group>, ExecError> {
-    let series_tags: Vec<&str> = if series_key_needed(req) {
+/// Series keys (`s…` columns) are read only when `with_series`.
+fn group_scanned(
+    req: &ScanRequest<'_>,
+    batches: &[RecordBatch],
+    with_series: bool,
+) -> Result<Vec<Group>, ExecError> {
+    let series_tags: Vec<&str> = if with_series {
         req.schema.tags.iter().map(String::as_str).collect()
     } else {
         Vec::new()
@@ -257,15 +262,6 @@ pub async fn scan_direct(
 ) -> Result<Vec<Group>, ExecError> {
     let table_schema = measurement_schema(req.schema);
     let (filters, rest) = split_condition(req, &table_schema)?;
-    // Columns the rest of the condition reads are read too.
-    let mut wanted = direct_columns(req);
-    for c in &rest {
-        for column in c.column_refs() {
-            if !wanted.contains(&column.name) {
-                wanted.push(column.name.clone());
-            }
-        }
-    }
     let snapshots = storage.table_snapshot_filtered(
         req.db_id,
         req.rp,
@@ -274,6 +270,19 @@ pub async fn scan_direct(
         req.range.max,
         &filters,
     )?;
+    // Rows at equal times are ordered by series key; when each partition
+    // (a time window of its own) reads one series, no two rows of a group
+    // share a time, and the tags that make the key need not be read.
+    let with_series = series_key_needed(req) && !one_series_per_window(&snapshots);
+    // Columns the rest of the condition reads are read too.
+    let mut wanted = direct_columns(req, with_series);
+    for c in &rest {
+        for column in c.column_refs() {
+            if !wanted.contains(&column.name) {
+                wanted.push(column.name.clone());
+            }
+        }
+    }
     let projection: Vec<usize> = table_schema
         .fields()
         .iter()
@@ -327,7 +336,7 @@ pub async fn scan_direct(
         for s in snapshots {
             batches.extend(read(s)?);
         }
-        return group_read(req, &batches);
+        return group_read(req, &batches, with_series);
     }
     let tags = wanted
         .iter()
@@ -362,7 +371,7 @@ pub async fn scan_direct(
             .map_err(|e| ExecError::Query(format!("scan task failed: {e}")))??;
         batches.extend(out.into_iter().flatten());
     }
-    let mut groups = group_read(req, &batches)?;
+    let mut groups = group_read(req, &batches, with_series)?;
     if let Some(share) = &share {
         for g in &mut groups {
             g.hold_share(share);
@@ -375,12 +384,26 @@ pub async fn scan_direct(
 const INLINE_READ_ROWS: usize = 32 * 1024;
 
 /// Lays out and groups the batches a direct scan read.
-fn group_read(req: &ScanRequest<'_>, batches: &[RecordBatch]) -> Result<Vec<Group>, ExecError> {
+fn group_read(
+    req: &ScanRequest<'_>,
+    batches: &[RecordBatch],
+    with_series: bool,
+) -> Result<Vec<Group>, ExecError> {
     let laid_out = batches
         .iter()
-        .filter_map(|b| lay_out(req, b).transpose())
+        .filter_map(|b| lay_out(req, b, with_series).transpose())
         .collect::<Result<Vec<_>, _>>()?;
-    group_scanned(req, &laid_out)
+    group_scanned(req, &laid_out, with_series)
+}
+
+/// Whether every snapshot reads one series at most and their time windows
+/// do not overlap: then no two rows read share a time unless they are of
+/// one series.
+fn one_series_per_window(snapshots: &[PartitionSnapshot]) -> bool {
+    let mut windows: Vec<(i64, i64)> = snapshots.iter().map(|s| (s.key.start, s.key.end)).collect();
+    windows.sort_unstable();
+    windows.windows(2).all(|w| w[0].1 <= w[1].0)
+        && snapshots.iter().all(PartitionSnapshot::single_series)
 }
 
 /// The cores this process may use, asked once: the answer comes from cgroup
@@ -391,7 +414,7 @@ fn cores() -> usize {
 }
 
 /// Storage columns a direct scan reads.
-fn direct_columns(req: &ScanRequest<'_>) -> Vec<String> {
+fn direct_columns(req: &ScanRequest<'_>, with_series: bool) -> Vec<String> {
     let mut out = vec![TIME_COLUMN.to_string()];
     out.extend(req.group_tags.iter().cloned());
     for c in req.columns {
@@ -402,7 +425,7 @@ fn direct_columns(req: &ScanRequest<'_>) -> Vec<String> {
             out.push(c.name.clone());
         }
     }
-    if series_key_needed(req) {
+    if with_series {
         out.extend(req.schema.tags.iter().cloned());
     }
     out
@@ -410,7 +433,11 @@ fn direct_columns(req: &ScanRequest<'_>) -> Vec<String> {
 
 /// One storage batch in the layout of [`scan_frame`] (`t`, `g…`, `c…`,
 /// `s…`), keeping only rows in the time range; `None` when none are left.
-fn lay_out(req: &ScanRequest<'_>, batch: &RecordBatch) -> Result<Option<RecordBatch>, ExecError> {
+fn lay_out(
+    req: &ScanRequest<'_>,
+    batch: &RecordBatch,
+    with_series: bool,
+) -> Result<Option<RecordBatch>, ExecError> {
     let column = |name: &str| batch.column_by_name(name).cloned();
     let time =
         column(TIME_COLUMN).ok_or_else(|| ExecError::Query("scan lost its time column".into()))?;
@@ -460,7 +487,7 @@ fn lay_out(req: &ScanRequest<'_>, batch: &RecordBatch) -> Result<Option<RecordBa
         };
         out.push((format!("c{i}"), a));
     }
-    if series_key_needed(req) {
+    if with_series {
         for (i, tag) in req.schema.tags.iter().enumerate() {
             let a = column(tag).unwrap_or_else(|| new_null_array(&DataType::Utf8, n));
             out.push((format!("s{i}"), a));

@@ -165,6 +165,20 @@ impl SeriesRuns {
         self.tags.iter().any(|t| t.name == column)
     }
 
+    /// The tags of run `run` that it has, as (name, value) sorted by name.
+    pub fn tag_set(&self, run: usize) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
+            .tags
+            .iter()
+            .filter_map(|t| match t.keys[run] {
+                MISSING => None,
+                k => Some((t.name.as_str(), t.values.value(k as usize))),
+            })
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     /// Bytes the runs take in memory, roughly.
     fn memory_bytes(&self) -> usize {
         let per_run = 3 * 8 + self.tags.len() * 4;

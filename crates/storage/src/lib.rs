@@ -208,6 +208,35 @@ impl PartitionSnapshot {
         files + self.buffered.iter().map(|b| b.num_rows()).sum::<usize>()
     }
 
+    /// Whether the rows a read of this snapshot returns (through its
+    /// filters and time range) all belong to one series, as the file
+    /// indexes tell: `false` when that cannot be told (buffered rows, a file
+    /// without series runs).
+    pub fn single_series(&self) -> bool {
+        if !self.buffered.is_empty() {
+            return false;
+        }
+        let mut indexes = Vec::with_capacity(self.files.len());
+        for (path, meta, _) in &self.files {
+            match self.indexes.get(meta.id, path) {
+                Ok(index) if index.runs.is_some() => indexes.push(index),
+                _ => return false,
+            }
+        }
+        let mut first: Option<Vec<(&str, &str)>> = None;
+        for runs in indexes.iter().filter_map(|i| i.runs.as_ref()) {
+            for (run, _) in runs.select_runs(&self.filters, self.time_range) {
+                let tags = runs.tag_set(run);
+                match &first {
+                    None => first = Some(tags),
+                    Some(seen) if *seen == tags => {}
+                    Some(_) => return false,
+                }
+            }
+        }
+        true
+    }
+
     /// Reads the partition as batches with exactly the columns of
     /// `table_schema.project(projection)`; duplicates across sources are
     /// merged (newer sources win per field).

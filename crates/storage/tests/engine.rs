@@ -473,3 +473,45 @@ async fn snapshots_keep_reading_files_compaction_removes() {
         table(&storage, "db", "m")
     );
 }
+
+#[tokio::test]
+async fn a_snapshot_knows_when_it_reads_one_series() {
+    use almanac_storage::TagFilter;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = open(dir.path());
+    storage.catalog().create_database("db", None).unwrap();
+    // Series (h=a,r=x) is in both files; (h=a,r=y) and (h=b,r=x) in the second.
+    write(&storage, "db", "m,h=a,r=x v=1 10\nm,h=c v=3 10").await;
+    storage.persist_all().unwrap();
+    write(
+        &storage,
+        "db",
+        "m,h=a,r=x v=2 20\nm,h=a,r=y v=4 20\nm,h=b,r=x v=5 20",
+    )
+    .await;
+    storage.persist_all().unwrap();
+    let def = storage.catalog().database("db").unwrap();
+    let single = |filters: &[TagFilter], min: i64, max: i64| {
+        let snapshots = storage
+            .table_snapshot_filtered(def.id, "autogen", "m", min, max, filters)
+            .unwrap();
+        assert!(snapshots.len() <= 1);
+        snapshots.iter().all(|s| s.single_series())
+    };
+    let tag = |k: &str, v: &str| TagFilter::new(k, vec![v.to_string()]);
+    // One series over two files.
+    assert!(single(&[tag("h", "a"), tag("r", "x")], i64::MIN, i64::MAX));
+    // h=a is two series (r=x, r=y) in the second file.
+    assert!(!single(&[tag("h", "a")], i64::MIN, i64::MAX));
+    // ... but only one of them before time 20.
+    assert!(single(&[tag("h", "a")], i64::MIN, 15));
+    // r=x: (h=a,r=x) and (h=b,r=x).
+    assert!(!single(&[tag("r", "x")], i64::MIN, i64::MAX));
+    // A series without the tag r, alone.
+    assert!(single(&[tag("h", "c")], i64::MIN, i64::MAX));
+    // Nothing matches: no series.
+    assert!(single(&[tag("h", "zz")], i64::MIN, i64::MAX));
+    // Buffered rows: not known.
+    write(&storage, "db", "m,h=c v=6 30").await;
+    assert!(!single(&[tag("h", "c")], i64::MIN, i64::MAX));
+}
