@@ -283,6 +283,47 @@ impl Line<'_> {
         out
     }
 
+    /// [`Line::series_key`], borrowed from the line when the line wrote its
+    /// series in canonical form already (tags sorted, nothing escaped), as
+    /// Telegraf and most clients do: no string is built then.
+    pub fn series_key_cow(&self) -> Cow<'_, str> {
+        match self.canonical_raw_key() {
+            Some(key) => Cow::Borrowed(key),
+            None => Cow::Owned(self.series_key()),
+        }
+    }
+
+    /// The series as written, when it is the canonical series key.
+    fn canonical_raw_key(&self) -> Option<&str> {
+        let raw = self.series_key_raw;
+        // Without escapes, every `,` and `=` is a separator: one of each per
+        // tag, so no name or value holds one (which the key would escape).
+        let (mut commas, mut equals) = (0usize, 0usize);
+        for b in raw {
+            match b {
+                b'\\' | b' ' => return None,
+                b',' => commas += 1,
+                b'=' => equals += 1,
+                _ => {}
+            }
+        }
+        if commas != self.tags.len() || equals != self.tags.len() {
+            return None;
+        }
+        // The written order must be the sorted one.
+        let mut rest = raw.strip_prefix(self.measurement.as_bytes())?;
+        for (k, v) in &self.tags {
+            rest = rest.strip_prefix(b",")?;
+            rest = rest.strip_prefix(k.as_bytes())?;
+            rest = rest.strip_prefix(b"=")?;
+            rest = rest.strip_prefix(v.as_bytes())?;
+        }
+        if !rest.is_empty() {
+            return None;
+        }
+        std::str::from_utf8(raw).ok()
+    }
+
     /// Serializes the line back to line protocol (no trailing newline).
     pub fn to_line_protocol(&self) -> String {
         let mut out = String::with_capacity(self.raw.len() + 1);

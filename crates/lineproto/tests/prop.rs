@@ -35,7 +35,7 @@ fn exercise(input: &[u8]) {
                 for p in PRECISIONS {
                     let _ = line.timestamp_ns(p, 0);
                 }
-                let _ = line.series_key();
+                assert_eq!(line.series_key_cow(), line.series_key());
                 let _ = line.to_line_protocol();
                 assert!(!line.fields.is_empty());
             }
@@ -181,6 +181,32 @@ proptest! {
             let again = again.remove(0);
             prop_assert!(again.is_ok(), "{:?} -> {:?}: {:?}", line.raw, text, again);
             prop_assert_eq!(parts(&again.unwrap()), parts(&line));
+        }
+    }
+
+    #[test]
+    fn borrowed_series_keys_are_the_canonical_ones(
+        m in "[a-z=]{1,4}",
+        tags in prop::collection::btree_map("[a-c]{1,2}", "[a-z=]{1,3}", 0..5),
+        shuffle in any::<prop::sample::Index>(),
+    ) {
+        let mut written: Vec<(String, String)> = tags.into_iter().collect();
+        let sorted = written.clone();
+        let rotate = if written.is_empty() { 0 } else { shuffle.index(written.len()) };
+        written.rotate_left(rotate);
+        let mut text = m.clone();
+        for (k, v) in &written {
+            text.push_str(&format!(",{k}={v}"));
+        }
+        text.push_str(" f=1");
+        let lines: Vec<_> = parse_lines(text.as_bytes()).collect();
+        let Some(Ok(line)) = lines.into_iter().next() else { return Ok(()) };
+        let key = line.series_key_cow();
+        prop_assert_eq!(&key, &line.series_key());
+        // Written sorted and with nothing to escape: borrowed, not built.
+        let plain = !m.contains('=') && !sorted.iter().any(|(_, v)| v.contains('='));
+        if plain && written == sorted {
+            prop_assert!(matches!(key, std::borrow::Cow::Borrowed(_)), "{}", text);
         }
     }
 

@@ -72,6 +72,19 @@ struct NewColumns {
     fields: BTreeMap<String, FieldType>,
 }
 
+/// Whether two lines have the same measurement, tag keys and field keys
+/// and types (in the same order), so the schema accepts both or neither.
+fn same_shape(a: &Line<'_>, b: &Line<'_>) -> bool {
+    a.measurement == b.measurement
+        && a.tags.len() == b.tags.len()
+        && a.fields.len() == b.fields.len()
+        && a.tags.iter().zip(&b.tags).all(|((x, _), (y, _))| x == y)
+        && a.fields
+            .iter()
+            .zip(&b.fields)
+            .all(|((x, u), (y, v))| x == y && value_type(u) == value_type(v))
+}
+
 /// Checks a line's fields against the measurement schema and what earlier
 /// lines of the request add; returns the conflict message if any.
 fn check_fields(
@@ -162,7 +175,14 @@ pub fn prepare_write(
     for _attempt in 0..3 {
         let mut pending: HashMap<String, NewColumns> = HashMap::new();
         let mut conflicts = Vec::new();
+        // The last line found to fit the schema as it is: a line of the same
+        // shape fits too (most lines of a request repeat a few shapes).
+        let mut fits: Option<&Line<'_>> = None;
         for (i, (line, _)) in lines.iter().enumerate() {
+            if fits.is_some_and(|f| same_shape(f, line)) {
+                accepted[i] = true;
+                continue;
+            }
             if let Some(conflict) = check_fields(&db_view, line, &pending) {
                 accepted[i] = false;
                 conflicts.push(conflict);
@@ -183,6 +203,7 @@ pub fn prepare_write(
                 .filter(|(k, _)| schema.and_then(|s| s.field_type(k)).is_none())
                 .collect();
             if new_tags.is_empty() && new_fields.is_empty() && schema.is_some() {
+                fits = Some(line);
                 continue;
             }
             let entry = pending.entry(line.measurement.to_string()).or_default();
@@ -217,7 +238,10 @@ pub fn prepare_write(
 
     // Groups in the order they first appear; `order` says, per accepted
     // line, which group and row it became.
-    let mut group_index: HashMap<(String, i64), usize> = HashMap::new();
+    let mut group_index: HashMap<(String, i64), Option<usize>> = HashMap::new();
+    // The previous line's (measurement, partition start) and group (`None`
+    // when `skip` excludes it): consecutive lines mostly share them.
+    let mut last_group: Option<(&str, i64, Option<usize>)> = None;
     let mut grouped: Grouped = Vec::new();
     let mut order: Vec<(u32, u32)> = Vec::with_capacity(lines.len());
     let mut wal_text = Vec::with_capacity(body.len());
@@ -231,16 +255,32 @@ pub fn prepare_write(
             wal_text.push(b'\n');
         }
         wal_text.extend_from_slice(line.raw);
-        let key = PartitionKey {
-            db_id: db.id,
-            rp: rp.name.clone(),
-            measurement: line.measurement.to_string(),
-            start,
-            end: start.saturating_add(rp.shard_group_duration_ns),
+        let index = match last_group {
+            Some((m, s, index)) if s == start && m == line.measurement => index,
+            _ => {
+                let index = *group_index
+                    .entry((line.measurement.to_string(), start))
+                    .or_insert_with(|| {
+                        let key = PartitionKey {
+                            db_id: db.id,
+                            rp: rp.name.clone(),
+                            measurement: line.measurement.to_string(),
+                            start,
+                            end: start.saturating_add(rp.shard_group_duration_ns),
+                        };
+                        if skip(&key) {
+                            return None;
+                        }
+                        grouped.push((key, Chunk::new()));
+                        Some(grouped.len() - 1)
+                    });
+                last_group = Some((line.measurement.as_ref(), start, index));
+                index
+            }
         };
-        if skip(&key) {
+        let Some(index) = index else {
             continue;
-        }
+        };
         let tags: Vec<(&str, &str)> = line
             .tags
             .iter()
@@ -248,15 +288,9 @@ pub fn prepare_write(
             .collect();
         let fields: Vec<(&str, &almanac_lineproto::FieldValue<'_>)> =
             line.fields.iter().map(|(k, v)| (k.as_ref(), v)).collect();
-        let index = *group_index
-            .entry((key.measurement.clone(), start))
-            .or_insert_with(|| {
-                grouped.push((key, Chunk::new()));
-                grouped.len() - 1
-            });
         let chunk = &mut grouped[index].1;
         order.push((index as u32, chunk.len() as u32));
-        chunk.push_row(&line.series_key(), &tags, &fields, *time, 0);
+        chunk.push_row(&line.series_key_cow(), &tags, &fields, *time, 0);
     }
     Ok(Prepared {
         grouped,
