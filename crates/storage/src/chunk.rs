@@ -312,12 +312,31 @@ impl Chunk {
         time: i64,
         seq: u64,
     ) -> bool {
-        let series_id = self.intern_series(series_key, |keys, values| {
+        let series_id = self.series_id(series_key, tags);
+        self.push_row_of(series_id, fields, time, seq)
+    }
+
+    /// The chunk's id of the series `series_key` with tags `tags` (sorted by
+    /// key), added when new; for [`Chunk::push_row_of`].
+    pub fn series_id(&mut self, series_key: &str, tags: &[(&str, &str)]) -> u32 {
+        self.intern_series(series_key, |keys, values| {
             tags.iter()
                 .map(|(k, v)| (keys.intern(k), values.intern(v)))
                 .collect::<Vec<_>>()
                 .into()
-        });
+        })
+    }
+
+    /// [`Chunk::push_row`] of a series the chunk already has
+    /// ([`Chunk::series_id`]).
+    pub fn push_row_of(
+        &mut self,
+        series_id: u32,
+        fields: &[(&str, &FieldValue<'_>)],
+        time: i64,
+        seq: u64,
+    ) -> bool {
+        debug_assert!((series_id as usize) < self.series.len());
         let row = self.times.len();
         let mut ok = true;
         for (name, value) in fields {

@@ -242,6 +242,8 @@ pub fn prepare_write(
     // The previous line's (measurement, partition start) and group (`None`
     // when `skip` excludes it): consecutive lines mostly share them.
     let mut last_group: Option<(&str, i64, Option<usize>)> = None;
+    // Per group, the chunk's id of each series as written.
+    let mut series_ids: HashMap<(usize, &[u8]), u32, ahash::RandomState> = HashMap::default();
     let mut grouped: Grouped = Vec::new();
     let mut order: Vec<(u32, u32)> = Vec::with_capacity(lines.len());
     let mut wal_text = Vec::with_capacity(body.len());
@@ -281,16 +283,22 @@ pub fn prepare_write(
         let Some(index) = index else {
             continue;
         };
-        let tags: Vec<(&str, &str)> = line
-            .tags
-            .iter()
-            .map(|(k, v)| (k.as_ref(), v.as_ref()))
-            .collect();
         let fields: Vec<(&str, &almanac_lineproto::FieldValue<'_>)> =
             line.fields.iter().map(|(k, v)| (k.as_ref(), v)).collect();
         let chunk = &mut grouped[index].1;
+        // A series is written many times in a request: its key is built once.
+        let series = *series_ids
+            .entry((index, line.series_key_raw))
+            .or_insert_with(|| {
+                let tags: Vec<(&str, &str)> = line
+                    .tags
+                    .iter()
+                    .map(|(k, v)| (k.as_ref(), v.as_ref()))
+                    .collect();
+                chunk.series_id(&line.series_key_cow(), &tags)
+            });
         order.push((index as u32, chunk.len() as u32));
-        chunk.push_row(&line.series_key_cow(), &tags, &fields, *time, 0);
+        chunk.push_row_of(series, &fields, *time, 0);
     }
     Ok(Prepared {
         grouped,
