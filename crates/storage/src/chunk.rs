@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 
 use ahash::RandomState;
@@ -119,18 +120,32 @@ impl Values {
     }
 
     fn to_array(&self, valid: &[bool]) -> ArrayRef {
-        let nulls = if valid.iter().all(|v| *v) {
+        self.to_array_of(valid, 0..valid.len())
+    }
+
+    /// The values of rows `rows` (`valid` is the whole column's validity).
+    fn to_array_of(&self, valid: &[bool], rows: Range<usize>) -> ArrayRef {
+        let valid_rows = &valid[rows.clone()];
+        let nulls = if valid_rows.iter().all(|v| *v) {
             None
         } else {
-            Some(NullBuffer::from(valid.to_vec()))
+            Some(NullBuffer::from(valid_rows.to_vec()))
         };
         match self {
-            Values::Float(v) => Arc::new(Float64Array::new(ScalarBuffer::from(v.clone()), nulls)),
-            Values::Integer(v) => Arc::new(Int64Array::new(ScalarBuffer::from(v.clone()), nulls)),
-            Values::UInteger(v) => Arc::new(UInt64Array::new(ScalarBuffer::from(v.clone()), nulls)),
-            Values::Boolean(v) => Arc::new(BooleanArray::new(v.clone().into(), nulls)),
+            Values::Float(v) => Arc::new(Float64Array::new(
+                ScalarBuffer::from(v[rows].to_vec()),
+                nulls,
+            )),
+            Values::Integer(v) => {
+                Arc::new(Int64Array::new(ScalarBuffer::from(v[rows].to_vec()), nulls))
+            }
+            Values::UInteger(v) => Arc::new(UInt64Array::new(
+                ScalarBuffer::from(v[rows].to_vec()),
+                nulls,
+            )),
+            Values::Boolean(v) => Arc::new(BooleanArray::new(v[rows].to_vec().into(), nulls)),
             Values::String { offsets, bytes } => {
-                let strings: StringArray = (0..offsets.len() - 1)
+                let strings: StringArray = rows
                     .map(|i| {
                         if valid[i] {
                             // Bytes came from `&str` values, so every slice is UTF-8.
@@ -527,13 +542,31 @@ impl Chunk {
     /// column at a time, so persisting a partition holds the chunk, the
     /// output and one column of input rather than three copies of the rows.
     pub fn sorted_record_batch(&self) -> Result<RecordBatch, StorageError> {
-        let rows = self.times.len();
-        let ranks = self.series_ranks();
-        let key = |row: usize| (ranks[self.series_ids[row] as usize], self.times[row]);
-        if (1..rows).all(|r| key(r - 1) < key(r)) {
+        self.sorted_rows(0..self.times.len())
+    }
+
+    /// Rows `rows` of the chunk sorted and deduplicated as
+    /// [`Chunk::sorted_record_batch`] does the whole chunk, in time
+    /// proportional to `rows` (not to the chunk): the live chunk of a
+    /// partition is sorted a stretch of new rows at a time.
+    pub fn sorted_rows(&self, rows: Range<usize>) -> Result<RecordBatch, StorageError> {
+        let whole = rows.start == 0 && rows.end == self.times.len();
+        let (series, local) = if whole {
+            (
+                (0..self.series.len() as u32).collect(),
+                self.series_ids.clone(),
+            )
+        } else {
+            self.local_series(rows.clone())
+        };
+        let times = &self.times[rows.clone()];
+        let ranks = self.series_ranks(&series);
+        let key = |row: usize| (ranks[local[row] as usize], times[row]);
+        let n = times.len();
+        if whole && (1..n).all(|r| key(r - 1) < key(r)) {
             return Ok(self.to_record_batch());
         }
-        let mut keyed: Vec<(u32, i64, u32)> = (0..rows)
+        let mut keyed: Vec<(u32, i64, u32)> = (0..n)
             .map(|r| {
                 let (rank, time) = key(r);
                 (rank, time, r as u32)
@@ -545,13 +578,13 @@ impl Chunk {
         let sorted = SortedRuns::new(order, |a, b| key(a as usize) == key(b as usize));
         let mut fields = Vec::new();
         let mut columns: Vec<ArrayRef> = Vec::new();
-        for (field, array) in self.tag_arrays() {
+        for (field, array) in self.tag_arrays_of(&series, &local) {
             columns.push(sorted.take_column(&field, array.as_ref())?);
             fields.push(field);
         }
         for (name, column) in &self.fields {
             let field = self.field_of(name, column);
-            let array = column.values.to_array(&column.valid);
+            let array = column.values.to_array_of(&column.valid, rows.clone());
             columns.push(sorted.take_column(&field, array.as_ref())?);
             fields.push(field);
         }
@@ -559,7 +592,7 @@ impl Chunk {
             .first_rows()
             .values()
             .iter()
-            .map(|r| self.times[*r as usize])
+            .map(|r| times[*r as usize])
             .collect();
         debug_assert_eq!(times.len(), sorted.len());
         fields.push(time_field());
@@ -576,11 +609,14 @@ impl Chunk {
     /// Each series' position among the chunk's series ordered by tag set as
     /// the sort keys order them (tag keys in order, a missing tag before any
     /// value, values byte-wise); series with equal tag sets share a rank.
-    fn series_ranks(&self) -> Vec<u32> {
-        let mut by_tags: Vec<u32> = (0..self.series.len() as u32).collect();
-        let tags = |s: u32| &self.series[s as usize][..];
+    ///
+    /// `series` lists the chunk's ids of the series to rank; the ranks are
+    /// indexed as `series` is.
+    fn series_ranks(&self, series: &[u32]) -> Vec<u32> {
+        let mut by_tags: Vec<u32> = (0..series.len() as u32).collect();
+        let tags = |s: u32| &self.series[series[s as usize] as usize][..];
         by_tags.sort_by(|a, b| cmp_tag_sets(tags(*a), tags(*b)));
-        let mut ranks = vec![0u32; self.series.len()];
+        let mut ranks = vec![0u32; series.len()];
         let mut rank = 0;
         for (i, s) in by_tags.iter().enumerate() {
             if i > 0 && cmp_tag_sets(tags(by_tags[i - 1]), tags(*s)) != Ordering::Equal {
@@ -597,8 +633,32 @@ impl Chunk {
         Field::new(column_name, field_arrow_type(column.field_type), true)
     }
 
+    /// The series of rows `rows`, numbered in order of first appearance
+    /// (their chunk ids), and each row's number.
+    fn local_series(&self, rows: Range<usize>) -> (Vec<u32>, Vec<u32>) {
+        let mut numbers: HashMap<u32, u32, RandomState> = HashMap::default();
+        let mut series = Vec::new();
+        let local = self.series_ids[rows]
+            .iter()
+            .map(|id| {
+                *numbers.entry(*id).or_insert_with(|| {
+                    series.push(*id);
+                    series.len() as u32 - 1
+                })
+            })
+            .collect();
+        (series, local)
+    }
+
     /// Every row's tag columns, sorted by key (dictionary strings).
     fn tag_arrays(&self) -> Vec<(Field, ArrayRef)> {
+        let all: Vec<u32> = (0..self.series.len() as u32).collect();
+        self.tag_arrays_of(&all, &self.series_ids)
+    }
+
+    /// The tag columns of rows whose series are `local` (indices into
+    /// `series`, which holds chunk series ids), sorted by key.
+    fn tag_arrays_of(&self, series: &[u32], local: &[u32]) -> Vec<(Field, ArrayRef)> {
         // Per tag key and series: the dictionary index of the series' value
         // (or null). Tag sets and `tag_keys` are both sorted by key, so one
         // merge walk per series fills every key's column.
@@ -607,9 +667,9 @@ impl Chunk {
             tag_keys.iter().map(|_| TagDictionary::default()).collect();
         let mut per_series: Vec<Vec<Option<i32>>> = tag_keys
             .iter()
-            .map(|_| Vec::with_capacity(self.series.len()))
+            .map(|_| Vec::with_capacity(series.len()))
             .collect();
-        for tags in &self.series {
+        for tags in series.iter().map(|s| &self.series[*s as usize]) {
             let mut next = tags.iter().peekable();
             for (i, key) in tag_keys.iter().enumerate() {
                 let id = match next.peek() {
@@ -627,11 +687,7 @@ impl Chunk {
         }
         let mut out = Vec::with_capacity(tag_keys.len());
         for ((key, dictionary), per_series) in tag_keys.iter().zip(dictionaries).zip(per_series) {
-            let keys: Int32Array = self
-                .series_ids
-                .iter()
-                .map(|id| per_series[*id as usize])
-                .collect();
+            let keys: Int32Array = local.iter().map(|id| per_series[*id as usize]).collect();
             let values = StringArray::from(dictionary.values);
             let dict =
                 DictionaryArray::try_new(keys, Arc::new(values)).expect("keys index into values");
@@ -790,5 +846,74 @@ mod tests {
             let got = chunk.sorted_record_batch().unwrap();
             proptest::prop_assert_eq!(got, expected);
         }
+
+        /// Rows sorted a stretch at a time, then merged (a later stretch
+        /// winning, as buffered batches do), give the whole chunk's sort;
+        /// each stretch is the generic sort of its rows.
+        #[test]
+        fn stretches_sorted_apart_merge_to_the_whole_sort(
+            rows in proptest::collection::vec(
+                (0..SERIES.len(), 0i64..6, proptest::collection::vec((0u8..6, -3i64..3), 0..4)),
+                1..60,
+            ),
+            cuts in proptest::collection::vec(0usize..60, 0..4),
+        ) {
+            let mut chunk = Chunk::new();
+            for (i, (series, time, fields)) in rows.iter().enumerate() {
+                let (key, tags) = SERIES[*series];
+                let mut values: Vec<(&str, FieldValue<'static>)> =
+                    fields.iter().filter_map(|(k, v)| field_value(*k, *v)).collect();
+                values.sort_by_key(|(name, _)| *name);
+                values.dedup_by_key(|(name, _)| *name);
+                let refs: Vec<(&str, &FieldValue<'_>)> =
+                    values.iter().map(|(n, v)| (*n, v)).collect();
+                chunk.push_row(key, tags, &refs, *time, i as u64);
+            }
+            let n = chunk.len();
+            let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (n + 1)).collect();
+            bounds.push(0);
+            bounds.push(n);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let whole = chunk.to_record_batch();
+            let mut stretches = Vec::new();
+            for w in bounds.windows(2) {
+                let stretch = chunk.sorted_rows(w[0]..w[1]).unwrap();
+                let expected =
+                    crate::dedup::sort_dedup(&whole.slice(w[0], w[1] - w[0])).unwrap();
+                proptest::prop_assert_eq!(plain(&stretch), plain(&expected));
+                stretches.push(stretch);
+            }
+            let merged = crate::dedup::merge_batches(&stretches).unwrap();
+            let expected = crate::schema::conform(
+                &chunk.sorted_record_batch().unwrap(),
+                &merged.schema(),
+            )
+            .unwrap();
+            proptest::prop_assert_eq!(plain(&merged), plain(&expected));
+        }
+    }
+
+    /// `batch` with dictionary columns as plain strings (stretches build
+    /// dictionaries of their own rows' values).
+    fn plain(batch: &RecordBatch) -> RecordBatch {
+        let columns: Vec<ArrayRef> = batch
+            .columns()
+            .iter()
+            .map(|c| match c.data_type() {
+                arrow::datatypes::DataType::Dictionary(_, _) => {
+                    arrow::compute::cast(c, &arrow::datatypes::DataType::Utf8).unwrap()
+                }
+                _ => c.clone(),
+            })
+            .collect();
+        let fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(&columns)
+            .map(|(f, c)| Field::new(f.name(), c.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
     }
 }
