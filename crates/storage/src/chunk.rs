@@ -826,17 +826,7 @@ mod tests {
                 0..60,
             )
         ) {
-            let mut chunk = Chunk::new();
-            for (i, (series, time, fields)) in rows.iter().enumerate() {
-                let (key, tags) = SERIES[*series];
-                let mut values: Vec<(&str, FieldValue<'static>)> =
-                    fields.iter().filter_map(|(k, v)| field_value(*k, *v)).collect();
-                values.sort_by_key(|(name, _)| *name);
-                values.dedup_by_key(|(name, _)| *name);
-                let refs: Vec<(&str, &FieldValue<'_>)> =
-                    values.iter().map(|(n, v)| (*n, v)).collect();
-                chunk.push_row(key, tags, &refs, *time, i as u64);
-            }
+            let chunk = chunk_of(&rows);
             let mut present = chunk.present_columns();
             present.sort();
             let mut from_batch = crate::present_columns(&chunk.to_record_batch());
@@ -858,17 +848,7 @@ mod tests {
             ),
             cuts in proptest::collection::vec(0usize..60, 0..4),
         ) {
-            let mut chunk = Chunk::new();
-            for (i, (series, time, fields)) in rows.iter().enumerate() {
-                let (key, tags) = SERIES[*series];
-                let mut values: Vec<(&str, FieldValue<'static>)> =
-                    fields.iter().filter_map(|(k, v)| field_value(*k, *v)).collect();
-                values.sort_by_key(|(name, _)| *name);
-                values.dedup_by_key(|(name, _)| *name);
-                let refs: Vec<(&str, &FieldValue<'_>)> =
-                    values.iter().map(|(n, v)| (*n, v)).collect();
-                chunk.push_row(key, tags, &refs, *time, i as u64);
-            }
+            let chunk = chunk_of(&rows);
             let n = chunk.len();
             let mut bounds: Vec<usize> = cuts.iter().map(|c| c % (n + 1)).collect();
             bounds.push(0);
@@ -892,6 +872,24 @@ mod tests {
             .unwrap();
             proptest::prop_assert_eq!(plain(&merged), plain(&expected));
         }
+    }
+
+    /// A chunk of generated rows: (index into SERIES, time, fields as
+    /// (kind, value) for [`field_value`]).
+    fn chunk_of(rows: &[(usize, i64, Vec<(u8, i64)>)]) -> Chunk {
+        let mut chunk = Chunk::new();
+        for (i, (series, time, fields)) in rows.iter().enumerate() {
+            let (key, tags) = SERIES[*series];
+            let mut values: Vec<(&str, FieldValue<'static>)> = fields
+                .iter()
+                .filter_map(|(k, v)| field_value(*k, *v))
+                .collect();
+            values.sort_by_key(|(name, _)| *name);
+            values.dedup_by_key(|(name, _)| *name);
+            let refs: Vec<(&str, &FieldValue<'_>)> = values.iter().map(|(n, v)| (*n, v)).collect();
+            chunk.push_row(key, tags, &refs, *time, i as u64);
+        }
+        chunk
     }
 
     /// `batch` with dictionary columns as plain strings (stretches build
