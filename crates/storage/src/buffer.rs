@@ -57,7 +57,7 @@ pub struct PartitionBuffer {
     /// are no longer the live chunk's).
     live_epoch: u64,
     /// Consecutive stretches of the live chunk's rows, each sorted and
-    /// deduplicated, from its first row (see [`Buffer::live_batches`]).
+    /// deduplicated, from its first row (see [`Buffer::partition_batches`]).
     live_sorted: Vec<(Range<usize>, RecordBatch)>,
     frozen: Vec<Arc<Frozen>>,
     /// When the live chunk got its first row.
@@ -282,12 +282,12 @@ impl Buffer {
             .collect();
         let mut out = Vec::with_capacity(selected.len());
         for (key, partition) in selected {
-            let frozen = partition.lock().frozen.clone();
-            let mut batches = Vec::with_capacity(frozen.len() + 1);
+            let (frozen, live) = Self::partition_batches(&partition)?;
+            let mut batches = Vec::with_capacity(frozen.len() + live.len());
             for f in &frozen {
                 batches.push(f.sorted()?);
             }
-            batches.extend(Self::live_batches(&partition)?);
+            batches.extend(live);
             if !batches.is_empty() {
                 out.push(BufferedPartition { key, batches });
             }
@@ -295,20 +295,26 @@ impl Buffer {
         Ok(out)
     }
 
-    /// The live chunk's rows as sorted, deduplicated batches, oldest first
-    /// (a later batch wins over an earlier one, as a later chunk does).
+    /// The partition's frozen chunks and its live chunk's rows as sorted,
+    /// deduplicated batches, oldest first (a later batch wins over an
+    /// earlier one, as a later chunk does), taken under one lock so that a
+    /// chunk frozen meanwhile is seen once, as frozen or as live.
     /// Only rows added since the last call are sorted, as a new stretch
     /// that takes in the stretches before it no longer than itself: a
     /// partition has O(log rows) stretches and a query while writes arrive
     /// sorts about what arrived since the query before (the whole live
     /// chunk was sorted again each time: 85 ms at 432 k rows).
-    fn live_batches(partition: &Mutex<PartitionBuffer>) -> Result<Vec<RecordBatch>, StorageError> {
-        let (seen, kept, start, rows, copy) = {
+    fn partition_batches(
+        partition: &Mutex<PartitionBuffer>,
+    ) -> Result<(Vec<Arc<Frozen>>, Vec<RecordBatch>), StorageError> {
+        let (frozen, seen, kept, start, rows, copy) = {
             let mut p = partition.lock();
+            let frozen = p.frozen.clone();
             let rows = p.live.len();
             let covered = p.live_sorted.last().map_or(0, |(r, _)| r.end);
             if covered == rows {
-                return Ok(p.live_sorted.iter().map(|(_, b)| b.clone()).collect());
+                let live = p.live_sorted.iter().map(|(_, b)| b.clone()).collect();
+                return Ok((frozen, live));
             }
             let mut kept = p.live_sorted.len();
             let mut start = covered;
@@ -320,7 +326,8 @@ impl Buffer {
                 let sorted = p.live.sorted_rows(start..rows)?;
                 p.live_sorted.truncate(kept);
                 p.live_sorted.push((start..rows, sorted));
-                return Ok(p.live_sorted.iter().map(|(_, b)| b.clone()).collect());
+                let live = p.live_sorted.iter().map(|(_, b)| b.clone()).collect();
+                return Ok((frozen, live));
             }
             // Longer stretches are sorted outside the lock, on a copy.
             let kept_batches: Vec<RecordBatch> = p.live_sorted[..kept]
@@ -328,7 +335,14 @@ impl Buffer {
                 .map(|(_, b)| b.clone())
                 .collect();
             let seen = (p.live_epoch, p.live_sorted.len(), covered);
-            (seen, kept_batches, start, rows, Box::new(p.live.clone()))
+            (
+                frozen,
+                seen,
+                kept_batches,
+                start,
+                rows,
+                Box::new(p.live.clone()),
+            )
         };
         let sorted = copy.sorted_rows(start..rows)?;
         drop(copy);
@@ -344,9 +358,9 @@ impl Buffer {
             p.live_sorted.push((start..rows, sorted.clone()));
         }
         drop(p);
-        let mut out = kept;
-        out.push(sorted);
-        Ok(out)
+        let mut live = kept;
+        live.push(sorted);
+        Ok((frozen, live))
     }
 
     /// Applies a delete to every buffered partition it touches: the live
