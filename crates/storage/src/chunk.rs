@@ -551,13 +551,16 @@ impl Chunk {
     /// partition is sorted a stretch of new rows at a time.
     pub fn sorted_rows(&self, rows: Range<usize>) -> Result<RecordBatch, StorageError> {
         let whole = rows.start == 0 && rows.end == self.times.len();
-        let (series, local) = if whole {
+        // The whole chunk (persistence) numbers rows by its own series ids,
+        // without a copy of them.
+        let (series, local): (Vec<u32>, std::borrow::Cow<'_, [u32]>) = if whole {
             (
                 (0..self.series.len() as u32).collect(),
-                self.series_ids.clone(),
+                std::borrow::Cow::Borrowed(&self.series_ids),
             )
         } else {
-            self.local_series(rows.clone())
+            let (series, local) = self.local_series(rows.clone());
+            (series, std::borrow::Cow::Owned(local))
         };
         let times = &self.times[rows.clone()];
         let ranks = self.series_ranks(&series);
