@@ -56,6 +56,8 @@ pub struct CompareOptions {
     pub queries: usize,
     /// Untimed warm-up queries per type and target.
     pub query_warmup: usize,
+    /// Least time each type's warm-up lasts per target.
+    pub query_warmup_time: Duration,
     /// Concurrent queries.
     pub query_workers: usize,
     /// Seed of the query parameters.
@@ -206,6 +208,8 @@ pub struct QuerySettings {
     pub queries_per_type: usize,
     /// Untimed warm-up queries per type.
     pub warmup_per_type: usize,
+    /// Least seconds each type's warm-up lasted.
+    pub warmup_secs: f64,
     /// Concurrent queries.
     pub workers: usize,
     /// Seed.
@@ -527,6 +531,7 @@ fn query_options(opts: &CompareOptions, server: &Server) -> QueryOptions {
         types: opts.query_types.clone(),
         queries: opts.queries,
         warmup: opts.query_warmup,
+        warmup_time: opts.query_warmup_time,
         workers: opts.query_workers,
         seed: opts.query_seed,
         span: span_of(&opts.gen),
@@ -710,6 +715,7 @@ pub async fn run(opts: &CompareOptions, command: String) -> anyhow::Result<Compa
         query_settings: QuerySettings {
             queries_per_type: opts.queries,
             warmup_per_type: opts.query_warmup,
+            warmup_secs: opts.query_warmup_time.as_secs_f64(),
             workers: opts.query_workers,
             seed: opts.query_seed,
             cross_check_per_type: opts.cross_check,

@@ -180,6 +180,9 @@ struct QueryCmd {
     /// Untimed queries per type sent first (other parameters).
     #[arg(long, default_value_t = 8)]
     warmup: usize,
+    /// Least seconds the warm-up of each type lasts (its queries repeated).
+    #[arg(long, default_value_t = 0.0)]
+    warmup_secs: f64,
     /// Concurrent queries.
     #[arg(long, default_value_t = 4)]
     workers: usize,
@@ -241,6 +244,11 @@ struct CompareCmd {
     /// Untimed queries per type sent to each target first (other parameters).
     #[arg(long, default_value_t = 8)]
     query_warmup: usize,
+    /// Least seconds each type's warm-up lasts on each target (its untimed
+    /// queries repeated): small types' few warm-up queries otherwise last
+    /// milliseconds.
+    #[arg(long, default_value_t = 1.0)]
+    query_warmup_secs: f64,
     /// Concurrent queries.
     #[arg(long, default_value_t = 4)]
     query_workers: usize,
@@ -463,6 +471,7 @@ async fn query_cmd(cmd: QueryCmd) -> anyhow::Result<i32> {
         types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
         warmup: cmd.warmup,
+        warmup_time: secs("--warmup-secs", cmd.warmup_secs)?,
         workers: cmd.workers,
         seed: cmd.query_seed,
         span: compare::span_of(&gen),
@@ -514,6 +523,7 @@ async fn query_both(cmd: QueryCmd) -> anyhow::Result<i32> {
         types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
         warmup: cmd.warmup,
+        warmup_time: secs("--warmup-secs", cmd.warmup_secs)?,
         workers: cmd.workers,
         seed: cmd.query_seed,
         span: compare::span_of(&gen),
@@ -560,6 +570,7 @@ async fn compare_cmd(cmd: CompareCmd) -> anyhow::Result<i32> {
         query_types: tsbs::parse_types(&cmd.types)?,
         queries: cmd.queries,
         query_warmup: cmd.query_warmup,
+        query_warmup_time: secs("--query-warmup-secs", cmd.query_warmup_secs)?,
         query_workers: cmd.query_workers,
         query_seed: cmd.query_seed,
         cross_check: cmd.cross_check,
@@ -628,4 +639,11 @@ async fn cardinality_cmd(cmd: CardinalityCmd) -> anyhow::Result<()> {
     );
     println!("result: {}", path.display());
     Ok(())
+}
+
+/// A non-negative, finite number of seconds from flag `flag`.
+fn secs(flag: &str, value: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(value).map_err(|_| {
+        anyhow::anyhow!("{flag} must be a non-negative number of seconds, not {value}")
+    })
 }

@@ -54,6 +54,10 @@ pub struct QueryOptions {
     /// parameters, same concurrency), so that the medians measure a warm
     /// server rather than its first reads of each file.
     pub warmup: usize,
+    /// Least time the warm-up of each type lasts: its untimed queries are
+    /// sent again, round after round, until it has passed (a small type's
+    /// few warm-up queries otherwise last a few milliseconds).
+    pub warmup_time: Duration,
     /// Concurrent queries.
     pub workers: usize,
     /// Seed of the random parameters.
@@ -556,15 +560,27 @@ fn prepare(
 }
 
 /// Sends `opts.warmup` queries of `qtype` (parameters from
-/// [`warmup_seed`]), `opts.workers` at a time; their answers and errors are
-/// not looked at (the timed queries report failures).
+/// [`warmup_seed`]), `opts.workers` at a time, round after round until
+/// `opts.warmup_time` has passed; their answers and errors are not looked at
+/// (the timed queries report failures).
 async fn warm_up(client: &reqwest::Client, opts: &QueryOptions, qtype: QueryType) {
     if opts.warmup == 0 {
         return;
     }
     let queries = QueryGenerator::new(opts.span, qtype, warmup_seed(opts.seed)).take(opts.warmup);
-    let Ok(requests) = prepare(client, opts, &queries) else {
-        return;
+    let started = Instant::now();
+    loop {
+        if !warm_up_round(client, opts, &queries).await || started.elapsed() >= opts.warmup_time {
+            return;
+        }
+    }
+}
+
+/// One round of [`warm_up`]: every query once. False when the requests
+/// could not be built.
+async fn warm_up_round(client: &reqwest::Client, opts: &QueryOptions, queries: &[Query]) -> bool {
+    let Ok(requests) = prepare(client, opts, queries) else {
+        return false;
     };
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -582,6 +598,7 @@ async fn warm_up(client: &reqwest::Client, opts: &QueryOptions, qtype: QueryType
     for task in tasks {
         let _ = task.await;
     }
+    true
 }
 
 /// Compares the answers kept in `a` and `b` (two runs of the same plan),

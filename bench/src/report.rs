@@ -485,9 +485,15 @@ pub fn compare_section(
         text(result, "/load_settings/batch_size"),
         text(result, "/load_settings/gzip"),
     );
-    let warmup = match num(result, "/query_settings/warmup_per_type") {
-        Some(n) => format!(" after {n} untimed"),
-        None => String::new(),
+    let warmup = match (
+        num(result, "/query_settings/warmup_per_type"),
+        num(result, "/query_settings/warmup_secs"),
+    ) {
+        (Some(n), Some(t)) if t > 0.0 => {
+            format!(" after {n} untimed (repeated for at least {t} s)")
+        }
+        (Some(n), _) => format!(" after {n} untimed"),
+        _ => String::new(),
     };
     let _ = writeln!(
         md,

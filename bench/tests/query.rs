@@ -107,6 +107,7 @@ fn options(url: &str, language: Language, queries: usize) -> QueryOptions {
         types: ALL_TYPES.to_vec(),
         queries,
         warmup: 0,
+        warmup_time: std::time::Duration::ZERO,
         workers: 3,
         seed: 9,
         span: DataSpan {
@@ -148,6 +149,42 @@ async fn every_type_runs_and_sends_the_planned_queries() {
     sent.sort();
     planned.sort();
     assert_eq!(sent, planned);
+}
+
+#[tokio::test]
+async fn a_warm_up_time_repeats_the_warm_up_queries_until_it_has_passed() {
+    let (url, fake) = serve(Mode::Rows).await;
+    let mut opts = options(&url, Language::Influxql, 4);
+    opts.types = ALL_TYPES[..1].to_vec();
+    opts.workers = 1;
+    opts.warmup = 2;
+    opts.warmup_time = std::time::Duration::from_millis(150);
+    let started = std::time::Instant::now();
+    let report = query::run(&opts).await.unwrap();
+    assert!(started.elapsed() >= opts.warmup_time);
+    assert_eq!(report.types[0].queries, 4);
+    let seen = fake.seen.lock().unwrap();
+    let sent: Vec<&str> = seen.iter().map(|p| p["q"].as_str()).collect();
+    let [timed] = &query::plan(&opts)[..] else {
+        panic!("one type")
+    };
+    let timed: Vec<String> = timed.1.iter().map(|q| q.influxql.clone()).collect();
+    // Rounds of the same two warm-up queries, then the four timed ones.
+    let (warm, rest) = sent.split_at(sent.len() - 4);
+    assert!(
+        warm.len() > 2 && warm.len() % 2 == 0,
+        "{} warm-up queries",
+        warm.len()
+    );
+    for round in warm.chunks(2) {
+        assert_eq!(round, &warm[..2]);
+    }
+    assert!(warm.iter().all(|q| !timed.iter().any(|t| t == q)));
+    let mut rest = rest.to_vec();
+    let mut want: Vec<&str> = timed.iter().map(String::as_str).collect();
+    rest.sort();
+    want.sort();
+    assert_eq!(rest, want);
 }
 
 #[tokio::test]

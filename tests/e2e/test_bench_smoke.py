@@ -122,7 +122,8 @@ def test_compare_with_influxd_and_report(tmp_path):
     r = run(
         "compare", "--almanac-bin", str(almanac_bin()), "--targets", targets,
         "--scale", str(HOSTS), "--duration", DURATION, "--queries", "2",
-        "--query-workers", "2", "--cross-check", "2", "--results-dir", str(results),
+        "--query-workers", "2", "--query-warmup-secs", "0.05", "--cross-check", "2",
+        "--results-dir", str(results),
         "--work-dir", str(tmp_path), "--settle-timeout-secs", "40", "--strict",
         timeout=120,
     )
