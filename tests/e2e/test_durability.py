@@ -3,6 +3,7 @@ kill -9 while writers are mid-request, and read-your-writes visibility."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import random
 import threading
@@ -180,8 +181,14 @@ def writer_loop(url: str, db: str, writer: int, seqs: list[int], ledger: Ledger,
             points = {(host, BASE_NS + s * 10**9): point_value(writer, s)
                       for s in range(start, start + BATCH)}
             body = "\n".join(f"crash,host={h} v={v}i {t}" for (h, t), v in points.items())
+            # Odd writers gzip their bodies (the WAL then keeps them as sent).
+            headers = {}
+            if writer % 2:
+                body = gzip.compress(body.encode(), compresslevel=1)
+                headers["Content-Encoding"] = "gzip"
             try:
-                r = session.post(url + "/write", params={"db": db}, data=body, timeout=20)
+                r = session.post(url + "/write", params={"db": db}, data=body, headers=headers,
+                                 timeout=20)
             except requests.RequestException:
                 with ledger.lock:
                     ledger.pending.update(points)

@@ -20,13 +20,7 @@ pub fn decode_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Byt
     if body.len() > limit {
         return Err(too_large());
     }
-    let encoding = headers
-        .get(axum::http::header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match encoding.as_str() {
+    match content_encoding(headers).as_str() {
         "" | "identity" => Ok(body),
         "gzip" => {
             let mut out = Vec::with_capacity(body.len() * 4);
@@ -45,6 +39,21 @@ pub fn decode_body(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Byt
             format!("unsupported content encoding: {other}"),
         )),
     }
+}
+
+/// The request's `Content-Encoding`, trimmed and lower-cased ("" if none).
+fn content_encoding(headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether the request body is gzipped (`Content-Encoding: gzip`).
+pub fn is_gzip(headers: &HeaderMap) -> bool {
+    content_encoding(headers) == "gzip"
 }
 
 /// Whether the client accepts gzip answers (`Accept-Encoding`).

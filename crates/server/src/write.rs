@@ -86,10 +86,11 @@ async fn write(
     body: Bytes,
     api: Api,
 ) -> Result<Response, ApiError> {
+    let sent = crate::body::is_gzip(headers).then(|| body.clone());
     let body = decode_body(headers, body, state.config.max_body_size).map_err(|e| e.shaped(api))?;
     let outcome = state
         .storage
-        .write(db, rp, &body, precision)
+        .write_as_sent(db, rp, &body, sent.as_deref(), precision)
         .await
         .map_err(|e| storage_error(e).shaped(api))?;
     let dropped = outcome.dropped();

@@ -460,6 +460,21 @@ impl Storage {
         body: &[u8],
         precision: Precision,
     ) -> Result<WriteOutcome, StorageError> {
+        self.write_as_sent(db, rp, body, None, precision).await
+    }
+
+    /// [`Storage::write`] of a body that arrived gzipped: `gzipped` is the
+    /// request as sent, `body` its decompressed text. When every line is
+    /// accepted the WAL keeps `gzipped` (a tenth of the bytes) instead of
+    /// the text.
+    pub async fn write_as_sent(
+        &self,
+        db: &str,
+        rp: Option<&str>,
+        body: &[u8],
+        gzipped: Option<&[u8]>,
+        precision: Precision,
+    ) -> Result<WriteOutcome, StorageError> {
         if self.stopped.load(Ordering::Acquire) {
             return Err(StorageError::ShuttingDown);
         }
@@ -480,9 +495,16 @@ impl Storage {
             order,
             wal_text: lines,
             outcome,
-        } = prepare_write(&self.catalog, &def, &rp_def, body, precision, now, &|_| {
-            false
-        })?;
+        } = prepare_write(
+            &self.catalog,
+            &def,
+            &rp_def,
+            body,
+            precision,
+            now,
+            &|_| false,
+            gzipped.is_none() || self.stream.is_active(),
+        )?;
         self.stats.write_requests.fetch_add(1, Ordering::Relaxed);
         self.stats
             .bytes_written
@@ -493,12 +515,22 @@ impl Storage {
         if outcome.accepted == 0 {
             return Ok(outcome);
         }
-        let record = WalRecord::Write {
-            db_id: def.id,
-            rp: rp_def.name.clone(),
-            precision_nanos: precision.nanos(),
-            default_time: now,
-            lines,
+        let payload = match (&lines, gzipped) {
+            (Some(lines), _) => {
+                WalRecord::encode_write(def.id, &rp_def.name, precision.nanos(), now, lines)
+            }
+            (None, Some(gzipped)) => WalRecord::encode_gzipped_write(
+                def.id,
+                &rp_def.name,
+                precision.nanos(),
+                now,
+                gzipped,
+            ),
+            (None, None) => {
+                return Err(StorageError::Wal(
+                    "a write reached the log without its lines".into(),
+                ))
+            }
         };
         let buffer = self.buffer.clone();
         // Shared with the write stream's event, which hands the parsed rows
@@ -507,7 +539,7 @@ impl Storage {
         let applied = grouped.clone();
         self.wal
             .append(
-                record.encode(),
+                payload,
                 Box::new(move |seq| {
                     for (key, chunk) in applied.iter() {
                         buffer.apply_at(key, chunk, seq);
@@ -520,7 +552,9 @@ impl Storage {
             .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
         // The WAL record's lines are published as they are (no copy); only
         // while someone listens.
-        if let (true, WalRecord::Write { lines, .. }) = (self.stream.is_active(), record) {
+        // (A listener that arrived after `prepare_write` looked finds no text
+        // when the WAL kept the gzipped body; it hears from the next write.)
+        if let (true, Some(lines)) = (self.stream.is_active(), lines) {
             self.stream.publish(stream::WriteEvent {
                 database: db.to_string(),
                 retention_policy: rp_def.name.clone(),
@@ -1134,6 +1168,7 @@ fn replay_record(
                 precision_from_nanos(precision_nanos),
                 default_time,
                 &skip,
+                false,
             )?;
             if outcome.dropped() > 0 {
                 tracing::debug!(seq, dropped = outcome.dropped(), "WAL replay dropped lines");

@@ -124,6 +124,86 @@ async fn wal_replay_restores_unpersisted_writes_without_duplicates() {
     assert_eq!(table(&storage, "db", "m"), expected);
 }
 
+fn gzip(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap()
+}
+
+/// Bytes of the WAL segments under `dir`.
+fn wal_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "wal") {
+                total += e.metadata().unwrap().len();
+            }
+        }
+    }
+    total
+}
+
+#[tokio::test]
+async fn gzipped_writes_replay_from_the_body_as_sent_and_partial_ones_from_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let expected;
+    // 2,000 lines of one series: the text is ~50 KB, gzipped a few KB.
+    let whole: String = (0..2000)
+        .map(|i| {
+            format!(
+                "m,host=server-{:03} x={i},y=\"a string\" {}\n",
+                i % 7,
+                100 + i
+            )
+        })
+        .collect();
+    {
+        let storage = open(dir.path());
+        storage.catalog().create_database("db", None).unwrap();
+        let before = wal_bytes(dir.path());
+        let sent = gzip(&whole);
+        let outcome = storage
+            .write_as_sent("db", None, whole.as_bytes(), Some(&sent), Precision::Second)
+            .await
+            .unwrap();
+        assert_eq!((outcome.accepted, outcome.dropped()), (2000, 0));
+        // The record is the gzipped body and a few header bytes.
+        let logged = wal_bytes(dir.path()) - before;
+        assert!(
+            logged < sent.len() as u64 + 64,
+            "{logged} WAL bytes for {} of text sent as {}",
+            whole.len(),
+            sent.len()
+        );
+        // A rejected line (type conflict) and a bad one: the WAL keeps the
+        // accepted line's text, not the body.
+        let partial = "m x=\"text\" 1\nm,host=z x=5 2\nnot line protocol";
+        let outcome = storage
+            .write_as_sent(
+                "db",
+                None,
+                partial.as_bytes(),
+                Some(&gzip(partial)),
+                Precision::Second,
+            )
+            .await
+            .unwrap();
+        assert_eq!((outcome.accepted, outcome.dropped()), (1, 2));
+        expected = table(&storage, "db", "m");
+        // Dropped without shutdown: the buffer is lost, the WAL is not.
+    }
+    assert!(expected.contains("| z          | 5.0    |"), "{expected}");
+    assert!(expected.contains("| server-003 | 1998.0 |"), "{expected}");
+    let storage = open(dir.path());
+    assert_eq!(table(&storage, "db", "m"), expected);
+}
+
 #[tokio::test]
 async fn deletes_apply_to_buffer_and_files_and_survive_restart() {
     let dir = tempfile::tempdir().unwrap();
