@@ -572,12 +572,19 @@ impl<'d> ResultEncoder<'d> {
         let numbers_need_no_quotes = !(sep.is_ascii_alphanumeric() || ".-+:".contains(sep));
         let id = self.id;
         self.id += 1;
-        let sig: Vec<(String, ColType, bool)> = t
-            .cols
-            .iter()
-            .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
-            .collect();
-        if self.prev.as_ref() != Some(&sig) || (t.is_empty() && d.default) {
+        // The columns' (label, type, in the key): a new header when they change.
+        let same_columns = self.prev.as_ref().is_some_and(|prev| {
+            prev.len() == t.cols.len()
+                && prev.iter().zip(&t.cols).all(|((label, typ, keyed), c)| {
+                    *label == c.label && *typ == c.typ && *keyed == t.key.has(&c.label)
+                })
+        });
+        if !same_columns || (t.is_empty() && d.default) {
+            let sig: Vec<(String, ColType, bool)> = t
+                .cols
+                .iter()
+                .map(|c| (c.label.clone(), c.typ, t.key.has(&c.label)))
+                .collect();
             if self.started {
                 out.push_str("\r\n");
             }

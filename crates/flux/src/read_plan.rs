@@ -28,7 +28,8 @@ use crate::ast::{Expression, FunctionBody, LogicalOperator, Operator, Statement}
 use crate::error::{Error, Result};
 use crate::interp::{binary, Env, Interp};
 use crate::source::{
-    const_str, const_time, series_table_with, table_of, ConstColumns, Edge, SeriesData, SeriesRead,
+    const_str, const_time, point_table_with, series_table_with, table_of, ConstColumns, Edge,
+    SeriesData, SeriesRead,
 };
 use crate::stdlib::universe::{agg_spread, agg_sum, filter_tables, window_spec, window_start};
 use crate::table::{array_value, build_array, ColMeta, ColType, GroupKey, Table};
@@ -543,12 +544,7 @@ fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table
                 Edge::First => 0,
                 Edge::Last => s.len() - 1,
             };
-            let one = SeriesData {
-                times: vec![s.times[i]],
-                values: s.values.slice(i, 1),
-                ..s.clone()
-            };
-            series_table_with(r.start, r.stop, &one, &mut consts)
+            point_table_with(r.start, r.stop, s, i, &mut consts)
         })
         .collect()
 }

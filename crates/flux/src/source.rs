@@ -230,8 +230,78 @@ pub fn series_table(start: i64, stop: i64, s: &SeriesData) -> Result<Table> {
 #[derive(Default)]
 pub struct ConstColumns {
     times: std::collections::HashMap<(i64, usize), ArrayRef>,
-    /// By row count, then value (looked up by `&str`, without allocating).
-    strings: std::collections::HashMap<usize, std::collections::HashMap<String, ArrayRef>>,
+    /// Per string seen (looked up by `&str`, without allocating): its
+    /// group-key value and its constant columns by row count (a host's tags
+    /// recur in the tables of each of its fields).
+    strings: std::collections::HashMap<String, (Value, Vec<(usize, ArrayRef)>)>,
+    /// The layouts of the tables built so far, by value type and tag keys.
+    shapes: Vec<Arc<Shape>>,
+}
+
+/// What the tables of series with one value type and one set of tag keys
+/// share: schema, column metadata, and the group key's column order.
+struct Shape {
+    typ: ColType,
+    tag_keys: Vec<String>,
+    schema: arrow::datatypes::SchemaRef,
+    cols: Vec<ColMeta>,
+    /// The key's columns sorted by label, each with its place in
+    /// `[_start, _stop, _field, _measurement, tags…]`.
+    key: Vec<(ColMeta, usize)>,
+}
+
+impl Shape {
+    /// The layout of `s`'s table; `None` when a tag is named like one of
+    /// the fixed columns (the general key building sorts that out).
+    fn of(s: &SeriesData) -> Option<Shape> {
+        let fixed = [
+            "_start",
+            "_stop",
+            "_field",
+            "_measurement",
+            "_time",
+            "_value",
+        ];
+        if s.tags.iter().any(|(k, _)| fixed.contains(&k.as_str()))
+            || !s.tags.windows(2).all(|w| w[0].0 < w[1].0)
+        {
+            return None;
+        }
+        let cols = s.columns();
+        let fields: Vec<Field> = cols
+            .iter()
+            .map(|m| Field::new(&m.label, m.typ.arrow(), true))
+            .collect();
+        let mut key: Vec<(ColMeta, usize)> = s
+            .key(0, 0)
+            .cols
+            .into_iter()
+            .map(|(meta, _)| {
+                let place = match meta.label.as_str() {
+                    "_start" => 0,
+                    "_stop" => 1,
+                    "_field" => 2,
+                    "_measurement" => 3,
+                    label => 4 + s.tags.iter().position(|(k, _)| k == label).unwrap_or(0),
+                };
+                (meta, place)
+            })
+            .collect();
+        key.sort_by(|a, b| a.0.label.cmp(&b.0.label));
+        Some(Shape {
+            typ: s.typ,
+            tag_keys: s.tags.iter().map(|(k, _)| k.clone()).collect(),
+            schema: Arc::new(Schema::new(fields)),
+            cols,
+            key,
+        })
+    }
+
+    fn fits(&self, s: &SeriesData) -> bool {
+        self.typ == s.typ
+            && self.tag_keys.len() == s.tags.len()
+            && self.tag_keys.iter().zip(&s.tags).all(|(a, (b, _))| a == b)
+    }
 }
 
 impl ConstColumns {
@@ -242,14 +312,31 @@ impl ConstColumns {
             .clone()
     }
 
-    fn string(&mut self, s: &str, n: usize) -> ArrayRef {
-        let of_len = self.strings.entry(n).or_default();
-        if let Some(a) = of_len.get(s) {
-            return a.clone();
+    fn shape(&mut self, s: &SeriesData) -> Option<Arc<Shape>> {
+        if let Some(shape) = self.shapes.iter().find(|x| x.fits(s)) {
+            return Some(shape.clone());
         }
-        let a = const_str(s, n);
-        of_len.insert(s.to_string(), a.clone());
-        a
+        let shape = Arc::new(Shape::of(s)?);
+        self.shapes.push(shape.clone());
+        Some(shape)
+    }
+
+    /// The group-key value and an `n`-row constant column of `s`.
+    fn string(&mut self, s: &str, n: usize) -> (Value, ArrayRef) {
+        if !self.strings.contains_key(s) {
+            self.strings
+                .insert(s.to_string(), (Value::str(s), Vec::new()));
+        }
+        let (value, arrays) = self.strings.get_mut(s).expect("inserted above");
+        let array = match arrays.iter().find(|(len, _)| *len == n) {
+            Some((_, a)) => a.clone(),
+            None => {
+                let a = const_str(s, n);
+                arrays.push((n, a.clone()));
+                a
+            }
+        };
+        (value.clone(), array)
     }
 }
 
@@ -260,18 +347,69 @@ pub fn series_table_with(
     s: &SeriesData,
     consts: &mut ConstColumns,
 ) -> Result<Table> {
-    let n = s.len();
+    let times = Arc::new(TimestampNanosecondArray::from(s.times.clone()));
+    table_of_series(start, stop, s, times, s.values.clone(), consts)
+}
+
+/// The one-row table of point `i` of `s` (as [`series_table_with`] would
+/// build it for a series of that point alone).
+pub fn point_table_with(
+    start: i64,
+    stop: i64,
+    s: &SeriesData,
+    i: usize,
+    consts: &mut ConstColumns,
+) -> Result<Table> {
+    let times = Arc::new(TimestampNanosecondArray::from(vec![s.times[i]]));
+    table_of_series(start, stop, s, times, s.values.slice(i, 1), consts)
+}
+
+/// The table of `s`'s identity (measurement, field, tags) over `times` and
+/// `values`.
+fn table_of_series(
+    start: i64,
+    stop: i64,
+    s: &SeriesData,
+    times: ArrayRef,
+    values: ArrayRef,
+    consts: &mut ConstColumns,
+) -> Result<Table> {
+    let n = times.len();
+    let (field, field_array) = consts.string(&s.field, n);
+    let (measurement, measurement_array) = consts.string(&s.measurement, n);
     let mut arrays: Vec<ArrayRef> = vec![
         consts.time(start, n),
         consts.time(stop, n),
-        Arc::new(TimestampNanosecondArray::from(s.times.clone())),
-        s.values.clone(),
-        consts.string(&s.field, n),
-        consts.string(&s.measurement, n),
+        times,
+        values,
+        field_array,
+        measurement_array,
     ];
-    arrays.extend(s.tags.iter().map(|(_, v)| consts.string(v, n)));
-    let cols = s.columns().into_iter().zip(arrays).collect();
-    table_of(s.key(start, stop), cols, n)
+    let mut key_values = vec![Value::Time(start), Value::Time(stop), field, measurement];
+    for (_, v) in &s.tags {
+        let (value, array) = consts.string(v, n);
+        arrays.push(array);
+        key_values.push(value);
+    }
+    let Some(shape) = consts.shape(s) else {
+        let cols = s.columns().into_iter().zip(arrays).collect();
+        return table_of(s.key(start, stop), cols, n);
+    };
+    let key = shape
+        .key
+        .iter()
+        .map(|(meta, place)| (meta.clone(), key_values[*place].clone()))
+        .collect();
+    let batch = RecordBatch::try_new_with_options(
+        shape.schema.clone(),
+        arrays,
+        &RecordBatchOptions::new().with_row_count(Some(n)),
+    )?;
+    Ok(Table {
+        key: GroupKey { cols: key },
+        cols: shape.cols.clone(),
+        batch,
+    })
 }
 
 /// Series of tables in storage layout (as [`series_table`] builds them);
@@ -545,5 +683,117 @@ impl FluxSource for MemorySource {
                 retention_period: 0,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::Int64Array;
+
+    fn series(field: &str, tags: &[(&str, &str)], typ: ColType, times: Vec<i64>) -> SeriesData {
+        let values: ArrayRef = match typ {
+            ColType::Int => Arc::new(Int64Array::from_iter_values(times.iter().map(|t| t * 2))),
+            _ => Arc::new(StringArray::from_iter_values(
+                times.iter().map(|t| t.to_string()),
+            )),
+        };
+        SeriesData {
+            measurement: "cpu".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            field: field.into(),
+            typ,
+            times,
+            values,
+        }
+    }
+
+    /// The table built column by column, without the shared constants.
+    fn plain(start: i64, stop: i64, s: &SeriesData) -> Table {
+        let n = s.len();
+        let mut arrays: Vec<ArrayRef> = vec![
+            const_time(start, n),
+            const_time(stop, n),
+            Arc::new(TimestampNanosecondArray::from(s.times.clone())),
+            s.values.clone(),
+            const_str(&s.field, n),
+            const_str(&s.measurement, n),
+        ];
+        arrays.extend(s.tags.iter().map(|(_, v)| const_str(v, n)));
+        table_of(
+            s.key(start, stop),
+            s.columns().into_iter().zip(arrays).collect(),
+            n,
+        )
+        .unwrap()
+    }
+
+    fn same(a: &Table, b: &Table) {
+        assert_eq!(a.key, b.key);
+        assert_eq!(a.cols, b.cols);
+        assert_eq!(a.batch, b.batch);
+    }
+
+    #[test]
+    fn shared_shapes_and_constants_build_the_plain_tables() {
+        let all = [
+            series(
+                "usage",
+                &[("host", "a"), ("region", "eu")],
+                ColType::Int,
+                vec![1, 2, 3],
+            ),
+            series(
+                "usage",
+                &[("host", "b"), ("region", "eu")],
+                ColType::Int,
+                vec![4],
+            ),
+            // Same tag keys, other value type; then other tag keys.
+            series(
+                "state",
+                &[("host", "a"), ("region", "eu")],
+                ColType::String,
+                vec![5, 6],
+            ),
+            series(
+                "usage",
+                &[("dc", "x"), ("host", "a")],
+                ColType::Int,
+                vec![7],
+            ),
+            // A tag sorting before `_field`, and one named like a fixed
+            // column (the general key building decides).
+            series("usage", &[("A", "1"), ("host", "a")], ColType::Int, vec![8]),
+            series(
+                "usage",
+                &[("_field", "odd"), ("host", "a")],
+                ColType::Int,
+                vec![9],
+            ),
+            series("usage", &[], ColType::Int, vec![10, 11]),
+        ];
+        let mut consts = ConstColumns::default();
+        for round in 0..2 {
+            for s in &all {
+                same(
+                    &series_table_with(0, 100, s, &mut consts).unwrap(),
+                    &plain(0, 100, s),
+                );
+                for i in 0..s.len() {
+                    let one = SeriesData {
+                        times: vec![s.times[i]],
+                        values: s.values.slice(i, 1),
+                        ..s.clone()
+                    };
+                    let got = point_table_with(0, 100, s, i, &mut consts).unwrap();
+                    same(&got, &plain(0, 100, &one));
+                }
+            }
+            assert_eq!(consts.shapes.len(), 5, "round {round}");
+        }
     }
 }
