@@ -323,20 +323,21 @@ impl ConstColumns {
 
     /// The group-key value and an `n`-row constant column of `s`.
     fn string(&mut self, s: &str, n: usize) -> (Value, ArrayRef) {
-        if !self.strings.contains_key(s) {
-            self.strings
-                .insert(s.to_string(), (Value::str(s), Vec::new()));
+        if let Some((value, arrays)) = self.strings.get_mut(s) {
+            let array = match arrays.iter().find(|(len, _)| *len == n) {
+                Some((_, a)) => a.clone(),
+                None => {
+                    let a = const_str(s, n);
+                    arrays.push((n, a.clone()));
+                    a
+                }
+            };
+            return (value.clone(), array);
         }
-        let (value, arrays) = self.strings.get_mut(s).expect("inserted above");
-        let array = match arrays.iter().find(|(len, _)| *len == n) {
-            Some((_, a)) => a.clone(),
-            None => {
-                let a = const_str(s, n);
-                arrays.push((n, a.clone()));
-                a
-            }
-        };
-        (value.clone(), array)
+        let (value, array) = (Value::str(s), const_str(s, n));
+        self.strings
+            .insert(s.to_string(), (value.clone(), vec![(n, array.clone())]));
+        (value, array)
     }
 }
 

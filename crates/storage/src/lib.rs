@@ -550,10 +550,10 @@ impl Storage {
         self.stats
             .lines_written
             .fetch_add(outcome.accepted as u64, Ordering::Relaxed);
-        // The WAL record's lines are published as they are (no copy); only
-        // while someone listens.
-        // (A listener that arrived after `prepare_write` looked finds no text
-        // when the WAL kept the gzipped body; it hears from the next write.)
+        // The accepted lines' text is published as gathered (no copy), only
+        // while someone listens. (A listener that arrived after
+        // `prepare_write` looked finds no text when the WAL kept the gzipped
+        // body; it hears from the next write.)
         if let (true, Some(lines)) = (self.stream.is_active(), lines) {
             self.stream.publish(stream::WriteEvent {
                 database: db.to_string(),

@@ -489,7 +489,8 @@ fn write_payload(
 /// The bytes of every gzip member of `data`, concatenated.
 fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut out = Vec::with_capacity(data.len() * 8);
+    // Line protocol gzips about 10:1; the guess is capped for large bodies.
+    let mut out = Vec::with_capacity(data.len().saturating_mul(8).min(64 << 20));
     flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out)?;
     Ok(out)
 }
