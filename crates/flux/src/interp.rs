@@ -138,7 +138,7 @@ const MAX_CALL_DEPTH: usize = 200;
 
 /// Native table functions that accept a pending read as input (they push
 /// themselves into it); every other native gets its streams read first.
-const LAZY_NATIVES: [&str; 7] = [
+const LAZY_NATIVES: [&str; 8] = [
     "range",
     "filter",
     "group",
@@ -146,6 +146,7 @@ const LAZY_NATIVES: [&str; 7] = [
     "first",
     "last",
     "pivot",
+    "limit",
 ];
 
 fn has_pending(v: &Value) -> bool {

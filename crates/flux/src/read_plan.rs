@@ -5,7 +5,8 @@
 //!
 //! - `last()` / `first()` (the source may keep one point per series),
 //! - `aggregateWindow(fn: first|last|min|max|mean|count|sum|spread)`, alone
-//!   or after `group(columns: …)`,
+//!   or after `group(columns: …)`, and a `limit(n:, offset:)` after it (the
+//!   read then stops where every table's first `offset + n` windows end),
 //! - `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`
 //!   and the `filter`s after it (comparisons of columns with constants are
 //!   evaluated before the pivoted table is built).
@@ -56,6 +57,13 @@ pub enum Op {
     Pivot,
     /// A `filter` after a pivot; the comparisons when the function is only that.
     Filter(Option<RowPredicate>),
+    /// `limit(n:, offset:)` after `aggregateWindow`.
+    Limit {
+        /// Rows kept per table.
+        n: usize,
+        /// Rows skipped first.
+        offset: usize,
+    },
 }
 
 /// How to run an operation on ordinary tables.
@@ -122,6 +130,7 @@ pub(crate) enum Kind {
     First,
     Last,
     Pivot,
+    Limit,
 }
 
 fn pending(a: &Args) -> Option<&PendingRead> {
@@ -214,6 +223,26 @@ pub(crate) fn try_push(it: &mut Interp, a: &Args, kind: Kind) -> Result<Option<V
             match window_agg(it, a)? {
                 Some(w) => Op::Window(w),
                 None => return Ok(None),
+            }
+        }
+        Kind::Limit => {
+            let after_window = matches!(
+                r.ops.last(),
+                Some(PushedOp {
+                    op: Op::Window(_),
+                    ..
+                })
+            );
+            let count =
+                |name: &str, default: Option<usize>| match a.values.iter().find(|(k, _)| k == name)
+                {
+                    None => default,
+                    Some((_, Value::Int(v))) => usize::try_from(*v).ok(),
+                    Some(_) => None,
+                };
+            match (after_window, count("n", None), count("offset", Some(0))) {
+                (true, Some(n), Some(offset)) => Op::Limit { n, offset },
+                _ => return Ok(None),
             }
         }
     };
@@ -449,6 +478,9 @@ fn constant(it: &mut Interp, e: &Expression, param: &str, env: &Env) -> Option<V
 
 /// Run a pending read: source read, remaining filters, pushed operations.
 pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
+    if let Some(tables) = leading_windows(it, r)? {
+        return Ok(tables);
+    }
     if !r.ops.is_empty() && r.residual.is_empty() {
         let edge = match r.ops.as_slice() {
             [PushedOp {
@@ -464,10 +496,7 @@ pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
             edge,
         };
         if let Some(series) = it.source.read_series(&req)? {
-            let clean = series
-                .iter()
-                .all(|s| !s.is_empty() && s.values.null_count() == 0 && s.values.len() == s.len());
-            if clean {
+            if series.iter().all(is_clean) {
                 if let Some(out) = run(it, r, &series)? {
                     return Ok(out);
                 }
@@ -485,6 +514,77 @@ pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
         tables = filter_tables(it, &tables, f, false)?;
     }
     replay(it, &r.ops, tables)
+}
+
+/// `aggregateWindow |> limit(n:, offset:)` reading only the leading
+/// windows: each series' first point (one per series) says where its first
+/// `offset + n` windows end at the latest; the read stops at the last such
+/// window boundary, so every window before it is whole and every series
+/// (hence every table) is in it. `None` (read everything) when that saves
+/// nothing or some table has fewer than `offset + n` windows there (gaps).
+fn leading_windows(it: &mut Interp, r: &PendingRead) -> Result<Option<Vec<Table>>> {
+    let [windowing @ .., limit @ PushedOp {
+        op: Op::Limit { n, offset },
+        ..
+    }] = r.ops.as_slice()
+    else {
+        return Ok(None);
+    };
+    let Some(PushedOp {
+        op: Op::Window(w), ..
+    }) = windowing.last()
+    else {
+        return Ok(None);
+    };
+    let wanted = n.saturating_add(*offset);
+    if !r.residual.is_empty() || wanted == 0 {
+        return Ok(None);
+    }
+    let mut req = SeriesRead {
+        bucket: &r.bucket,
+        start: r.start,
+        stop: r.stop,
+        pred: &r.pred,
+        edge: Some(Edge::First),
+    };
+    let Some(firsts) = it.source.read_series(&req)? else {
+        return Ok(None);
+    };
+    let span = w
+        .every
+        .saturating_mul(i64::try_from(wanted).unwrap_or(i64::MAX));
+    let mut stop = i64::MIN;
+    for s in &firsts {
+        let Some(first) = s.times.first() else {
+            return Ok(None);
+        };
+        stop = stop.max(window_start(*first, w.every, w.offset).saturating_add(span));
+    }
+    if firsts.is_empty() || stop >= r.stop {
+        return Ok(None);
+    }
+    req.stop = stop;
+    req.edge = None;
+    let Some(series) = it.source.read_series(&req)? else {
+        return Ok(None);
+    };
+    if !series.iter().all(is_clean) {
+        return Ok(None);
+    }
+    let mut windowed = r.clone();
+    windowed.ops = windowing.to_vec();
+    let Some(tables) = run(it, &windowed, &series)? else {
+        return Ok(None);
+    };
+    if tables.iter().any(|t| t.len() < wanted) {
+        return Ok(None);
+    }
+    replay(it, std::slice::from_ref(limit), tables).map(Some)
+}
+
+/// Series the direct computations take: points, no nulls, values aligned.
+fn is_clean(s: &SeriesData) -> bool {
+    !s.is_empty() && s.values.null_count() == 0 && s.values.len() == s.len()
 }
 
 /// Run operations one by one on tables (the general path).
@@ -511,6 +611,18 @@ fn replay(it: &mut Interp, ops: &[PushedOp], mut tables: Vec<Table>) -> Result<V
 /// The operations over series; `None` when the data leave the shape the
 /// direct computation covers.
 fn run(it: &mut Interp, r: &PendingRead, series: &[SeriesData]) -> Result<Option<Vec<Table>>> {
+    if let [rest @ .., limit @ PushedOp {
+        op: Op::Limit { .. },
+        ..
+    }] = r.ops.as_slice()
+    {
+        let mut inner = r.clone();
+        inner.ops = rest.to_vec();
+        return match run(it, &inner, series)? {
+            Some(tables) => replay(it, std::slice::from_ref(limit), tables).map(Some),
+            None => Ok(None),
+        };
+    }
     match r.ops.as_slice() {
         [PushedOp {
             op: Op::Edge(e), ..
@@ -721,44 +833,46 @@ fn window_group(
                     *slot = Some(Acc::Pick(si, j - 1));
                 }
                 WinFn::Min | WinFn::Max => {
-                    let better = if w.agg == WinFn::Max {
+                    let max = w.agg == WinFn::Max;
+                    let better = if max {
                         std::cmp::Ordering::Greater
                     } else {
                         std::cmp::Ordering::Less
                     };
-                    let mut best = i;
-                    match (floats, w.agg) {
+                    // One pass in table order, as the general selector: a
+                    // window an earlier series started goes on from its pick
+                    // (a NaN here must not restart the comparison).
+                    let (mut pick, from) = match slot {
+                        Some(Acc::Pick(ps, pr)) => ((*ps, *pr), i),
+                        _ => ((si, i), i + 1),
+                    };
+                    let picked = |(ps, pr): (usize, usize)| -> Option<f64> {
+                        series[ps]
+                            .values
+                            .as_any()
+                            .downcast_ref::<arrow::array::Float64Array>()
+                            .map(|a| a.value(pr))
+                    };
+                    match (floats, picked(pick)) {
                         // as `cmp_at`: NaN compares equal, so never wins
-                        (Some(f), WinFn::Max) => {
-                            for k in i + 1..j {
-                                if f[k] > f[best] {
-                                    best = k;
+                        (Some(f), Some(mut best)) => {
+                            for (k, &v) in f.iter().enumerate().take(j).skip(from) {
+                                if (max && v > best) || (!max && v < best) {
+                                    best = v;
+                                    pick = (si, k);
                                 }
                             }
                         }
-                        (Some(f), _) => {
-                            for k in i + 1..j {
-                                if f[k] < f[best] {
-                                    best = k;
-                                }
-                            }
-                        }
-                        (None, _) => {
-                            for k in i + 1..j {
-                                if cmp_at(vals, k, vals, best, typ) == better {
-                                    best = k;
+                        _ => {
+                            for k in from..j {
+                                let (ps, pr) = pick;
+                                if cmp_at(vals, k, series[ps].values.as_ref(), pr, typ) == better {
+                                    pick = (si, k);
                                 }
                             }
                         }
                     }
-                    match slot {
-                        Some(Acc::Pick(ps, pr)) => {
-                            if cmp_at(vals, best, series[*ps].values.as_ref(), *pr, typ) == better {
-                                (*ps, *pr) = (si, best);
-                            }
-                        }
-                        _ => *slot = Some(Acc::Pick(si, best)),
-                    }
+                    *slot = Some(Acc::Pick(pick.0, pick.1));
                 }
                 WinFn::Mean => {
                     if let Acc::Floats(f) = slot.get_or_insert_with(|| Acc::Floats(Vec::new())) {

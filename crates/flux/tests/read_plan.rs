@@ -153,7 +153,8 @@ fn same(script: &str) -> bool {
     pushed_source.1.load(Ordering::Relaxed) > 0
 }
 
-const READ: &str = r#"from(bucket: "db") |> range(start: 7s, stop: 590s) |> filter(fn: (r) => r._measurement == "cpu")"#;
+// Absolute bounds: a duration in `range` counts from `now` (1,000 s here).
+const READ: &str = r#"from(bucket: "db") |> range(start: 1970-01-01T00:00:07Z, stop: 1970-01-01T00:09:50Z) |> filter(fn: (r) => r._measurement == "cpu")"#;
 
 #[test]
 fn aggregate_window_after_group_matches() {
@@ -237,4 +238,60 @@ fn sparse_windows_of_several_series_merge_in_order() {
             assert!(same(&script), "not pushed: {script}");
         }
     }
+}
+
+/// Like [`same`], returning how many series reads the pushed path made.
+fn same_reads(script: &str) -> usize {
+    let mem = data();
+    let general = answer(script, &TablesOnly(&mem));
+    let pushed_source = Series(&mem, AtomicUsize::new(0));
+    let pushed = answer(script, &pushed_source);
+    assert_eq!(pushed, general, "script:\n{script}");
+    pushed_source.1.load(Ordering::Relaxed)
+}
+
+#[test]
+fn a_limit_after_windows_reads_only_the_leading_windows() {
+    for group in [
+        r#"|> group(columns: ["_field"])"#,
+        r#"|> group(columns: ["host", "_field"])"#,
+        "",
+    ] {
+        for f in ["max", "mean", "count", "last"] {
+            for (limit, offset) in [(1, 0), (3, 0), (2, 2)] {
+                let script = format!(
+                    "{READ} {group} |> aggregateWindow(every: 1m, fn: {f}, createEmpty: false) \
+                     |> limit(n: {limit}, offset: {offset})"
+                );
+                // The series' first points, then the leading minutes only.
+                assert_eq!(same_reads(&script), 2, "{script}");
+            }
+        }
+    }
+    // 2 s windows over points 1-9 s apart: some table has fewer than 20
+    // windows in the leading stretch, so everything is read after all.
+    let sparse = format!(
+        r#"{READ} |> aggregateWindow(every: 2s, fn: max, createEmpty: false) |> limit(n: 20)"#
+    );
+    assert_eq!(same_reads(&sparse), 3);
+    // Nothing to save (the leading windows reach the range's end), a
+    // limit of nothing, and a limit without windows before it.
+    for tail in [
+        "|> aggregateWindow(every: 5m, fn: max, createEmpty: false) |> limit(n: 2)",
+        "|> aggregateWindow(every: 1m, fn: max, createEmpty: false) |> limit(n: 0)",
+        "|> aggregateWindow(every: 1m, fn: max, createEmpty: false) |> limit(n: 2) |> limit(n: 1)",
+        "|> limit(n: 3)",
+        "|> aggregateWindow(every: 1m, fn: max) |> limit(n: 3)",
+    ] {
+        same(&format!("{READ} {tail}"));
+    }
+}
+
+#[test]
+fn the_shared_read_has_data() {
+    // Every table of `READ` (12 series) counted: the comparisons above are
+    // of real answers, not of two empty ones.
+    let mem = data();
+    let csv = answer(&format!("{READ} |> count()"), &TablesOnly(&mem));
+    assert_eq!(csv.matches("\r\n,,").count(), 12, "{csv}");
 }

@@ -895,7 +895,13 @@ fn sort(_: &mut Interp, a: &mut Args) -> Result<Value> {
     stream(out)
 }
 
-fn limit(_: &mut Interp, a: &mut Args, tail: bool) -> Result<Value> {
+fn limit(it: &mut Interp, a: &mut Args, tail: bool) -> Result<Value> {
+    if !tail {
+        if let Some(v) = read_plan::try_push(it, a, read_plan::Kind::Limit)? {
+            return Ok(v);
+        }
+    }
+    read_plan::materialize_input(it, a)?;
     let tables = a.tables()?;
     let n = a.opt_int("n")?.unwrap_or(0).max(0) as usize;
     let offset = a.opt_int("offset")?.unwrap_or(0).max(0) as usize;
