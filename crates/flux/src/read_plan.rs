@@ -772,6 +772,27 @@ fn windows(
     Ok(Some(out))
 }
 
+/// Goes on from `pick` (whose value is `best`) over `values[rows]` of
+/// series `si`: a value strictly greater (`max`) or smaller wins, as the
+/// general selector compares in table order (NaN never wins).
+fn extend_pick<T: PartialOrd + Copy>(
+    values: &[T],
+    mut best: T,
+    si: usize,
+    rows: std::ops::Range<usize>,
+    max: bool,
+    mut pick: (usize, usize),
+) -> (usize, usize) {
+    for k in rows {
+        let v = values[k];
+        if (max && v > best) || (!max && v < best) {
+            best = v;
+            pick = (si, k);
+        }
+    }
+    pick
+}
+
 /// The index of window `ws` in `wins` (sorted by start), added when new.
 fn window_slot(wins: &mut Vec<(i64, Option<Acc>)>, ws: i64) -> usize {
     match wins.last() {
@@ -807,11 +828,18 @@ fn window_group(
     for &si in members {
         let s = &series[si];
         let vals = s.values.as_ref();
-        // float values as a slice: min/max compare them directly
+        // float and integer values as slices: min/max compare them directly
         let floats = match typ {
             ColType::Float => vals
                 .as_any()
                 .downcast_ref::<arrow::array::Float64Array>()
+                .map(|a| &a.values()[..]),
+            _ => None,
+        };
+        let ints = match typ {
+            ColType::Int => vals
+                .as_any()
+                .downcast_ref::<arrow::array::Int64Array>()
                 .map(|a| &a.values()[..]),
             _ => None,
         };
@@ -853,22 +881,23 @@ fn window_group(
                             .downcast_ref::<arrow::array::Float64Array>()
                             .map(|a| a.value(pr))
                     };
-                    match (floats, picked(pick)) {
+                    let picked_int = |(ps, pr): (usize, usize)| -> Option<i64> {
+                        series[ps]
+                            .values
+                            .as_any()
+                            .downcast_ref::<arrow::array::Int64Array>()
+                            .map(|a| a.value(pr))
+                    };
+                    if let (Some(f), Some(best)) = (floats, picked(pick)) {
                         // as `cmp_at`: NaN compares equal, so never wins
-                        (Some(f), Some(mut best)) => {
-                            for (k, &v) in f.iter().enumerate().take(j).skip(from) {
-                                if (max && v > best) || (!max && v < best) {
-                                    best = v;
-                                    pick = (si, k);
-                                }
-                            }
-                        }
-                        _ => {
-                            for k in from..j {
-                                let (ps, pr) = pick;
-                                if cmp_at(vals, k, series[ps].values.as_ref(), pr, typ) == better {
-                                    pick = (si, k);
-                                }
+                        pick = extend_pick(f, best, si, from..j, max, pick);
+                    } else if let (Some(v), Some(best)) = (ints, picked_int(pick)) {
+                        pick = extend_pick(v, best, si, from..j, max, pick);
+                    } else {
+                        for k in from..j {
+                            let (ps, pr) = pick;
+                            if cmp_at(vals, k, series[ps].values.as_ref(), pr, typ) == better {
+                                pick = (si, k);
                             }
                         }
                     }

@@ -290,3 +290,14 @@ fn the_shared_read_has_data() {
     let csv = answer(&format!("{READ} |> count()"), &TablesOnly(&mem));
     assert_eq!(csv.matches("\r\n,,").count(), 12, "{csv}");
 }
+
+#[test]
+fn integer_selectors_pick_as_the_general_path() {
+    // The integer field `n` (values 0-9, many ties) of one series.
+    for f in ["max", "min", "first", "last"] {
+        let script = format!(
+            r#"from(bucket: "mixed") |> range(start: 0, stop: 1000s) |> filter(fn: (r) => r._field == "n") |> aggregateWindow(every: 1m, fn: {f}, createEmpty: false)"#
+        );
+        assert!(same(&script), "not pushed: {script}");
+    }
+}
