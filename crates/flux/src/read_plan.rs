@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, TimestampNanosecondArray, UInt32Array};
 use arrow::compute::{filter as filter_array, interleave, take};
+use arrow::datatypes::{Float64Type, Int64Type};
 
 use crate::ast::{Expression, FunctionBody, LogicalOperator, Operator, Statement};
 use crate::error::{Error, Result};
@@ -665,7 +666,7 @@ fn edges(r: &PendingRead, series: &[SeriesData], edge: Edge) -> Result<Vec<Table
 /// orders non-null values.
 fn cmp_at(a: &dyn Array, i: usize, b: &dyn Array, j: usize, typ: ColType) -> std::cmp::Ordering {
     use arrow::array::AsArray;
-    use arrow::datatypes::{Float64Type, Int64Type, UInt64Type};
+    use arrow::datatypes::UInt64Type;
     use std::cmp::Ordering;
     match typ {
         ColType::Float => {
@@ -772,6 +773,13 @@ fn windows(
     Ok(Some(out))
 }
 
+/// The values of `a` as a slice, when it is a primitive array of `T`.
+fn values_of<T: arrow::datatypes::ArrowPrimitiveType>(a: &dyn Array) -> Option<&[T::Native]> {
+    a.as_any()
+        .downcast_ref::<arrow::array::PrimitiveArray<T>>()
+        .map(|a| &a.values()[..])
+}
+
 /// Goes on from `pick` (whose value is `best`) over `values[rows]` of
 /// series `si`: a value strictly greater (`max`) or smaller wins, as the
 /// general selector compares in table order (NaN never wins).
@@ -829,20 +837,8 @@ fn window_group(
         let s = &series[si];
         let vals = s.values.as_ref();
         // float and integer values as slices: min/max compare them directly
-        let floats = match typ {
-            ColType::Float => vals
-                .as_any()
-                .downcast_ref::<arrow::array::Float64Array>()
-                .map(|a| &a.values()[..]),
-            _ => None,
-        };
-        let ints = match typ {
-            ColType::Int => vals
-                .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
-                .map(|a| &a.values()[..]),
-            _ => None,
-        };
+        let floats = values_of::<Float64Type>(vals);
+        let ints = values_of::<Int64Type>(vals);
         let mut i = 0;
         while i < s.len() {
             let ws = window_start(s.times[i], w.every, w.offset);
@@ -874,24 +870,13 @@ fn window_group(
                         Some(Acc::Pick(ps, pr)) => ((*ps, *pr), i),
                         _ => ((si, i), i + 1),
                     };
-                    let picked = |(ps, pr): (usize, usize)| -> Option<f64> {
-                        series[ps]
-                            .values
-                            .as_any()
-                            .downcast_ref::<arrow::array::Float64Array>()
-                            .map(|a| a.value(pr))
-                    };
-                    let picked_int = |(ps, pr): (usize, usize)| -> Option<i64> {
-                        series[ps]
-                            .values
-                            .as_any()
-                            .downcast_ref::<arrow::array::Int64Array>()
-                            .map(|a| a.value(pr))
-                    };
-                    if let (Some(f), Some(best)) = (floats, picked(pick)) {
+                    let picked = series[pick.0].values.as_ref();
+                    let float_pick = values_of::<Float64Type>(picked).map(|v| v[pick.1]);
+                    let int_pick = values_of::<Int64Type>(picked).map(|v| v[pick.1]);
+                    if let (Some(f), Some(best)) = (floats, float_pick) {
                         // as `cmp_at`: NaN compares equal, so never wins
                         pick = extend_pick(f, best, si, from..j, max, pick);
-                    } else if let (Some(v), Some(best)) = (ints, picked_int(pick)) {
+                    } else if let (Some(v), Some(best)) = (ints, int_pick) {
                         pick = extend_pick(v, best, si, from..j, max, pick);
                     } else {
                         for k in from..j {
@@ -1067,7 +1052,7 @@ fn strings<'a>(it: impl Iterator<Item = &'a str>) -> ArrayRef {
 /// A numeric value as the `mean` aggregate reads it.
 fn as_f64(a: &dyn Array, i: usize, typ: ColType) -> Option<f64> {
     use arrow::array::AsArray;
-    use arrow::datatypes::{Float64Type, Int64Type, UInt64Type};
+    use arrow::datatypes::UInt64Type;
     if a.is_null(i) {
         return None;
     }
