@@ -1,6 +1,7 @@
 //! `almanac`: one binary for the whole platform. This file only parses
 //! arguments and wires the crates together.
 
+mod compact_cmd;
 mod config;
 mod kapacitor_cmd;
 mod query_cmd;
@@ -31,6 +32,8 @@ enum Command {
     Agent(almanac_agent::AgentArgs),
     /// The `kapacitor` CLI against the server's Kapacitor API (define, list, record, replay…).
     Kapacitor(kapacitor_cmd::KapacitorArgs),
+    /// Compact every partition of a stopped server's data directory into one file each.
+    Compact(compact_cmd::CompactArgs),
 }
 
 /// C libraries still allocate through glibc's malloc: zstd makes a
@@ -73,6 +76,10 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(query_cmd::run(args))
         }
         Command::Agent(args) => almanac_agent::run_cli(args),
+        Command::Compact(args) => {
+            init_logging("warn");
+            compact_cmd::run(args)
+        }
         Command::Kapacitor(args) => {
             init_logging("warn");
             let runtime = tokio::runtime::Builder::new_current_thread()

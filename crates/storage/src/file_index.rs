@@ -61,6 +61,8 @@ pub struct FileIndex {
     pub metadata: ArrowReaderMetadata,
     /// Series runs, when the file is sorted into runs small enough to keep.
     pub runs: Option<SeriesRuns>,
+    /// Columns stored as restart deltas (see [`crate::restart_delta`]).
+    pub restart_deltas: Vec<String>,
     /// The rows at one end of every series, per kind of end read, decoded
     /// on first use (see `files::read_parquet_indexed`).
     pub(crate) end_rows: Mutex<Vec<Arc<EndRows>>>,
@@ -349,10 +351,12 @@ impl FileIndex {
                 message: e.to_string(),
             })?;
         let runs = find_runs(data.clone(), &metadata, max_run_bytes)?;
+        let restart_deltas = crate::restart_delta::columns_of(metadata.metadata());
         Ok(FileIndex {
             data,
             metadata,
             runs,
+            restart_deltas,
             end_rows: Mutex::new(Vec::new()),
         })
     }
@@ -659,15 +663,20 @@ mod tests {
     use arrow::datatypes::{DataType, Field, Schema};
     use proptest::prelude::*;
 
-    use crate::files::{read_parquet, read_parquet_indexed, write_parquet, FileCodec, SeriesEnds};
+    use crate::files::{
+        read_parquet, read_parquet_indexed, read_parquet_where, write_parquet, FileCodec,
+        SeriesEnds,
+    };
     use crate::prune::filter_batch;
     use crate::schema::{conform, tag_arrow_type, time_arrow_type};
 
     /// Series of (host, dc) with `points[i]` rows each, sorted by series
-    /// then time as persisted; every third series lacks `dc`.
+    /// then time as persisted; every third series lacks `dc`. Fields: `n`
+    /// (integer, small steps, some nulls) and `v` (float).
     fn file_batch(points: &[usize]) -> RecordBatch {
         let (mut hosts, mut dcs, mut times, mut values) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut ints: Vec<Option<i64>> = Vec::new();
         let mut series: Vec<(String, Option<String>)> = (0..points.len())
             .map(|i| {
                 let dc = (i % 3 != 2).then(|| format!("dc{}", i % 4));
@@ -681,11 +690,13 @@ mod tests {
                 dcs.push(dc.clone());
                 times.push(t * 10 + (host.len() as i64));
                 values.push(t as f64);
+                ints.push((t % 11 != 5).then_some((t * t) % 97 - 40));
             }
         }
         let schema = Schema::new(vec![
             Field::new("dc", tag_arrow_type(), true),
             Field::new("host", tag_arrow_type(), true),
+            Field::new("n", DataType::Int64, true),
             Field::new("v", DataType::Float64, true),
             Field::new(TIME_COLUMN, time_arrow_type(), false),
         ]);
@@ -698,6 +709,7 @@ mod tests {
             vec![
                 Arc::new(dcs),
                 Arc::new(hosts),
+                Arc::new(arrow::array::Int64Array::from(ints)),
                 Arc::new(Float64Array::from(values)),
                 Arc::new(TimestampNanosecondArray::from(times)),
             ],
@@ -739,7 +751,9 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         /// The indexed read returns exactly the plain read's matching rows,
-        /// in the same order, for any tag filter, time range and projection.
+        /// in the same order, for any tag filter, time range and projection,
+        /// and both are the rows written, from persisted (LZ4) and compacted
+        /// (restart deltas) files alike.
         #[test]
         fn indexed_read_equals_plain_read_filtered(
             points in prop::collection::vec(1usize..900, 1..30),
@@ -747,10 +761,13 @@ mod tests {
             dc in prop::option::of(prop::sample::select(vec!["", "dc0", "dc1", "dc3", "dc9"])),
             time in prop::option::of((0i64..6000, 0i64..6000)),
             with_host_column in any::<bool>(),
+            compact in any::<bool>(),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f.parquet");
-            write_parquet(&path, &file_batch(&points), FileCodec::Fast).unwrap();
+            let codec = if compact { FileCodec::Compact } else { FileCodec::Fast };
+            let written = file_batch(&points);
+            write_parquet(&path, &written, codec).unwrap();
             let mut filters = Vec::new();
             if !hosts.is_empty() {
                 filters.push(TagFilter::new("host", hosts.iter().map(|h| format!("host_{h}")).collect()));
@@ -759,7 +776,7 @@ mod tests {
                 filters.push(TagFilter::new("dc", vec![dc.to_string()]));
             }
             let time = time.map(|(a, b)| (a.min(b), a.max(b)));
-            let mut columns = vec!["dc".to_string(), "v".to_string(), TIME_COLUMN.to_string()];
+            let mut columns = vec!["dc".to_string(), "n".to_string(), "v".to_string(), TIME_COLUMN.to_string()];
             if with_host_column {
                 columns.push("host".into());
             }
@@ -771,14 +788,19 @@ mod tests {
             ));
             let index = FileIndex::load(&path, usize::MAX).unwrap();
             prop_assert!(index.runs.as_ref().is_some_and(|r| r.len() == points.len()));
+            prop_assert_eq!(!index.restart_deltas.is_empty(), compact);
+            let expected = exact_rows(vec![written], &schema, &filters, time);
             let plain = exact_rows(read_parquet(&path, Some(&columns)).unwrap(), &schema, &filters, time);
+            prop_assert_eq!(&plain, &expected);
+            let paged = exact_rows(read_parquet_where(&path, Some(&columns), &filters, time).unwrap(), &schema, &filters, time);
+            prop_assert_eq!(&paged, &expected);
             let indexed = exact_rows(
                 read_parquet_indexed(&index, Some(&columns), &filters, time, None).unwrap().collect::<Result<Vec<_>, _>>().unwrap(),
                 &schema,
                 &filters,
                 time,
             );
-            prop_assert_eq!(plain, indexed);
+            prop_assert_eq!(indexed, expected);
         }
     }
 
@@ -807,9 +829,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.parquet");
         let points = vec![5_000usize; 36];
-        write_parquet(&path, &file_batch(&points), FileCodec::Fast).unwrap();
-        let index = FileIndex::load(&path, usize::MAX).unwrap();
-        let columns: Vec<String> = ["dc", "host", "v", TIME_COLUMN]
+        for codec in [FileCodec::Fast, FileCodec::Compact] {
+            multi_batch_read(&path, &points, codec);
+        }
+    }
+
+    fn multi_batch_read(path: &Path, points: &[usize], codec: FileCodec) {
+        let written = file_batch(points);
+        write_parquet(path, &written, codec).unwrap();
+        let index = FileIndex::load(path, usize::MAX).unwrap();
+        let columns: Vec<String> = ["dc", "host", "n", "v", TIME_COLUMN]
             .iter()
             .map(|c| c.to_string())
             .collect();
@@ -831,10 +860,14 @@ mod tests {
             let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
             assert!(rows > 64 * 1024 || !filters.is_empty(), "{rows} rows");
             let plain = exact_rows(
-                read_parquet(&path, Some(&columns)).unwrap(),
+                read_parquet(path, Some(&columns)).unwrap(),
                 &schema,
                 &filters,
                 time,
+            );
+            assert_eq!(
+                plain,
+                exact_rows(vec![written.clone()], &schema, &filters, time)
             );
             assert_eq!(plain, exact_rows(batches, &schema, &filters, time));
         }
@@ -892,6 +925,7 @@ mod tests {
             n in 1usize..4,
             newest in any::<bool>(),
             time in prop::option::of((0i64..3000, 0i64..3000)),
+            compact in any::<bool>(),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("f.parquet");
@@ -912,11 +946,12 @@ mod tests {
                 r += len;
             }
             let mut fields: Vec<arrow::datatypes::FieldRef> = base.schema().fields().iter().cloned().collect();
-            fields.insert(3, Arc::new(Field::new("w", DataType::Int64, true)));
+            fields.insert(4, Arc::new(Field::new("w", DataType::Int64, true)));
             let mut columns: Vec<ArrayRef> = base.columns().to_vec();
-            columns.insert(3, Arc::new(arrow::array::Int64Array::from(w)));
+            columns.insert(4, Arc::new(arrow::array::Int64Array::from(w)));
             let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
-            write_parquet(&path, &batch, FileCodec::Fast).unwrap();
+            let codec = if compact { FileCodec::Compact } else { FileCodec::Fast };
+            write_parquet(&path, &batch, codec).unwrap();
 
             let time = time.map(|(a, b)| (a.min(b), a.max(b)));
             let wanted: Vec<String> = ["host", "w", TIME_COLUMN].iter().map(|s| s.to_string()).collect();
@@ -925,6 +960,7 @@ mod tests {
             let clipped = read_parquet_indexed(&index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();
             let plain = read_parquet(&path, Some(&wanted)).unwrap();
             prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(&clipped, n, newest, time));
+            prop_assert_eq!(series_ends(&plain, n, newest, time), series_ends(std::slice::from_ref(&batch), n, newest, time));
             // Again, now from the end rows the first read cached (when every
             // series' end was in range), also for other columns.
             let again = read_parquet_indexed(&index, Some(&wanted), &[], time, Some(&ends)).unwrap().collect::<Result<Vec<_>, _>>().unwrap();

@@ -30,6 +30,7 @@ pub mod leases;
 pub mod manifest;
 pub mod page_select;
 pub mod prune;
+pub mod restart_delta;
 pub mod schema;
 pub mod stream;
 pub mod wal;

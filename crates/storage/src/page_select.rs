@@ -115,9 +115,14 @@ impl PageCheck<'_> {
                 }
             }
             (PageCheck::Tag(filter), ColumnIndexMetaData::BYTE_ARRAY(idx)) => {
-                // Equalities never match a missing tag.
+                // A page whose rows all lack the tag matches only a filter
+                // accepting `""` (a missing tag reads as `""`), as does any
+                // page with some such rows (or an unknown count of them).
                 if idx.is_null_page(page) {
-                    return false;
+                    return filter.accepts_missing();
+                }
+                if filter.accepts_missing() && idx.null_count(page).is_none_or(|n| n > 0) {
+                    return true;
                 }
                 match (idx.min_value(page), idx.max_value(page)) {
                     (Some(lo), Some(hi)) => filter
@@ -257,6 +262,38 @@ mod tests {
             .unwrap()
             .iter()
             .all(|b| b.num_rows() == 0));
+    }
+
+    /// A filter accepting `""` keeps the pages of rows without the tag, both
+    /// pages without any value and pages where only some rows lack it.
+    #[test]
+    fn a_filter_for_the_empty_value_keeps_rows_without_the_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        let batch = sorted_batch();
+        // `rack` set on the first 150 series and missing from the rest: its
+        // 300th page holds both.
+        let racks: DictionaryArray<Int32Type> = (0..batch.num_rows())
+            .map(|r| (r < 75_000).then_some("r1"))
+            .collect();
+        let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new("rack", tag_arrow_type(), true)));
+        let mut columns = batch.columns().to_vec();
+        columns.push(Arc::new(racks));
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        write_parquet(&path, &batch, FileCodec::Fast).unwrap();
+        let missing = TagFilter::new("rack", vec!["".into()]);
+        let got = rows(&read_parquet_where(&path, None, &[missing], Some((0, 10))).unwrap());
+        let hosts: std::collections::BTreeSet<&str> = got
+            .iter()
+            .filter(|r| r.1 <= 10)
+            .map(|r| r.0.as_str())
+            .collect();
+        // A superset (pages are coarse) holding every series without it.
+        for h in 150..200 {
+            assert!(hosts.contains(format!("host_{h}").as_str()), "{hosts:?}");
+        }
+        assert!(hosts.len() < 60, "{hosts:?}");
     }
 
     #[test]
