@@ -10,6 +10,9 @@
 //! * Almanac: SIGTERM (the graceful shutdown writes the buffer to Parquet),
 //!   measure the Parquet files, then start it again on the same directory
 //!   for the queries, which therefore read Parquet, not the write buffer;
+//!   after the queries, `almanac compact` on the stopped directory and
+//!   measure again (the queries read the persisted files: compacted files
+//!   are smaller but slower to open, see docs/benchmarks.md);
 //! * influxd: wait until the WAL is empty (the cache was snapshotted to TSM,
 //!   which the short `cache-snapshot-write-cold-duration` makes happen ~10 s
 //!   after the load), measure the shard directories, then wait for the full
@@ -472,6 +475,36 @@ fn shard_dirs_with_tsm(dir: &Path) -> u64 {
     n + has as u64
 }
 
+/// Almanac: `almanac compact` on the stopped server's directory (every
+/// partition rewritten as one compacted file, as influxd's full compaction
+/// and VictoriaMetrics' forced merge do), then measures the files.
+async fn almanac_compact(spec: &ServerSpec, values: u64, result: &mut TargetResult) {
+    eprintln!("==> almanac: almanac compact");
+    let t0 = Instant::now();
+    let out = tokio::process::Command::new(&spec.binary)
+        .arg("compact")
+        .arg("--data-dir")
+        .arg(spec.data_dir())
+        .output()
+        .await;
+    match out {
+        Ok(out) if out.status.success() => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if let Some(summary) = stderr.lines().last() {
+                eprintln!("    {summary}");
+            }
+            let seconds = t0.elapsed().as_secs_f64();
+            result.compacted = Some(disk("almanac compact", spec, values, seconds));
+        }
+        Ok(out) => result.errors.push(format!(
+            "almanac compact: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => result.errors.push(format!("almanac compact: {e}")),
+    }
+}
+
 /// VictoriaMetrics: force a flush, measure; force a merge, measure when stable.
 async fn vm_persist(spec: &ServerSpec, values: u64, timeout: Duration, result: &mut TargetResult) {
     let client = reqwest::Client::new();
@@ -605,6 +638,7 @@ async fn run_target(
             result.ingest_peak_rss_bytes = stopped.usage.peak_rss_bytes;
             result.ingest_cpu_seconds = stopped.usage.cpu_seconds;
             if opts.queries == 0 {
+                almanac_compact(&spec, values, &mut result).await;
                 return Ok(result);
             }
             eprintln!("==> almanac: restarting for the queries");
@@ -641,6 +675,9 @@ async fn run_target(
         result
             .errors
             .push(format!("almanac exited with {:?}", stopped.exit_code));
+    }
+    if kind == Kind::Almanac {
+        almanac_compact(&spec, values, &mut result).await;
     }
     Ok(result)
 }

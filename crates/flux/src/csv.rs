@@ -707,7 +707,66 @@ pub fn encode_error(message: &str, d: &Dialect) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::needs_quotes;
+    use super::{encode, needs_quotes};
+    use crate::table::{ColMeta, ColType, GroupKey, Table};
+    use crate::value::Value;
+
+    fn meta(label: &str, typ: ColType) -> ColMeta {
+        ColMeta {
+            label: label.into(),
+            typ,
+        }
+    }
+
+    /// Key columns with one value are written once per table, and still
+    /// cell by cell where a key column's rows differ or hold nulls.
+    #[test]
+    fn constant_key_cells_are_written_as_every_row_has_them() {
+        let key = GroupKey::new(vec![
+            (meta("host", ColType::String), Value::str("a,b")),
+            (meta("n", ColType::Int), Value::Int(1)),
+            (meta("odd", ColType::Float), Value::Float(f64::NAN)),
+            (meta("gap", ColType::String), Value::Null),
+        ]);
+        let time = |t| Value::Time(t);
+        let table = Table::from_columns(
+            key,
+            vec![
+                (
+                    meta("_time", ColType::Time),
+                    vec![time(0), time(10_000_000_000)],
+                ),
+                (
+                    meta("gap", ColType::String),
+                    vec![Value::Null, Value::str("x")],
+                ),
+                (
+                    meta("host", ColType::String),
+                    vec![Value::str("a,b"), Value::str("a,b")],
+                ),
+                (meta("n", ColType::Int), vec![Value::Int(1), Value::Int(2)]),
+                (
+                    meta("odd", ColType::Float),
+                    vec![Value::Float(f64::NAN), Value::Float(f64::NAN)],
+                ),
+                (
+                    meta("_value", ColType::Float),
+                    vec![Value::Float(1.5), Value::Null],
+                ),
+            ],
+        )
+        .unwrap();
+        let text = encode(&[("_result".into(), vec![table])]);
+        let rows: Vec<&str> = text.split("\r\n").skip(4).take(2).collect();
+        assert_eq!(
+            rows,
+            [
+                ",,0,1970-01-01T00:00:00Z,,\"a,b\",1,NaN,1.5",
+                ",,0,1970-01-01T00:00:10Z,x,\"a,b\",2,NaN,",
+            ],
+            "{text}"
+        );
+    }
 
     #[test]
     fn quoting_is_found_anywhere_in_long_text() {
