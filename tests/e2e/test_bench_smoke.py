@@ -140,6 +140,10 @@ def test_compare_with_influxd_and_report(tmp_path):
         assert t["queries"]["failed"] == 0
         assert [x["query_type"] for x in t["queries"]["types"]] == ALL_TYPES
     assert by_name["almanac"]["persisted"]["files"] >= 1
+    # `almanac compact` ran after the queries: one file, measured again.
+    compacted = by_name["almanac"]["compacted"]
+    assert compacted["method"] == "almanac compact" and compacted["files"] == 1, compacted
+    assert 0 < compacted["data_bytes"], compacted
     cc = result["cross_check"]
     assert cc["compared"] == 2 * len(ALL_TYPES) and cc["mismatches"] == 0, cc
 
