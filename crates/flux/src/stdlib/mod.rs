@@ -14,6 +14,7 @@ mod math;
 mod misc;
 mod months;
 mod numeric;
+mod pivot_by_time;
 mod schema;
 mod strings;
 mod testing;

@@ -2006,73 +2006,89 @@ fn pivot(it: &mut Interp, a: &mut Args) -> Result<Value> {
     }
     let mut out = Vec::new();
     for (key, ts) in groups {
-        let mut rows: Vec<(Vec<Value>, Record)> = Vec::new();
-        // row key -> index in `rows` (the key's Debug text: Value has no Hash)
-        let mut row_index: HashMap<String, usize> = HashMap::new();
-        // new columns with the value type of the table they come from
-        let mut new_cols: Vec<(String, ColType)> = Vec::new();
-        let mut types: Vec<(String, ColType)> = Vec::new();
-        for t in &ts {
-            let vc = col(t, &value_col)?;
-            let vtype = t.cols[vc].typ;
-            let rk: Vec<usize> = row_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
-            let ck: Vec<usize> = col_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
-            for c in &t.cols {
-                if (key.has(&c.label) || row_key.contains(&c.label))
-                    && !types.iter().any(|(l, _)| *l == c.label)
-                {
-                    types.push((c.label.clone(), c.typ));
-                }
-            }
-            for r in 0..t.len() {
-                let rkv: Vec<Value> = rk.iter().map(|&i| t.value(i, r)).collect();
-                let name = ck
-                    .iter()
-                    .map(|&i| t.value(i, r).to_string())
-                    .collect::<Vec<_>>()
-                    .join("_");
-                if !new_cols.iter().any(|(n, _)| *n == name) {
-                    new_cols.push((name.clone(), vtype));
-                }
-                let id = format!("{rkv:?}");
-                let idx = match row_index.get(&id) {
-                    Some(&i) => i,
-                    None => {
-                        row_index.insert(id, rows.len());
-                        let mut rec = Record::default();
-                        for (c, v) in &key.cols {
-                            rec.set(&c.label, v.clone());
-                        }
-                        for (l, v) in row_key.iter().zip(rkv.iter()) {
-                            rec.set(l, v.clone());
-                        }
-                        rows.push((rkv, rec));
-                        rows.len() - 1
-                    }
-                };
-                rows[idx].1.set(&name, t.value(vc, r));
-            }
-        }
-        rows.sort_by(|a, b| {
-            a.0.iter()
-                .zip(b.0.iter())
-                .map(|(x, y)| x.sort_cmp(y))
-                .find(|o| o.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let mut b = TableBuilder::new(key);
-        for (l, t) in &types {
-            b.add_column(l, Some(*t));
-        }
-        for (n, typ) in &new_cols {
-            b.add_column(n, Some(*typ));
-        }
-        for (_, rec) in rows {
-            b.push_record(&rec)?;
-        }
-        out.push(b.build()?);
+        let table = match super::pivot_by_time::pivot(&key, &ts, &row_key, &col_key, &value_col)? {
+            Some(table) => table,
+            None => pivot_group(key, &ts, &row_key, &col_key, &value_col)?,
+        };
+        out.push(table);
     }
     stream(out)
+}
+
+/// `pivot` of the tables `ts` that share the output group key `key`, row by
+/// row through records (any row and column key).
+pub(super) fn pivot_group(
+    key: GroupKey,
+    ts: &[&Table],
+    row_key: &[String],
+    col_key: &[String],
+    value_col: &str,
+) -> Result<Table> {
+    let mut rows: Vec<(Vec<Value>, Record)> = Vec::new();
+    // row key -> index in `rows` (the key's Debug text: Value has no Hash)
+    let mut row_index: HashMap<String, usize> = HashMap::new();
+    // new columns with the value type of the table they come from
+    let mut new_cols: Vec<(String, ColType)> = Vec::new();
+    let mut types: Vec<(String, ColType)> = Vec::new();
+    for t in ts {
+        let vc = col(t, value_col)?;
+        let vtype = t.cols[vc].typ;
+        let rk: Vec<usize> = row_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
+        let ck: Vec<usize> = col_key.iter().map(|c| col(t, c)).collect::<Result<_>>()?;
+        for c in &t.cols {
+            if (key.has(&c.label) || row_key.contains(&c.label))
+                && !types.iter().any(|(l, _)| *l == c.label)
+            {
+                types.push((c.label.clone(), c.typ));
+            }
+        }
+        for r in 0..t.len() {
+            let rkv: Vec<Value> = rk.iter().map(|&i| t.value(i, r)).collect();
+            let name = ck
+                .iter()
+                .map(|&i| t.value(i, r).to_string())
+                .collect::<Vec<_>>()
+                .join("_");
+            if !new_cols.iter().any(|(n, _)| *n == name) {
+                new_cols.push((name.clone(), vtype));
+            }
+            let id = format!("{rkv:?}");
+            let idx = match row_index.get(&id) {
+                Some(&i) => i,
+                None => {
+                    row_index.insert(id, rows.len());
+                    let mut rec = Record::default();
+                    for (c, v) in &key.cols {
+                        rec.set(&c.label, v.clone());
+                    }
+                    for (l, v) in row_key.iter().zip(rkv.iter()) {
+                        rec.set(l, v.clone());
+                    }
+                    rows.push((rkv, rec));
+                    rows.len() - 1
+                }
+            };
+            rows[idx].1.set(&name, t.value(vc, r));
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.0.iter()
+            .zip(b.0.iter())
+            .map(|(x, y)| x.sort_cmp(y))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut b = TableBuilder::new(key);
+    for (l, t) in &types {
+        b.add_column(l, Some(*t));
+    }
+    for (n, typ) in &new_cols {
+        b.add_column(n, Some(*typ));
+    }
+    for (_, rec) in rows {
+        b.push_record(&rec)?;
+    }
+    b.build()
 }
 
 fn union(_: &mut Interp, a: &mut Args) -> Result<Value> {
