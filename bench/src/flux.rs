@@ -295,31 +295,27 @@ pub fn flux_numbers(t: QueryType, a: &Answer) -> Numbers {
             let get = |i: Option<usize>| i.and_then(|i| row.get(i));
             let host = get(host).and_then(Value::as_str).unwrap_or("").to_string();
             let tm = get(time).and_then(int).unwrap_or(0);
-            match t {
-                QueryType::HighCpu { .. } => {
-                    // pivoted: one column per field
-                    for f in FIELD_KEYS {
-                        if let Some(v) = get(col(s, f)).and_then(num) {
-                            out.insert(format!("{tm}|{host}|{f}"), v);
-                        }
+            let key = |f: &str| match (t, bucket_ns(t)) {
+                (QueryType::Lastpoint, _) => format!("{host}|{f}"),
+                // `_time` is the window's stop (the range's stop for the
+                // last, clipped window): the bucket is the one that ends there
+                (_, Some(w)) => grouped_key(t, (tm - 1).div_euclid(w) * w, &host, f),
+                (_, None) => format!("{tm}|{host}|{f}"),
+            };
+            if field.is_none() {
+                // pivoted: one column per field
+                for f in FIELD_KEYS {
+                    if let Some(v) = get(col(s, f)).and_then(num) {
+                        out.insert(key(f), v);
                     }
                 }
-                _ => {
-                    let (Some(f), Some(v)) =
-                        (get(field).and_then(Value::as_str), get(value).and_then(num))
-                    else {
-                        continue;
-                    };
-                    let key = match (t, bucket_ns(t)) {
-                        (QueryType::Lastpoint, _) => format!("{host}|{f}"),
-                        // `_time` is the window's stop (the range's stop for the
-                        // last, clipped window): the bucket is the one that ends there
-                        (_, Some(w)) => grouped_key(t, (tm - 1).div_euclid(w) * w, &host, f),
-                        (_, None) => format!("{tm}|{host}|{f}"),
-                    };
-                    out.insert(key, v);
-                }
+                continue;
             }
+            let (Some(f), Some(v)) = (get(field).and_then(Value::as_str), get(value).and_then(num))
+            else {
+                continue;
+            };
+            out.insert(key(f), v);
         }
     }
     out

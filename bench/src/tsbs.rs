@@ -15,8 +15,11 @@
 //! Every type also has a Flux form (sent to `/api/v2/query`), built from the
 //! same random hosts and window: `from |> range |> filter` (measurement,
 //! fields, hosts) followed by the type's shaping — `group` by field (and host)
-//! then `aggregateWindow` for the grouped types, `pivot` then a `usage_user`
-//! filter for `high-cpu-*`, `last` for `lastpoint`, and `aggregateWindow`
+//! then `aggregateWindow` for the grouped types (and, with several fields,
+//! `group` by host or nothing then `pivot` to fields side by side, the shape
+//! of InfluxQL's answer; session 18 — before, each field's rows were sent
+//! apart, repeating every tag), `pivot` then a `usage_user` filter for
+//! `high-cpu-*`, `last` for `lastpoint`, and `aggregateWindow`
 //! then `limit` for `groupby-orderby-limit`. TSBS has no Flux generator of
 //! its own; these ask the same questions as the InfluxQL texts, so that the
 //! two answers can be cross-checked (see [`crate::flux`]).
@@ -424,6 +427,8 @@ impl QueryGenerator {
                 influxql: "SELECT * from cpu group by \"hostname\" order by time desc limit 1"
                     .into(),
                 promql: None,
+                // Pivoting lastpoint's 1,000 one-row tables (`group` by
+                // host, then `pivot`) measured slower than sending them.
                 flux: format!("{}\n  |> last()", flux_select(EPOCH, None, &[], &[])),
             },
             QueryType::GroupbyOrderbyLimit => {
@@ -478,7 +483,20 @@ fn flux_select(start: &str, end: Option<i64>, fields: &[&str], hosts: &[String])
     format!("{range}\n  |> filter(fn: (r) => {})", conds.join(" and "))
 }
 
-/// A grouped type in Flux: select, `group(columns:)`, `aggregateWindow`.
+/// `group(columns: by)` then the fields side by side, one row per time, as
+/// InfluxQL answers a question about several fields (Flux's own answer has
+/// a row per field and time, each repeating every tag).
+fn flux_fields_as_columns(by: &[&str]) -> String {
+    let by: Vec<String> = by.iter().map(|c| format!("\"{c}\"")).collect();
+    format!(
+        "\n  |> group(columns: [{}])\n  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")",
+        by.join(", ")
+    )
+}
+
+/// A grouped type in Flux: select, `group(columns:)`, `aggregateWindow`,
+/// and with several fields [`flux_fields_as_columns`] per `by` without
+/// `_field`.
 fn flux_grouped(
     start: i64,
     end: i64,
@@ -488,12 +506,17 @@ fn flux_grouped(
     every: &str,
     func: &str,
 ) -> String {
-    let by: Vec<String> = by.iter().map(|c| format!("\"{c}\"")).collect();
-    format!(
+    let quoted: Vec<String> = by.iter().map(|c| format!("\"{c}\"")).collect();
+    let mut flux = format!(
         "{}\n  |> group(columns: [{}])\n  |> aggregateWindow(every: {every}, fn: {func}, createEmpty: false)",
         flux_select(&rfc3339(start), Some(end), fields, hosts),
-        by.join(", ")
-    )
+        quoted.join(", ")
+    );
+    if fields.len() > 1 {
+        let rest: Vec<&str> = by.iter().copied().filter(|c| *c != "_field").collect();
+        flux.push_str(&flux_fields_as_columns(&rest));
+    }
+    flux
 }
 
 fn aggregates(func: &str, fields: &[&str], sep: &str) -> String {
@@ -772,14 +795,19 @@ mod tests {
         let q = QueryGenerator::new(s, "single-groupby-5-8-1".parse().unwrap(), 3).next_query();
         assert_eq!(q.flux.matches("r._field == ").count(), 5);
         assert_eq!(q.flux.matches("r.hostname == ").count(), 8);
-        assert!(q.flux.ends_with(
-            "|> group(columns: [\"_field\"])\n  |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"
+        assert!(q.flux.contains(
+            "|> group(columns: [\"_field\"])\n  |> aggregateWindow(every: 1m, fn: max, createEmpty: false)\n  |> group(columns: [])\n  |> pivot("
         ));
+        let q = QueryGenerator::new(s, "single-groupby-1-8-1".parse().unwrap(), 3).next_query();
+        assert!(q.flux.ends_with("createEmpty: false)"), "{}", q.flux);
         let q = QueryGenerator::new(s, "double-groupby-all".parse().unwrap(), 3).next_query();
         assert!(q
             .flux
             .contains("group(columns: [\"hostname\", \"_field\"])"));
         assert!(q.flux.contains("every: 1h, fn: mean"));
+        assert!(q
+            .flux
+            .contains("|> group(columns: [\"hostname\"])\n  |> pivot("));
         assert!(!q.flux.contains("r.hostname"));
         let q = QueryGenerator::new(s, QueryType::HighCpu { hosts: 0 }, 3).next_query();
         assert!(q
