@@ -44,8 +44,13 @@ test('explore a measurement and see a chart', async ({ page }) => {
   await expect(page.getByLabel('Time range')).toHaveValue('custom');
 
   // Ctrl+drag pans: the chart follows the pointer, then the query runs for the range panned to.
+  // The zoomed range's query must have finished and its chart drawn before the pan
+  // (while it runs, the chart being replaced has no plot area to drag over).
+  await expect(page.getByRole('status', { name: 'Running' })).toHaveCount(0);
+  await expect(chart.locator('.u-over')).toBeVisible();
   const zoomed = await page.getByTestId('sent-query').textContent();
   const over2 = (await chart.locator('.u-over').boundingBox())!;
+  expect(over2).not.toBeNull();
   await page.keyboard.down('Control');
   await page.mouse.move(over2.x + over2.width * 0.6, over2.y + over2.height / 2);
   await page.mouse.down();
