@@ -19,7 +19,7 @@
 //! `group` by host or nothing then `pivot` to fields side by side, the shape
 //! of InfluxQL's answer; session 18 — before, each field's rows were sent
 //! apart, repeating every tag), `pivot` then a `usage_user` filter for
-//! `high-cpu-*`, `last` for `lastpoint`, and `aggregateWindow`
+//! `high-cpu-*`, `last` then `pivot` for `lastpoint` (session 19), and `aggregateWindow`
 //! then `limit` for `groupby-orderby-limit`. TSBS has no Flux generator of
 //! its own; these ask the same questions as the InfluxQL texts, so that the
 //! two answers can be cross-checked (see [`crate::flux`]).
@@ -427,9 +427,13 @@ impl QueryGenerator {
                 influxql: "SELECT * from cpu group by \"hostname\" order by time desc limit 1"
                     .into(),
                 promql: None,
-                // Pivoting lastpoint's 1,000 one-row tables (`group` by
-                // host, then `pivot`) measured slower than sending them.
-                flux: format!("{}\n  |> last()", flux_select(EPOCH, None, &[], &[])),
+                // Each field's last point, side by side per host as
+                // InfluxQL answers (`last()` alone sends 1,000 one-row
+                // tables, each repeating every tag).
+                flux: format!(
+                    "{}\n  |> last()\n  |> pivot(rowKey: [\"_time\"], columnKey: [\"_field\"], valueColumn: \"_value\")",
+                    flux_select(EPOCH, None, &[], &[])
+                ),
             },
             QueryType::GroupbyOrderbyLimit => {
                 let (_, end) = self.window(HOUR_NS);
@@ -815,7 +819,7 @@ mod tests {
             .ends_with("|> filter(fn: (r) => r.usage_user > 90.0)"));
         assert!(!q.flux.contains("r.hostname"));
         let q = QueryGenerator::new(s, QueryType::Lastpoint, 3).next_query();
-        assert!(q.flux.ends_with("|> last()"));
+        assert!(q.flux.contains("|> last()\n  |> pivot("));
         let q = QueryGenerator::new(s, QueryType::GroupbyOrderbyLimit, 3).next_query();
         assert!(q.flux.ends_with("|> limit(n: 5)"));
         assert!(q.flux.contains("r._field == \"usage_user\""));

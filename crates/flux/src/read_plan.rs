@@ -205,7 +205,14 @@ pub(crate) fn try_push(it: &mut Interp, a: &Args, kind: Kind) -> Result<Option<V
             let shape = strings_arg(a, "rowKey") == Some(Some(vec!["_time".into()]))
                 && strings_arg(a, "columnKey") == Some(Some(vec!["_field".into()]))
                 && string_arg(a, "valueColumn") == Some(Some("_value".into()));
-            if !r.ops.is_empty() || !shape {
+            let after_edge = matches!(
+                r.ops.as_slice(),
+                [PushedOp {
+                    op: Op::Edge(_),
+                    ..
+                }]
+            );
+            if !(r.ops.is_empty() || after_edge) || !shape {
                 return Ok(None);
             }
             Op::Pivot
@@ -483,10 +490,10 @@ pub(crate) fn execute(it: &mut Interp, r: &PendingRead) -> Result<Vec<Table>> {
         return Ok(tables);
     }
     if !r.ops.is_empty() && r.residual.is_empty() {
-        let edge = match r.ops.as_slice() {
-            [PushedOp {
+        let edge = match r.ops.first() {
+            Some(PushedOp {
                 op: Op::Edge(e), ..
-            }] => Some(*e),
+            }) => Some(*e),
             _ => None,
         };
         let req = SeriesRead {
@@ -638,7 +645,16 @@ fn run(it: &mut Interp, r: &PendingRead, series: &[SeriesData]) -> Result<Option
         }] => windows(r, series, Some(c), w),
         [PushedOp { op: Op::Pivot, .. }, rest @ ..] => {
             if rest.iter().all(|o| matches!(o.op, Op::Filter(_))) {
-                pivot(it, r, series, rest)
+                pivot(it, r, series, None, rest)
+            } else {
+                Ok(None)
+            }
+        }
+        [PushedOp {
+            op: Op::Edge(e), ..
+        }, PushedOp { op: Op::Pivot, .. }, rest @ ..] => {
+            if rest.iter().all(|o| matches!(o.op, Op::Filter(_))) {
+                pivot(it, r, series, Some(*e), rest)
             } else {
                 Ok(None)
             }
@@ -1064,38 +1080,66 @@ fn as_f64(a: &dyn Array, i: usize, typ: ColType) -> Option<f64> {
     }
 }
 
-/// `pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`
-/// and the filters after it.
+/// The rows of `s` an operation before the pivot leaves: all of them, or
+/// its first or last point (`first()`/`last()`; `s` is not empty).
+fn edge_rows(s: &SeriesData, edge: Option<Edge>) -> std::ops::Range<usize> {
+    match edge {
+        None => 0..s.len(),
+        Some(Edge::First) => 0..1,
+        Some(Edge::Last) => s.len() - 1..s.len(),
+    }
+}
+
+/// `[first() |> | last() |>] pivot(rowKey: ["_time"], columnKey:
+/// ["_field"], valueColumn: "_value")` and the filters after it.
 fn pivot(
     it: &mut Interp,
     r: &PendingRead,
     series: &[SeriesData],
+    edge: Option<Edge>,
     filters: &[PushedOp],
 ) -> Result<Option<Vec<Table>>> {
-    // output groups: the series key without _field, in order of appearance
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut groups: Vec<(GroupKey, Vec<usize>)> = Vec::new();
+    // A tag named like a fixed column changes the key's shape: general path.
+    const FIXED: [&str; 6] = [
+        "_start",
+        "_stop",
+        "_time",
+        "_value",
+        "_field",
+        "_measurement",
+    ];
+    if series
+        .iter()
+        .any(|s| s.tags.iter().any(|(k, _)| FIXED.contains(&k.as_str())))
+    {
+        return Ok(None);
+    }
+    // output groups: the series key without _field (measurement and tags),
+    // in order of appearance
+    type Identity<'a> = (&'a str, &'a [(String, String)]);
+    let mut index: HashMap<Identity<'_>, usize> = HashMap::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, s) in series.iter().enumerate() {
+        match index.entry((s.measurement.as_str(), s.tags.as_slice())) {
+            std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].push(i),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for members in groups {
+        let s0 = &series[members[0]];
         let key = GroupKey::new(
-            s.key(r.start, r.stop)
+            s0.key(r.start, r.stop)
                 .cols
                 .into_iter()
                 .filter(|(m, _)| m.label != "_field")
                 .collect(),
         );
-        let id = format!("{:?}", key.cols);
-        match index.get(&id) {
-            Some(&g) => groups[g].1.push(i),
-            None => {
-                index.insert(id, groups.len());
-                groups.push((key, vec![i]));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for (key, members) in groups {
-        let s0 = &series[members[0]];
         let vtype = s0.typ;
+        let rows0 = edge_rows(s0, edge);
         // base columns: _start, _stop, _time, _measurement, tags
         let base: Vec<ColMeta> = s0
             .columns()
@@ -1105,21 +1149,27 @@ fn pivot(
         let mut names: Vec<&str> = Vec::new();
         for &m in &members {
             let s = &series[m];
+            // the group's members share measurement and tags, so their
+            // columns differ only in the value type
             let clash =
                 base.iter().any(|c| c.label == s.field) || names.contains(&s.field.as_str());
-            if s.typ != vtype || clash || s.columns() != s0.columns() {
+            if s.typ != vtype || clash {
                 return Ok(None);
             }
             names.push(&s.field);
         }
         // rows: the union of the series' times
-        let same = members.iter().all(|&m| series[m].times == s0.times);
+        let times_of = |m: usize| {
+            let s = &series[m];
+            &s.times[edge_rows(s, edge)]
+        };
+        let same = members.iter().all(|&m| times_of(m) == &s0.times[rows0.clone()]);
         let times: Vec<i64> = if same {
-            s0.times.clone()
+            s0.times[rows0.clone()].to_vec()
         } else {
             let mut all: Vec<i64> = members
                 .iter()
-                .flat_map(|&m| series[m].times.iter().copied())
+                .flat_map(|&m| times_of(m).iter().copied())
                 .collect();
             all.sort_unstable();
             all.dedup();
@@ -1128,14 +1178,21 @@ fn pivot(
         let mut fields: Vec<ArrayRef> = Vec::with_capacity(members.len());
         for &m in &members {
             let s = &series[m];
-            if same {
-                fields.push(s.values.clone());
+            let rows = edge_rows(s, edge);
+            let values = if rows.len() == s.len() {
+                s.values.clone()
             } else {
+                s.values.slice(rows.start, rows.len())
+            };
+            if same {
+                fields.push(values);
+            } else {
+                let own = &s.times[rows];
                 let idx: UInt32Array = times
                     .iter()
-                    .map(|t| s.times.binary_search(t).ok().map(|i| i as u32))
+                    .map(|t| own.binary_search(t).ok().map(|i| i as u32))
                     .collect();
-                fields.push(take(s.values.as_ref(), &idx, None)?);
+                fields.push(take(values.as_ref(), &idx, None)?);
             }
         }
         // pushed filters, while they are comparisons

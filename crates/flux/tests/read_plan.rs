@@ -208,6 +208,36 @@ fn other_windows_and_follow_ups_match() {
 }
 
 #[test]
+fn an_edge_then_a_pivot_joins_the_read() {
+    // `last()` of fields with gaps: the fields' last points may differ in
+    // time, giving a row per distinct time with nulls
+    for edge in ["last", "first"] {
+        for rest in [
+            "",
+            r#"|> filter(fn: (r) => r.usage > 20.0)"#,
+            r#"|> filter(fn: (r) => r.usage + r.idle > 80.0)"#,
+            r#"|> filter(fn: (r) => r.host == "a") |> filter(fn: (r) => r.missing > 1.0)"#,
+        ] {
+            let script = format!(
+                r#"{READ} |> {edge}() |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") {rest}"#
+            );
+            assert!(same(&script), "not pushed: {script}");
+        }
+    }
+    for tail in [
+        r#"|> last() |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+        r#"|> first(column: "_time") |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+        r#"|> last() |> pivot(rowKey: ["_time"], columnKey: ["host"], valueColumn: "_value")"#,
+        r#"|> last() |> last() |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#,
+    ] {
+        same(&format!(
+            r#"from(bucket: "mixed") |> range(start: 0, stop: 1000s) {tail}"#
+        ));
+        same(&format!("{READ} {tail}"));
+    }
+}
+
+#[test]
 fn mixed_shapes_fall_back() {
     for tail in [
         r#"|> group(columns: ["_field"]) |> aggregateWindow(every: 1m, fn: max, createEmpty: false)"#,
