@@ -1120,7 +1120,16 @@ fn pivot(
     let mut index: HashMap<Identity<'_>, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, s) in series.iter().enumerate() {
-        match index.entry((s.measurement.as_str(), s.tags.as_slice())) {
+        // a source sends the fields of one series together: try the last
+        // group before hashing
+        if let Some(last) = groups.last_mut() {
+            let s0 = &series[last[0]];
+            if s0.measurement == s.measurement && s0.tags == s.tags {
+                last.push(i);
+                continue;
+            }
+        }
+        match index.entry((s.measurement.as_str(), &s.tags[..])) {
             std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].push(i),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(groups.len());
@@ -1163,7 +1172,9 @@ fn pivot(
             let s = &series[m];
             &s.times[edge_rows(s, edge)]
         };
-        let same = members.iter().all(|&m| times_of(m) == &s0.times[rows0.clone()]);
+        let same = members
+            .iter()
+            .all(|&m| times_of(m) == &s0.times[rows0.clone()]);
         let times: Vec<i64> = if same {
             s0.times[rows0.clone()].to_vec()
         } else {
@@ -1218,11 +1229,16 @@ fn pivot(
                 pred.conjuncts.iter().map(|c| lookup(&c.column)).collect();
             let mut mask = keep.clone().unwrap_or_else(|| vec![true; times.len()]);
             let mut failed = false;
-            'rows: for (row, k) in mask.iter_mut().enumerate() {
-                if !*k {
+            // conjunct by conjunct: a row meets each conjunct only while the
+            // ones before it held, as `and` evaluates a row
+            'conjuncts: for (c, col) in pred.conjuncts.iter().zip(&columns) {
+                if compare_typed(c, col, &mut mask) {
                     continue;
                 }
-                for (c, col) in pred.conjuncts.iter().zip(&columns) {
+                for (row, k) in mask.iter_mut().enumerate() {
+                    if !*k {
+                        continue;
+                    }
                     let v = col.value(row);
                     let res = if c.column_left {
                         binary(c.op, v, c.constant.clone())
@@ -1231,13 +1247,10 @@ fn pivot(
                     };
                     match res {
                         Ok(Value::Bool(true)) => {}
-                        Ok(Value::Bool(false)) | Ok(Value::Null) => {
-                            *k = false;
-                            continue 'rows;
-                        }
+                        Ok(Value::Bool(false)) | Ok(Value::Null) => *k = false,
                         _ => {
                             failed = true;
-                            break 'rows;
+                            break 'conjuncts;
                         }
                     }
                 }
@@ -1301,6 +1314,65 @@ fn pivot(
         out.extend(tables);
     }
     Ok(Some(out))
+}
+
+/// `c` over the rows of `mask` still true, on an integer or float column
+/// compared with a number, as [`binary`] compares them (a null or a NaN
+/// fails the comparison); false, with `mask` untouched, for any other case
+/// (which then goes through [`binary`] row by row).
+fn compare_typed(c: &Comparison, col: &Column<'_>, mask: &mut [bool]) -> bool {
+    use arrow::array::AsArray;
+    use Operator::*;
+    let Column::Array(a, typ) = col else {
+        return false;
+    };
+    // `constant OP column` is `column OP' constant`
+    let op = match (c.column_left, c.op) {
+        (true, op) => op,
+        (false, Lt) => Gt,
+        (false, Lte) => Gte,
+        (false, Gt) => Lt,
+        (false, Gte) => Lte,
+        (false, op) => op,
+    };
+    let holds = |o: std::cmp::Ordering| match op {
+        Lt => o.is_lt(),
+        Lte => o.is_le(),
+        Gt => o.is_gt(),
+        Gte => o.is_ge(),
+        Eq => o.is_eq(),
+        _ => o.is_ne(),
+    };
+    if !matches!(op, Lt | Lte | Gt | Gte | Eq | Neq) || a.len() != mask.len() {
+        return false;
+    }
+    match (typ, &c.constant) {
+        (ColType::Int, Value::Int(k)) => {
+            let a = a.as_primitive::<Int64Type>();
+            for (row, m) in mask.iter_mut().enumerate() {
+                *m = *m && a.is_valid(row) && holds(a.value(row).cmp(k));
+            }
+        }
+        (ColType::Int, Value::Float(k)) if !k.is_nan() => {
+            let a = a.as_primitive::<Int64Type>();
+            for (row, m) in mask.iter_mut().enumerate() {
+                *m = *m
+                    && a.is_valid(row)
+                    && (a.value(row) as f64)
+                        .partial_cmp(k)
+                        .is_some_and(|o| holds(o));
+            }
+        }
+        // NaN compares false with `<`…`>=` (`==` on NaN is an error)
+        (ColType::Float, Value::Float(k)) if !k.is_nan() && !matches!(op, Eq | Neq) => {
+            let a = a.as_primitive::<Float64Type>();
+            for (row, m) in mask.iter_mut().enumerate() {
+                *m = *m && a.is_valid(row) && a.value(row).partial_cmp(k).is_some_and(|o| holds(o));
+            }
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// A column a row predicate reads.

@@ -125,7 +125,7 @@ pub struct SeriesData {
     /// Measurement name.
     pub measurement: String,
     /// Tags the series has (non-empty values), sorted by key.
-    pub tags: Vec<(String, String)>,
+    pub tags: Arc<[(String, String)]>,
     /// Field name.
     pub field: String,
     /// Type of `values`.
@@ -162,7 +162,7 @@ impl SeriesData {
                 Value::str(&self.measurement),
             ),
         ];
-        for (k, v) in &self.tags {
+        for (k, v) in self.tags.iter() {
             key.push((meta(k, ColType::String), Value::str(v)));
         }
         GroupKey::new(key)
@@ -300,7 +300,11 @@ impl Shape {
     fn fits(&self, s: &SeriesData) -> bool {
         self.typ == s.typ
             && self.tag_keys.len() == s.tags.len()
-            && self.tag_keys.iter().zip(&s.tags).all(|(a, (b, _))| a == b)
+            && self
+                .tag_keys
+                .iter()
+                .zip(s.tags.iter())
+                .all(|(a, (b, _))| a == b)
     }
 }
 
@@ -387,7 +391,7 @@ fn table_of_series(
         measurement_array,
     ];
     let mut key_values = vec![Value::Time(start), Value::Time(stop), field, measurement];
-    for (_, v) in &s.tags {
+    for (_, v) in s.tags.iter() {
         let (value, array) = consts.string(v, n);
         arrays.push(array);
         key_values.push(value);
@@ -457,7 +461,7 @@ pub fn series_from_tables(tables: &[Table]) -> Option<Vec<SeriesData>> {
         }
         let s = SeriesData {
             measurement: string_of("_measurement")?,
-            tags,
+            tags: tags.into(),
             field: string_of("_field")?,
             typ: cols[3].typ,
             times: times.values().to_vec(),

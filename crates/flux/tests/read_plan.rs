@@ -116,6 +116,19 @@ fn data() -> MemorySource {
             src.insert("mixed", point("cpu", tags, field, i * 7 * S, v));
         }
     }
+    // "ints": integer fields of two hosts with gaps (pivoted filters compare
+    // integer columns with integer and float constants)
+    for host in ["a", "b"] {
+        for i in 0..80 {
+            for field in ["n", "m"] {
+                if rng.next() % 7 == 0 {
+                    continue;
+                }
+                let v = Value::Int((rng.next() % 21) as i64 - 10);
+                src.insert("ints", point("cpu", &[("host", host)], field, i * 5 * S, v));
+            }
+        }
+    }
     src
 }
 
@@ -234,6 +247,39 @@ fn an_edge_then_a_pivot_joins_the_read() {
             r#"from(bucket: "mixed") |> range(start: 0, stop: 1000s) {tail}"#
         ));
         same(&format!("{READ} {tail}"));
+    }
+}
+
+#[test]
+fn pivoted_comparisons_of_numbers_match() {
+    let pivot = r#"|> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#;
+    for cond in [
+        "r.n > 4",
+        "r.n >= 4.5",
+        "5 >= r.n",
+        "-2.5 < r.n and r.m <= 3",
+        "r.n == 3",
+        "r.n != 3.0",
+        "r.n > -0.0",
+        "r.n < 0.0 and r.m == 0",
+        "r.n > 1 and r.host == \"b\"",
+        "r.n > \"x\"",
+    ] {
+        let script = format!(
+            r#"from(bucket: "ints") |> range(start: 0, stop: 1000s) {pivot} |> filter(fn: (r) => {cond})"#
+        );
+        assert!(same(&script), "not pushed: {script}");
+    }
+    for cond in [
+        "r.usage > 20.0",
+        "r.usage >= -0.0 and r.idle < 50.0",
+        "50.0 > r.usage",
+        "r.usage == 5.0",
+        "r.usage != 5.0",
+        "r.usage > 20",
+        "r.usage > 20.0 and r.idle > 10",
+    ] {
+        same(&format!("{READ} {pivot} |> filter(fn: (r) => {cond})"));
     }
 }
 

@@ -743,6 +743,8 @@ fn read_measurement(
             .filter_map(|(t, v)| v.as_ref().map(|v| (t.to_string(), v.clone())))
             .collect();
         tag_values.sort();
+        // one tag list shared by the series of every field
+        let tag_values: Arc<[(String, String)]> = tag_values.into();
         for (fi, (field, typ)) in fields.iter().enumerate() {
             let s = std::mem::replace(
                 &mut series[si][fi],
@@ -772,7 +774,7 @@ fn sorted_series(
     measurement: &str,
     field: &str,
     typ: ColType,
-    tags: Vec<(String, String)>,
+    tags: Arc<[(String, String)]>,
     s: Series,
 ) -> almanac_flux::Result<SeriesData> {
     let mut times = s.times;

@@ -213,12 +213,9 @@ mod tests {
         assert!(mixed.is_none());
         // A null column key.
         let mut t = input("a", "h", false, &[(1, Some(1)), (2, Some(2))]);
-        let names = crate::table::build_array(
-            ColType::String,
-            &[Value::str("a"), Value::Null],
-            "_field",
-        )
-        .unwrap();
+        let names =
+            crate::table::build_array(ColType::String, &[Value::str("a"), Value::Null], "_field")
+                .unwrap();
         let mut columns = t.batch.columns().to_vec();
         columns[2] = names;
         t.batch = arrow::array::RecordBatch::try_new(t.batch.schema(), columns).unwrap();
