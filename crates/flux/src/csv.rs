@@ -503,6 +503,53 @@ impl<'a> CellWriter<'a> {
     }
 }
 
+/// A piece of a table's row: text that is the same on every row, or the
+/// cell of a column.
+enum RowPart {
+    Text(String),
+    Cell(usize),
+}
+
+/// Whether every row of `a` holds the same value (or every row is null);
+/// `false` for layouts it does not compare.
+fn is_constant(a: &dyn Array) -> bool {
+    use arrow::array::AsArray;
+    use arrow::datatypes::{DataType, Float64Type, Int64Type, TimestampNanosecondType, UInt64Type};
+    fn same<T: PartialEq>(v: &[T]) -> bool {
+        v.split_first()
+            .is_none_or(|(first, rest)| rest.iter().all(|x| x == first))
+    }
+    let n = a.len();
+    match a.null_count() {
+        0 => {}
+        nulls => return nulls == n,
+    }
+    match a.data_type() {
+        DataType::Utf8 => {
+            let s = a.as_string::<i32>();
+            let first = s.value(0);
+            (1..n).all(|r| s.value(r) == first)
+        }
+        DataType::Int64 => same(a.as_primitive::<Int64Type>().values()),
+        DataType::UInt64 => same(a.as_primitive::<UInt64Type>().values()),
+        DataType::Timestamp(_, _) => match a.as_primitive_opt::<TimestampNanosecondType>() {
+            Some(t) => same(t.values()),
+            None => false,
+        },
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().values();
+            v.split_first()
+                .is_none_or(|(f, rest)| rest.iter().all(|x| x.to_bits() == f.to_bits()))
+        }
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            let ones = b.true_count();
+            ones == 0 || ones == n
+        }
+        _ => false,
+    }
+}
+
 /// Encode results as InfluxDB 2 writes them (CRLF line ends, a blank line after each result).
 pub fn encode(results: &[(String, Vec<Table>)]) -> String {
     encode_with(results, &Dialect::default())
@@ -660,13 +707,30 @@ impl<'d> ResultEncoder<'d> {
                 false => CellWriter::general(),
             })
             .collect();
-        for r in 0..t.len() {
-            out.push_str(&prefix);
-            for (c, w) in cols.iter_mut().enumerate() {
-                out.push(sep);
-                w.write(out, t, c, r, sep);
+        // Every row as text runs and varying cells: the cells of a column
+        // holding one value (a group key's, or a single series' tags) are
+        // written into the runs once.
+        let mut row = Vec::new();
+        let mut text = prefix;
+        for (c, w) in cols.iter_mut().enumerate() {
+            text.push(sep);
+            if t.len() > 1 && is_constant(t.batch.column(c).as_ref()) {
+                w.write(&mut text, t, c, 0, sep);
+            } else {
+                row.push(RowPart::Text(std::mem::take(&mut text)));
+                row.push(RowPart::Cell(c));
             }
-            out.push_str("\r\n");
+        }
+        text.push_str("\r\n");
+        row.push(RowPart::Text(text));
+        row.retain(|p| !matches!(p, RowPart::Text(s) if s.is_empty()));
+        for r in 0..t.len() {
+            for part in &row {
+                match part {
+                    RowPart::Text(s) => out.push_str(s),
+                    RowPart::Cell(c) => cols[*c].write(out, t, *c, r, sep),
+                }
+            }
             if out.len() >= chunk {
                 full(out);
             }

@@ -194,7 +194,15 @@ pub(crate) fn const_time(t: i64, n: usize) -> ArrayRef {
 
 /// A column repeating one string `n` times.
 pub(crate) fn const_str(s: &str, n: usize) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n)))
+    let len = s.len();
+    // the text repeated (doubling copies), offsets every `len` bytes
+    let offsets = match i32::try_from(len.saturating_mul(n)) {
+        Ok(_) => (0..=n).map(|i| (i * len) as i32).collect::<Vec<i32>>(),
+        Err(_) => return Arc::new(StringArray::from_iter_values(std::iter::repeat_n(s, n))),
+    };
+    let values = arrow::buffer::Buffer::from_vec(s.repeat(n).into_bytes());
+    let offsets = arrow::buffer::OffsetBuffer::new(offsets.into());
+    Arc::new(StringArray::new(offsets, values, None))
 }
 
 /// A table from labelled Arrow columns (types must be Flux column types).
@@ -695,6 +703,18 @@ impl FluxSource for MemorySource {
 mod tests {
     use super::*;
     use arrow::array::Int64Array;
+
+    #[test]
+    fn constant_strings_repeat_their_text() {
+        for text in ["", "a", "us-east-1", "é§ü"] {
+            for n in [0, 1, 2, 7, 720] {
+                let built = const_str(text, n);
+                let plain: ArrayRef =
+                    Arc::new(StringArray::from_iter_values(std::iter::repeat_n(text, n)));
+                assert_eq!(&built, &plain, "{text:?} × {n}");
+            }
+        }
+    }
 
     fn series(field: &str, tags: &[(&str, &str)], typ: ColType, times: Vec<i64>) -> SeriesData {
         let values: ArrayRef = match typ {
