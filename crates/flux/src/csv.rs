@@ -520,6 +520,9 @@ fn is_constant(a: &dyn Array) -> bool {
             .is_none_or(|(first, rest)| rest.iter().all(|x| x == first))
     }
     let n = a.len();
+    if n <= 1 {
+        return true;
+    }
     match a.null_count() {
         0 => {}
         nulls => return nulls == n,
@@ -707,6 +710,21 @@ impl<'d> ResultEncoder<'d> {
                 false => CellWriter::general(),
             })
             .collect();
+        if t.is_empty() {
+            return;
+        }
+        if t.len() == 1 {
+            out.push_str(&prefix);
+            for (c, w) in cols.iter_mut().enumerate() {
+                out.push(sep);
+                w.write(out, t, c, 0, sep);
+            }
+            out.push_str("\r\n");
+            if out.len() >= chunk {
+                full(out);
+            }
+            return;
+        }
         // Every row as text runs and varying cells: the cells of a column
         // holding one value (a group key's, or a single series' tags) are
         // written into the runs once.
@@ -714,7 +732,7 @@ impl<'d> ResultEncoder<'d> {
         let mut text = prefix;
         for (c, w) in cols.iter_mut().enumerate() {
             text.push(sep);
-            if t.len() > 1 && is_constant(t.batch.column(c).as_ref()) {
+            if is_constant(t.batch.column(c).as_ref()) {
                 w.write(&mut text, t, c, 0, sep);
             } else {
                 row.push(RowPart::Text(std::mem::take(&mut text)));

@@ -24,7 +24,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, TimestampNanosecondArray, UInt32Array};
 use arrow::compute::{filter as filter_array, interleave, take};
-use arrow::datatypes::{Float64Type, Int64Type};
+use arrow::datatypes::{Field, Float64Type, Int64Type, Schema, SchemaRef};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 
 use crate::ast::{Expression, FunctionBody, LogicalOperator, Operator, Statement};
 use crate::error::{Error, Result};
@@ -1090,6 +1091,69 @@ fn edge_rows(s: &SeriesData, edge: Option<Edge>) -> std::ops::Range<usize> {
     }
 }
 
+/// The layout of the pivoted tables of groups with one value type, one set
+/// of tag keys and one list of fields: schema, columns, and the key's
+/// columns sorted by label, each with its place in `[_start, _stop,
+/// _measurement, tags…]`.
+struct PivotShape {
+    typ: ColType,
+    tag_keys: Vec<String>,
+    fields: Vec<String>,
+    schema: SchemaRef,
+    cols: Vec<ColMeta>,
+    key: Vec<(ColMeta, usize)>,
+}
+
+impl PivotShape {
+    fn of(s: &SeriesData, fields: &[&str]) -> PivotShape {
+        let meta = |label: &str, typ| ColMeta {
+            label: label.to_string(),
+            typ,
+        };
+        let mut cols = vec![
+            meta("_start", ColType::Time),
+            meta("_stop", ColType::Time),
+            meta("_time", ColType::Time),
+            meta("_measurement", ColType::String),
+        ];
+        cols.extend(s.tags.iter().map(|(k, _)| meta(k, ColType::String)));
+        cols.extend(fields.iter().map(|f| meta(f, s.typ)));
+        let schema = Arc::new(Schema::new(
+            cols.iter()
+                .map(|m| Field::new(&m.label, m.typ.arrow(), true))
+                .collect::<Vec<_>>(),
+        ));
+        // key: _start, _stop, _measurement and the tags
+        let mut key: Vec<(ColMeta, usize)> = cols[..4 + s.tags.len()]
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 2)
+            .map(|(i, m)| (m.clone(), if i < 2 { i } else { i - 1 }))
+            .collect();
+        key.sort_by(|a, b| a.0.label.cmp(&b.0.label));
+        PivotShape {
+            typ: s.typ,
+            tag_keys: s.tags.iter().map(|(k, _)| k.clone()).collect(),
+            fields: fields.iter().map(|f| f.to_string()).collect(),
+            schema,
+            cols,
+            key,
+        }
+    }
+
+    fn fits(&self, s: &SeriesData, fields: &[&str]) -> bool {
+        self.typ == s.typ
+            && self.fields.len() == fields.len()
+            && self.fields.iter().zip(fields).all(|(a, b)| a == b)
+            && self.tag_keys.len() == s.tags.len()
+            && self
+                .tag_keys
+                .iter()
+                .zip(s.tags.iter())
+                .all(|(a, (b, _))| a == b)
+    }
+}
+
 /// `[first() |> | last() |>] pivot(rowKey: ["_time"], columnKey:
 /// ["_field"], valueColumn: "_value")` and the filters after it.
 fn pivot(
@@ -1124,7 +1188,9 @@ fn pivot(
         // group before hashing
         if let Some(last) = groups.last_mut() {
             let s0 = &series[last[0]];
-            if s0.measurement == s.measurement && s0.tags == s.tags {
+            if s0.measurement == s.measurement
+                && (Arc::ptr_eq(&s0.tags, &s.tags) || s0.tags == s.tags)
+            {
                 last.push(i);
                 continue;
             }
@@ -1138,35 +1204,46 @@ fn pivot(
         }
     }
     let mut out = Vec::new();
+    let mut consts = ConstColumns::default();
+    let mut shapes: Vec<PivotShape> = Vec::new();
     for members in groups {
         let s0 = &series[members[0]];
-        let key = GroupKey::new(
-            s0.key(r.start, r.stop)
-                .cols
-                .into_iter()
-                .filter(|(m, _)| m.label != "_field")
-                .collect(),
-        );
         let vtype = s0.typ;
         let rows0 = edge_rows(s0, edge);
-        // base columns: _start, _stop, _time, _measurement, tags
-        let base: Vec<ColMeta> = s0
-            .columns()
-            .into_iter()
-            .filter(|c| key.has(&c.label) || c.label == "_time")
-            .collect();
         let mut names: Vec<&str> = Vec::new();
         for &m in &members {
             let s = &series[m];
             // the group's members share measurement and tags, so their
             // columns differ only in the value type
-            let clash =
-                base.iter().any(|c| c.label == s.field) || names.contains(&s.field.as_str());
+            let clash = ["_start", "_stop", "_time", "_measurement"].contains(&s.field.as_str())
+                || s0.tags.iter().any(|(k, _)| *k == s.field)
+                || names.contains(&s.field.as_str());
             if s.typ != vtype || clash {
                 return Ok(None);
             }
             names.push(&s.field);
         }
+        let shape = match shapes.iter().position(|x| x.fits(s0, &names)) {
+            Some(i) => &shapes[i],
+            None => {
+                shapes.push(PivotShape::of(s0, &names));
+                &shapes[shapes.len() - 1]
+            }
+        };
+        // key values in [_start, _stop, _measurement, tags…] order
+        let mut key_values = vec![
+            Value::Time(r.start),
+            Value::Time(r.stop),
+            consts.string_value(&s0.measurement),
+        ];
+        key_values.extend(s0.tags.iter().map(|(_, v)| consts.string_value(v)));
+        let key = GroupKey {
+            cols: shape
+                .key
+                .iter()
+                .map(|(meta, place)| (meta.clone(), key_values[*place].clone()))
+                .collect(),
+        };
         // rows: the union of the series' times
         let times_of = |m: usize| {
             let s = &series[m];
@@ -1281,28 +1358,27 @@ fn pivot(
             None => (times, fields),
         };
         let n = times.len();
-        let mut cols: Vec<(ColMeta, ArrayRef)> = Vec::with_capacity(base.len() + fields.len());
-        for c in base {
-            let a = match c.label.as_str() {
-                "_time" => Arc::new(TimestampNanosecondArray::from(times.clone())) as ArrayRef,
-                label => match key.get(label) {
-                    Some(Value::Time(t)) => const_time(*t, n),
-                    Some(Value::String(s)) => const_str(s, n),
-                    _ => return Ok(None),
-                },
-            };
-            cols.push((c, a));
+        // columns in the shape's order: _start, _stop, _time, _measurement,
+        // tags, fields
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(shape.cols.len());
+        arrays.push(consts.time(r.start, n));
+        arrays.push(consts.time(r.stop, n));
+        arrays.push(Arc::new(TimestampNanosecondArray::from(times)));
+        arrays.push(consts.string(&s0.measurement, n).1);
+        for (_, v) in s0.tags.iter() {
+            arrays.push(consts.string(v, n).1);
         }
-        for (name, a) in names.iter().zip(fields) {
-            cols.push((
-                ColMeta {
-                    label: name.to_string(),
-                    typ: vtype,
-                },
-                a,
-            ));
-        }
-        let mut tables = vec![table_of(key, cols, n)?];
+        arrays.extend(fields);
+        let batch = RecordBatch::try_new_with_options(
+            shape.schema.clone(),
+            arrays,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?;
+        let mut tables = vec![Table {
+            key,
+            cols: shape.cols.clone(),
+            batch,
+        }];
         for f in &filters[generic_from..] {
             if tables.is_empty() {
                 break;

@@ -317,7 +317,8 @@ impl Shape {
 }
 
 impl ConstColumns {
-    fn time(&mut self, t: i64, n: usize) -> ArrayRef {
+    /// An `n`-row column of time `t` (shared between the tables asking).
+    pub(crate) fn time(&mut self, t: i64, n: usize) -> ArrayRef {
         self.times
             .entry((t, n))
             .or_insert_with(|| const_time(t, n))
@@ -333,8 +334,19 @@ impl ConstColumns {
         Some(shape)
     }
 
+    /// The group-key value of string `s` (shared between the keys asking).
+    pub(crate) fn string_value(&mut self, s: &str) -> Value {
+        if let Some((value, _)) = self.strings.get(s) {
+            return value.clone();
+        }
+        let value = Value::str(s);
+        self.strings
+            .insert(s.to_string(), (value.clone(), Vec::new()));
+        value
+    }
+
     /// The group-key value and an `n`-row constant column of `s`.
-    fn string(&mut self, s: &str, n: usize) -> (Value, ArrayRef) {
+    pub(crate) fn string(&mut self, s: &str, n: usize) -> (Value, ArrayRef) {
         if let Some((value, arrays)) = self.strings.get_mut(s) {
             let array = match arrays.iter().find(|(len, _)| *len == n) {
                 Some((_, a)) => a.clone(),

@@ -129,6 +129,24 @@ fn data() -> MemorySource {
             }
         }
     }
+    // "shapes": pivoted groups of three layouts (tag keys, field lists) in
+    // turn: a, b (no region), c (one field), d (a zone), then e like a
+    for (host, extra, fields) in [
+        ("a", Some(("region", "x")), &["idle", "usage"][..]),
+        ("b", None, &["idle", "usage"][..]),
+        ("c", Some(("region", "y")), &["usage"][..]),
+        ("d", Some(("zone", "x")), &["idle", "usage"][..]),
+        ("e", Some(("region", "x")), &["idle", "usage"][..]),
+    ] {
+        let mut tags = vec![("host", host)];
+        tags.extend(extra);
+        for i in 0..30 {
+            for field in fields {
+                let v = Value::Float((rng.next() % 100) as f64);
+                src.insert("shapes", point("cpu", &tags, field, i * 11 * S, v));
+            }
+        }
+    }
     src
 }
 
@@ -247,6 +265,20 @@ fn an_edge_then_a_pivot_joins_the_read() {
             r#"from(bucket: "mixed") |> range(start: 0, stop: 1000s) {tail}"#
         ));
         same(&format!("{READ} {tail}"));
+    }
+}
+
+#[test]
+fn pivots_of_several_layouts_match() {
+    let pivot = r#"pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")"#;
+    for tail in [
+        format!("|> {pivot}"),
+        format!("|> last() |> {pivot}"),
+        format!("|> first() |> {pivot} |> filter(fn: (r) => r.usage > 30.0)"),
+        format!("|> {pivot} |> filter(fn: (r) => r.idle < 50.0)"),
+    ] {
+        let script = format!(r#"from(bucket: "shapes") |> range(start: 0, stop: 1000s) {tail}"#);
+        assert!(same(&script), "not pushed: {script}");
     }
 }
 
