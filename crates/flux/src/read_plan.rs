@@ -1230,20 +1230,6 @@ fn pivot(
                 &shapes[shapes.len() - 1]
             }
         };
-        // key values in [_start, _stop, _measurement, tags…] order
-        let mut key_values = vec![
-            Value::Time(r.start),
-            Value::Time(r.stop),
-            consts.string_value(&s0.measurement),
-        ];
-        key_values.extend(s0.tags.iter().map(|(_, v)| consts.string_value(v)));
-        let key = GroupKey {
-            cols: shape
-                .key
-                .iter()
-                .map(|(meta, place)| (meta.clone(), key_values[*place].clone()))
-                .collect(),
-        };
         // rows: the union of the series' times
         let times_of = |m: usize| {
             let s = &series[m];
@@ -1262,6 +1248,23 @@ fn pivot(
             all.sort_unstable();
             all.dedup();
             all
+        };
+        // key values in [_start, _stop, _measurement, tags…] order, and the
+        // constant columns of the strings for as many rows as the times
+        let rows_before = times.len();
+        let mut key_values = vec![Value::Time(r.start), Value::Time(r.stop)];
+        let mut strings: Vec<ArrayRef> = Vec::with_capacity(1 + s0.tags.len());
+        for text in std::iter::once(&s0.measurement).chain(s0.tags.iter().map(|(_, v)| v)) {
+            let (value, array) = consts.string(text, rows_before);
+            key_values.push(value);
+            strings.push(array);
+        }
+        let key = GroupKey {
+            cols: shape
+                .key
+                .iter()
+                .map(|(meta, place)| (meta.clone(), key_values[*place].clone()))
+                .collect(),
         };
         let mut fields: Vec<ArrayRef> = Vec::with_capacity(members.len());
         for &m in &members {
@@ -1364,9 +1367,12 @@ fn pivot(
         arrays.push(consts.time(r.start, n));
         arrays.push(consts.time(r.stop, n));
         arrays.push(Arc::new(TimestampNanosecondArray::from(times)));
-        arrays.push(consts.string(&s0.measurement, n).1);
-        for (_, v) in s0.tags.iter() {
-            arrays.push(consts.string(v, n).1);
+        if n == rows_before {
+            arrays.extend(strings);
+        } else {
+            for text in std::iter::once(&s0.measurement).chain(s0.tags.iter().map(|(_, v)| v)) {
+                arrays.push(consts.string(text, n).1);
+            }
         }
         arrays.extend(fields);
         let batch = RecordBatch::try_new_with_options(

@@ -334,17 +334,6 @@ impl ConstColumns {
         Some(shape)
     }
 
-    /// The group-key value of string `s` (shared between the keys asking).
-    pub(crate) fn string_value(&mut self, s: &str) -> Value {
-        if let Some((value, _)) = self.strings.get(s) {
-            return value.clone();
-        }
-        let value = Value::str(s);
-        self.strings
-            .insert(s.to_string(), (value.clone(), Vec::new()));
-        value
-    }
-
     /// The group-key value and an `n`-row constant column of `s`.
     pub(crate) fn string(&mut self, s: &str, n: usize) -> (Value, ArrayRef) {
         if let Some((value, arrays)) = self.strings.get_mut(s) {

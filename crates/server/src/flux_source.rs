@@ -570,9 +570,11 @@ fn read_measurement(
     let snapshots = storage
         .table_snapshot_filtered(db.id, rp, &schema.name, start, stop - 1, &filters)
         .map_err(source_err)?;
-    // series key (tag values) -> index; per series one slot per field
-    let mut index: HashMap<Vec<Option<String>>, usize> = HashMap::new();
+    // series keys (tag values), found by their hash without building the
+    // key; per series one slot per field
+    let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut keys: Vec<Vec<Option<String>>> = Vec::new();
+    let hasher = std::hash::RandomState::new();
     let mut series: Vec<Vec<Series>> = Vec::new();
     // An edge needs one value per field and series: files are read at that
     // end of each series only.
@@ -626,15 +628,30 @@ fn read_measurement(
                 }
                 if current == usize::MAX || changed[row] || skipped_change {
                     skipped_change = false;
-                    let key: Vec<Option<String>> = tag_cols
-                        .iter()
-                        .map(|c| c.value(row).map(str::to_string))
-                        .collect();
-                    let next = match index.get(&key) {
+                    let hash = {
+                        use std::hash::{BuildHasher, Hash, Hasher};
+                        let mut h = hasher.build_hasher();
+                        for c in &tag_cols {
+                            c.value(row).hash(&mut h);
+                        }
+                        h.finish()
+                    };
+                    let same_key = |k: &[Option<String>]| {
+                        k.iter()
+                            .zip(&tag_cols)
+                            .all(|(v, c)| v.as_deref() == c.value(row))
+                    };
+                    let slot = index.entry(hash).or_default();
+                    let next = match slot.iter().find(|&&i| same_key(&keys[i])) {
                         Some(i) => *i,
                         None => {
-                            index.insert(key.clone(), keys.len());
-                            keys.push(key);
+                            slot.push(keys.len());
+                            keys.push(
+                                tag_cols
+                                    .iter()
+                                    .map(|c| c.value(row).map(str::to_string))
+                                    .collect(),
+                            );
                             series.push(
                                 fields
                                     .iter()
@@ -735,12 +752,13 @@ fn read_measurement(
     // series in key order, fields in schema order
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
+    out.reserve(keys.len() * fields.len());
     for si in order {
-        let key = &keys[si];
+        let key = std::mem::take(&mut keys[si]);
         let mut tag_values: Vec<(String, String)> = tags
             .iter()
             .zip(key)
-            .filter_map(|(t, v)| v.as_ref().map(|v| (t.to_string(), v.clone())))
+            .filter_map(|(t, v)| v.map(|v| (t.to_string(), v)))
             .collect();
         tag_values.sort();
         // one tag list shared by the series of every field
