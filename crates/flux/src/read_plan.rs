@@ -966,11 +966,9 @@ fn window_group(
                 }
                 "_field" => match one_series {
                     Some(s) => const_str(&series[s].field, n),
-                    None => strings(picks.iter().map(|(s, _)| series[*s].field.as_str())),
+                    None => strings(picks.iter().map(|(s, _)| &*series[*s].field)),
                 },
-                "_measurement" => {
-                    strings(picks.iter().map(|(s, _)| series[*s].measurement.as_str()))
-                }
+                "_measurement" => strings(picks.iter().map(|(s, _)| &*series[*s].measurement)),
                 tag => {
                     // each series' value of the tag, looked up once
                     let values: Vec<&str> = series
@@ -978,8 +976,8 @@ fn window_group(
                         .map(|s| {
                             s.tags
                                 .iter()
-                                .find(|(k, _)| k == tag)
-                                .map_or("", |(_, v)| v.as_str())
+                                .find(|(k, _)| **k == *tag)
+                                .map_or("", |(_, v)| &**v)
                         })
                         .collect();
                     match one_series {
@@ -1097,7 +1095,7 @@ fn edge_rows(s: &SeriesData, edge: Option<Edge>) -> std::ops::Range<usize> {
 /// _measurement, tags…]`.
 struct PivotShape {
     typ: ColType,
-    tag_keys: Vec<String>,
+    tag_keys: Vec<Arc<str>>,
     fields: Vec<String>,
     schema: SchemaRef,
     cols: Vec<ColMeta>,
@@ -1174,13 +1172,13 @@ fn pivot(
     ];
     if series
         .iter()
-        .any(|s| s.tags.iter().any(|(k, _)| FIXED.contains(&k.as_str())))
+        .any(|s| s.tags.iter().any(|(k, _)| FIXED.contains(&&**k)))
     {
         return Ok(None);
     }
     // output groups: the series key without _field (measurement and tags),
     // in order of appearance
-    type Identity<'a> = (&'a str, &'a [(String, String)]);
+    type Identity<'a> = (&'a str, &'a [(Arc<str>, Arc<str>)]);
     let mut index: HashMap<Identity<'_>, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, s) in series.iter().enumerate() {
@@ -1195,7 +1193,7 @@ fn pivot(
                 continue;
             }
         }
-        match index.entry((s.measurement.as_str(), &s.tags[..])) {
+        match index.entry((&*s.measurement, &s.tags[..])) {
             std::collections::hash_map::Entry::Occupied(g) => groups[*g.get()].push(i),
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(groups.len());
@@ -1215,9 +1213,9 @@ fn pivot(
             let s = &series[m];
             // the group's members share measurement and tags, so their
             // columns differ only in the value type
-            let clash = ["_start", "_stop", "_time", "_measurement"].contains(&s.field.as_str())
+            let clash = ["_start", "_stop", "_time", "_measurement"].contains(&&*s.field)
                 || s0.tags.iter().any(|(k, _)| *k == s.field)
-                || names.contains(&s.field.as_str());
+                || names.contains(&&*s.field);
             if s.typ != vtype || clash {
                 return Ok(None);
             }

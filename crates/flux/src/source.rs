@@ -123,11 +123,12 @@ pub struct SeriesRead<'a> {
 #[derive(Debug, Clone)]
 pub struct SeriesData {
     /// Measurement name.
-    pub measurement: String,
-    /// Tags the series has (non-empty values), sorted by key.
-    pub tags: Arc<[(String, String)]>,
+    pub measurement: Arc<str>,
+    /// Tags the series has (non-empty values), sorted by key; shared by
+    /// the series of one tag set (its fields), keys and values interned.
+    pub tags: Arc<[(Arc<str>, Arc<str>)]>,
     /// Field name.
-    pub field: String,
+    pub field: Arc<str>,
     /// Type of `values`.
     pub typ: ColType,
     /// Point times, ascending.
@@ -156,14 +157,17 @@ impl SeriesData {
         let mut key = vec![
             (meta("_start", ColType::Time), Value::Time(start)),
             (meta("_stop", ColType::Time), Value::Time(stop)),
-            (meta("_field", ColType::String), Value::str(&self.field)),
+            (
+                meta("_field", ColType::String),
+                Value::String(self.field.clone()),
+            ),
             (
                 meta("_measurement", ColType::String),
-                Value::str(&self.measurement),
+                Value::String(self.measurement.clone()),
             ),
         ];
         for (k, v) in self.tags.iter() {
-            key.push((meta(k, ColType::String), Value::str(v)));
+            key.push((meta(k, ColType::String), Value::String(v.clone())));
         }
         GroupKey::new(key)
     }
@@ -250,7 +254,7 @@ pub struct ConstColumns {
 /// share: schema, column metadata, and the group key's column order.
 struct Shape {
     typ: ColType,
-    tag_keys: Vec<String>,
+    tag_keys: Vec<Arc<str>>,
     schema: arrow::datatypes::SchemaRef,
     cols: Vec<ColMeta>,
     /// The key's columns sorted by label, each with its place in
@@ -270,7 +274,7 @@ impl Shape {
             "_time",
             "_value",
         ];
-        if s.tags.iter().any(|(k, _)| fixed.contains(&k.as_str()))
+        if s.tags.iter().any(|(k, _)| fixed.contains(&&**k))
             || !s.tags.windows(2).all(|w| w[0].0 < w[1].0)
         {
             return None;
@@ -290,7 +294,7 @@ impl Shape {
                     "_stop" => 1,
                     "_field" => 2,
                     "_measurement" => 3,
-                    label => 4 + s.tags.iter().position(|(k, _)| k == label).unwrap_or(0),
+                    label => 4 + s.tags.iter().position(|(k, _)| **k == *label).unwrap_or(0),
                 };
                 (meta, place)
             })
@@ -447,15 +451,15 @@ pub fn series_from_tables(tables: &[Table]) -> Option<Vec<SeriesData>> {
             return None;
         }
         let string_of = |label: &str| match t.key.get(label) {
-            Some(Value::String(s)) => Some(s.to_string()),
+            Some(Value::String(s)) => Some(s.clone()),
             _ => None,
         };
-        let mut tags = Vec::new();
+        let mut tags: Vec<(Arc<str>, Arc<str>)> = Vec::new();
         for c in &cols[6..] {
             if c.typ != ColType::String {
                 return None;
             }
-            tags.push((c.label.clone(), string_of(&c.label)?));
+            tags.push((c.label.as_str().into(), string_of(&c.label)?));
         }
         if !tags.windows(2).all(|w| w[0].0 < w[1].0) {
             return None;
@@ -728,7 +732,7 @@ mod tests {
             measurement: "cpu".into(),
             tags: tags
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (Arc::from(*k), Arc::from(*v)))
                 .collect(),
             field: field.into(),
             typ,

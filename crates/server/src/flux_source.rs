@@ -573,7 +573,9 @@ fn read_measurement(
     // series keys (tag values), found by their hash without building the
     // key; per series one slot per field
     let mut index: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut keys: Vec<Vec<Option<String>>> = Vec::new();
+    let mut keys: Vec<Vec<Option<Arc<str>>>> = Vec::new();
+    // tag values, one allocation per distinct value
+    let mut interned: std::collections::HashSet<Arc<str>> = std::collections::HashSet::new();
     let hasher = std::hash::RandomState::new();
     let mut series: Vec<Vec<Series>> = Vec::new();
     // An edge needs one value per field and series: files are read at that
@@ -636,7 +638,7 @@ fn read_measurement(
                         }
                         h.finish()
                     };
-                    let same_key = |k: &[Option<String>]| {
+                    let same_key = |k: &[Option<Arc<str>>]| {
                         k.iter()
                             .zip(&tag_cols)
                             .all(|(v, c)| v.as_deref() == c.value(row))
@@ -649,7 +651,16 @@ fn read_measurement(
                             keys.push(
                                 tag_cols
                                     .iter()
-                                    .map(|c| c.value(row).map(str::to_string))
+                                    .map(|c| {
+                                        c.value(row).map(|v| match interned.get(v) {
+                                            Some(a) => a.clone(),
+                                            None => {
+                                                let a: Arc<str> = v.into();
+                                                interned.insert(a.clone());
+                                                a
+                                            }
+                                        })
+                                    })
                                     .collect(),
                             );
                             series.push(
@@ -749,21 +760,24 @@ fn read_measurement(
             }
         }
     }
-    // series in key order, fields in schema order
+    // series in key order, fields in schema order; names shared by them
+    let measurement: Arc<str> = schema.name.as_str().into();
+    let field_names: Vec<Arc<str>> = fields.iter().map(|(f, _)| f.as_str().into()).collect();
+    let tag_keys: Vec<Arc<str>> = tags.iter().map(|t| t.as_str().into()).collect();
     let mut order: Vec<usize> = (0..keys.len()).collect();
     order.sort_by(|a, b| keys[*a].cmp(&keys[*b]));
     out.reserve(keys.len() * fields.len());
     for si in order {
         let key = std::mem::take(&mut keys[si]);
-        let mut tag_values: Vec<(String, String)> = tags
+        let mut tag_values: Vec<(Arc<str>, Arc<str>)> = tag_keys
             .iter()
             .zip(key)
-            .filter_map(|(t, v)| v.map(|v| (t.to_string(), v)))
+            .filter_map(|(t, v)| v.map(|v| (t.clone(), v)))
             .collect();
         tag_values.sort();
         // one tag list shared by the series of every field
-        let tag_values: Arc<[(String, String)]> = tag_values.into();
-        for (fi, (field, typ)) in fields.iter().enumerate() {
+        let tag_values: Arc<[(Arc<str>, Arc<str>)]> = tag_values.into();
+        for (fi, (_, typ)) in fields.iter().enumerate() {
             let s = std::mem::replace(
                 &mut series[si][fi],
                 Series {
@@ -775,8 +789,8 @@ fn read_measurement(
                 continue;
             }
             out.push(sorted_series(
-                &schema.name,
-                field,
+                measurement.clone(),
+                field_names[fi].clone(),
                 *typ,
                 tag_values.clone(),
                 s,
@@ -789,10 +803,10 @@ fn read_measurement(
 /// A series' points sorted by time (rows of several snapshots may arrive out
 /// of order; equal times keep their arrival order).
 fn sorted_series(
-    measurement: &str,
-    field: &str,
+    measurement: Arc<str>,
+    field: Arc<str>,
     typ: ColType,
-    tags: Arc<[(String, String)]>,
+    tags: Arc<[(Arc<str>, Arc<str>)]>,
     s: Series,
 ) -> almanac_flux::Result<SeriesData> {
     let mut times = s.times;
@@ -805,9 +819,9 @@ fn sorted_series(
             .map_err(source_err)?;
     }
     Ok(SeriesData {
-        measurement: measurement.to_string(),
+        measurement,
         tags,
-        field: field.to_string(),
+        field,
         typ,
         times,
         values,
