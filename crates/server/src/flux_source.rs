@@ -382,14 +382,24 @@ impl FluxSource for StorageFluxSource {
         }
         let storage = self.storage.clone();
         let db_name = db.name.clone();
-        let outcome = self
-            .runtime
-            .block_on(async move {
+        let write = || {
+            self.runtime.block_on(async move {
                 storage
                     .write(&db_name, Some(&rp), body.as_bytes(), Precision::Nanosecond)
                     .await
             })
-            .map_err(source_err)?;
+        };
+        // A script may run on a runtime worker (see `v2_query`): the
+        // worker's other tasks move to another thread while this write
+        // waits. Elsewhere (a blocking thread) the write just waits.
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let outcome = if on_worker {
+            tokio::task::block_in_place(write)
+        } else {
+            write()
+        }
+        .map_err(source_err)?;
         match outcome.reason() {
             None => Ok(()),
             Some(reason) => Err(almanac_flux::Error::Runtime(format!(

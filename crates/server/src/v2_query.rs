@@ -3,7 +3,8 @@
 //!
 //! A Flux query is parsed, checked (compile errors answer 400
 //! `{"code":"invalid","message":"compilation failed: …"}`) and run over
-//! [`StorageFluxSource`] in place on its runtime worker (`block_in_place`). The answer is annotated CSV
+//! [`StorageFluxSource`] in place on its runtime worker (with `block_in_place` when it imports
+//! packages that may wait on the network). The answer is annotated CSV
 //! in the request's dialect. A runtime error before any result answers a JSON
 //! error; after results were produced, InfluxDB's error table (`error`,
 //! `reference` columns) ends the CSV, which the client libraries raise.
@@ -266,6 +267,7 @@ async fn query_inner(
             org_id: params.get("orgID").cloned(),
         });
     let script = req.query;
+    let may_wait = script.contains("import");
     let gzip = crate::body::accepts_gzip(&headers);
     let run = move || {
         let (results, error) = almanac_flux::execute_partial(&script, &ctx, &source)?;
@@ -277,10 +279,14 @@ async fn query_inner(
         let trailer = error.map(|e| almanac_flux::encode_error(&e.to_string(), &dialect));
         Ok(encode_answer(results, &dialect, trailer, gzip))
     };
-    // The script runs and its answer is encoded right here, the runtime
-    // handing this worker's other tasks to another thread meanwhile: a hop
-    // to a blocking thread and back cost a small query more than its read.
-    // (A current-thread runtime, as in some tests, cannot do that.)
+    // The script runs and its answer is encoded right here, as InfluxQL
+    // runs on its worker: a hop to a blocking thread and back, or handing
+    // the worker's other tasks to another thread (`block_in_place`), cost a
+    // small query 10-15 % of its time. A script that imports packages may
+    // wait on the network (http, sql, …): it runs with `block_in_place`;
+    // without imports, the only wait is `to()`'s write, which hands the
+    // worker over itself (`StorageFluxSource::write`). (A current-thread
+    // runtime, as in some tests, cannot do either: a blocking thread.)
     let answered = match tokio::runtime::Handle::current().runtime_flavor() {
         tokio::runtime::RuntimeFlavor::CurrentThread => {
             tokio::task::spawn_blocking(run).await.map_err(|e| {
@@ -291,6 +297,7 @@ async fn query_inner(
                 )
             })?
         }
+        _ if !may_wait => run(),
         _ => tokio::task::block_in_place(run),
     };
     let body = answered.map_err(|e| flux_error_response(&e))?;

@@ -318,3 +318,85 @@ async fn query_answers_are_gzipped_for_clients_that_accept_it() {
     assert!(text.contains("\"gz\""), "{text}");
     server.shutdown().await;
 }
+
+/// POSTs a Flux script to `/api/v2/query`; the status and the CSV text.
+async fn flux(client: &reqwest::Client, url: &str, script: &str) -> (u16, String) {
+    let response = client
+        .post(format!("{url}/api/v2/query?org=o"))
+        .header("Content-Type", "application/vnd.flux")
+        .body(script.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// Flux scripts run on the runtime's workers: a read, a `to()` write
+/// (which waits for storage on the worker it runs on), a script that
+/// imports a package, and queries of other clients meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flux_scripts_read_and_write_on_the_workers() {
+    let server = start().await;
+    let url = server.url.clone();
+    let client = reqwest::Client::new();
+    query(&client, &url, "CREATE DATABASE src").await;
+    query(&client, &url, "CREATE DATABASE down").await;
+    let lines: String = (0..120)
+        .map(|i| format!("cpu,host=h{} usage={} {}\n", i % 3, i, 1_000 + i * 10))
+        .collect();
+    let response = client
+        .post(format!("{url}/write?db=src&precision=s"))
+        .body(lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    let downsample = r#"from(bucket: "src/autogen")
+  |> range(start: 1970-01-01T00:00:00Z, stop: 1970-01-01T01:00:00Z)
+  |> filter(fn: (r) => r._measurement == "cpu" and r._field == "usage")
+  |> aggregateWindow(every: 100s, fn: count)
+  |> set(key: "_measurement", value: "cpu_count")
+  |> to(bucket: "down/autogen")"#;
+    // several clients at once, each writing the same counts
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move { flux(&client, &url, downsample).await })
+        })
+        .collect();
+    for run in runs {
+        let (status, text) = run.await.unwrap();
+        assert_eq!(status, 200, "{text}");
+    }
+    let counts = query(
+        &client,
+        &url,
+        "SELECT sum(usage) FROM down.autogen.cpu_count GROUP BY host",
+    )
+    .await;
+    let series = counts["results"][0]["series"].as_array().unwrap();
+    assert_eq!(series.len(), 3, "{counts}");
+    for s in series {
+        assert_eq!(s["values"][0][1], 40, "{counts}");
+    }
+
+    let (status, text) = flux(
+        &client,
+        &url,
+        r#"import "strings"
+from(bucket: "down/autogen")
+  |> range(start: 1970-01-01T00:00:00Z, stop: 1970-01-01T01:00:00Z)
+  |> filter(fn: (r) => r._measurement == "cpu_count")
+  |> map(fn: (r) => ({r with host: strings.toUpper(v: r.host)}))
+  |> keep(columns: ["host"])
+  |> distinct(column: "host")"#,
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    for host in ["H0", "H1", "H2"] {
+        assert!(text.contains(host), "{host} missing: {text}");
+    }
+    server.shutdown().await;
+}
